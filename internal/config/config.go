@@ -1,0 +1,199 @@
+// Package config reads orderflow's settings from the environment. Every
+// setting has a documented default (README, "Configuration"); the Temporal
+// client is configured separately by the SDK's envconfig (TEMPORAL_* variables).
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"reflect"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+)
+
+// DevTokenSecret signs tokens in dev mode only. It is public by design, so a
+// non-dev process refuses to start without a secret of its own.
+const DevTokenSecret = "orderflow-dev-secret-NOT-FOR-PRODUCTION"
+
+// Config is everything a process of orderflow can be told.
+type Config struct {
+	DatabaseURL string `env:"DATABASE_URL" envDefault:"postgres://postgres@127.0.0.1:5432/orderflow?sslmode=disable"`
+	TaskQueue   string `env:"ORDERFLOW_TASK_QUEUE" envDefault:"orderflow"`
+	APIAddr     string `env:"ORDERFLOW_API_ADDR" envDefault:":8080"`
+	// PublicURL is the base of links in emails (confirmation page, pay page).
+	PublicURL   string `env:"ORDERFLOW_PUBLIC_URL" envDefault:"http://localhost:8080"`
+	TokenSecret string `env:"ORDERFLOW_TOKEN_SECRET"`
+	// WebUIURL is where staff open the Temporal Web UI; used for links in logs and order views.
+	WebUIURL string `env:"ORDERFLOW_WEB_UI_URL" envDefault:"http://localhost:8233"`
+
+	EmailMode       string        `env:"ORDERFLOW_EMAIL_MODE"` // "capture" or "sendgrid"; default depends on the mode
+	EmailFrom       string        `env:"ORDERFLOW_EMAIL_FROM" envDefault:"orderflow <orders@orderflow.localhost>"`
+	StaffEmail      string        `env:"ORDERFLOW_STAFF_EMAIL" envDefault:"staff@orderflow.localhost"`
+	SendGridAPIKey  string        `env:"SENDGRID_API_KEY"`
+	SendGridURL     string        `env:"SENDGRID_BASE_URL" envDefault:"https://api.sendgrid.com"`
+	SendGridTimeout time.Duration `env:"SENDGRID_TIMEOUT" envDefault:"10s"`
+
+	PaymentWebhookSecret string `env:"ORDERFLOW_PAYMENT_WEBHOOK_SECRET"`
+
+	LogLevel  string `env:"LOG_LEVEL" envDefault:"info"`
+	LogFormat string `env:"LOG_FORMAT"` // "json" or "text"; default json, text in dev mode
+
+	Dev       Dev
+	Lifecycle Lifecycle
+}
+
+// Dev holds the settings of `orderflow dev` only.
+type Dev struct {
+	DataDir      string `env:"ORDERFLOW_DATA_DIR" envDefault:"./data"`
+	TemporalAddr string `env:"ORDERFLOW_DEV_TEMPORAL_ADDR" envDefault:"127.0.0.1:7233"`
+	UIAddr       string `env:"ORDERFLOW_DEV_UI_ADDR" envDefault:"127.0.0.1:8233"`
+	Namespace    string `env:"ORDERFLOW_DEV_NAMESPACE" envDefault:"default"`
+}
+
+// Lifecycle holds the durations of docs/lifecycles: every one a default that a
+// deployment may change.
+type Lifecycle struct {
+	TimeZone           string        `env:"ORDERFLOW_TIMEZONE" envDefault:"Europe/Brussels"`
+	PaymentWindow      time.Duration `env:"ORDERFLOW_PAYMENT_WINDOW" envDefault:"24h"`
+	PendingWindow      time.Duration `env:"ORDERFLOW_PENDING_WINDOW" envDefault:"2h"`
+	FulfilmentDeadline time.Duration `env:"ORDERFLOW_FULFILMENT_DEADLINE" envDefault:"24h"`
+	ReturnWindow       time.Duration `env:"ORDERFLOW_RETURN_WINDOW" envDefault:"720h"`
+	InvoiceDraftLead   time.Duration `env:"ORDERFLOW_INVOICE_DRAFT_LEAD" envDefault:"168h"`
+	MinReview          time.Duration `env:"ORDERFLOW_MIN_REVIEW" envDefault:"48h"`
+	ClientReminderLead time.Duration `env:"ORDERFLOW_CLIENT_REMINDER_LEAD" envDefault:"48h"`
+	InvoiceTime        string        `env:"ORDERFLOW_INVOICE_TIME" envDefault:"09:00"`
+	SmartSLA           time.Duration `env:"ORDERFLOW_SMART_SLA" envDefault:"24h"`
+}
+
+// Mode says which command reads the configuration: dev mode fills in safe
+// local defaults, every other mode insists on real secrets.
+type Mode int
+
+const (
+	Production Mode = iota
+	DevMode
+)
+
+// Load reads the settings from environ (the process environment in main,
+// a literal map in tests).
+func Load(mode Mode, environ map[string]string) (Config, error) {
+	var c Config
+	if err := env.ParseWithOptions(&c, env.Options{Environment: environ}); err != nil {
+		return Config{}, fmt.Errorf("configuration: %s", describe(err))
+	}
+	c.applyModeDefaults(mode)
+	return c, c.validate(mode)
+}
+
+func (c *Config) applyModeDefaults(mode Mode) {
+	if mode == DevMode {
+		if c.TokenSecret == "" {
+			c.TokenSecret = DevTokenSecret
+		}
+		if c.PaymentWebhookSecret == "" {
+			c.PaymentWebhookSecret = DevTokenSecret + "-payments"
+		}
+		if c.EmailMode == "" {
+			c.EmailMode = "capture"
+		}
+		if c.LogFormat == "" {
+			c.LogFormat = "text"
+		}
+	}
+	if c.EmailMode == "" {
+		c.EmailMode = "sendgrid"
+	}
+	if c.LogFormat == "" {
+		c.LogFormat = "json"
+	}
+}
+
+func (c Config) validate(mode Mode) error {
+	var problems []string
+	if _, err := url.Parse(c.DatabaseURL); err != nil || !strings.HasPrefix(c.DatabaseURL, "postgres") {
+		problems = append(problems, "DATABASE_URL must be a postgres:// URL, e.g. postgres://user@host:5432/orderflow")
+	}
+	if mode == Production && len(c.TokenSecret) < 32 {
+		problems = append(problems, "ORDERFLOW_TOKEN_SECRET must be set to a random string of at least 32 characters (e.g. `openssl rand -hex 32`)")
+	}
+	if mode == Production && c.PaymentWebhookSecret == "" {
+		problems = append(problems, "ORDERFLOW_PAYMENT_WEBHOOK_SECRET must be set (the payment provider signs webhooks with it)")
+	}
+	switch c.EmailMode {
+	case "capture":
+	case "sendgrid":
+		if c.SendGridAPIKey == "" {
+			problems = append(problems, "SENDGRID_API_KEY must be set when ORDERFLOW_EMAIL_MODE=sendgrid (or use ORDERFLOW_EMAIL_MODE=capture)")
+		}
+	default:
+		problems = append(problems, fmt.Sprintf("ORDERFLOW_EMAIL_MODE must be capture or sendgrid, not %q", c.EmailMode))
+	}
+	if _, err := time.LoadLocation(c.Lifecycle.TimeZone); err != nil {
+		problems = append(problems, fmt.Sprintf("ORDERFLOW_TIMEZONE %q is not a known time zone (e.g. Europe/Brussels)", c.Lifecycle.TimeZone))
+	}
+	if _, err := time.Parse("15:04", c.Lifecycle.InvoiceTime); err != nil {
+		problems = append(problems, fmt.Sprintf("ORDERFLOW_INVOICE_TIME %q must be a time of day like 09:00", c.Lifecycle.InvoiceTime))
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	return errors.New("configuration: " + strings.Join(problems, "; "))
+}
+
+// describe names the variable behind each unparsable value (the env library
+// names the Go field) and keeps the message on one line.
+func describe(err error) string {
+	keys := fieldKeys(reflect.TypeOf(Config{}))
+	var problems []string
+	for _, e := range unwrapAll(err) {
+		var pe env.ParseError
+		if errors.As(e, &pe) {
+			problems = append(problems, fmt.Sprintf("%s: %v", keys[pe.Name], pe.Err))
+			continue
+		}
+		problems = append(problems, strings.Join(strings.Fields(e.Error()), " "))
+	}
+	return strings.Join(problems, "; ")
+}
+
+func unwrapAll(err error) []error {
+	var agg env.AggregateError
+	if errors.As(err, &agg) {
+		return agg.Errors
+	}
+	return []error{err}
+}
+
+// Names lists every environment variable orderflow reads (besides the
+// Temporal client's TEMPORAL_* ones), for docs and for checks of deployment files.
+func Names() []string {
+	keys := fieldKeys(reflect.TypeOf(Config{}))
+	names := make([]string, 0, len(keys))
+	for _, k := range keys {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// fieldKeys maps each field name of t (nested structs included) to its env tag.
+func fieldKeys(t reflect.Type) map[string]string {
+	keys := map[string]string{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if f.Type.Kind() == reflect.Struct && f.Type != reflect.TypeOf(time.Duration(0)) && f.Tag.Get("env") == "" {
+			for k, v := range fieldKeys(f.Type) {
+				keys[k] = v
+			}
+			continue
+		}
+		if key := f.Tag.Get("env"); key != "" {
+			keys[f.Name] = key
+		}
+	}
+	return keys
+}
