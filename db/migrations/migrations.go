@@ -17,24 +17,47 @@ import (
 //go:embed *.sql
 var files embed.FS
 
+func provider(pool *pgxpool.Pool) (*goose.Provider, func(), error) {
+	db := stdlib.OpenDBFromPool(pool)
+	locker, err := lock.NewPostgresSessionLocker()
+	if err != nil {
+		db.Close()
+		return nil, nil, fmt.Errorf("migrations: lock: %w", err)
+	}
+	p, err := goose.NewProvider(goose.DialectPostgres, db, files, goose.WithSessionLocker(locker))
+	if err != nil {
+		db.Close()
+		return nil, nil, fmt.Errorf("migrations: %w", err)
+	}
+	return p, func() { db.Close() }, nil
+}
+
+// Pending reports whether the database lacks migrations of this build.
+func Pending(ctx context.Context, pool *pgxpool.Pool) (bool, error) {
+	p, closeDB, err := provider(pool)
+	if err != nil {
+		return false, err
+	}
+	defer closeDB()
+	pending, err := p.HasPending(ctx)
+	if err != nil {
+		return false, fmt.Errorf("migrations: check: %w", err)
+	}
+	return pending, nil
+}
+
 // Apply brings the database behind pool up to the newest migration and
 // returns the version it is at.
 func Apply(ctx context.Context, pool *pgxpool.Pool) (int64, error) {
-	db := stdlib.OpenDBFromPool(pool)
-	defer db.Close()
-
-	locker, err := lock.NewPostgresSessionLocker()
+	p, closeDB, err := provider(pool)
 	if err != nil {
-		return 0, fmt.Errorf("migrations: lock: %w", err)
+		return 0, err
 	}
-	provider, err := goose.NewProvider(goose.DialectPostgres, db, files, goose.WithSessionLocker(locker))
-	if err != nil {
-		return 0, fmt.Errorf("migrations: %w", err)
-	}
-	if _, err := provider.Up(ctx); err != nil {
+	defer closeDB()
+	if _, err := p.Up(ctx); err != nil {
 		return 0, fmt.Errorf("migrations: apply: %w", err)
 	}
-	version, err := provider.GetDBVersion(ctx)
+	version, err := p.GetDBVersion(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("migrations: read version: %w", err)
 	}

@@ -37,6 +37,24 @@ func AdminURL() string {
 // is dropped when the test ends.
 func NewURL(t testing.TB) string {
 	t.Helper()
+	dbURL := NewEmptyURL(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	pool, err := pgxpool.New(ctx, dbURL)
+	if err != nil {
+		t.Fatalf("pgtest: open %s: %v", dbURL, err)
+	}
+	defer pool.Close()
+	if _, err := migrations.Apply(ctx, pool); err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	return dbURL
+}
+
+// NewEmptyURL creates a database without any migration (for tests of the
+// migrations themselves and of dev mode's first start) and returns its URL.
+func NewEmptyURL(t testing.TB) string {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 
@@ -54,14 +72,6 @@ func NewURL(t testing.TB) string {
 
 	dbURL, err := withDatabase(AdminURL(), name)
 	if err != nil {
-		t.Fatalf("pgtest: %v", err)
-	}
-	pool, err := pgxpool.New(ctx, dbURL)
-	if err != nil {
-		t.Fatalf("pgtest: open %s: %v", name, err)
-	}
-	defer pool.Close()
-	if _, err := migrations.Apply(ctx, pool); err != nil {
 		t.Fatalf("pgtest: %v", err)
 	}
 	return dbURL

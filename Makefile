@@ -1,0 +1,32 @@
+# orderflow: the two commands are `make run` and `make test`.
+
+# go.mod pins Go 1.26.8; auto lets a machine with an older Go fetch it.
+export GOTOOLCHAIN := auto
+
+GO ?= go
+# Integration tests start Temporal servers and Postgres databases: give them room on 2 cores.
+TEST_TIMEOUT ?= 45m
+
+.PHONY: run test vet build token clean
+
+## run: the whole system in one process (embedded Temporal + Web UI, worker, API)
+run:
+	$(GO) run ./cmd/orderflow dev
+
+## test: unit and integration tests (real Temporal, Postgres, SendGrid stand-in), race detector on
+test: vet
+	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+vet:
+	$(GO) vet ./...
+
+## build: the production binary (no embedded Temporal server)
+build:
+	CGO_ENABLED=0 $(GO) build -tags nodev -o bin/orderflow ./cmd/orderflow
+
+## token: mint a dev token, e.g. make token ROLE=member SUB=m-100
+token:
+	@$(GO) run ./cmd/orderflow token --role $(ROLE) --sub $(SUB)
+
+clean:
+	rm -rf bin data
