@@ -89,6 +89,19 @@ func New(t testing.TB) *pgxpool.Pool {
 	return pool
 }
 
+// UnusedURL returns the URL of a database that does not exist yet, for code
+// that creates its own (dev mode); it is dropped, if created, when the test ends.
+func UnusedURL(t testing.TB) string {
+	t.Helper()
+	name := "orderflow_test_" + randomSuffix()
+	t.Cleanup(func() { drop(t, name) })
+	dbURL, err := withDatabase(AdminURL(), name)
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	return dbURL
+}
+
 func drop(t testing.TB, name string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

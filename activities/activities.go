@@ -1,0 +1,58 @@
+// Package activities holds every side effect of an order: emails, documents,
+// the read model. Each activity is idempotent (keyed by order id and purpose
+// or sequence, never by anything random) so Temporal may retry it freely, and
+// classifies its errors so that permanent failures are not retried.
+package activities
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/orderflow/orderflow/internal/email"
+	"github.com/orderflow/orderflow/internal/store"
+)
+
+// Outbox makes an email happen at most once per key (the emails table).
+type Outbox interface {
+	ClaimEmail(ctx context.Context, e store.Email) (store.Email, bool, error)
+	MarkEmailSent(ctx context.Context, key, providerMessageID string, at time.Time) error
+	MarkEmailFailed(ctx context.Context, key, reason string) error
+}
+
+// Documents stores rendered and uploaded documents.
+type Documents interface {
+	SaveDocument(ctx context.Context, d store.Document) error
+	GetDocument(ctx context.Context, orderID, docID string) (store.Document, error)
+}
+
+// ReadModel records order transitions.
+type ReadModel interface {
+	RecordTransition(ctx context.Context, order store.Order, entry store.TimelineEntry) error
+}
+
+// Activities is registered with the worker as one struct: its exported
+// methods are the activity names ("SendEmail", "RecordTransition", ...).
+// Every dependency is an interface satisfied by *store.Store or the email
+// package, so tests can wrap the real ones to inject faults.
+type Activities struct {
+	Outbox    Outbox
+	Documents Documents
+	ReadModel ReadModel
+	Sender    email.Sender
+	Templates *email.Templates
+	// From is the sender address of every email.
+	From   email.Address
+	Logger *slog.Logger
+	// Now is the clock of side effects (never of workflow decisions).
+	Now func() time.Time
+}
+
+// New wires activities on one store for all three tables.
+func New(st *store.Store, sender email.Sender, templates *email.Templates, from email.Address, log *slog.Logger) *Activities {
+	return &Activities{
+		Outbox: st, Documents: st, ReadModel: st,
+		Sender: sender, Templates: templates, From: from,
+		Logger: log, Now: time.Now,
+	}
+}

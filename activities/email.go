@@ -1,0 +1,197 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/orderflow/orderflow/internal/email"
+	"github.com/orderflow/orderflow/internal/store"
+)
+
+// Error types of SendEmail, for retry policies and for ops reading a failure.
+const (
+	ErrEmailRejected       = "EmailRejected"       // the provider refused the message: fix data or config
+	ErrEmailRateLimited    = "EmailRateLimited"    // retried after the provider's reset time
+	ErrEmailUnavailable    = "EmailUnavailable"    // nothing was sent; retried with backoff
+	ErrEmailOutcomeUnknown = "EmailOutcomeUnknown" // may have been sent: ops check the provider before a retry
+	ErrEmailInvalid        = "EmailInvalid"        // bad input or template: a code or data bug
+)
+
+// SendEmailInput asks for one email of one purpose to one recipient.
+type SendEmailInput struct {
+	OrderID string
+	Purpose string
+	To      email.Address
+	Cc      []email.Address
+	// Data feeds the purpose's templates.
+	Data map[string]any
+	// AttachDocuments are ids of this order's stored documents to attach.
+	AttachDocuments []string
+}
+
+// SendEmailResult says what happened; Duplicate is true when an earlier
+// attempt or call had already sent this email.
+type SendEmailResult struct {
+	Key               string
+	ProviderMessageID string
+	Duplicate         bool
+}
+
+// sentMarker is heartbeated right after the provider accepted a message, so
+// that an attempt which then fails to record it lets the next attempt record
+// it instead of sending again.
+type sentMarker struct {
+	Key               string
+	ProviderMessageID string
+}
+
+// SendEmail sends at most one message per (order, purpose, recipient),
+// however often it is retried or called.
+func (a *Activities) SendEmail(ctx context.Context, in SendEmailInput) (SendEmailResult, error) {
+	if err := in.validate(); err != nil {
+		return SendEmailResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrEmailInvalid, err)
+	}
+	key := email.KeyFor(in.OrderID, in.Purpose, in.To.Email)
+
+	if marker, ok := earlierSend(ctx, key); ok {
+		return a.recordSent(ctx, marker)
+	}
+
+	msg, err := a.compose(ctx, in, key)
+	if err != nil {
+		return SendEmailResult{}, err
+	}
+	current, claimed, err := a.Outbox.ClaimEmail(ctx, store.Email{
+		Key: key, OrderID: in.OrderID, Purpose: in.Purpose, Recipient: strings.ToLower(in.To.Email), Subject: msg.Subject,
+	})
+	if err != nil {
+		return SendEmailResult{}, claimError(err)
+	}
+	if !claimed {
+		return alreadyClaimed(current)
+	}
+
+	providerID, err := a.Sender.Send(ctx, msg)
+	if err != nil {
+		return SendEmailResult{}, a.sendFailed(ctx, key, err)
+	}
+	marker := sentMarker{Key: key, ProviderMessageID: providerID}
+	activity.RecordHeartbeat(ctx, marker)
+	return a.recordSent(ctx, marker)
+}
+
+func (in SendEmailInput) validate() error {
+	var missing []string
+	if in.OrderID == "" {
+		missing = append(missing, "order id")
+	}
+	if in.Purpose == "" {
+		missing = append(missing, "purpose")
+	}
+	if !strings.Contains(in.To.Email, "@") {
+		missing = append(missing, "recipient address")
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("email request lacks %s", strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+func earlierSend(ctx context.Context, key string) (sentMarker, bool) {
+	if !activity.HasHeartbeatDetails(ctx) {
+		return sentMarker{}, false
+	}
+	var m sentMarker
+	if err := activity.GetHeartbeatDetails(ctx, &m); err != nil || m.Key != key {
+		return sentMarker{}, false
+	}
+	return m, true
+}
+
+// recordSent marks the email sent. The marker is heartbeated again first so
+// it survives this attempt too if the write fails.
+func (a *Activities) recordSent(ctx context.Context, m sentMarker) (SendEmailResult, error) {
+	activity.RecordHeartbeat(ctx, m)
+	if err := a.Outbox.MarkEmailSent(ctx, m.Key, m.ProviderMessageID, a.Now()); err != nil {
+		return SendEmailResult{}, temporal.NewApplicationError("email was sent but could not be recorded yet: "+err.Error(), ErrEmailUnavailable, err)
+	}
+	return SendEmailResult{Key: m.Key, ProviderMessageID: m.ProviderMessageID}, nil
+}
+
+func (a *Activities) compose(ctx context.Context, in SendEmailInput, key string) (email.Message, error) {
+	subject, text, html, err := a.Templates.Render(in.Purpose, in.Data)
+	if err != nil {
+		return email.Message{}, temporal.NewNonRetryableApplicationError("email template: "+err.Error(), ErrEmailInvalid, err)
+	}
+	msg := email.Message{
+		Key: key, OrderID: in.OrderID, Purpose: in.Purpose,
+		From: a.From, To: in.To, Cc: in.Cc,
+		Subject: subject, Text: text, HTML: html,
+	}
+	for _, docID := range in.AttachDocuments {
+		doc, err := a.Documents.GetDocument(ctx, in.OrderID, docID)
+		if errors.Is(err, store.ErrNotFound) {
+			return email.Message{}, temporal.NewNonRetryableApplicationError(
+				fmt.Sprintf("attachment %s of order %s does not exist", docID, in.OrderID), ErrEmailInvalid, err)
+		}
+		if err != nil {
+			return email.Message{}, temporal.NewApplicationError("read attachment: "+err.Error(), ErrEmailUnavailable, err)
+		}
+		msg.Attachments = append(msg.Attachments, email.Attachment{Filename: doc.Filename, ContentType: doc.ContentType, Content: doc.Content})
+	}
+	return msg, nil
+}
+
+func claimError(err error) error {
+	if errors.Is(err, store.ErrConflict) {
+		return temporal.NewNonRetryableApplicationError(err.Error(), ErrEmailInvalid, err)
+	}
+	return temporal.NewApplicationError("claim email: "+err.Error(), ErrEmailUnavailable, err)
+}
+
+// alreadyClaimed answers a call for an email another attempt already owns.
+func alreadyClaimed(e store.Email) (SendEmailResult, error) {
+	if e.Status == store.EmailSent {
+		return SendEmailResult{Key: e.Key, ProviderMessageID: e.ProviderMessageID, Duplicate: true}, nil
+	}
+	// "sending": an earlier attempt died between claiming and recording.
+	// Sending again could deliver twice; a person decides.
+	msg := fmt.Sprintf("an earlier attempt to send %s to %s for order %s ended without an answer; "+
+		"check the provider's activity for custom arg idempotency_key=%s, then retry or skip the step",
+		e.Purpose, e.Recipient, e.OrderID, e.Key)
+	return SendEmailResult{}, temporal.NewNonRetryableApplicationError(msg, ErrEmailOutcomeUnknown, nil)
+}
+
+// sendFailed records a definite failure (so a retry may claim again) and
+// maps the provider's answer to Temporal's retry behaviour.
+func (a *Activities) sendFailed(ctx context.Context, key string, err error) error {
+	var unknown *email.UnknownOutcomeError
+	if errors.As(err, &unknown) {
+		return temporal.NewNonRetryableApplicationError(
+			"the email provider may have accepted the message but did not answer ("+err.Error()+"); check the provider before retrying",
+			ErrEmailOutcomeUnknown, err)
+	}
+	if markErr := a.Outbox.MarkEmailFailed(ctx, key, err.Error()); markErr != nil && a.Logger != nil {
+		a.Logger.Warn("could not record a failed email; the next attempt will see its outcome as unknown",
+			"key", key, "error", markErr)
+	}
+
+	var rateLimited *email.RateLimitedError
+	var permanent *email.PermanentError
+	switch {
+	case errors.As(err, &rateLimited):
+		return temporal.NewApplicationErrorWithOptions(err.Error(), ErrEmailRateLimited, temporal.ApplicationErrorOptions{
+			NextRetryDelay: rateLimited.RetryAfter,
+			Cause:          err,
+		})
+	case errors.As(err, &permanent):
+		return temporal.NewNonRetryableApplicationError(err.Error(), ErrEmailRejected, err)
+	default:
+		return temporal.NewApplicationError(err.Error(), ErrEmailUnavailable, err)
+	}
+}

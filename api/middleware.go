@@ -1,0 +1,198 @@
+package api
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/orderflow/orderflow/internal/auth"
+)
+
+const (
+	requestIDHeader = "X-Request-Id"
+	ctxRequestID    = "orderflow.request_id"
+	ctxPrincipal    = "orderflow.principal"
+	// maxBodyBytes bounds every request body; orders are small.
+	maxBodyBytes = 1 << 20
+)
+
+// validRequestID accepts what a well-behaved proxy sends and nothing that
+// could forge log lines.
+var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
+
+// withRequestID adopts the caller's X-Request-Id or mints one, and echoes it.
+func withRequestID(c *gin.Context) {
+	id := c.GetHeader(requestIDHeader)
+	if !validRequestID.MatchString(id) {
+		id = newRequestID()
+	}
+	c.Set(ctxRequestID, id)
+	c.Header(requestIDHeader, id)
+	c.Next()
+}
+
+func newRequestID() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	return "req_" + hex.EncodeToString(b)
+}
+
+func requestID(c *gin.Context) string { return c.GetString(ctxRequestID) }
+
+// withAccessLog writes one structured line per request.
+func withAccessLog(log *slog.Logger) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		start := time.Now()
+		c.Next()
+		status := c.Writer.Status()
+		level := slog.LevelInfo
+		if status >= 500 {
+			level = slog.LevelError
+		}
+		attrs := []any{
+			"request_id", requestID(c),
+			"method", c.Request.Method,
+			"route", routeOf(c),
+			"path", c.Request.URL.Path,
+			"status", status,
+			"duration_ms", float64(time.Since(start).Microseconds()) / 1000,
+		}
+		if p, ok := principalOf(c); ok {
+			attrs = append(attrs, "role", p.Role, "subject", p.Subject)
+		}
+		if len(c.Errors) > 0 {
+			attrs = append(attrs, "error", c.Errors.String())
+		}
+		log.Log(c.Request.Context(), level, "http request", attrs...)
+	}
+}
+
+// routeOf is the route template ("/v1/orders/:id"), so metrics and logs do not
+// explode into one series per order.
+func routeOf(c *gin.Context) string {
+	if r := c.FullPath(); r != "" {
+		return r
+	}
+	return "unmatched"
+}
+
+// httpMetrics are the API's request metrics.
+type httpMetrics struct {
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+}
+
+func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
+	m := &httpMetrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "orderflow_http_requests_total",
+			Help: "HTTP requests answered by the API, by route template, method and status code.",
+		}, []string{"method", "route", "status"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "orderflow_http_request_duration_seconds",
+			Help:    "Time to answer an HTTP request, by route template and method.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 14), // 1 ms .. 8 s
+		}, []string{"method", "route"}),
+	}
+	reg.MustRegister(m.requests, m.latency)
+	return m
+}
+
+func (m *httpMetrics) observe(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	route := routeOf(c)
+	m.requests.WithLabelValues(c.Request.Method, route, strconv.Itoa(c.Writer.Status())).Inc()
+	m.latency.WithLabelValues(c.Request.Method, route).Observe(time.Since(start).Seconds())
+}
+
+// withBodyLimit refuses oversized bodies before anything reads them.
+func withBodyLimit(c *gin.Context) {
+	if c.Request.ContentLength > maxBodyBytes {
+		abortWith(c, http.StatusRequestEntityTooLarge, fmt.Sprintf("The request body is %d bytes; the limit is %d. Send a smaller body.", c.Request.ContentLength, maxBodyBytes))
+		return
+	}
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxBodyBytes)
+	c.Next()
+}
+
+// recoverToProblem turns a panic into a logged 500 problem instead of a dropped connection.
+func recoverToProblem(log *slog.Logger) gin.HandlerFunc {
+	return gin.CustomRecoveryWithWriter(nil, func(c *gin.Context, err any) {
+		log.Error("panic in handler", "request_id", requestID(c), "panic", fmt.Sprint(err))
+		abortWith(c, http.StatusInternalServerError, "Something went wrong on our side. Try again; if it persists, report request id "+requestID(c)+".")
+	})
+}
+
+// authenticated requires a valid bearer token and records who is calling.
+func authenticated(tokens *auth.Tokens) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		header := c.GetHeader("Authorization")
+		scheme, token, found := strings.Cut(header, " ")
+		if header == "" {
+			c.Header("WWW-Authenticate", `Bearer realm="orderflow"`)
+			abortWith(c, http.StatusUnauthorized, "This endpoint needs a bearer token: send `Authorization: Bearer <token>` (mint one with `orderflow token --role ROLE --sub ID`).")
+			return
+		}
+		if !found || !strings.EqualFold(scheme, "Bearer") {
+			c.Header("WWW-Authenticate", `Bearer realm="orderflow"`)
+			abortWith(c, http.StatusUnauthorized, "The Authorization header must read `Bearer <token>`.")
+			return
+		}
+		p, err := tokens.Verify(strings.TrimSpace(token))
+		if err != nil {
+			c.Header("WWW-Authenticate", `Bearer realm="orderflow", error="invalid_token"`)
+			abortWith(c, http.StatusUnauthorized, "The bearer token was refused: "+strings.TrimPrefix(err.Error(), auth.ErrInvalidToken.Error()+": ")+".")
+			return
+		}
+		c.Set(ctxPrincipal, p)
+		c.Next()
+	}
+}
+
+// requireRole lets only the given roles through; others get 403.
+func requireRole(roles ...auth.Role) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		p, _ := principalOf(c)
+		for _, r := range roles {
+			if p.Role == r {
+				c.Next()
+				return
+			}
+		}
+		abortWith(c, http.StatusForbidden, fmt.Sprintf("Your role %q may not do this; it needs one of: %s.", p.Role, joinRoles(roles)))
+	}
+}
+
+func joinRoles(roles []auth.Role) string {
+	s := make([]string, len(roles))
+	for i, r := range roles {
+		s[i] = string(r)
+	}
+	return strings.Join(s, ", ")
+}
+
+func principalOf(c *gin.Context) (auth.Principal, bool) {
+	v, ok := c.Get(ctxPrincipal)
+	if !ok {
+		return auth.Principal{}, false
+	}
+	p, ok := v.(auth.Principal)
+	return p, ok
+}
+
+// isBodyTooLarge reports whether err came from the body limit.
+func isBodyTooLarge(err error) bool {
+	var mbe *http.MaxBytesError
+	return errors.As(err, &mbe)
+}

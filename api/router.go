@@ -1,0 +1,67 @@
+// Package api is orderflow's HTTP API: it authenticates, validates the shape
+// of requests and talks to Temporal (start, update, query) or reads the
+// Postgres read model. It holds no lifecycle logic of its own.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/orderflow/orderflow/internal/auth"
+)
+
+// Deps is what the API needs from the process that runs it.
+type Deps struct {
+	Tokens *auth.Tokens
+	Logger *slog.Logger
+	// Registry receives the API's metrics and is what /metrics serves
+	// (the worker's metrics join it when both run in one process).
+	Registry *prometheus.Registry
+	// Readiness checks, by name ("temporal", "postgres"); /readyz runs them all.
+	Readiness map[string]func(context.Context) error
+	// Inbox lists captured mail; nil unless email is in capture mode, and then
+	// GET /dev/mail does not exist.
+	Inbox Inbox
+}
+
+// New builds the router.
+func New(d Deps) http.Handler { return newEngine(d) }
+
+func newEngine(d Deps) *gin.Engine {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	r.ContextWithFallback = true
+
+	metrics := newHTTPMetrics(d.Registry)
+	r.Use(withRequestID, metrics.observe, withAccessLog(d.Logger), recoverToProblem(d.Logger), withBodyLimit)
+	r.NoRoute(func(c *gin.Context) {
+		abortWith(c, http.StatusNotFound, "There is nothing at "+c.Request.URL.Path+". The endpoints are listed in /openapi.yaml.")
+	})
+	r.NoMethod(func(c *gin.Context) {
+		abortWith(c, http.StatusMethodNotAllowed, c.Request.Method+" is not supported on "+c.Request.URL.Path+". See /openapi.yaml for the allowed methods.")
+	})
+
+	r.GET("/healthz", healthz)
+	r.GET("/readyz", readyz(d.Readiness))
+	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{Registry: d.Registry})))
+	r.GET("/openapi.yaml", serveOpenAPI)
+	if d.Inbox != nil {
+		r.GET("/dev/mail", devMail(d.Inbox))
+	}
+
+	v1 := r.Group("/v1", authenticated(d.Tokens))
+	v1.GET("/me", me)
+	return r
+}
+
+// me tells callers who their token says they are: handy to check a token.
+func me(c *gin.Context) {
+	p, _ := principalOf(c)
+	c.JSON(http.StatusOK, p)
+}

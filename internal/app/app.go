@@ -1,0 +1,238 @@
+// Package app wires orderflow's parts from configuration. The `worker`, `api`
+// and `dev` commands and the integration tests all assemble the system here,
+// so what the tests run is what production runs.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/contrib/envconfig"
+	sdklog "go.temporal.io/sdk/log"
+	sdkworker "go.temporal.io/sdk/worker"
+
+	"github.com/orderflow/orderflow/activities"
+	"github.com/orderflow/orderflow/api"
+	"github.com/orderflow/orderflow/db/migrations"
+	"github.com/orderflow/orderflow/internal/auth"
+	"github.com/orderflow/orderflow/internal/config"
+	"github.com/orderflow/orderflow/internal/email"
+	"github.com/orderflow/orderflow/internal/store"
+	"github.com/orderflow/orderflow/worker"
+)
+
+// DatabaseMode says how much OpenDatabase may change.
+type DatabaseMode int
+
+const (
+	// DatabaseExisting expects a migrated database (production: `orderflow migrate` runs first).
+	DatabaseExisting DatabaseMode = iota
+	// DatabaseCreate creates the database when missing and migrates it (dev mode, tests).
+	DatabaseCreate
+)
+
+// OpenDatabase connects to the read model and makes sure its schema is the
+// one this build expects.
+func OpenDatabase(ctx context.Context, databaseURL string, mode DatabaseMode, log *slog.Logger) (*pgxpool.Pool, error) {
+	if mode == DatabaseCreate {
+		if err := store.EnsureDatabase(ctx, databaseURL); err != nil {
+			return nil, err
+		}
+	}
+	pool, err := store.Open(ctx, databaseURL)
+	if err != nil {
+		return nil, err
+	}
+	if err := prepareSchema(ctx, pool, mode); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	cc := pool.Config().ConnConfig
+	log.Info("read model ready", "database", cc.Database, "host", cc.Host, "port", cc.Port)
+	return pool, nil
+}
+
+func prepareSchema(ctx context.Context, pool *pgxpool.Pool, mode DatabaseMode) error {
+	if mode == DatabaseCreate {
+		_, err := migrations.Apply(ctx, pool)
+		return err
+	}
+	pending, err := migrations.Pending(ctx, pool)
+	if err != nil {
+		return err
+	}
+	if pending {
+		return errors.New("the database schema is older than this build: run `orderflow migrate` first")
+	}
+	return nil
+}
+
+// TemporalTarget overrides where the client connects; dev mode and tests use
+// it for their in-process server. Empty fields fall back to TEMPORAL_* variables.
+type TemporalTarget struct {
+	HostPort  string
+	Namespace string
+}
+
+// dialTimeout bounds the first connection so a wrong address fails fast.
+const dialTimeout = 15 * time.Second
+
+// DialTemporal connects a client configured like Temporal's CLI (envconfig:
+// TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TLS and API key variables, profiles).
+func DialTemporal(ctx context.Context, vars map[string]string, target TemporalTarget, log *slog.Logger) (client.Client, error) {
+	opts, err := envconfig.LoadClientOptions(envconfig.LoadClientOptionsRequest{EnvLookup: mapLookup(vars)})
+	if err != nil {
+		return nil, fmt.Errorf("temporal client configuration (TEMPORAL_* variables): %w", err)
+	}
+	if target.HostPort != "" {
+		opts.HostPort = target.HostPort
+	}
+	if target.Namespace != "" {
+		opts.Namespace = target.Namespace
+	}
+	if opts.HostPort == "" {
+		opts.HostPort = client.DefaultHostPort
+	}
+	if opts.Namespace == "" {
+		opts.Namespace = client.DefaultNamespace
+	}
+	opts.Logger = sdklog.NewStructuredLogger(log.With("component", "temporal-sdk"))
+
+	dialCtx, cancel := context.WithTimeout(ctx, dialTimeout)
+	defer cancel()
+	c, err := client.DialContext(dialCtx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("cannot reach Temporal at %s, namespace %s (set TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE, or run `orderflow dev`): %w",
+			opts.HostPort, opts.Namespace, err)
+	}
+	return c, nil
+}
+
+// Mail builds the configured email sender; in capture mode it also returns
+// the inbox behind GET /dev/mail.
+func Mail(cfg config.Config, pool *pgxpool.Pool) (email.Sender, *email.Capture, error) {
+	switch cfg.EmailMode {
+	case "capture":
+		capture := email.NewCapture(pool)
+		return capture, capture, nil
+	case "sendgrid":
+		sg, err := email.NewSendGrid(email.SendGridConfig{
+			APIKey: cfg.SendGridAPIKey, BaseURL: cfg.SendGridURL, Timeout: cfg.SendGridTimeout,
+		})
+		return sg, nil, err
+	default:
+		return nil, nil, fmt.Errorf("ORDERFLOW_EMAIL_MODE must be capture or sendgrid, not %q", cfg.EmailMode)
+	}
+}
+
+// Activities builds every activity on the read model and the sender.
+func Activities(cfg config.Config, pool *pgxpool.Pool, sender email.Sender, log *slog.Logger) (*activities.Activities, error) {
+	templates, err := email.LoadTemplates()
+	if err != nil {
+		return nil, err
+	}
+	from, err := email.ParseAddress(cfg.EmailFrom)
+	if err != nil {
+		return nil, fmt.Errorf("ORDERFLOW_EMAIL_FROM: %w", err)
+	}
+	return activities.New(store.New(pool), sender, templates, from, log), nil
+}
+
+// Worker builds the worker with every workflow and activity registered.
+func Worker(c client.Client, cfg config.Config, acts *activities.Activities) sdkworker.Worker {
+	return worker.New(c, cfg.TaskQueue, acts)
+}
+
+// APIOptions is what the HTTP API needs besides configuration.
+type APIOptions struct {
+	Temporal client.Client
+	Pool     *pgxpool.Pool
+	Inbox    api.Inbox // nil unless email is captured
+	Logger   *slog.Logger
+	Registry *prometheus.Registry
+}
+
+// API builds the HTTP handler.
+func API(cfg config.Config, o APIOptions) http.Handler {
+	st := store.New(o.Pool)
+	deps := api.Deps{
+		Tokens:   auth.NewTokens(cfg.TokenSecret),
+		Logger:   o.Logger,
+		Registry: o.Registry,
+		Readiness: map[string]func(context.Context) error{
+			"postgres": st.Ping,
+			"temporal": func(ctx context.Context) error {
+				_, err := o.Temporal.CheckHealth(ctx, &client.CheckHealthRequest{})
+				return err
+			},
+		},
+	}
+	if o.Inbox != nil {
+		deps.Inbox = o.Inbox
+	}
+	return api.New(deps)
+}
+
+// NewRegistry is a Prometheus registry with the Go runtime and process collectors.
+func NewRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
+}
+
+// shutdownTimeout lets in-flight requests finish after Ctrl-C.
+const shutdownTimeout = 10 * time.Second
+
+// Serve answers HTTP on addr until ctx ends, then shuts down gracefully.
+// It listens before returning control so a busy port is reported at once.
+func Serve(ctx context.Context, addr string, h http.Handler, log *slog.Logger) (wait func() error, err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("cannot listen on %s (set ORDERFLOW_API_ADDR to a free address): %w", addr, err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	log.Info("API listening", "addr", ln.Addr().String())
+	return func() error {
+		select {
+		case err := <-done:
+			return err
+		case <-ctx.Done():
+		}
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+		defer cancel()
+		if err := srv.Shutdown(shutdownCtx); err != nil {
+			return err
+		}
+		if err := <-done; !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	}, nil
+}
+
+// mapLookup lets envconfig read a given environment instead of the process's.
+type mapLookup map[string]string
+
+func (m mapLookup) Environ() []string {
+	out := make([]string, 0, len(m))
+	for k, v := range m {
+		out = append(out, k+"="+v)
+	}
+	return out
+}
+
+func (m mapLookup) LookupEnv(k string) (string, bool) {
+	v, ok := m[k]
+	return v, ok
+}

@@ -1,0 +1,137 @@
+// Package email sends the emails of orders: one Sender interface with a
+// SendGrid implementation for real deployments and a capture implementation
+// that keeps messages in Postgres for the dev-mode inbox, plus the embedded
+// templates the messages are rendered from.
+//
+// Every message carries an idempotency key (KeyFor). Senders never retry:
+// they classify each failure (PermanentError, RateLimitedError,
+// TransientError, UnknownOutcomeError) and leave retrying to the caller.
+package email
+
+import (
+	"context"
+	"fmt"
+	"net/mail"
+	"strings"
+)
+
+// Address is a sender or recipient.
+type Address struct {
+	Name  string
+	Email string
+}
+
+// String formats the address for people to read: "Name <email>" or "email".
+func (a Address) String() string {
+	if a.Name == "" {
+		return a.Email
+	}
+	return a.Name + " <" + a.Email + ">"
+}
+
+// ParseAddress reads "Name <email>" or a bare "email" (RFC 5322).
+func ParseAddress(s string) (Address, error) {
+	a, err := mail.ParseAddress(s)
+	if err != nil {
+		return Address{}, fmt.Errorf("email address %q: %w", s, err)
+	}
+	return Address{Name: a.Name, Email: a.Address}, nil
+}
+
+// Attachment is a file sent with a message.
+type Attachment struct {
+	Filename    string
+	ContentType string // application/octet-stream when empty
+	Content     []byte
+}
+
+// Message is one email to one recipient (with optional copies).
+type Message struct {
+	Key     string // idempotency key, see KeyFor
+	OrderID string
+	Purpose string
+	From    Address
+	To      Address
+	Cc      []Address
+	ReplyTo *Address
+	Subject string
+	Text    string
+	HTML    string
+
+	Attachments []Attachment
+}
+
+// Sender delivers a message, or says precisely why it did not.
+type Sender interface {
+	// Send returns the provider's id of the accepted message. Errors are
+	// *PermanentError, *RateLimitedError, *TransientError,
+	// *UnknownOutcomeError or the context's error.
+	Send(ctx context.Context, m Message) (providerMessageID string, err error)
+}
+
+// KeyFor is the idempotency key of the email about orderID for purpose to
+// recipient: the same three always give the same key, whatever the case of
+// the address. Parts are escaped so that no two triples share a key.
+func KeyFor(orderID, purpose, recipient string) string {
+	recipient = strings.ToLower(strings.TrimSpace(recipient))
+	return keyEscaper.Replace(orderID) + "/" + keyEscaper.Replace(purpose) + "/" + keyEscaper.Replace(recipient)
+}
+
+var keyEscaper = strings.NewReplacer("%", "%25", "/", "%2F")
+
+// prepare checks what every provider would refuse anyway and removes copies
+// to an address that already receives the message: SendGrid refuses a
+// message that names an address twice, and a member who is also the client
+// needs only one copy.
+func prepare(m Message) (Message, error) {
+	var problems []string
+	if m.Key == "" {
+		problems = append(problems, "no idempotency key (use KeyFor)")
+	}
+	if m.From.Email == "" {
+		problems = append(problems, "no sender address")
+	}
+	if m.To.Email == "" {
+		problems = append(problems, "no recipient address")
+	}
+	if strings.TrimSpace(m.Subject) == "" {
+		problems = append(problems, "no subject")
+	}
+	if m.Text == "" && m.HTML == "" {
+		problems = append(problems, "no body (text or HTML)")
+	}
+	for i, a := range m.Attachments {
+		if a.Filename == "" {
+			problems = append(problems, fmt.Sprintf("attachment %d has no file name", i+1))
+		}
+		if len(a.Content) == 0 {
+			problems = append(problems, fmt.Sprintf("attachment %q is empty", a.Filename))
+		}
+	}
+	if len(problems) > 0 {
+		return Message{}, &PermanentError{Reason: "the message is incomplete: " + strings.Join(problems, "; ")}
+	}
+	m.Cc = distinctCopies(m.To, m.Cc)
+	return m, nil
+}
+
+func distinctCopies(to Address, cc []Address) []Address {
+	seen := map[string]bool{strings.ToLower(to.Email): true}
+	var out []Address
+	for _, a := range cc {
+		key := strings.ToLower(a.Email)
+		if a.Email == "" || seen[key] {
+			continue
+		}
+		seen[key] = true
+		out = append(out, a)
+	}
+	return out
+}
+
+func contentTypeOf(a Attachment) string {
+	if a.ContentType == "" {
+		return "application/octet-stream"
+	}
+	return a.ContentType
+}
