@@ -1,0 +1,100 @@
+//go:build !nodev
+
+// Dev mode embeds a Temporal server (~200 MB of dependencies). Production
+// images build with -tags nodev and leave it out.
+
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+
+	"github.com/orderflow/orderflow/internal/app"
+	"github.com/orderflow/orderflow/internal/config"
+	"github.com/orderflow/orderflow/internal/devserver"
+	"github.com/orderflow/orderflow/workflows"
+)
+
+func init() {
+	commands["dev"] = command{"run everything in one process: embedded Temporal + Web UI, worker, API", runDev}
+}
+
+// runDev starts the whole system in one process and runs until Ctrl-C.
+func runDev(ctx context.Context, _ []string, env environment) error {
+	cfg, log, err := setup(config.DevMode, env)
+	if err != nil {
+		return err
+	}
+	pool, err := app.OpenDatabase(ctx, cfg.DatabaseURL, app.DatabaseCreate, log)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+
+	dataDir, err := filepath.Abs(cfg.Dev.DataDir)
+	if err != nil {
+		return err
+	}
+	srv, err := devserver.Start(ctx, devserver.Options{
+		DataDir:          dataDir,
+		Namespace:        cfg.Dev.Namespace,
+		FrontendAddress:  cfg.Dev.TemporalAddr,
+		UIAddress:        cfg.Dev.UIAddr,
+		SearchAttributes: workflows.SearchAttributes(),
+		ReservedPorts:    []int{portOf(cfg.APIAddr)},
+		Logger:           log.With("component", "temporal-server"),
+	})
+	if err != nil {
+		return err
+	}
+	defer stopLogged(log, "temporal server", srv.Stop)
+
+	c, err := app.DialTemporal(ctx, env.vars, app.TemporalTarget{HostPort: srv.FrontendHostPort(), Namespace: srv.Namespace()}, log)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+
+	sender, inbox, err := app.Mail(cfg, pool)
+	if err != nil {
+		return err
+	}
+	acts, err := app.Activities(cfg, pool, sender, log)
+	if err != nil {
+		return err
+	}
+	w := app.Worker(c, cfg, acts)
+	if err := w.Start(); err != nil {
+		return err
+	}
+	defer w.Stop()
+
+	opts := app.APIOptions{Temporal: c, Pool: pool, Logger: log, Registry: app.NewRegistry()}
+	if inbox != nil {
+		opts.Inbox = inbox
+	}
+	wait, err := app.Serve(ctx, cfg.APIAddr, app.API(cfg, opts), log)
+	if err != nil {
+		return err
+	}
+	log.Info("orderflow dev is up (Ctrl-C stops it)",
+		"api", cfg.PublicURL,
+		"web_ui", srv.UIURL(),
+		"captured_mail", cfg.PublicURL+"/dev/mail",
+		"openapi", cfg.PublicURL+"/openapi.yaml",
+		"temporal", srv.FrontendHostPort(),
+		"namespace", srv.Namespace(),
+		"temporal_data", dataDir,
+		"token", fmt.Sprintf("go run ./cmd/orderflow token --role staff --sub s-1"))
+	err = wait()
+	log.Info("shutting down")
+	return err
+}
+
+func stopLogged(log *slog.Logger, what string, stop func() error) {
+	if err := stop(); err != nil {
+		log.Warn("stop "+what, "error", err)
+	}
+}
