@@ -1,6 +1,7 @@
 package pdf
 
 import (
+	"bytes"
 	_ "embed"
 
 	"github.com/johnfercher/maroto/v2/pkg/consts/fontstyle"
@@ -19,9 +20,12 @@ var (
 
 const fontFamily = "dejavu"
 
+// customFonts hands every render its own copy of the font files: gofpdf
+// writes into the font bytes it is given while subsetting (padding for its
+// checksums), so sharing them between concurrent renders is a data race.
 func customFonts() []*entity.CustomFont {
 	return []*entity.CustomFont{
-		{Family: fontFamily, Style: fontstyle.Normal, Bytes: dejaVuSans},
-		{Family: fontFamily, Style: fontstyle.Bold, Bytes: dejaVuSansBold},
+		{Family: fontFamily, Style: fontstyle.Normal, Bytes: bytes.Clone(dejaVuSans)},
+		{Family: fontFamily, Style: fontstyle.Bold, Bytes: bytes.Clone(dejaVuSansBold)},
 	}
 }
