@@ -17,7 +17,6 @@ import (
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
-	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/orderflow/orderflow/activities"
@@ -26,6 +25,7 @@ import (
 	"github.com/orderflow/orderflow/internal/sendgridtest"
 	"github.com/orderflow/orderflow/internal/store"
 	"github.com/orderflow/orderflow/internal/testenv"
+	"github.com/orderflow/orderflow/worker"
 	"github.com/orderflow/orderflow/workflows"
 )
 
@@ -75,8 +75,7 @@ func newRig(t *testing.T, sendTimeout time.Duration) *rig {
 	acts.Outbox = outbox
 
 	r := &rig{temporal: c, sendgrid: sg, store: st, outbox: outbox, taskQueue: "email-" + t.Name()}
-	w := sdkworker.New(c, r.taskQueue, sdkworker.Options{})
-	w.RegisterActivity(acts)
+	w := worker.New(c, r.taskQueue, acts) // the production registration
 	w.RegisterWorkflowWithOptions(sendEmailTimes, workflow.RegisterOptions{Name: "SendEmailTimes"})
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
