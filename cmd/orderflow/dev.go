@@ -7,7 +7,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"path/filepath"
 
@@ -57,40 +56,20 @@ func runDev(ctx context.Context, _ []string, env environment) error {
 	}
 	defer c.Close()
 
-	sender, inbox, err := app.Mail(cfg, pool)
-	if err != nil {
-		return err
-	}
-	acts, err := app.Activities(cfg, pool, sender, log)
-	if err != nil {
-		return err
-	}
-	w := app.Worker(c, cfg, acts)
-	if err := w.Start(); err != nil {
-		return err
-	}
-	defer w.Stop()
-
-	opts := app.APIOptions{Temporal: c, Pool: pool, Logger: log, Registry: app.NewRegistry()}
-	if inbox != nil {
-		opts.Inbox = inbox
-	}
-	wait, err := app.Serve(ctx, cfg.APIAddr, app.API(cfg, opts), log)
-	if err != nil {
-		return err
-	}
-	log.Info("orderflow dev is up (Ctrl-C stops it)",
-		"api", cfg.PublicURL,
-		"web_ui", srv.UIURL(),
-		"captured_mail", cfg.PublicURL+"/dev/mail",
-		"openapi", cfg.PublicURL+"/openapi.yaml",
-		"temporal", srv.FrontendHostPort(),
-		"namespace", srv.Namespace(),
-		"temporal_data", dataDir,
-		"token", fmt.Sprintf("go run ./cmd/orderflow token --role staff --sub s-1"))
-	err = wait()
-	log.Info("shutting down")
-	return err
+	return app.Process{
+		Config: cfg, Logger: log, Pool: pool, Temporal: c, Worker: true, API: true,
+		OnReady: func() {
+			log.Info("orderflow dev is up (Ctrl-C stops it)",
+				"api", cfg.PublicURL,
+				"web_ui", srv.UIURL(),
+				"captured_mail", cfg.PublicURL+"/dev/mail",
+				"openapi", cfg.PublicURL+"/openapi.yaml",
+				"temporal", srv.FrontendHostPort(),
+				"namespace", srv.Namespace(),
+				"temporal_data", dataDir,
+				"token", "go run ./cmd/orderflow token --role staff --sub s-1")
+		},
+	}.Run(ctx)
 }
 
 func stopLogged(log *slog.Logger, what string, stop func() error) {

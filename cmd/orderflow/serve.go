@@ -24,43 +24,16 @@ func setup(mode config.Mode, env environment) (config.Config, *slog.Logger, erro
 	return cfg, log, nil
 }
 
-// runWorker runs workflows and activities until interrupted.
 func runWorker(ctx context.Context, _ []string, env environment) error {
-	cfg, log, err := setup(config.Production, env)
-	if err != nil {
-		return err
-	}
-	pool, err := app.OpenDatabase(ctx, cfg.DatabaseURL, app.DatabaseExisting, log)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	c, err := app.DialTemporal(ctx, env.vars, app.TemporalTarget{}, log)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	sender, _, err := app.Mail(cfg, pool)
-	if err != nil {
-		return err
-	}
-	acts, err := app.Activities(cfg, pool, sender, log)
-	if err != nil {
-		return err
-	}
-	w := app.Worker(c, cfg, acts)
-	if err := w.Start(); err != nil {
-		return err
-	}
-	defer w.Stop()
-	log.Info("worker running", "task_queue", cfg.TaskQueue)
-	<-ctx.Done()
-	log.Info("worker stopping")
-	return nil
+	return serve(ctx, env, app.Process{Worker: true})
 }
 
-// runAPI serves the HTTP API until interrupted.
 func runAPI(ctx context.Context, _ []string, env environment) error {
+	return serve(ctx, env, app.Process{API: true})
+}
+
+// serve runs p against an existing Temporal and a migrated database until interrupted.
+func serve(ctx context.Context, env environment, p app.Process) error {
 	cfg, log, err := setup(config.Production, env)
 	if err != nil {
 		return err
@@ -75,19 +48,8 @@ func runAPI(ctx context.Context, _ []string, env environment) error {
 		return err
 	}
 	defer c.Close()
-	_, inbox, err := app.Mail(cfg, pool)
-	if err != nil {
-		return err
-	}
-	opts := app.APIOptions{Temporal: c, Pool: pool, Logger: log, Registry: app.NewRegistry()}
-	if inbox != nil {
-		opts.Inbox = inbox
-	}
-	wait, err := app.Serve(ctx, cfg.APIAddr, app.API(cfg, opts), log)
-	if err != nil {
-		return err
-	}
-	return wait()
+	p.Config, p.Logger, p.Pool, p.Temporal = cfg, log, pool, c
+	return p.Run(ctx)
 }
 
 // portOf is the numeric port of a host:port address, 0 when it has none.

@@ -19,7 +19,8 @@ var files embed.FS
 
 func provider(pool *pgxpool.Pool) (*goose.Provider, func(), error) {
 	db := stdlib.OpenDBFromPool(pool)
-	locker, err := lock.NewPostgresSessionLocker()
+	// Poll the advisory lock every second (goose waits 5 s between tries) for up to 5 minutes.
+	locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 300))
 	if err != nil {
 		db.Close()
 		return nil, nil, fmt.Errorf("migrations: lock: %w", err)

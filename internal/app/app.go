@@ -189,6 +189,55 @@ func NewRegistry() *prometheus.Registry {
 	return reg
 }
 
+// Process is what one orderflow process runs: the worker, the API, or both
+// (dev mode), on an opened database and a connected Temporal client.
+type Process struct {
+	Config   config.Config
+	Logger   *slog.Logger
+	Pool     *pgxpool.Pool
+	Temporal client.Client
+	Worker   bool
+	API      bool
+	// OnReady is called once everything runs (dev mode logs where things are).
+	OnReady func()
+}
+
+// Run starts the parts and blocks until ctx ends, then stops them cleanly.
+func (p Process) Run(ctx context.Context) error {
+	sender, inbox, err := Mail(p.Config, p.Pool)
+	if err != nil {
+		return err
+	}
+	if p.Worker {
+		acts, err := Activities(p.Config, p.Pool, sender, p.Logger)
+		if err != nil {
+			return err
+		}
+		w := Worker(p.Temporal, p.Config, acts)
+		if err := w.Start(); err != nil {
+			return err
+		}
+		defer w.Stop()
+		p.Logger.Info("worker running", "task_queue", p.Config.TaskQueue)
+	}
+	wait := func() error { <-ctx.Done(); return nil }
+	if p.API {
+		opts := APIOptions{Temporal: p.Temporal, Pool: p.Pool, Logger: p.Logger, Registry: NewRegistry()}
+		if inbox != nil {
+			opts.Inbox = inbox
+		}
+		if wait, err = Serve(ctx, p.Config.APIAddr, API(p.Config, opts), p.Logger); err != nil {
+			return err
+		}
+	}
+	if p.OnReady != nil {
+		p.OnReady()
+	}
+	err = wait()
+	p.Logger.Info("shutting down")
+	return err
+}
+
 // shutdownTimeout lets in-flight requests finish after Ctrl-C.
 const shutdownTimeout = 10 * time.Second
 
