@@ -13,11 +13,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/orderflow/orderflow/internal/auth"
+	"github.com/orderflow/orderflow/internal/store"
 )
 
 // Deps is what the API needs from the process that runs it.
 type Deps struct {
 	Tokens *auth.Tokens
+	// Store is the read model (lists, documents, suppliers, feeds).
+	Store *store.Store
 	Logger *slog.Logger
 	// Registry receives the API's metrics and is what /metrics serves
 	// (the worker's metrics join it when both run in one process).

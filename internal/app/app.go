@@ -166,6 +166,7 @@ func API(cfg config.Config, o APIOptions) http.Handler {
 	st := store.New(o.Pool)
 	deps := api.Deps{
 		Tokens:   auth.NewTokens(cfg.TokenSecret),
+		Store:    st,
 		Logger:   o.Logger,
 		Registry: o.Registry,
 		Readiness: map[string]func(context.Context) error{
