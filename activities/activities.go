@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/orderflow/orderflow/internal/email"
+	"github.com/orderflow/orderflow/internal/payments"
 	"github.com/orderflow/orderflow/internal/store"
 )
 
@@ -39,6 +40,8 @@ type Activities struct {
 	Outbox    Outbox
 	Documents Documents
 	ReadModel ReadModel
+	Suppliers Suppliers
+	Payments  payments.Provider
 	Sender    email.Sender
 	Templates *email.Templates
 	// From is the sender address of every email.
@@ -48,10 +51,10 @@ type Activities struct {
 	Now func() time.Time
 }
 
-// New wires activities on one store for all three tables.
-func New(st *store.Store, sender email.Sender, templates *email.Templates, from email.Address, log *slog.Logger) *Activities {
+// New wires activities on one store for all its tables.
+func New(st *store.Store, pay payments.Provider, sender email.Sender, templates *email.Templates, from email.Address, log *slog.Logger) *Activities {
 	return &Activities{
-		Outbox: st, Documents: st, ReadModel: st,
+		Outbox: st, Documents: st, ReadModel: st, Suppliers: st, Payments: pay,
 		Sender: sender, Templates: templates, From: from,
 		Logger: log, Now: time.Now,
 	}

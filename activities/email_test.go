@@ -70,7 +70,7 @@ func newRig(t *testing.T, sendTimeout time.Duration) *rig {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	acts := activities.New(st, sender, templates, email.Address{Name: "orderflow", Email: "orders@example.com"}, log)
+	acts := activities.New(st, nil, sender, templates, email.Address{Name: "orderflow", Email: "orders@example.com"}, log)
 	outbox := &flakyOutbox{Store: st}
 	acts.Outbox = outbox
 

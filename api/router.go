@@ -11,9 +11,12 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.temporal.io/sdk/client"
 
 	"github.com/orderflow/orderflow/internal/auth"
+	"github.com/orderflow/orderflow/internal/payments"
 	"github.com/orderflow/orderflow/internal/store"
+	"github.com/orderflow/orderflow/workflows"
 )
 
 // Deps is what the API needs from the process that runs it.
@@ -21,7 +24,17 @@ type Deps struct {
 	Tokens *auth.Tokens
 	// Store is the read model (lists, documents, suppliers, feeds).
 	Store *store.Store
-	Logger *slog.Logger
+	// Temporal runs the orders; TaskQueue is where their workflows run.
+	Temporal  client.Client
+	TaskQueue string
+	// Marketplace settings stamped on every new marketplace order.
+	Marketplace workflows.MarketplaceSettings
+	// Payments is the sandbox provider behind /pay/{token}; nil with a real
+	// provider. Deliverer sends its webhooks; WebhookSecret verifies them.
+	Payments      *payments.Sandbox
+	Deliverer     *payments.Deliverer
+	WebhookSecret []byte
+	Logger        *slog.Logger
 	// Registry receives the API's metrics and is what /metrics serves
 	// (the worker's metrics join it when both run in one process).
 	Registry *prometheus.Registry
@@ -57,9 +70,12 @@ func newEngine(d Deps) *gin.Engine {
 	if d.Inbox != nil {
 		r.GET("/dev/mail", devMail(d.Inbox))
 	}
+	registerPaymentRoutes(r, d)
 
 	v1 := r.Group("/v1", authenticated(d.Tokens))
 	v1.GET("/me", me)
+	registerOrderRoutes(v1, d)
+	registerSupplierRoutes(v1, d)
 	return r
 }
 

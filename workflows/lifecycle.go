@@ -164,3 +164,13 @@ func joinActions(as []Action) string {
 	}
 	return strings.Join(s, ", ")
 }
+
+// FlowTable returns a flow's lifecycle table and the registry of its action
+// bodies; an unknown flow has an empty table.
+func FlowTable(flow string) (Table, map[Action]func() Payload) {
+	switch flow {
+	case MarketplaceTable.Flow:
+		return MarketplaceTable, marketplacePayloads
+	}
+	return Table{Flow: flow}, nil
+}

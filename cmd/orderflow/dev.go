@@ -13,6 +13,7 @@ import (
 	"github.com/orderflow/orderflow/internal/app"
 	"github.com/orderflow/orderflow/internal/config"
 	"github.com/orderflow/orderflow/internal/devserver"
+	"github.com/orderflow/orderflow/internal/store"
 	"github.com/orderflow/orderflow/workflows"
 )
 
@@ -31,6 +32,11 @@ func runDev(ctx context.Context, _ []string, env environment) error {
 		return err
 	}
 	defer pool.Close()
+	if n, err := store.New(pool).SeedDemoSuppliers(ctx); err != nil {
+		return err
+	} else if n > 0 {
+		log.Info("seeded demo suppliers", "count", n)
+	}
 
 	dataDir, err := filepath.Abs(cfg.Dev.DataDir)
 	if err != nil {

@@ -26,8 +26,10 @@ import (
 	"github.com/orderflow/orderflow/internal/auth"
 	"github.com/orderflow/orderflow/internal/config"
 	"github.com/orderflow/orderflow/internal/email"
+	"github.com/orderflow/orderflow/internal/payments"
 	"github.com/orderflow/orderflow/internal/store"
 	"github.com/orderflow/orderflow/worker"
+	"github.com/orderflow/orderflow/workflows"
 )
 
 // DatabaseMode says how much OpenDatabase may change.
@@ -134,6 +136,12 @@ func Mail(cfg config.Config, pool *pgxpool.Pool) (email.Sender, *email.Capture, 
 	}
 }
 
+// Payments is the built-in sandbox payment provider; its links point at the
+// API's pay page and its webhooks are signed with the webhook secret.
+func Payments(cfg config.Config, pool *pgxpool.Pool) *payments.Sandbox {
+	return payments.NewSandbox(pool, cfg.PublicURL, []byte(cfg.PaymentWebhookSecret))
+}
+
 // Activities builds every activity on the read model and the sender.
 func Activities(cfg config.Config, pool *pgxpool.Pool, sender email.Sender, log *slog.Logger) (*activities.Activities, error) {
 	templates, err := email.LoadTemplates()
@@ -144,7 +152,7 @@ func Activities(cfg config.Config, pool *pgxpool.Pool, sender email.Sender, log 
 	if err != nil {
 		return nil, fmt.Errorf("ORDERFLOW_EMAIL_FROM: %w", err)
 	}
-	return activities.New(store.New(pool), sender, templates, from, log), nil
+	return activities.New(store.New(pool), Payments(cfg, pool), sender, templates, from, log), nil
 }
 
 // Worker builds the worker with every workflow and activity registered.
@@ -157,18 +165,26 @@ type APIOptions struct {
 	Temporal client.Client
 	Pool     *pgxpool.Pool
 	Inbox    api.Inbox // nil unless email is captured
-	Logger   *slog.Logger
-	Registry *prometheus.Registry
+	// Deliverer sends the sandbox provider's webhooks (see PaymentWebhooks).
+	Deliverer *payments.Deliverer
+	Logger    *slog.Logger
+	Registry  *prometheus.Registry
 }
 
 // API builds the HTTP handler.
 func API(cfg config.Config, o APIOptions) http.Handler {
 	st := store.New(o.Pool)
 	deps := api.Deps{
-		Tokens:   auth.NewTokens(cfg.TokenSecret),
-		Store:    st,
-		Logger:   o.Logger,
-		Registry: o.Registry,
+		Tokens:        auth.NewTokens(cfg.TokenSecret),
+		Store:         st,
+		Temporal:      o.Temporal,
+		TaskQueue:     cfg.TaskQueue,
+		Marketplace:   MarketplaceSettings(cfg),
+		Payments:      Payments(cfg, o.Pool),
+		Deliverer:     o.Deliverer,
+		WebhookSecret: []byte(cfg.PaymentWebhookSecret),
+		Logger:        o.Logger,
+		Registry:      o.Registry,
 		Readiness: map[string]func(context.Context) error{
 			"postgres": st.Ping,
 			"temporal": func(ctx context.Context) error {
@@ -181,6 +197,22 @@ func API(cfg config.Config, o APIOptions) http.Handler {
 		deps.Inbox = o.Inbox
 	}
 	return api.New(deps)
+}
+
+// MarketplaceSettings are the durations every new marketplace order keeps.
+func MarketplaceSettings(cfg config.Config) workflows.MarketplaceSettings {
+	l := cfg.Lifecycle
+	return workflows.MarketplaceSettings{
+		PaymentWindow: l.PaymentWindow, PendingWindow: l.PendingWindow,
+		FulfilmentDeadline: l.FulfilmentDeadline, ReturnWindow: l.ReturnWindow,
+		TimeZone: l.TimeZone, PublicURL: cfg.PublicURL,
+	}
+}
+
+// PaymentWebhooks delivers the sandbox provider's events to this API's own
+// webhook endpoint, as a real provider would.
+func PaymentWebhooks(cfg config.Config, pool *pgxpool.Pool) *payments.Deliverer {
+	return payments.NewDeliverer(pool, cfg.PublicURL+"/v1/webhooks/payments", []byte(cfg.PaymentWebhookSecret), &http.Client{Timeout: 10 * time.Second})
 }
 
 // NewRegistry is a Prometheus registry with the Go runtime and process collectors.
@@ -223,7 +255,9 @@ func (p Process) Run(ctx context.Context) error {
 	}
 	wait := func() error { <-ctx.Done(); return nil }
 	if p.API {
-		opts := APIOptions{Temporal: p.Temporal, Pool: p.Pool, Logger: p.Logger, Registry: NewRegistry()}
+		deliverer := PaymentWebhooks(p.Config, p.Pool)
+		go func() { _ = deliverer.Run(ctx, webhookRedelivery) }()
+		opts := APIOptions{Temporal: p.Temporal, Pool: p.Pool, Logger: p.Logger, Registry: NewRegistry(), Deliverer: deliverer}
 		if inbox != nil {
 			opts.Inbox = inbox
 		}
@@ -239,6 +273,9 @@ func (p Process) Run(ctx context.Context) error {
 	return err
 }
 
+// webhookRedelivery is how often undelivered payment events are retried.
+const webhookRedelivery = 5 * time.Second
+
 // shutdownTimeout lets in-flight requests finish after Ctrl-C.
 const shutdownTimeout = 10 * time.Second
 
@@ -249,7 +286,11 @@ func Serve(ctx context.Context, addr string, h http.Handler, log *slog.Logger) (
 	if err != nil {
 		return nil, fmt.Errorf("cannot listen on %s (set ORDERFLOW_API_ADDR to a free address): %w", addr, err)
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	// Requests run under a context that shutdown cancels, so long-lived
+	// streams (the supplier feed) end instead of holding the shutdown up.
+	baseCtx, cancelRequests := context.WithCancel(context.Background())
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, BaseContext: func(net.Listener) context.Context { return baseCtx }}
+	srv.RegisterOnShutdown(cancelRequests)
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	log.Info("API listening", "addr", ln.Addr().String())

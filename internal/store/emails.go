@@ -62,8 +62,13 @@ func (s *Store) ClaimEmail(ctx context.Context, e Email) (current Email, claimed
 	case err == nil:
 		return current, true, nil
 	case pgCode(err) == pgerrcode.UniqueViolation:
-		return Email{}, false, fmt.Errorf("store: claim email %s: %w: another key already covers %s to %s for order %s",
-			e.Key, ErrConflict, e.Purpose, e.Recipient, e.OrderID)
+		// Either another key covers this (order, purpose, recipient), or a
+		// racing claim of this very key committed first and tripped the
+		// triple's index before the key's: only the key's row tells which.
+		if _, getErr := s.GetEmail(ctx, e.Key); errors.Is(getErr, ErrNotFound) {
+			return Email{}, false, fmt.Errorf("store: claim email %s: %w: another key already covers %s to %s for order %s",
+				e.Key, ErrConflict, e.Purpose, e.Recipient, e.OrderID)
+		}
 	case !errors.Is(err, pgx.ErrNoRows):
 		return Email{}, false, fmt.Errorf("store: claim email %s: %w", e.Key, err)
 	}

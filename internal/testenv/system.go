@@ -63,7 +63,13 @@ func NewSystem(t testing.TB, o Options) *System {
 	log := testLogger(t)
 
 	c, hostPort, namespace := Temporal(t, workflows.SearchAttributes())
+	// The server's address is known before it serves, so links in emails
+	// and the payment provider's webhook point at it.
+	srv := httptest.NewUnstartedServer(nil)
+	t.Cleanup(srv.Close)
+	publicURL := "http://" + srv.Listener.Addr().String()
 	vars := map[string]string{
+		"ORDERFLOW_PUBLIC_URL":             publicURL,
 		"DATABASE_URL":                     pgtest.NewURL(t),
 		"TEMPORAL_ADDRESS":                 hostPort,
 		"TEMPORAL_NAMESPACE":               namespace,
@@ -112,13 +118,14 @@ func NewSystem(t testing.TB, o Options) *System {
 	}
 	t.Cleanup(w.Stop)
 
-	opts := app.APIOptions{Temporal: c, Pool: s.Pool, Logger: log, Registry: app.NewRegistry()}
+	opts := app.APIOptions{Temporal: c, Pool: s.Pool, Logger: log, Registry: app.NewRegistry(),
+		Deliverer: app.PaymentWebhooks(cfg, s.Pool)}
 	if capture != nil {
 		opts.Inbox = capture
 	}
-	srv := httptest.NewServer(app.API(cfg, opts))
-	t.Cleanup(srv.Close)
-	s.URL = srv.URL
+	srv.Config.Handler = app.API(cfg, opts)
+	srv.Start()
+	s.URL = publicURL
 	return s
 }
 

@@ -1,0 +1,548 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+	"github.com/oklog/ulid/v2"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/orderflow/orderflow/activities"
+	"github.com/orderflow/orderflow/internal/auth"
+	"github.com/orderflow/orderflow/internal/money"
+	"github.com/orderflow/orderflow/internal/store"
+	"github.com/orderflow/orderflow/workflows"
+)
+
+// Orders are workflows: the API starts them, applies actions as updates and
+// reads them with the order query; lists come from the read model.
+
+func registerOrderRoutes(v1 *gin.RouterGroup, d Deps) {
+	o := orders{d}
+	v1.POST("/orders", o.create)
+	v1.GET("/orders", o.list)
+	v1.GET("/orders/:id", o.get)
+	v1.POST("/orders/:id/actions/:action", o.act)
+	v1.GET("/orders/:id/documents/:doc", o.document)
+}
+
+type orders struct{ Deps }
+
+// creators says which roles may create orders of each flow.
+var creators = map[string][]auth.Role{
+	"marketplace": {auth.Customer, auth.Purchasing},
+}
+
+// marketplaceRequest is the body of POST /v1/orders for the marketplace flow.
+type marketplaceRequest struct {
+	Flow          string                 `json:"flow"`
+	CustomerID    string                 `json:"customer_id"`
+	CustomerEmail string                 `json:"customer_email"`
+	CustomerName  string                 `json:"customer_name"`
+	Items         []workflows.Item       `json:"items"`
+	Category      string                 `json:"category"`
+	Delivery      workflows.DeliveryInfo `json:"delivery"`
+	PaymentTerms  string                 `json:"payment_terms"`
+}
+
+func (o orders) create(c *gin.Context) {
+	p, _ := principalOf(c)
+	body, ok := readBody(c)
+	if !ok {
+		return
+	}
+	var head struct {
+		Flow string `json:"flow"`
+	}
+	if err := json.Unmarshal(body, &head); err != nil {
+		abortWith(c, http.StatusBadRequest, "The body must be a JSON object: "+describeJSON(err))
+		return
+	}
+	roles, known := creators[head.Flow]
+	if !known {
+		abort(c, invalid("flow", `must be "marketplace"`))
+		return
+	}
+	if !slices.Contains(roles, p.Role) {
+		abortWith(c, http.StatusForbidden, fmt.Sprintf("Your role %q may not create %s orders; it needs one of: %s.", p.Role, head.Flow, joinRoles(roles)))
+		return
+	}
+	var req marketplaceRequest
+	if err := decodeStrict(body, &req); err != nil {
+		abortWith(c, http.StatusBadRequest, err.Error())
+		return
+	}
+	in, problem := o.marketplaceInput(p, req, requestID(c))
+	if problem != nil {
+		abort(c, *problem)
+		return
+	}
+	in.OrderID = newOrderID(p, c.GetHeader("Idempotency-Key"))
+	o.start(c, p, body, in.OrderID, workflows.MarketplaceWorkflow, in, startInfo{
+		owner: in.CustomerID, flow: "marketplace",
+		summary: fmt.Sprintf("Marketplace order %s for %s: %s", in.OrderID, in.CustomerEmail, truncate(describeItems(in.Items), 120)),
+	})
+}
+
+func (o orders) marketplaceInput(p auth.Principal, req marketplaceRequest, rid string) (workflows.MarketplaceInput, *Problem) {
+	customer := req.CustomerID
+	switch {
+	case p.Role == auth.Customer && customer == "":
+		customer = p.Subject
+	case p.Role == auth.Customer && customer != p.Subject:
+		pr := NewProblem(http.StatusForbidden, "A customer creates orders for themself only; leave customer_id out or set it to your own id.")
+		return workflows.MarketplaceInput{}, &pr
+	}
+	in := workflows.MarketplaceInput{
+		CustomerID: customer, CustomerEmail: req.CustomerEmail, CustomerName: req.CustomerName,
+		Items: req.Items, Category: req.Category, Delivery: req.Delivery, PaymentTerms: req.PaymentTerms,
+		CreatedBy: p, RequestID: rid, Settings: o.Marketplace,
+	}
+	if problems := in.Validate(); len(problems) > 0 {
+		pr := NewProblem(http.StatusUnprocessableEntity, "The order cannot be created as sent; fix the fields listed in errors.")
+		pr.Errors = problems
+		return in, &pr
+	}
+	return in, nil
+}
+
+type startInfo struct {
+	owner, flow, summary string
+}
+
+// start creates the order's workflow under id. With an Idempotency-Key the id
+// is derived from the key and the caller, so a retried request finds the
+// order it created (200) instead of making a second one; the body's
+// fingerprint in the memo tells a retry from a reuse of the key.
+func (o orders) start(c *gin.Context, p auth.Principal, body []byte, id string, workflowType string, in any, info startInfo) {
+	key := c.GetHeader("Idempotency-Key")
+	fingerprint := sha256.Sum256(body)
+
+	_, err := o.Temporal.ExecuteWorkflow(c.Request.Context(), client.StartWorkflowOptions{
+		ID:                       id,
+		TaskQueue:                o.TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		StaticSummary:            info.summary,
+		Memo:                     map[string]any{"request_fingerprint": hex.EncodeToString(fingerprint[:])},
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			workflows.OrderFlow.ValueSet(info.flow),
+			workflows.OrderOwner.ValueSet(info.owner),
+			workflows.NeedsAttention.ValueSet(false),
+		),
+	}, workflowType, in)
+	status := http.StatusCreated
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	switch {
+	case err == nil:
+	case errors.As(err, &started) && key != "":
+		if !o.sameRequest(c.Request.Context(), id, fingerprint[:]) {
+			abort(c, NewProblem(http.StatusUnprocessableEntity, "This Idempotency-Key was already used for a different order; use a new key for a new order."))
+			return
+		}
+		status = http.StatusOK
+	default:
+		_ = c.Error(err)
+		abortWith(c, http.StatusServiceUnavailable, "The order could not be started; Temporal did not answer. Retry with the same Idempotency-Key.")
+		return
+	}
+	view, err := o.query(c.Request.Context(), id, p)
+	if err != nil {
+		o.abortForUpdate(c, err)
+		return
+	}
+	c.Header("Location", "/v1/orders/"+id)
+	c.JSON(status, view)
+}
+
+func (o orders) sameRequest(ctx context.Context, id string, fingerprint []byte) bool {
+	desc, err := o.Temporal.DescribeWorkflowExecution(ctx, id, "")
+	if err != nil {
+		return false
+	}
+	field, ok := desc.GetWorkflowExecutionInfo().GetMemo().GetFields()["request_fingerprint"]
+	if !ok {
+		return false
+	}
+	var stored string
+	if err := json.Unmarshal(field.GetData(), &stored); err != nil {
+		return false
+	}
+	return stored == hex.EncodeToString(fingerprint)
+}
+
+// newOrderID is "ord_" + a ULID: random and time-sortable, or derived from
+// the caller and the Idempotency-Key so a retry finds the same order.
+func newOrderID(p auth.Principal, key string) string {
+	if key == "" {
+		return "ord_" + ulid.Make().String()
+	}
+	sum := sha256.Sum256([]byte(string(p.Role) + "\x00" + p.Subject + "\x00" + key))
+	var id ulid.ULID
+	copy(id[:], sum[:16])
+	return "ord_" + id.String()
+}
+
+func (o orders) get(c *gin.Context) {
+	p, _ := principalOf(c)
+	view, err := o.query(c.Request.Context(), c.Param("id"), p)
+	if err != nil {
+		o.abortForUpdate(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, view)
+}
+
+func (o orders) query(ctx context.Context, id string, p auth.Principal) (workflows.OrderView, error) {
+	var view workflows.OrderView
+	res, err := o.Temporal.QueryWorkflow(ctx, id, "", workflows.OrderQuery, p)
+	if err != nil {
+		return view, err
+	}
+	return view, res.Get(&view)
+}
+
+// act applies an action to an order as a workflow update.
+func (o orders) act(c *gin.Context) {
+	p, _ := principalOf(c)
+	id, action := c.Param("id"), workflows.Action(c.Param("action"))
+	view, err := o.query(c.Request.Context(), id, p)
+	if err != nil {
+		o.abortForUpdate(c, err)
+		return
+	}
+	table, registry := workflows.FlowTable(view.Flow)
+	if !slices.Contains(table.Actions(), action) && action != workflows.OpsRetry && action != workflows.OpsSkip {
+		pr := NewProblem(http.StatusNotFound, fmt.Sprintf("%q is not an action of %s orders. Allowed now: %s.", action, view.Flow, listOrNone(view.AllowedActions)))
+		pr.StatusNow, pr.AllowedActions = string(view.Status), actionNames(view.AllowedActions)
+		abort(c, pr)
+		return
+	}
+	body, ok := readBody(c)
+	if !ok {
+		return
+	}
+	payload, rid, err := splitRequestID(body)
+	if err != nil {
+		abortWith(c, http.StatusBadRequest, err.Error())
+		return
+	}
+	if _, err := workflows.DecodePayload(registry, action, payload); err != nil {
+		var pe *workflows.PayloadError
+		if errors.As(err, &pe) {
+			pr := NewProblem(http.StatusUnprocessableEntity, pe.Error()+". Fix the fields listed in errors.")
+			pr.Errors = pe.Fields
+			abort(c, pr)
+			return
+		}
+	}
+	if rid == "" {
+		rid = requestID(c)
+	}
+	view, err = o.apply(c.Request.Context(), id, action, workflows.ActionRequest{Actor: p, RequestID: rid, Payload: payload})
+	if err != nil {
+		o.abortForUpdate(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, view)
+}
+
+// apply sends an action to the order's workflow as an update and waits for
+// its answer. The update id is the action and request id, so a retried
+// request is applied once and answered with the first result.
+func (o orders) apply(ctx context.Context, id string, action workflows.Action, req workflows.ActionRequest) (workflows.OrderView, error) {
+	var view workflows.OrderView
+	handle, err := o.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID:   id,
+		UpdateID:     string(action) + ":" + req.RequestID,
+		UpdateName:   string(action),
+		Args:         []any{req},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err == nil {
+		err = handle.Get(ctx, &view)
+	}
+	return view, err
+}
+
+// splitRequestID takes the optional request_id out of an action body.
+func splitRequestID(body []byte) (json.RawMessage, string, error) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, "", nil
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(body, &fields); err != nil {
+		return nil, "", fmt.Errorf("The body must be a JSON object: %s", describeJSON(err))
+	}
+	var rid string
+	if raw, ok := fields["request_id"]; ok {
+		if err := json.Unmarshal(raw, &rid); err != nil || !validRequestID.MatchString(rid) {
+			return nil, "", errors.New("request_id must be a string of 1 to 128 letters, digits or ._:-")
+		}
+		delete(fields, "request_id")
+	}
+	payload, _ := json.Marshal(fields)
+	return payload, rid, nil
+}
+
+// abortForUpdate turns what Temporal said into the HTTP answer.
+func (o orders) abortForUpdate(c *gin.Context, err error) {
+	var appErr *temporal.ApplicationError
+	var notFound *serviceerror.NotFound
+	var queryFailed *serviceerror.QueryFailed
+	switch {
+	case errors.As(err, &queryFailed) && queryFailed.Failure.GetApplicationFailureInfo().GetType() != "":
+		// A query's refusal (the order is not the caller's to see) comes as a failure.
+		info := queryFailed.Failure.GetApplicationFailureInfo()
+		abort(c, refusalProblem(info.GetType(), queryFailed.Failure.GetMessage(), workflows.Refusal{}))
+	case errors.As(err, &appErr):
+		var r workflows.Refusal
+		_ = appErr.Details(&r)
+		abort(c, refusalProblem(appErr.Type(), appErr.Message(), r))
+	case errors.As(err, &notFound):
+		if strings.Contains(err.Error(), "completed") {
+			abortWith(c, http.StatusConflict, "The order has ended; no more actions are possible. GET the order to see its final status.")
+			return
+		}
+		abortWith(c, http.StatusNotFound, "There is no such order, or it is not yours to see.")
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		abortWith(c, http.StatusServiceUnavailable, "The order did not answer in time; retry with the same request_id.")
+	default:
+		_ = c.Error(err)
+		abortWith(c, http.StatusServiceUnavailable, "Temporal did not answer; retry with the same request_id. If it persists, check /readyz.")
+	}
+}
+
+func refusalProblem(code, message string, r workflows.Refusal) Problem {
+	status := map[string]int{
+		workflows.NotVisible:     http.StatusNotFound,
+		workflows.UnknownAction:  http.StatusNotFound,
+		workflows.WrongRole:      http.StatusForbidden,
+		workflows.NotAllowedNow:  http.StatusConflict,
+		workflows.InvalidPayload: http.StatusUnprocessableEntity,
+	}[code]
+	if status == 0 {
+		status = http.StatusConflict
+	}
+	if code == workflows.NotVisible {
+		return NewProblem(status, "There is no such order, or it is not yours to see.")
+	}
+	p := NewProblem(status, upperFirst(message)+". Allowed now: "+listOrNone(r.Allowed)+".")
+	p.StatusNow, p.AllowedActions = string(r.Status), actionNames(r.Allowed)
+	return p
+}
+
+func (o orders) list(c *gin.Context) {
+	p, _ := principalOf(c)
+	f, problem := listFilter(c, p)
+	if problem != nil {
+		abort(c, *problem)
+		return
+	}
+	page, err := o.Store.ListOrders(c.Request.Context(), f)
+	if errors.Is(err, store.ErrInvalidCursor) {
+		abortWith(c, http.StatusBadRequest, "The cursor is not one this API gave for these filters; start again without it.")
+		return
+	}
+	if err != nil {
+		_ = c.Error(err)
+		abortWith(c, http.StatusServiceUnavailable, "The order list could not be read; check /readyz and retry.")
+		return
+	}
+	out := make([]orderSummary, len(page.Orders))
+	for i, row := range page.Orders {
+		out[i] = summarize(row)
+	}
+	c.JSON(http.StatusOK, gin.H{"orders": out, "next_cursor": page.NextCursor})
+}
+
+// orderSummary is one row of a list.
+type orderSummary struct {
+	ID             string       `json:"id"`
+	Flow           string       `json:"flow"`
+	Status         string       `json:"status"`
+	Owner          string       `json:"owner"`
+	Supplier       string       `json:"supplier,omitempty"`
+	Title          string       `json:"title"`
+	Total          money.Amount `json:"total"`
+	NextDeadline   any          `json:"next_deadline"`
+	NeedsAttention bool         `json:"needs_attention"`
+	Overdue        bool         `json:"overdue"`
+	CreatedAt      any          `json:"created_at"`
+	UpdatedAt      any          `json:"updated_at"`
+}
+
+func summarize(r store.Order) orderSummary {
+	return orderSummary{
+		ID: r.ID, Flow: r.Flow, Status: r.Status, Owner: r.OwnerID, Supplier: r.SupplierID, Title: r.Title,
+		Total: money.Amount(r.TotalCents), NextDeadline: r.NextDeadline, NeedsAttention: r.NeedsAttention,
+		Overdue: r.Overdue, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+	}
+}
+
+// listFilter reads the query and narrows it to what the caller may see.
+func listFilter(c *gin.Context, p auth.Principal) (store.OrderFilter, *Problem) {
+	f := store.OrderFilter{
+		Flow: c.Query("flow"), Status: c.Query("status"), OwnerID: c.Query("owner"),
+		SupplierID: c.Query("supplier"), Q: c.Query("q"), Cursor: c.Query("cursor"),
+	}
+	if s := c.Query("limit"); s != "" {
+		var n int
+		if _, err := fmt.Sscanf(s, "%d", &n); err != nil || n < 1 || n > store.MaxLimit {
+			pr := invalid("limit", fmt.Sprintf("must be a whole number from 1 to %d", store.MaxLimit))
+			return f, &pr
+		}
+		f.Limit = n
+	}
+	switch c.Query("overdue") {
+	case "":
+	case "true", "false":
+		v := c.Query("overdue") == "true"
+		f.Overdue = &v
+	default:
+		pr := invalid("overdue", "must be true or false")
+		return f, &pr
+	}
+	switch p.Role {
+	case auth.Customer, auth.Member:
+		f.OwnerID = p.Subject
+	case auth.Supplier:
+		f.SupplierID = p.Subject
+	case auth.Purchasing, auth.Finance:
+		f.Flow = "marketplace"
+	case auth.Staff:
+		f.Flow = "member"
+	case auth.Ops:
+	default:
+		pr := NewProblem(http.StatusForbidden, "Your role may not list orders.")
+		return f, &pr
+	}
+	return f, nil
+}
+
+// document serves a stored PDF of an order the caller may see; a supplier
+// may read its purchase order only.
+func (o orders) document(c *gin.Context) {
+	p, _ := principalOf(c)
+	id, docID := c.Param("id"), c.Param("doc")
+	view, err := o.query(c.Request.Context(), id, p)
+	if err != nil {
+		o.abortForUpdate(c, err)
+		return
+	}
+	if !slices.ContainsFunc(view.Documents, func(d activities.DocumentRef) bool {
+		return d.ID == docID && (p.Role != auth.Supplier || d.Kind == "purchase_order")
+	}) {
+		abortWith(c, http.StatusNotFound, "This order has no such document for you; GET the order to see its documents.")
+		return
+	}
+	doc, err := o.Store.GetDocument(c.Request.Context(), id, docID)
+	if err != nil {
+		_ = c.Error(err)
+		abortWith(c, http.StatusServiceUnavailable, "The document could not be read; retry shortly.")
+		return
+	}
+	c.Header("Content-Disposition", fmt.Sprintf("inline; filename=%q", doc.Filename))
+	c.Data(http.StatusOK, doc.ContentType, doc.Content)
+}
+
+// Helpers for bodies and messages.
+
+func readBody(c *gin.Context) ([]byte, bool) {
+	body, err := io.ReadAll(c.Request.Body)
+	if err != nil {
+		if isBodyTooLarge(err) {
+			abortWith(c, http.StatusRequestEntityTooLarge, fmt.Sprintf("The request body is larger than %d bytes; send a smaller body.", maxBodyBytes))
+		} else {
+			abortWith(c, http.StatusBadRequest, "The request body could not be read; send it again.")
+		}
+		return nil, false
+	}
+	return body, true
+}
+
+func decodeStrict(body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("The body is not a valid order: %s", describeJSON(err))
+	}
+	if dec.More() {
+		return errors.New("The body must hold exactly one JSON object.")
+	}
+	return nil
+}
+
+func describeJSON(err error) string {
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	switch {
+	case errors.As(err, &typeErr):
+		return fmt.Sprintf("field %q must be a %s, not a JSON %s", typeErr.Field, typeErr.Type.Kind(), typeErr.Value)
+	case errors.As(err, &syntaxErr):
+		return fmt.Sprintf("malformed JSON at byte %d (%s)", syntaxErr.Offset, syntaxErr.Error())
+	case errors.Is(err, io.EOF):
+		return "the body is empty"
+	}
+	msg := strings.TrimPrefix(err.Error(), "json: ")
+	if field, ok := strings.CutPrefix(msg, "unknown field "); ok {
+		return "unknown field " + field + "; see /openapi.yaml for the fields"
+	}
+	return msg
+}
+
+func invalid(field, msg string) Problem {
+	p := NewProblem(http.StatusUnprocessableEntity, "The request cannot be used as sent; fix the fields listed in errors.")
+	p.Errors = map[string]string{field: msg}
+	return p
+}
+
+func actionNames(as []workflows.Action) []string {
+	out := make([]string, len(as))
+	for i, a := range as {
+		out[i] = string(a)
+	}
+	return out
+}
+
+func listOrNone(as []workflows.Action) string {
+	if len(as) == 0 {
+		return "none"
+	}
+	return strings.Join(actionNames(as), ", ")
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func describeItems(items []workflows.Item) string {
+	parts := make([]string, len(items))
+	for i, it := range items {
+		parts[i] = it.Quantity.String() + " × " + it.Description
+	}
+	return strings.Join(parts, ", ")
+}
+
+func truncate(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}

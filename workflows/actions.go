@@ -1,0 +1,269 @@
+package workflows
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/orderflow/orderflow/internal/auth"
+)
+
+// Refusal codes beyond the table's: a payload that cannot be used (422) and
+// an order the caller may not see (404).
+const (
+	InvalidPayload = "InvalidPayload"
+	NotVisible     = "NotVisible"
+)
+
+// Payload is the body of an action; Validate returns field → problem.
+type Payload interface {
+	Validate() map[string]string
+}
+
+// noPayload is the body of actions that need none: `{}` or nothing.
+type noPayload struct{}
+
+func (noPayload) Validate() map[string]string { return nil }
+
+// PayloadError lists what is wrong with an action's body, by field.
+type PayloadError struct {
+	Action Action
+	Fields map[string]string
+}
+
+func (e *PayloadError) Error() string {
+	parts := make([]string, 0, len(e.Fields))
+	for _, f := range sortedKeys(e.Fields) {
+		parts = append(parts, f+": "+e.Fields[f])
+	}
+	return fmt.Sprintf("the body of %s is not usable: %s", e.Action, strings.Join(parts, "; "))
+}
+
+// DecodePayload decodes and validates the body of action in a flow's
+// registry; the API uses it to answer 422 before asking the workflow, and
+// the workflow uses it again for signals and as the final word.
+func DecodePayload(registry map[Action]func() Payload, a Action, raw json.RawMessage) (Payload, error) {
+	newPayload, ok := registry[a]
+	if !ok {
+		newPayload = func() Payload { return &noPayload{} }
+	}
+	p := newPayload()
+	if len(bytes.TrimSpace(raw)) > 0 && string(bytes.TrimSpace(raw)) != "null" {
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(p); err != nil {
+			return nil, &PayloadError{Action: a, Fields: map[string]string{"body": describeJSONError(err)}}
+		}
+		if dec.More() {
+			return nil, &PayloadError{Action: a, Fields: map[string]string{"body": "only one JSON object is allowed"}}
+		}
+	}
+	if problems := p.Validate(); len(problems) > 0 {
+		return nil, &PayloadError{Action: a, Fields: problems}
+	}
+	return p, nil
+}
+
+func describeJSONError(err error) string {
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &typeErr) {
+		return fmt.Sprintf("field %q must be a %s", typeErr.Field, typeErr.Type.Kind())
+	}
+	msg := err.Error()
+	if field, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
+		return "unknown field " + field
+	}
+	return strings.TrimPrefix(msg, "json: ")
+}
+
+// refusalError carries a refusal through Temporal: its type is the code and
+// its details the refusal, so the API can answer with status and allowed actions.
+func refusalError(r *Refusal) error {
+	return temporal.NewApplicationErrorWithOptions(r.Reason, r.Code, temporal.ApplicationErrorOptions{
+		NonRetryable: true,
+		Details:      []any{r},
+	})
+}
+
+// party is principal with its relations to this order.
+func (c *core) party(p auth.Principal) Party {
+	return Party{Principal: p, Relations: c.flow.relations(p)}
+}
+
+// check decides an action: table, guard, payload. It never changes state, so
+// validators may call it.
+func (c *core) check(a Action, req ActionRequest, registry map[Action]func() Payload) (Payload, *Refusal) {
+	if !c.flow.visibleTo(req.Actor) {
+		return nil, &Refusal{Code: NotVisible, Action: a, Status: c.Status, Reason: "there is no such order"}
+	}
+	p := c.party(req.Actor)
+	if r := c.table.Check(c.Status, a, p); r != nil {
+		return nil, r
+	}
+	if rule, _ := c.table.Rule(c.Status, a); rule.Guard != "" {
+		if ok, why := c.flow.guard(rule.Guard); !ok {
+			return nil, &Refusal{Code: NotAllowedNow, Action: a, Status: c.Status, Allowed: c.allowed(p), Reason: why}
+		}
+	}
+	payload, err := DecodePayload(registry, a, req.Payload)
+	if err != nil {
+		return nil, &Refusal{Code: InvalidPayload, Action: a, Status: c.Status, Allowed: c.allowed(p), Reason: err.Error()}
+	}
+	if why := c.flow.vet(a, payload); why != "" {
+		return nil, &Refusal{Code: InvalidPayload, Action: a, Status: c.Status, Allowed: c.allowed(p), Reason: why}
+	}
+	return payload, nil
+}
+
+// allowed is what party may do now: the table's answer filtered by guards.
+func (c *core) allowed(p Party) []Action {
+	var out []Action
+	for _, a := range c.table.Allowed(c.Status, p) {
+		rule, _ := c.table.Rule(c.Status, a)
+		if rule.Guard != "" {
+			if ok, _ := c.flow.guard(rule.Guard); !ok {
+				continue
+			}
+		}
+		if slices.Contains(timerActions, a) {
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// timerActions are applied by the workflow's own timers only: never through
+// an update or signal, even by the system role.
+var timerActions = []Action{
+	PaymentWindowElapsed, PendingWindowElapsed, TopSuppliersDeclined, FulfilmentDeadline, ReturnWindowElapsed,
+}
+
+// registerHandlers makes every action of the table an update with a
+// validator and a signal of the same name, plus the ops actions and the
+// order query.
+func (c *core) registerHandlers(ctx workflow.Context, registry map[Action]func() Payload) error {
+	for _, a := range c.table.Actions() {
+		if slices.Contains(timerActions, a) {
+			continue
+		}
+		if err := c.registerAction(ctx, a, registry); err != nil {
+			return err
+		}
+	}
+	for _, a := range []Action{OpsRetry, OpsSkip} {
+		if err := c.registerOps(ctx, a); err != nil {
+			return err
+		}
+	}
+	return workflow.SetQueryHandler(ctx, OrderQuery, func(viewer auth.Principal) (OrderView, error) {
+		if !c.flow.visibleTo(viewer) {
+			return OrderView{}, refusalError(&Refusal{Code: NotVisible, Status: c.Status, Reason: "there is no such order"})
+		}
+		return c.flow.view(c.party(viewer)), nil
+	})
+}
+
+func (c *core) registerAction(ctx workflow.Context, a Action, registry map[Action]func() Payload) error {
+	validate := func(ctx workflow.Context, req ActionRequest) error {
+		if _, r := c.check(a, req, registry); r != nil {
+			return refusalError(r)
+		}
+		return nil
+	}
+	// The handler checks again: two updates validated in the same workflow
+	// task (two suppliers accepting at once) must not both apply.
+	handle := func(ctx workflow.Context, req ActionRequest) (OrderView, error) {
+		payload, r := c.check(a, req, registry)
+		if r != nil {
+			return OrderView{}, refusalError(r)
+		}
+		c.flow.apply(ctx, a, req, payload)
+		return c.flow.view(c.party(req.Actor)), nil
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, string(a), handle, workflow.UpdateHandlerOptions{Validator: validate}); err != nil {
+		return err
+	}
+	signals := workflow.GetSignalChannel(ctx, string(a))
+	workflow.GoNamed(ctx, "signal "+string(a), func(ctx workflow.Context) {
+		for {
+			var req ActionRequest
+			signals.Receive(ctx, &req)
+			payload, r := c.check(a, req, registry)
+			if r != nil {
+				c.refuse(ctx, a, req.Actor, r.Reason, req.RequestID)
+				continue
+			}
+			c.flow.apply(ctx, a, req, payload)
+		}
+	})
+	return nil
+}
+
+// opsCheck: only ops, only on a parked order, and skip only where skipping is safe.
+func (c *core) opsCheck(a Action, req ActionRequest) *Refusal {
+	refuse := func(code, why string) *Refusal {
+		return &Refusal{Code: code, Action: a, Status: c.Status, Allowed: c.allowed(c.party(req.Actor)), Reason: why}
+	}
+	switch {
+	case req.Actor.Role != auth.Ops:
+		return refuse(WrongRole, fmt.Sprintf("your role %s may not %s; it needs: ops", req.Actor.Role, a))
+	case c.Attention == nil || c.opsDecision == nil:
+		return refuse(NotAllowedNow, "the order is not waiting for ops")
+	case a == OpsSkip && !c.Attention.Skippable:
+		return refuse(NotAllowedNow, "the step "+c.Attention.Step+" cannot be skipped safely; fix its cause and retry it")
+	}
+	return nil
+}
+
+func (c *core) registerOps(ctx workflow.Context, a Action) error {
+	decide := func(ctx workflow.Context, req ActionRequest) {
+		step := c.Attention.Step
+		c.opsDecision(a)
+		c.note(ctx, a, req.Actor, step, req.RequestID)
+	}
+	handle := func(ctx workflow.Context, req ActionRequest) (OrderView, error) {
+		if r := c.opsCheck(a, req); r != nil {
+			return OrderView{}, refusalError(r)
+		}
+		decide(ctx, req)
+		return c.flow.view(c.party(req.Actor)), nil
+	}
+	validate := func(ctx workflow.Context, req ActionRequest) error {
+		if r := c.opsCheck(a, req); r != nil {
+			return refusalError(r)
+		}
+		return nil
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, string(a), handle, workflow.UpdateHandlerOptions{Validator: validate}); err != nil {
+		return err
+	}
+	signals := workflow.GetSignalChannel(ctx, string(a))
+	workflow.GoNamed(ctx, "signal "+string(a), func(ctx workflow.Context) {
+		for {
+			var req ActionRequest
+			signals.Receive(ctx, &req)
+			if r := c.opsCheck(a, req); r != nil {
+				c.refuse(ctx, a, req.Actor, r.Reason, req.RequestID)
+				continue
+			}
+			decide(ctx, req)
+		}
+	})
+	return nil
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

@@ -1,0 +1,303 @@
+package workflows
+
+// A time-skipping harness for the order workflows: the real activities run
+// on in-memory fakes of the store, the payment provider and the email sender
+// (unit tests of the workflow; the integration tests use the real ones).
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	sdklog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/orderflow/orderflow/activities"
+	"github.com/orderflow/orderflow/internal/auth"
+	"github.com/orderflow/orderflow/internal/email"
+	"github.com/orderflow/orderflow/internal/money"
+	"github.com/orderflow/orderflow/internal/payments"
+	"github.com/orderflow/orderflow/internal/store"
+)
+
+// fakes records every side effect the workflow asked for.
+type fakes struct {
+	mu          sync.Mutex
+	transitions []activities.RecordTransitionInput
+	sent        []email.Message
+	outbox      map[string]store.Email
+	documents   map[string]store.Document
+	suppliers   []store.Supplier
+	offers      map[string][]string // order → supplier ids, in offer order
+	declines    []string
+	links       map[string]payments.Link // key → link
+	cancelled   []string
+	refunds     map[string]payments.Refund // key → refund
+	paidLate    bool                       // CancelLink finds the payment already paid
+	failSends   int                        // the next sends fail permanently
+}
+
+func newFakes() *fakes {
+	return &fakes{
+		outbox: map[string]store.Email{}, documents: map[string]store.Document{}, offers: map[string][]string{},
+		links: map[string]payments.Link{}, refunds: map[string]payments.Refund{},
+		suppliers: []store.Supplier{
+			{ID: "sup_a", Name: "Alpha", Email: "alpha@example.com"},
+			{ID: "sup_b", Name: "Bravo", Email: "bravo@example.com"},
+			{ID: "sup_c", Name: "Charlie", Email: "charlie@example.com"},
+			{ID: "sup_d", Name: "Delta", Email: "delta@example.com"},
+			{ID: "sup_e", Name: "Echo", Email: "echo@example.com"},
+		},
+	}
+}
+
+func (f *fakes) RecordTransition(_ context.Context, o store.Order, e store.TimelineEntry) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.transitions = append(f.transitions, activities.RecordTransitionInput{Order: o, Entry: e})
+	return nil
+}
+
+func (f *fakes) ClaimEmail(_ context.Context, e store.Email) (store.Email, bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if cur, ok := f.outbox[e.Key]; ok && cur.Status == store.EmailSent {
+		return cur, false, nil
+	}
+	e.Status = store.EmailSending
+	f.outbox[e.Key] = e
+	return e, true, nil
+}
+
+func (f *fakes) MarkEmailSent(_ context.Context, key, id string, _ time.Time) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	e := f.outbox[key]
+	e.Status, e.ProviderMessageID = store.EmailSent, id
+	f.outbox[key] = e
+	return nil
+}
+
+func (f *fakes) MarkEmailFailed(_ context.Context, key, _ string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	e := f.outbox[key]
+	e.Status = store.EmailFailed
+	f.outbox[key] = e
+	return nil
+}
+
+func (f *fakes) Send(_ context.Context, m email.Message) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.failSends > 0 {
+		f.failSends--
+		return "", &email.PermanentError{StatusCode: 400, Reason: "injected refusal"}
+	}
+	f.sent = append(f.sent, m)
+	return fmt.Sprintf("msg-%d", len(f.sent)), nil
+}
+
+func (f *fakes) SaveDocument(_ context.Context, d store.Document) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.documents[d.ID] = d
+	return nil
+}
+
+func (f *fakes) GetDocument(_ context.Context, orderID, docID string) (store.Document, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	d, ok := f.documents[docID]
+	if !ok || d.OrderID != orderID {
+		return store.Document{}, store.ErrNotFound
+	}
+	return d, nil
+}
+
+func (f *fakes) EligibleSuppliers(context.Context, string, string) ([]store.Supplier, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.suppliers), nil
+}
+
+func (f *fakes) RecordOffers(_ context.Context, orderID string, _ int, ids []string, _ time.Time) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.offers[orderID] = append(f.offers[orderID], ids...)
+	return nil
+}
+
+func (f *fakes) RecordDecline(_ context.Context, _, supplierID, _ string, _ time.Time) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.declines = append(f.declines, supplierID)
+	return nil
+}
+
+func (f *fakes) CreateLink(_ context.Context, r payments.LinkRequest) (payments.Link, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if l, ok := f.links[r.Key]; ok {
+		return l, nil
+	}
+	l := payments.Link{PaymentID: fmt.Sprintf("pay_%d", len(f.links)+1), URL: "http://pay.test/" + r.OrderID, ExpiresAt: r.ExpiresAt}
+	f.links[r.Key] = l
+	return l, nil
+}
+
+func (f *fakes) CancelLink(_ context.Context, id string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.cancelled = append(f.cancelled, id)
+	if f.paidLate {
+		return payments.ErrAlreadyPaid
+	}
+	return nil
+}
+
+func (f *fakes) Refund(_ context.Context, r payments.RefundRequest) (payments.Refund, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if re, ok := f.refunds[r.Key]; ok {
+		return re, nil
+	}
+	re := payments.Refund{RefundID: fmt.Sprintf("re_%d", len(f.refunds)+1), PaymentID: r.PaymentID, Amount: r.Amount}
+	f.refunds[r.Key] = re
+	return re, nil
+}
+
+// sentTo lists "purpose→recipient" of every email sent, in order.
+func (f *fakes) sentTo() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]string, len(f.sent))
+	for i, m := range f.sent {
+		out[i] = m.Purpose + "→" + m.To.Email
+	}
+	return out
+}
+
+func (f *fakes) refundTotal() money.Amount {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var sum money.Amount
+	for _, r := range f.refunds {
+		sum += r.Amount
+	}
+	return sum
+}
+
+// run is one workflow execution in the time-skipping environment.
+type run struct {
+	t     *testing.T
+	env   *testsuite.TestWorkflowEnvironment
+	fakes *fakes
+	start time.Time
+}
+
+var testStart = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC) // a Monday
+
+func newRun(t *testing.T) *run {
+	t.Helper()
+	var suite testsuite.WorkflowTestSuite
+	suite.SetLogger(sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))))
+	env := suite.NewTestWorkflowEnvironment()
+	env.SetStartTime(testStart)
+	env.SetTestTimeout(time.Minute)
+	f := newFakes()
+	templates, err := email.LoadTemplates()
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.RegisterActivity(&activities.Activities{
+		Outbox: f, Documents: f, ReadModel: f, Suppliers: f, Payments: f, Sender: f,
+		Templates: templates, From: email.Address{Email: "orders@example.com"}, Now: time.Now,
+	})
+	env.RegisterWorkflowWithOptions(MarketplaceOrder, workflow.RegisterOptions{Name: MarketplaceWorkflow})
+	return &run{t: t, env: env, fakes: f, start: testStart}
+}
+
+// at schedules an action at offset after the start; check sees its outcome.
+func (r *run) at(offset time.Duration, a Action, actor auth.Principal, payload any, check func(view OrderView, err error)) {
+	raw, _ := json.Marshal(payload)
+	if payload == nil {
+		raw = nil
+	}
+	r.env.RegisterDelayedCallback(func() {
+		r.env.UpdateWorkflow(string(a), fmt.Sprintf("%s@%s", a, offset), &updateResult{check: check}, ActionRequest{Actor: actor, RequestID: fmt.Sprintf("%s@%s", a, offset), Payload: raw})
+	}, offset)
+}
+
+// must schedules an action that has to succeed.
+func (r *run) must(offset time.Duration, a Action, actor auth.Principal, payload any) {
+	r.at(offset, a, actor, payload, func(_ OrderView, err error) {
+		if err != nil {
+			r.t.Errorf("%s at +%s: %v", a, offset, err)
+		}
+	})
+}
+
+// refused schedules an action that has to be refused with code.
+func (r *run) refused(offset time.Duration, a Action, actor auth.Principal, payload any, code string) {
+	r.at(offset, a, actor, payload, func(_ OrderView, err error) {
+		if got := refusalCode(err); got != code {
+			r.t.Errorf("%s at +%s: refusal %q (%v), want %q", a, offset, got, err, code)
+		}
+	})
+}
+
+// view queries the order at offset as viewer.
+func (r *run) viewAt(offset time.Duration, viewer auth.Principal, check func(OrderView)) {
+	r.env.RegisterDelayedCallback(func() {
+		check(r.query(viewer))
+	}, offset)
+}
+
+func (r *run) query(viewer auth.Principal) OrderView {
+	r.t.Helper()
+	res, err := r.env.QueryWorkflow(OrderQuery, viewer)
+	if err != nil {
+		r.t.Fatalf("query: %v", err)
+	}
+	var v OrderView
+	if err := res.Get(&v); err != nil {
+		r.t.Fatal(err)
+	}
+	return v
+}
+
+func (r *run) execute(in MarketplaceInput) {
+	r.env.ExecuteWorkflow(MarketplaceWorkflow, in)
+}
+
+type updateResult struct {
+	check func(OrderView, error)
+}
+
+func (u *updateResult) Accept()            {}
+func (u *updateResult) Reject(err error)   { u.check(OrderView{}, err) }
+func (u *updateResult) Complete(result any, err error) {
+	v, _ := result.(OrderView)
+	u.check(v, err)
+}
+
+func refusalCode(err error) string {
+	if err == nil {
+		return ""
+	}
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		return appErr.Type()
+	}
+	return "not an application error: " + err.Error()
+}

@@ -1,0 +1,724 @@
+package workflows
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	_ "time/tzdata" // order time zones never depend on the host
+
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/orderflow/orderflow/activities"
+	"github.com/orderflow/orderflow/internal/auth"
+	"github.com/orderflow/orderflow/internal/email"
+	"github.com/orderflow/orderflow/internal/money"
+	"github.com/orderflow/orderflow/internal/pdf"
+	"github.com/orderflow/orderflow/internal/store"
+)
+
+// MarketplaceWorkflow is the workflow type name of a marketplace order.
+const MarketplaceWorkflow = "MarketplaceOrder"
+
+// Item is one line of a marketplace order, at the customer's price.
+type Item struct {
+	SKU         string         `json:"sku"`
+	Description string         `json:"description"`
+	Quantity    money.Quantity `json:"quantity"`
+	UnitPrice   money.Amount   `json:"unit_price"`
+	VATRate     money.Rate     `json:"vat_rate"`
+}
+
+// DeliveryInfo is where and when the goods go.
+type DeliveryInfo struct {
+	Address       []string `json:"address"`
+	Region        string   `json:"region"`
+	RequestedDate string   `json:"requested_date"` // YYYY-MM-DD
+}
+
+// MarketplaceSettings are the deployment's durations, stamped on the order
+// when it is created so it keeps them for its whole life.
+type MarketplaceSettings struct {
+	PaymentWindow      time.Duration `json:"payment_window"`
+	PendingWindow      time.Duration `json:"pending_window"`
+	FulfilmentDeadline time.Duration `json:"fulfilment_deadline"`
+	ReturnWindow       time.Duration `json:"return_window"`
+	TimeZone           string        `json:"time_zone"`
+	PublicURL          string        `json:"public_url"`
+}
+
+// MarketplaceInput starts a marketplace order.
+type MarketplaceInput struct {
+	OrderID       string              `json:"order_id"`
+	CustomerID    string              `json:"customer_id"`
+	CustomerEmail string              `json:"customer_email"`
+	CustomerName  string              `json:"customer_name"`
+	Items         []Item              `json:"items"`
+	Category      string              `json:"category"`
+	Delivery      DeliveryInfo        `json:"delivery"`
+	PaymentTerms  string              `json:"payment_terms"` // "prepaid" or "credit"
+	CreatedBy     auth.Principal      `json:"created_by"`
+	RequestID     string              `json:"request_id,omitempty"`
+	Settings      MarketplaceSettings `json:"settings"`
+}
+
+// Payment state of a marketplace order.
+type PaymentState struct {
+	ID     string       `json:"id"`
+	URL    string       `json:"url"`
+	Amount money.Amount `json:"amount"`
+	Paid   bool         `json:"paid"`
+}
+
+// Offer is the order offered to one supplier.
+type Offer struct {
+	Supplier      activities.SupplierRef `json:"supplier"`
+	Round         int                    `json:"round"`
+	Declined      bool                   `json:"declined"`
+	DeclineReason string                 `json:"decline_reason,omitempty"`
+}
+
+// ReturnState follows a return request of a completed order.
+type ReturnState struct {
+	Reason    string `json:"reason"`
+	Decision  string `json:"decision,omitempty"`  // "approved" or "rejected"
+	Resalable *bool  `json:"resalable,omitempty"` // the supplier's inspection
+}
+
+func (r *ReturnState) open() bool {
+	return r != nil && r.Decision != "rejected" && r.Resalable == nil
+}
+
+// SupplierInvoice is the invoice the accepted supplier uploaded.
+type SupplierInvoice struct {
+	Number string       `json:"number"`
+	Amount money.Amount `json:"amount"`
+}
+
+// marketplace is the state of one marketplace order.
+type marketplace struct {
+	core
+	In              MarketplaceInput
+	Totals          money.Totals
+	MarginRate      *money.Rate
+	Payment         *PaymentState
+	ReleasedAt      *time.Time
+	CompletedAt     *time.Time
+	Offers          []Offer
+	Round           int
+	Supplier        *activities.SupplierRef
+	DeliveryNote    *string
+	SupplierInvoice *SupplierInvoice
+	Return          *ReturnState
+	Refunded        money.Amount
+}
+
+// MarketplaceOrder runs one marketplace order from creation to its final status.
+func MarketplaceOrder(ctx workflow.Context, in MarketplaceInput) error {
+	totals, err := money.Compute(itemLines(in.Items))
+	if err != nil {
+		return fmt.Errorf("order %s: %w", in.OrderID, err)
+	}
+	m := &marketplace{In: in, Totals: totals}
+	m.core = core{ID: in.OrderID, Flow: MarketplaceTable.Flow, Owner: in.CustomerID, CreatedAt: workflow.Now(ctx), table: MarketplaceTable, flow: m}
+	if err := m.registerHandlers(ctx, marketplacePayloads); err != nil {
+		return err
+	}
+
+	first := AwaitingPayment
+	if in.PaymentTerms == "credit" {
+		first = AwaitingCredit
+	}
+	m.transition(ctx, first, "create", in.CreatedBy, "", in.RequestID)
+	if first == AwaitingPayment {
+		m.requestPayment(ctx, "payment_link", "")
+	}
+	return m.run(ctx)
+}
+
+// marketplacePayloads are the bodies of the marketplace actions.
+var marketplacePayloads = map[Action]func() Payload{
+	PaymentConfirmed: func() Payload { return &PaymentConfirmedPayload{} },
+	DeclineCredit:    func() Payload { return &ReasonPayload{} },
+	SetMargin:        func() Payload { return &MarginPayload{} },
+	Decline:          func() Payload { return &OptionalReasonPayload{} },
+	MarkDelivered:    func() Payload { return &DeliveredPayload{} },
+	UploadInvoice:    func() Payload { return &InvoicePayload{} },
+	CannotFulfil:     func() Payload { return &ReasonPayload{} },
+	Cancel:           func() Payload { return &ReasonPayload{} },
+	RequestReturn:    func() Payload { return &ReasonPayload{} },
+	RejectReturn:     func() Payload { return &ReasonPayload{} },
+	RejectResalable:  func() Payload { return &ReasonPayload{} },
+}
+
+// MarketplacePayloads is the registry the API decodes action bodies with.
+func MarketplacePayloads() map[Action]func() Payload { return marketplacePayloads }
+
+func (m *marketplace) apply(ctx workflow.Context, a Action, req ActionRequest, p Payload) {
+	actor, rid := req.Actor, req.RequestID
+	switch a {
+	case PaymentConfirmed:
+		m.Payment.Paid = true
+		m.transition(ctx, Screening, a, actor, "", rid)
+	case ApproveCredit:
+		m.transition(ctx, Screening, a, actor, "", rid)
+		m.emailCustomer("credit_approved", m.emailData())
+	case DeclineCredit:
+		reason := p.(*ReasonPayload).Reason
+		m.transition(ctx, AwaitingPayment, a, actor, reason, rid)
+		m.requestPayment(ctx, "credit_declined", reason)
+	case SetMargin:
+		rate := p.(*MarginPayload).MarginPercent
+		m.MarginRate = &rate
+		m.note(ctx, a, actor, "margin "+rate.String()+"%", rid)
+	case Release:
+		now := workflow.Now(ctx)
+		m.ReleasedAt = &now
+		m.transition(ctx, Pending, a, actor, "", rid)
+		m.emailCustomer("order_acknowledged", m.emailData())
+		m.offerToSuppliers(1, 3)
+	case Accept:
+		m.accept(ctx, actor, rid)
+	case Decline:
+		m.decline(ctx, actor, p.(*OptionalReasonPayload).Reason, rid)
+	case MarkDelivered:
+		note := p.(*DeliveredPayload).Note
+		m.DeliveryNote = &note
+		m.note(ctx, a, actor, note, rid)
+		m.emailCustomer("order_delivered", m.emailData())
+		m.completeWhenDone(ctx)
+	case UploadInvoice:
+		inv := p.(*InvoicePayload)
+		m.SupplierInvoice = &SupplierInvoice{Number: inv.Number, Amount: inv.Amount}
+		m.note(ctx, a, actor, "invoice "+inv.Number, rid)
+		m.completeWhenDone(ctx)
+	case CannotFulfil, Cancel:
+		m.cancel(ctx, a, actor, p.(*ReasonPayload).Reason, rid)
+	case RequestReturn:
+		m.Return = &ReturnState{Reason: p.(*ReasonPayload).Reason}
+		m.note(ctx, a, actor, m.Return.Reason, rid)
+	case ApproveReturn:
+		m.Return.Decision = "approved"
+		m.note(ctx, a, actor, "", rid)
+		data := m.emailData()
+		data.Reason = m.Return.Reason
+		m.emailCustomer("return_approved", data)
+		m.emailSupplier("return_approved", data)
+	case RejectReturn:
+		m.Return.Decision = "rejected"
+		reason := p.(*ReasonPayload).Reason
+		m.note(ctx, a, actor, reason, rid)
+		data := m.emailData()
+		data.Reason = reason
+		m.emailCustomer("return_rejected", data)
+	case ConfirmResalable:
+		yes := true
+		m.Return.Resalable = &yes
+		m.transition(ctx, Returned, a, actor, "", rid)
+		m.refund("return")
+	case RejectResalable:
+		no := false
+		m.Return.Resalable = &no
+		reason := p.(*ReasonPayload).Reason
+		m.note(ctx, a, actor, reason, rid)
+		data := m.emailData()
+		data.Reason = reason
+		m.emailCustomer("resalable_rejected", data)
+	}
+}
+
+func (m *marketplace) accept(ctx workflow.Context, actor auth.Principal, rid string) {
+	for _, o := range m.Offers {
+		if o.Supplier.ID == actor.Subject {
+			s := o.Supplier
+			m.Supplier = &s
+		}
+	}
+	m.transition(ctx, InProgress, Accept, actor, "", rid)
+	data := m.emailData()
+	m.emailCustomer("order_confirmed", data)
+	docID := m.ID + "-purchase-order"
+	po := m.purchaseOrder(docID, workflow.Now(ctx))
+	m.enqueue("purchase order PDF", true, func(ctx workflow.Context) error {
+		var ref activities.DocumentRef
+		err := workflow.ExecuteActivity(ctx, acts.RenderDocument, po).Get(ctx, &ref)
+		if err == nil {
+			m.Documents = append(m.Documents, ref)
+		}
+		return err
+	})
+	poEmail := m.emailData()
+	lines, cost := m.supplierLines()
+	poEmail.Lines, poEmail.Total = emailLines(lines), money.Format(cost, "EUR")
+	m.emailTo("purchase_order", supplierAddress(*m.Supplier), poEmail, docID)
+}
+
+func (m *marketplace) decline(ctx workflow.Context, actor auth.Principal, reason, rid string) {
+	for i := range m.Offers {
+		if m.Offers[i].Supplier.ID == actor.Subject {
+			m.Offers[i].Declined, m.Offers[i].DeclineReason = true, reason
+		}
+	}
+	m.note(ctx, Decline, actor, reason, rid)
+	in := activities.RecordDeclineInput{OrderID: m.ID, SupplierID: actor.Subject, Reason: reason, At: workflow.Now(ctx)}
+	m.enqueue("record decline of "+actor.Subject, true, func(ctx workflow.Context) error {
+		return workflow.ExecuteActivity(ctx, acts.RecordDecline, in).Get(ctx, nil)
+	})
+	if m.Status == Pending && m.firstRoundDeclined() {
+		m.expirePending(ctx, TopSuppliersDeclined, "the top suppliers declined")
+	}
+}
+
+// firstRoundDeclined: every supplier of the first round (up to three) declined.
+func (m *marketplace) firstRoundDeclined() bool {
+	firstRound := 0
+	for _, o := range m.Offers {
+		if o.Round == 1 {
+			firstRound++
+			if !o.Declined {
+				return false
+			}
+		}
+	}
+	return firstRound > 0
+}
+
+func (m *marketplace) expirePending(ctx workflow.Context, a Action, reason string) {
+	m.transition(ctx, PendingExpiring, a, systemActor, reason, "")
+	m.offerToSuppliers(2, 0)
+}
+
+func (m *marketplace) cancel(ctx workflow.Context, a Action, actor auth.Principal, reason, rid string) {
+	m.transition(ctx, Cancelled, a, actor, reason, rid)
+	data := m.emailData()
+	data.Reason = reason
+	data.Refund = m.refundDue()
+	m.emailCustomer("order_cancelled", data)
+	if m.Supplier != nil {
+		m.emailSupplier("order_cancelled", data)
+	}
+	m.settlePayment(a)
+}
+
+// completeWhenDone: delivery and the supplier's invoice both recorded.
+func (m *marketplace) completeWhenDone(ctx workflow.Context) {
+	if m.DeliveryNote == nil || m.SupplierInvoice == nil {
+		return
+	}
+	now := workflow.Now(ctx)
+	m.CompletedAt = &now
+	m.transition(ctx, Completed, "delivered_and_invoiced", systemActor, "", "")
+	data := m.emailData()
+	data.Deadline = m.localTime(now.Add(m.In.Settings.ReturnWindow))
+	m.emailCustomer("order_completed", data)
+}
+
+var systemActor = auth.Principal{Role: auth.System, Subject: "orderflow"}
+
+// requestPayment makes (or reuses) the payment link and emails it.
+func (m *marketplace) requestPayment(ctx workflow.Context, purpose, reason string) {
+	in := activities.PaymentLinkInput{
+		Key: m.ID + "/payment", OrderID: m.ID, Amount: m.Totals.Gross, Currency: "EUR",
+		Description: m.title(), CustomerEmail: m.In.CustomerEmail, ExpiresAt: m.paymentDue(),
+	}
+	m.enqueue("payment link", true, func(ctx workflow.Context) error {
+		var link activities.PaymentLink
+		if err := workflow.ExecuteActivity(ctx, acts.CreatePaymentLink, in).Get(ctx, &link); err != nil {
+			return err
+		}
+		m.Payment = &PaymentState{ID: link.PaymentID, URL: link.URL, Amount: m.Totals.Gross}
+		data := m.emailData()
+		data.ActionURL, data.Reason, data.Deadline = link.URL, reason, m.localTime(m.paymentDue())
+		m.emailCustomer(purpose, data)
+		return nil
+	})
+}
+
+// offerToSuppliers ranks the eligible suppliers and offers the order to
+// those not offered yet: the best `limit` of them, or all when limit is 0.
+func (m *marketplace) offerToSuppliers(round, limit int) {
+	in := activities.RankSuppliersInput{Category: m.In.Category, Region: m.In.Delivery.Region}
+	m.enqueue(fmt.Sprintf("offer to suppliers (round %d)", round), true, func(ctx workflow.Context) error {
+		var ranked []activities.SupplierRef
+		if err := workflow.ExecuteActivity(ctx, acts.RankSuppliers, in).Get(ctx, &ranked); err != nil {
+			return err
+		}
+		var fresh []activities.SupplierRef
+		for _, s := range ranked {
+			if !m.offered(s.ID) && (limit == 0 || len(fresh) < limit) {
+				fresh = append(fresh, s)
+			}
+		}
+		if len(fresh) == 0 {
+			return nil
+		}
+		rec := activities.RecordOffersInput{OrderID: m.ID, Round: round, At: workflow.Now(ctx)}
+		for _, s := range fresh {
+			rec.SupplierIDs = append(rec.SupplierIDs, s.ID)
+		}
+		if err := workflow.ExecuteActivity(ctx, acts.RecordOffers, rec).Get(ctx, nil); err != nil {
+			return err
+		}
+		for _, s := range fresh {
+			m.Offers = append(m.Offers, Offer{Supplier: s, Round: round})
+			data := m.emailData()
+			data.Recipient, data.ActionURL = s.Name, m.In.Settings.PublicURL+"/v1/suppliers/"+s.ID+"/feed"
+			data.Deadline = m.localTime(m.fulfilmentDue())
+			m.emailTo("supplier_offer", supplierAddress(s), data)
+		}
+		m.version++
+		return nil
+	})
+}
+
+func (m *marketplace) offered(supplierID string) bool {
+	return slices.ContainsFunc(m.Offers, func(o Offer) bool { return o.Supplier.ID == supplierID })
+}
+
+// settlePayment closes the payment of an order that ends: an unpaid link is
+// cancelled (if the customer paid in the meantime, that payment is refunded),
+// a paid one is refunded. Neither step may be skipped.
+func (m *marketplace) settlePayment(why Action) {
+	switch {
+	case m.Payment == nil:
+		return
+	case m.Payment.Paid:
+		m.refund(why)
+	default:
+		id := m.Payment.ID
+		m.enqueue("cancel payment link", false, func(ctx workflow.Context) error {
+			var paid bool
+			if err := workflow.ExecuteActivity(ctx, acts.CancelPaymentLink, id).Get(ctx, &paid); err != nil {
+				return err
+			}
+			if paid {
+				m.Payment.Paid = true
+				m.refund(why)
+			}
+			return nil
+		})
+	}
+}
+
+// refund pays back what the customer paid, exactly once per order: the
+// provider is keyed by order, and this step can never be skipped.
+func (m *marketplace) refund(why Action) {
+	if m.Payment == nil || !m.Payment.Paid || m.Refunded > 0 {
+		return
+	}
+	in := activities.RefundInput{Key: m.ID + "/refund", OrderID: m.ID, PaymentID: m.Payment.ID, Amount: m.Payment.Amount, Reason: string(why)}
+	m.enqueue("refund", false, func(ctx workflow.Context) error {
+		if err := workflow.ExecuteActivity(ctx, acts.RefundPayment, in).Get(ctx, nil); err != nil {
+			return err
+		}
+		m.Refunded = in.Amount
+		data := m.emailData()
+		data.Refund = money.Format(in.Amount, "EUR")
+		m.emailCustomer("refund_issued", data)
+		return nil
+	})
+}
+
+func (m *marketplace) refundDue() string {
+	if m.Payment == nil || !m.Payment.Paid {
+		return ""
+	}
+	return money.Format(m.Payment.Amount, "EUR")
+}
+
+// Deadlines.
+
+const (
+	deadlinePayment    = "Payment window"
+	deadlinePending    = "Pending window"
+	deadlineFulfilment = "Fulfilment deadline"
+	deadlineReturns    = "Return window"
+)
+
+func (m *marketplace) paymentDue() time.Time {
+	return m.CreatedAt.Add(m.In.Settings.PaymentWindow)
+}
+
+func (m *marketplace) fulfilmentDue() time.Time {
+	if m.ReleasedAt == nil {
+		return time.Time{}
+	}
+	return m.ReleasedAt.Add(m.In.Settings.FulfilmentDeadline)
+}
+
+// deadlines are what the order waits for in its status now.
+func (m *marketplace) deadlines() []Deadline {
+	switch m.Status {
+	case AwaitingPayment, AwaitingCredit:
+		return []Deadline{{deadlinePayment, m.paymentDue()}}
+	case Pending:
+		return []Deadline{
+			{deadlinePending, m.ReleasedAt.Add(m.In.Settings.PendingWindow)},
+			{deadlineFulfilment, m.fulfilmentDue()},
+		}
+	case PendingExpiring:
+		return []Deadline{{deadlineFulfilment, m.fulfilmentDue()}}
+	case Completed:
+		if m.Return.open() || m.Closed {
+			return nil
+		}
+		return []Deadline{{deadlineReturns, m.CompletedAt.Add(m.In.Settings.ReturnWindow)}}
+	}
+	return nil
+}
+
+func (m *marketplace) nextDeadline() (Deadline, bool) {
+	ds := m.deadlines()
+	if len(ds) == 0 {
+		return Deadline{}, false
+	}
+	return slices.MinFunc(ds, func(a, b Deadline) int { return a.At.Compare(b.At) }), true
+}
+
+func (m *marketplace) elapse(ctx workflow.Context, d Deadline) {
+	switch d.Name {
+	case deadlinePayment:
+		m.transition(ctx, Expired, PaymentWindowElapsed, systemActor, "not paid in time", "")
+		data := m.emailData()
+		data.Reason = "it was not paid within the payment window"
+		m.emailCustomer("order_expired", data)
+		m.settlePayment(PaymentWindowElapsed)
+	case deadlinePending:
+		m.expirePending(ctx, PendingWindowElapsed, "pending for "+m.In.Settings.PendingWindow.String())
+	case deadlineFulfilment:
+		data := m.emailData()
+		data.Reason, data.Refund = "no supplier accepted it in time", m.refundDue()
+		m.transition(ctx, Expired, FulfilmentDeadline, systemActor, "no supplier accepted in time", "")
+		m.emailCustomer("order_expired", data)
+		m.settlePayment(FulfilmentDeadline)
+	case deadlineReturns:
+		m.Closed = true
+		m.note(ctx, ReturnWindowElapsed, systemActor, "returns closed", "")
+	}
+}
+
+// Parties and guards.
+
+func (m *marketplace) relations(p auth.Principal) []Relation {
+	var rs []Relation
+	switch {
+	case p.Role == auth.Customer && p.Subject == m.In.CustomerID:
+		rs = append(rs, Owner)
+	case p.Role == auth.Supplier && m.Supplier != nil && m.Supplier.ID == p.Subject:
+		rs = append(rs, AcceptedSupplier)
+	case p.Role == auth.Supplier && m.Supplier == nil && slices.ContainsFunc(m.Offers, func(o Offer) bool {
+		return o.Supplier.ID == p.Subject && !o.Declined
+	}):
+		rs = append(rs, OfferedSupplier)
+	}
+	return rs
+}
+
+func (m *marketplace) visibleTo(p auth.Principal) bool {
+	switch p.Role {
+	case auth.Purchasing, auth.Finance, auth.Ops, auth.System:
+		return true
+	case auth.Customer:
+		return p.Subject == m.In.CustomerID
+	case auth.Supplier:
+		return m.offered(p.Subject)
+	}
+	return false
+}
+
+func (m *marketplace) guard(name string) (bool, string) {
+	switch name {
+	case GuardMarginSet:
+		return m.MarginRate != nil, "set a margin (set_margin) before releasing the order"
+	case GuardReturnOpen:
+		return m.Return == nil && !m.Closed, "a return was already requested for this order"
+	case GuardReturnRequested:
+		return m.Return != nil && m.Return.Decision == "", "there is no return request waiting for a decision"
+	case GuardReturnApproved:
+		return m.Return != nil && m.Return.Decision == "approved" && m.Return.Resalable == nil, "there is no approved return waiting for inspection"
+	}
+	return false, "unknown guard " + name
+}
+
+// Views, emails, documents.
+
+// StatusLabels are how people read marketplace statuses.
+var StatusLabels = map[Status]string{
+	AwaitingPayment: "Awaiting Payment", AwaitingCredit: "Awaiting Credit", Screening: "Screening (Awaiting Release)",
+	Pending: "Pending", PendingExpiring: "Pending Expiring", InProgress: "In Progress", Completed: "Completed",
+	Returned: "Returned", Expired: "Expired", Cancelled: "Cancelled",
+}
+
+// MarketplaceDetails is the marketplace part of the order view.
+type MarketplaceDetails struct {
+	CustomerEmail   string                  `json:"customer_email"`
+	Items           []Item                  `json:"items"`
+	Category        string                  `json:"category"`
+	Delivery        DeliveryInfo            `json:"delivery"`
+	PaymentTerms    string                  `json:"payment_terms"`
+	Totals          money.Totals            `json:"totals"`
+	MarginPercent   *money.Rate             `json:"margin_percent,omitempty"`
+	SupplierCost    *money.Amount           `json:"supplier_cost,omitempty"`
+	Payment         *PaymentState           `json:"payment,omitempty"`
+	Offers          []Offer                 `json:"offers,omitempty"`
+	Supplier        *activities.SupplierRef `json:"supplier,omitempty"`
+	DeliveryNote    *string                 `json:"delivery_note,omitempty"`
+	SupplierInvoice *SupplierInvoice        `json:"supplier_invoice,omitempty"`
+	Return          *ReturnState            `json:"return,omitempty"`
+	Refunded        money.Amount            `json:"refunded"`
+}
+
+func (m *marketplace) view(viewer Party) OrderView {
+	v := m.baseView(viewer, StatusLabels[m.Status], m.title(), m.Totals.Gross, m.deadlines())
+	d := &MarketplaceDetails{
+		CustomerEmail: m.In.CustomerEmail, Items: m.In.Items, Category: m.In.Category, Delivery: m.In.Delivery,
+		PaymentTerms: m.In.PaymentTerms, Totals: m.Totals, Payment: m.Payment, Supplier: m.Supplier,
+		DeliveryNote: m.DeliveryNote, SupplierInvoice: m.SupplierInvoice, Return: m.Return, Refunded: m.Refunded,
+	}
+	switch viewer.Principal.Role {
+	case auth.Purchasing, auth.Finance, auth.Ops, auth.System:
+		d.MarginPercent, d.Offers = m.MarginRate, m.Offers
+		if m.MarginRate != nil {
+			_, cost := m.supplierLines()
+			d.SupplierCost = &cost
+		}
+	case auth.Supplier:
+		// A supplier sees what it would be paid, never the customer's price or other offers.
+		_, cost := m.supplierLines()
+		d.Totals, d.SupplierCost, d.Payment, d.CustomerEmail = money.Totals{}, &cost, nil, ""
+		v.Total = cost
+	}
+	v.Marketplace = d
+	return v
+}
+
+func (m *marketplace) snapshot() store.Order {
+	o := m.baseSnapshot(m.title(), m.Totals.Gross, m.deadlines())
+	if m.Supplier != nil {
+		o.SupplierID = m.Supplier.ID
+	}
+	view, _ := json.Marshal(m.view(Party{Principal: systemActor}))
+	o.View = view
+	return o
+}
+
+func (m *marketplace) title() string {
+	parts := make([]string, 0, len(m.In.Items))
+	for _, it := range m.In.Items {
+		parts = append(parts, it.Quantity.String()+" × "+it.Description)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// supplierLines are the items at the supplier's price: the customer's unit
+// price less the margin, line by line.
+func (m *marketplace) supplierLines() ([]money.Line, money.Amount) {
+	lines := itemLines(m.In.Items)
+	if m.MarginRate != nil {
+		for i := range lines {
+			cut, _ := money.VATOn(lines[i].UnitPrice, *m.MarginRate)
+			lines[i].UnitPrice -= cut
+		}
+	}
+	totals, _ := money.Compute(lines)
+	return lines, totals.Net
+}
+
+func itemLines(items []Item) []money.Line {
+	lines := make([]money.Line, len(items))
+	for i, it := range items {
+		lines[i] = money.Line{Description: it.Description, Quantity: it.Quantity, UnitPrice: it.UnitPrice, VATRate: it.VATRate}
+	}
+	return lines
+}
+
+func (m *marketplace) purchaseOrder(docID string, now time.Time) activities.RenderDocumentInput {
+	lines, _ := m.supplierLines()
+	return activities.RenderDocumentInput{
+		ID: docID, OrderID: m.ID, Filename: "purchase-order-" + m.ID + ".pdf",
+		Document: pdf.Document{
+			Kind: pdf.PurchaseOrder, Number: "PO-" + m.ID, Reference: m.ID, IssueDate: now.In(m.location()),
+			Seller: pdf.Party{Name: m.Supplier.Name, Email: m.Supplier.Email},
+			Buyer:  pdf.Party{Name: "orderflow marketplace", Address: []string{"Purchasing"}},
+			Lines:  lines, Currency: "EUR",
+			Delivery: &pdf.Delivery{Address: m.In.Delivery.Address, Region: m.In.Delivery.Region, RequestedDate: m.requestedDate()},
+			Notes:    []string{"Mark the order delivered and upload your invoice on orderflow when done."},
+		},
+	}
+}
+
+// OrderEmail is the data every marketplace email template receives.
+type OrderEmail struct {
+	OrderID, Recipient, Total, Reason, ActionURL, Deadline, Supplier, Refund, Delivery string
+	Lines []EmailLine
+}
+
+// EmailLine is one line of an email's order summary.
+type EmailLine struct{ Description, Quantity, Amount string }
+
+func (m *marketplace) emailData() OrderEmail {
+	e := OrderEmail{
+		OrderID: m.ID, Recipient: m.customerName(), Total: money.Format(m.Totals.Gross, "EUR"),
+		Delivery: strings.Join(m.In.Delivery.Address, ", ") + " (" + m.In.Delivery.Region + "), on " + m.In.Delivery.RequestedDate,
+		Lines:    emailLines(itemLines(m.In.Items)),
+	}
+	if m.Supplier != nil {
+		e.Supplier = m.Supplier.Name
+	}
+	return e
+}
+
+func emailLines(lines []money.Line) []EmailLine {
+	out := make([]EmailLine, len(lines))
+	for i, l := range lines {
+		net, _ := money.LineNet(l)
+		out[i] = EmailLine{Description: l.Description, Quantity: l.Quantity.String(), Amount: money.Format(net, "EUR")}
+	}
+	return out
+}
+
+func (m *marketplace) customerName() string {
+	if m.In.CustomerName != "" {
+		return m.In.CustomerName
+	}
+	return m.In.CustomerEmail
+}
+
+func (m *marketplace) emailCustomer(purpose string, data OrderEmail) {
+	m.email(purpose, email.Address{Name: m.In.CustomerName, Email: m.In.CustomerEmail}, data)
+}
+
+func (m *marketplace) emailSupplier(purpose string, data OrderEmail) {
+	data.Recipient = m.Supplier.Name
+	m.email(purpose, supplierAddress(*m.Supplier), data)
+}
+
+func (m *marketplace) emailTo(purpose string, to email.Address, data OrderEmail, attach ...string) {
+	data.Recipient = to.Name
+	m.email(purpose, to, data, attach...)
+}
+
+func (m *marketplace) location() *time.Location {
+	loc, err := time.LoadLocation(m.In.Settings.TimeZone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+func (m *marketplace) localTime(t time.Time) string {
+	return t.In(m.location()).Format("Mon 2 Jan 2006 15:04 MST")
+}
+
+func (m *marketplace) requestedDate() time.Time {
+	d, err := time.ParseInLocation("2006-01-02", m.In.Delivery.RequestedDate, m.location())
+	if err != nil {
+		return time.Time{}
+	}
+	return d
+}
+
+func supplierAddress(s activities.SupplierRef) email.Address {
+	return email.Address{Name: s.Name, Email: s.Email}
+}

@@ -1,0 +1,345 @@
+package workflows
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/orderflow/orderflow/activities"
+	"github.com/orderflow/orderflow/internal/auth"
+	"github.com/orderflow/orderflow/internal/email"
+	"github.com/orderflow/orderflow/internal/store"
+)
+
+// What both order workflows share: how an action arrives (update or signal),
+// how a transition is written down (timeline, read model, search
+// attributes), and how side effects run after the decision (an ordered queue
+// drained by the main loop, parked for ops when a step keeps failing).
+
+// acts gives activity references their names; it is never dereferenced.
+var acts *activities.Activities
+
+// OrderQuery is the query that returns the order view for a viewer.
+const OrderQuery = "order"
+
+// Ops actions, outside the lifecycle tables: they apply to a parked order in any status.
+const (
+	OpsRetry Action = "retry"
+	OpsSkip  Action = "skip"
+)
+
+// ActionRequest is the argument of every action update and signal.
+type ActionRequest struct {
+	Actor     auth.Principal  `json:"actor"`
+	RequestID string          `json:"request_id,omitempty"`
+	Payload   json.RawMessage `json:"payload,omitempty"`
+}
+
+// TimelineEntry is one line of the order's history as people read it.
+type TimelineEntry struct {
+	Seq       int64     `json:"seq"`
+	At        time.Time `json:"at"`
+	From      Status    `json:"from,omitempty"`
+	To        Status    `json:"to"`
+	Action    Action    `json:"action"`
+	ActorRole auth.Role `json:"actor_role"`
+	ActorID   string    `json:"actor_id,omitempty"`
+	Reason    string    `json:"reason,omitempty"`
+	RequestID string    `json:"request_id,omitempty"`
+	Outcome   string    `json:"outcome"`
+}
+
+// Deadline is a named absolute instant the order waits for.
+type Deadline struct {
+	Name string    `json:"name"`
+	At   time.Time `json:"at"`
+}
+
+// Attention describes a side effect that failed after its retries; the order
+// waits for ops to retry or skip it.
+type Attention struct {
+	Step      string    `json:"step"`
+	Error     string    `json:"error"`
+	Since     time.Time `json:"since"`
+	Skippable bool      `json:"skippable"`
+}
+
+// SentEmail records that an email of a purpose went to a recipient.
+type SentEmail struct {
+	Purpose   string `json:"purpose"`
+	Recipient string `json:"recipient"`
+}
+
+// effect is one side effect waiting in the queue.
+type effect struct {
+	step      string
+	skippable bool
+	run       func(ctx workflow.Context) error
+}
+
+// core is the state and machinery of one order workflow.
+type core struct {
+	ID        string
+	Flow      string
+	Owner     string
+	Status    Status
+	Seq       int64
+	CreatedAt time.Time
+	Timeline  []TimelineEntry
+	Documents []activities.DocumentRef
+	Emails    []SentEmail
+	Attention *Attention
+
+	// Closed ends a workflow whose order stays in a non-final status (a
+	// completed marketplace order after its return window).
+	Closed bool
+
+	table       Table
+	flow        flow
+	effects     []effect
+	version     int // bumped on every change, so the main loop re-plans its wait
+	opsDecision func(Action)
+}
+
+// flow is what a lifecycle adds to the core: its parties, guards, actions,
+// deadlines and view.
+type flow interface {
+	// relations of a principal to this order (owner, offered supplier, ...).
+	relations(p auth.Principal) []Relation
+	// visibleTo reports whether the principal may see the order at all.
+	visibleTo(p auth.Principal) bool
+	// guard checks a named state condition of the table; reason says why not.
+	guard(name string) (ok bool, reason string)
+	// vet checks a decoded payload against the order (e.g. the payment it
+	// confirms is this order's); a non-empty reason refuses the action.
+	vet(a Action, p Payload) (reason string)
+	// apply performs an allowed action: state change and queued effects.
+	apply(ctx workflow.Context, a Action, req ActionRequest, p Payload)
+	// nextDeadline is the nearest deadline the order waits for now, if any.
+	nextDeadline() (Deadline, bool)
+	// elapse applies what happens when deadline d is reached.
+	elapse(ctx workflow.Context, d Deadline)
+	// snapshot is the read-model row of the order now.
+	snapshot() store.Order
+	// view is the order as viewer may see it.
+	view(viewer Party) OrderView
+}
+
+// sideEffectOptions: every activity is retried with capped backoff; after the
+// attempts run out the step is parked for ops instead of failing the order.
+var sideEffectOptions = workflow.ActivityOptions{
+	StartToCloseTimeout: time.Minute,
+	RetryPolicy: &temporal.RetryPolicy{
+		InitialInterval:    time.Second,
+		BackoffCoefficient: 2,
+		MaximumInterval:    time.Minute,
+		MaximumAttempts:    12, // about 8 minutes of retrying
+	},
+}
+
+// transition moves the order and writes it down: timeline, read model,
+// search attributes. Side effects of the new status are queued by the caller.
+func (c *core) transition(ctx workflow.Context, to Status, action Action, actor auth.Principal, reason, requestID string) {
+	c.appendTimeline(ctx, TimelineEntry{
+		From: c.Status, To: to, Action: action, ActorRole: actor.Role, ActorID: actor.Subject,
+		Reason: reason, RequestID: requestID, Outcome: store.OutcomeApplied,
+	})
+	c.Status = to
+	c.record(ctx, "record "+string(action))
+}
+
+// note writes down an applied action that does not change the status.
+func (c *core) note(ctx workflow.Context, action Action, actor auth.Principal, reason, requestID string) {
+	c.transition(ctx, c.Status, action, actor, reason, requestID)
+}
+
+// refuse writes down an action that was refused (signals only: an update
+// refused by its validator leaves no trace, which is Temporal's contract).
+func (c *core) refuse(ctx workflow.Context, action Action, actor auth.Principal, why, requestID string) {
+	c.appendTimeline(ctx, TimelineEntry{
+		From: c.Status, To: c.Status, Action: action, ActorRole: actor.Role, ActorID: actor.Subject,
+		Reason: why, RequestID: requestID, Outcome: store.OutcomeRefused,
+	})
+	c.record(ctx, "record refused "+string(action))
+}
+
+func (c *core) appendTimeline(ctx workflow.Context, e TimelineEntry) {
+	c.Seq++
+	e.Seq, e.At = c.Seq, workflow.Now(ctx)
+	c.Timeline = append(c.Timeline, e)
+	c.version++
+}
+
+// record queues the read-model write of the current state and brings the
+// search attributes up to date.
+func (c *core) record(ctx workflow.Context, step string) {
+	order := c.flow.snapshot()
+	entry := c.Timeline[len(c.Timeline)-1]
+	in := activities.RecordTransitionInput{Order: order, Entry: store.TimelineEntry{
+		OrderID: c.ID, Seq: entry.Seq, At: entry.At, From: string(entry.From), To: string(entry.To),
+		Action: string(entry.Action), ActorRole: string(entry.ActorRole), ActorID: entry.ActorID,
+		Reason: entry.Reason, RequestID: entry.RequestID, Outcome: entry.Outcome,
+	}}
+	c.enqueue(step, true, func(ctx workflow.Context) error {
+		return workflow.ExecuteActivity(ctx, acts.RecordTransition, in).Get(ctx, nil)
+	})
+	c.upsertSearchAttributes(ctx, order)
+}
+
+func (c *core) upsertSearchAttributes(ctx workflow.Context, o store.Order) {
+	updates := []temporal.SearchAttributeUpdate{
+		OrderStatus.ValueSet(o.Status),
+		OrderFlow.ValueSet(o.Flow),
+		OrderOwner.ValueSet(o.OwnerID),
+		NeedsAttention.ValueSet(c.Attention != nil),
+	}
+	if o.SupplierID != "" {
+		updates = append(updates, SupplierID.ValueSet(o.SupplierID))
+	}
+	if o.NextDeadline != nil {
+		updates = append(updates, NextDeadline.ValueSet(*o.NextDeadline))
+	} else {
+		updates = append(updates, NextDeadline.ValueUnset())
+	}
+	// Only fails on a bad attribute type, which is a code bug.
+	if err := workflow.UpsertTypedSearchAttributes(ctx, updates...); err != nil {
+		workflow.GetLogger(ctx).Error("upsert search attributes", "error", err)
+	}
+}
+
+func (c *core) enqueue(step string, skippable bool, run func(ctx workflow.Context) error) {
+	c.effects = append(c.effects, effect{step: step, skippable: skippable, run: run})
+	c.version++
+}
+
+// email queues one email; the activity makes it at most once per (order, purpose, recipient).
+func (c *core) email(purpose string, to email.Address, data any, attach ...string) {
+	in := activities.SendEmailInput{OrderID: c.ID, Purpose: purpose, To: to, Data: toMap(data), AttachDocuments: attach}
+	c.enqueue("email "+purpose+" to "+to.Email, true, func(ctx workflow.Context) error {
+		if err := workflow.ExecuteActivity(ctx, acts.SendEmail, in).Get(ctx, nil); err != nil {
+			return err
+		}
+		c.Emails = append(c.Emails, SentEmail{Purpose: purpose, Recipient: to.Email})
+		return nil
+	})
+}
+
+// toMap turns template data into the map the email activity renders from;
+// JSON keeps it deterministic and lets templates see every field.
+func toMap(data any) map[string]any {
+	b, err := json.Marshal(data)
+	if err != nil {
+		panic(fmt.Sprintf("email data is not JSON: %v", err)) // a code bug, caught by tests
+	}
+	var m map[string]any
+	_ = json.Unmarshal(b, &m)
+	return m
+}
+
+// run is the main loop: drain side effects, wait for the next change or the
+// nearest deadline, fire elapsed deadlines, until the order is final and
+// every effect has run.
+func (c *core) run(ctx workflow.Context) error {
+	ctx = workflow.WithActivityOptions(ctx, sideEffectOptions)
+	for {
+		if err := c.drain(ctx); err != nil {
+			return err
+		}
+		if c.table.IsFinal(c.Status) || c.Closed {
+			break
+		}
+		if err := c.waitForChangeOrDeadline(ctx); err != nil {
+			return err
+		}
+	}
+	// Let in-flight updates answer before the workflow closes.
+	return workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && len(c.effects) == 0 })
+}
+
+// waitForChangeOrDeadline returns when state changed (an action, a queued
+// effect) or after firing the nearest deadline.
+func (c *core) waitForChangeOrDeadline(ctx workflow.Context) error {
+	seen := c.version
+	changed := func() bool { return c.version != seen }
+	d, ok := c.flow.nextDeadline()
+	if !ok {
+		return workflow.Await(ctx, changed)
+	}
+	wait := d.At.Sub(workflow.Now(ctx))
+	if wait <= 0 { // already due: a timer of zero would not even be recorded
+		c.flow.elapse(ctx, d)
+		return nil
+	}
+	// The timer is cancelled as soon as anything changes, so no stale timer
+	// is left behind; the next pass plans a fresh one from the new state.
+	timerCtx, cancelTimer := workflow.WithCancel(ctx)
+	defer cancelTimer()
+	timer := workflow.NewTimerWithOptions(timerCtx, wait, workflow.TimerOptions{
+		Summary: d.Name + " until " + d.At.UTC().Format(time.RFC3339),
+	})
+	if err := workflow.Await(ctx, func() bool { return timer.IsReady() || changed() }); err != nil {
+		return err
+	}
+	if !changed() && timer.Get(ctx, nil) == nil {
+		c.flow.elapse(ctx, d)
+	}
+	return nil
+}
+
+// drain runs queued side effects in order; a step that fails after its
+// retries parks the order until ops retry or skip it.
+func (c *core) drain(ctx workflow.Context) error {
+	for len(c.effects) > 0 {
+		e := c.effects[0]
+		err := e.run(ctx)
+		if err == nil {
+			c.effects = c.effects[1:]
+			continue
+		}
+		if temporal.IsCanceledError(err) {
+			return err
+		}
+		decision, err := c.park(ctx, e, err)
+		if err != nil {
+			return err
+		}
+		if decision == OpsSkip {
+			c.effects = c.effects[1:]
+		}
+	}
+	return nil
+}
+
+// park flags the order for ops and waits for their decision.
+func (c *core) park(ctx workflow.Context, e effect, cause error) (Action, error) {
+	c.Attention = &Attention{Step: e.step, Error: rootMessage(cause), Since: workflow.Now(ctx), Skippable: e.skippable}
+	c.version++
+	_ = workflow.UpsertTypedSearchAttributes(ctx, NeedsAttention.ValueSet(true))
+	workflow.GetLogger(ctx).Warn("side effect parked for ops", "step", e.step, "error", cause)
+
+	var decision Action
+	c.opsDecision = func(a Action) { decision = a }
+	if err := workflow.Await(ctx, func() bool { return decision != "" }); err != nil {
+		return "", err
+	}
+	c.opsDecision = nil
+	c.Attention = nil
+	c.version++
+	_ = workflow.UpsertTypedSearchAttributes(ctx, NeedsAttention.ValueSet(false))
+	return decision, nil
+}
+
+func rootMessage(err error) string {
+	for {
+		next := errors.Unwrap(err)
+		if next == nil {
+			return err.Error()
+		}
+		err = next
+	}
+}
+

@@ -1,0 +1,86 @@
+package workflows
+
+import (
+	"time"
+
+	"github.com/orderflow/orderflow/activities"
+	"github.com/orderflow/orderflow/internal/money"
+	"github.com/orderflow/orderflow/internal/store"
+)
+
+// OrderView is the order as the workflow knows it now, for one viewer: what
+// GET /v1/orders/{id} returns and what the read model stores (as seen by the system).
+type OrderView struct {
+	ID             string                   `json:"id"`
+	Flow           string                   `json:"flow"`
+	Status         Status                   `json:"status"`
+	StatusLabel    string                   `json:"status_label"`
+	Owner          string                   `json:"owner"`
+	Title          string                   `json:"title"`
+	Currency       string                   `json:"currency"`
+	Total          money.Amount             `json:"total"`
+	CreatedAt      time.Time                `json:"created_at"`
+	UpdatedAt      time.Time                `json:"updated_at"`
+	Deadlines      []Deadline               `json:"deadlines"`
+	Timeline       []TimelineEntry          `json:"timeline"`
+	Documents      []activities.DocumentRef `json:"documents"`
+	Emails         []SentEmail              `json:"emails"`
+	AllowedActions []Action                 `json:"allowed_actions"`
+	NeedsAttention bool                     `json:"needs_attention"`
+	Attention      *Attention               `json:"attention,omitempty"`
+	Closed         bool                     `json:"closed"`
+
+	Marketplace *MarketplaceDetails `json:"marketplace,omitempty"`
+}
+
+// baseView fills what every flow's view shares.
+func (c *core) baseView(viewer Party, label, title string, total money.Amount, deadlines []Deadline) OrderView {
+	v := OrderView{
+		ID: c.ID, Flow: c.Flow, Status: c.Status, StatusLabel: label, Owner: c.Owner,
+		Title: title, Currency: "EUR", Total: total, CreatedAt: c.CreatedAt, UpdatedAt: c.updatedAt(),
+		Deadlines: nonNil(deadlines), Timeline: nonNil(c.Timeline), Documents: nonNil(c.Documents),
+		Emails: nonNil(c.Emails), AllowedActions: nonNil(c.allowed(viewer)),
+		NeedsAttention: c.Attention != nil, Attention: c.Attention, Closed: c.Closed,
+	}
+	if c.Attention != nil && viewer.Principal.Role == "ops" {
+		v.AllowedActions = append(v.AllowedActions, OpsRetry)
+		if c.Attention.Skippable {
+			v.AllowedActions = append(v.AllowedActions, OpsSkip)
+		}
+	}
+	return v
+}
+
+// baseSnapshot is the read-model row of what every flow shares.
+func (c *core) baseSnapshot(title string, total money.Amount, deadlines []Deadline) store.Order {
+	o := store.Order{
+		ID: c.ID, Flow: c.Flow, Status: string(c.Status), OwnerID: c.Owner, Title: title, Currency: "EUR",
+		TotalCents: int64(total), NeedsAttention: c.Attention != nil, Seq: c.Seq,
+		CreatedAt: c.CreatedAt, UpdatedAt: c.updatedAt(),
+	}
+	if len(deadlines) > 0 {
+		next := deadlines[0].At
+		for _, d := range deadlines[1:] {
+			if d.At.Before(next) {
+				next = d.At
+			}
+		}
+		o.NextDeadline = &next
+	}
+	return o
+}
+
+func (c *core) updatedAt() time.Time {
+	if len(c.Timeline) == 0 {
+		return c.CreatedAt
+	}
+	return c.Timeline[len(c.Timeline)-1].At
+}
+
+// nonNil makes empty lists JSON arrays rather than null.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
