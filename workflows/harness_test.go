@@ -284,8 +284,8 @@ type updateResult struct {
 	check func(OrderView, error)
 }
 
-func (u *updateResult) Accept()            {}
-func (u *updateResult) Reject(err error)   { u.check(OrderView{}, err) }
+func (u *updateResult) Accept()          {}
+func (u *updateResult) Reject(err error) { u.check(OrderView{}, err) }
 func (u *updateResult) Complete(result any, err error) {
 	v, _ := result.(OrderView)
 	u.check(v, err)

@@ -651,7 +651,7 @@ func (m *marketplace) purchaseOrder(docID string, now time.Time) activities.Rend
 // OrderEmail is the data every marketplace email template receives.
 type OrderEmail struct {
 	OrderID, Recipient, Total, Reason, ActionURL, Deadline, Supplier, Refund, Delivery string
-	Lines []EmailLine
+	Lines                                                                              []EmailLine
 }
 
 // EmailLine is one line of an email's order summary.

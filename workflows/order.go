@@ -342,4 +342,3 @@ func rootMessage(err error) string {
 		err = next
 	}
 }
-
