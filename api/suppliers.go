@@ -22,6 +22,7 @@ import (
 
 	"github.com/orderflow/orderflow/internal/auth"
 	"github.com/orderflow/orderflow/internal/store"
+	"github.com/orderflow/orderflow/workflows"
 )
 
 // supplierRoutes serves suppliers and their live feeds from the read model.
@@ -85,12 +86,12 @@ func toSupplierJSON(s store.Supplier) supplierJSON {
 
 // feedItemJSON is one order on a supplier's live feed.
 type feedItemJSON struct {
-	OrderID      string          `json:"order_id"`
-	Status       string          `json:"status"`
-	Title        string          `json:"title"`
-	OfferedAt    time.Time       `json:"offered_at"`
-	NextDeadline *time.Time      `json:"next_deadline"`
-	View         json.RawMessage `json:"view"`
+	OrderID      string              `json:"order_id"`
+	Status       string              `json:"status"`
+	Title        string              `json:"title"`
+	OfferedAt    time.Time           `json:"offered_at"`
+	NextDeadline *time.Time          `json:"next_deadline"`
+	Order        workflows.FeedOrder `json:"order"`
 }
 
 type feedJSON struct {
@@ -106,13 +107,13 @@ func toFeedJSON(supplierID string, items []store.FeedItem) feedJSON {
 	return out
 }
 
+// toFeedItemJSON shows the supplier its part of the order only: the read
+// model's view is the system's, with the customer and their price in it.
 func toFeedItemJSON(it store.FeedItem) feedItemJSON {
-	view := it.View
-	if len(view) == 0 {
-		view = json.RawMessage(`{}`)
-	}
+	var view workflows.OrderView
+	_ = json.Unmarshal(it.View, &view) // an unreadable view shows an order without details
 	return feedItemJSON{OrderID: it.OrderID, Status: it.Status, Title: it.Title, OfferedAt: it.OfferedAt,
-		NextDeadline: it.NextDeadline, View: view}
+		NextDeadline: it.NextDeadline, Order: workflows.ForSupplier(view)}
 }
 
 func (h supplierRoutes) create(c *gin.Context) {

@@ -40,7 +40,7 @@ type wireFeedItem struct {
 	Title        string          `json:"title"`
 	OfferedAt    time.Time       `json:"offered_at"`
 	NextDeadline *time.Time      `json:"next_deadline"`
-	View         json.RawMessage `json:"view"`
+	Order        json.RawMessage `json:"order"`
 }
 
 type wireFeed struct {
@@ -98,7 +98,9 @@ func marketplaceOrderAt(t *testing.T, st *store.Store, id string, seq int64, sta
 	at := time.Date(2026, 5, 4, 8, 0, 0, 0, time.UTC).Add(time.Duration(seq) * time.Minute)
 	deadline := at.Add(2 * time.Hour)
 	o := store.Order{ID: id, Flow: "marketplace", Status: status, OwnerID: "cust-1", Title: "Bricks for " + id,
-		NextDeadline: &deadline, View: json.RawMessage(fmt.Sprintf(`{"id": %q, "status": %q}`, id, status))}
+		NextDeadline: &deadline, View: json.RawMessage(fmt.Sprintf(`{"id": %q, "status": %q, "marketplace": {
+			"customer_email": "secret@customers.test", "category": "building", "supplier_cost": "40.00",
+			"items": [{"sku": "BR-1", "description": "Bricks", "quantity": 100, "unit_price": "0.50", "vat_rate": 21}]}}`, id, status))}
 	e := store.TimelineEntry{Seq: seq, At: at, To: status, Action: "act", ActorRole: "system"}
 	if err := st.RecordTransition(supplierCtx(t), o, e); err != nil {
 		t.Fatal(err)
@@ -444,7 +446,9 @@ func TestSupplierFeed(t *testing.T) {
 	first := feed.Orders[0]
 	wantDeadline := time.Date(2026, 5, 4, 10, 1, 0, 0, time.UTC)
 	if first.OrderID != "ord-1" || first.Status != "pending" || first.Title != "Bricks for ord-1" || !first.OfferedAt.Equal(offeredAt) ||
-		first.NextDeadline == nil || !first.NextDeadline.Equal(wantDeadline) || !strings.Contains(string(first.View), `"ord-1"`) {
+		first.NextDeadline == nil || !first.NextDeadline.Equal(wantDeadline) || !strings.Contains(string(first.Order), `"Bricks"`) ||
+		!strings.Contains(string(first.Order), `"supplier_cost":"40.00"`) || strings.Contains(string(first.Order), "secret@") ||
+		strings.Contains(string(first.Order), "unit_price") {
 		t.Fatalf("first feed item = %+v", first)
 	}
 	if feed.Orders[1].OrderID != "ord-2" || feed.Orders[1].Status != "pending_expiring" {
