@@ -209,10 +209,13 @@ func (o orders) get(c *gin.Context) {
 func (o orders) query(ctx context.Context, id string, p auth.Principal) (workflows.OrderView, error) {
 	var view workflows.OrderView
 	res, err := o.Temporal.QueryWorkflow(ctx, id, "", workflows.OrderQuery, p)
-	if err != nil {
-		return view, err
+	if err == nil {
+		err = res.Get(&view)
 	}
-	return view, res.Get(&view)
+	if err == nil && view.ID == "" { // the workflow says: not for this viewer
+		err = serviceerror.NewNotFound("order not visible to the caller")
+	}
+	return view, err
 }
 
 // act applies an action to an order as a workflow update.
@@ -302,12 +305,7 @@ func splitRequestID(body []byte) (json.RawMessage, string, error) {
 func (o orders) abortForUpdate(c *gin.Context, err error) {
 	var appErr *temporal.ApplicationError
 	var notFound *serviceerror.NotFound
-	var queryFailed *serviceerror.QueryFailed
 	switch {
-	case errors.As(err, &queryFailed) && queryFailed.Failure.GetApplicationFailureInfo().GetType() != "":
-		// A query's refusal (the order is not the caller's to see) comes as a failure.
-		info := queryFailed.Failure.GetApplicationFailureInfo()
-		abort(c, refusalProblem(info.GetType(), queryFailed.Failure.GetMessage(), workflows.Refusal{}))
 	case errors.As(err, &appErr):
 		var r workflows.Refusal
 		_ = appErr.Details(&r)
