@@ -25,7 +25,11 @@ const (
 // SendEmailInput asks for one email of one purpose to one recipient.
 type SendEmailInput struct {
 	OrderID string
+	// Purpose names the email for "at most once per (order, purpose,
+	// recipient)", e.g. "invoice_issued#2" for the second invoice.
 	Purpose string
+	// Template renders it; empty means the template named like the purpose.
+	Template string
 	To      email.Address
 	Cc      []email.Address
 	// Data feeds the purpose's templates.
@@ -124,7 +128,11 @@ func (a *Activities) recordSent(ctx context.Context, m sentMarker) (SendEmailRes
 }
 
 func (a *Activities) compose(ctx context.Context, in SendEmailInput, key string) (email.Message, error) {
-	subject, text, html, err := a.Templates.Render(in.Purpose, in.Data)
+	template := in.Template
+	if template == "" {
+		template = in.Purpose
+	}
+	subject, text, html, err := a.Templates.Render(template, in.Data)
 	if err != nil {
 		return email.Message{}, temporal.NewNonRetryableApplicationError("email template: "+err.Error(), ErrEmailInvalid, err)
 	}
