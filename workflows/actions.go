@@ -143,6 +143,7 @@ func (c *core) allowed(p Party) []Action {
 // an update or signal, even by the system role.
 var timerActions = []Action{
 	PaymentWindowElapsed, PendingWindowElapsed, TopSuppliersDeclined, FulfilmentDeadline, ReturnWindowElapsed,
+	OfferExpired, SLAElapsed, ClientReminded, InvoiceDrafted, InvoiceIssued, ServiceCompleted, DuplicateWindowEnded,
 }
 
 // registerHandlers makes every action of the table an update with a
@@ -192,20 +193,35 @@ func (c *core) registerAction(ctx workflow.Context, a Action, registry map[Actio
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, string(a), handle, workflow.UpdateHandlerOptions{Validator: validate}); err != nil {
 		return err
 	}
-	signals := workflow.GetSignalChannel(ctx, string(a))
+	c.listen(ctx, a, func(ctx workflow.Context, req ActionRequest) {
+		payload, r := c.check(a, req, registry)
+		if r != nil {
+			c.refuse(ctx, a, req.Actor, r.Reason, req.RequestID)
+			return
+		}
+		c.flow.apply(ctx, a, req, payload)
+	})
+	return nil
+}
+
+// signalHandler applies one signal of an action.
+type signalHandler struct {
+	channel workflow.ReceiveChannel
+	handle  func(ctx workflow.Context, req ActionRequest)
+}
+
+// listen accepts the action as a signal of the same name, for staff using
+// the Web UI or CLI. A refused signal is written down, never fails the order.
+func (c *core) listen(ctx workflow.Context, a Action, handle func(workflow.Context, ActionRequest)) {
+	ch := workflow.GetSignalChannel(ctx, string(a))
+	c.signals = append(c.signals, signalHandler{channel: ch, handle: handle})
 	workflow.GoNamed(ctx, "signal "+string(a), func(ctx workflow.Context) {
 		for {
 			var req ActionRequest
-			signals.Receive(ctx, &req)
-			payload, r := c.check(a, req, registry)
-			if r != nil {
-				c.refuse(ctx, a, req.Actor, r.Reason, req.RequestID)
-				continue
-			}
-			c.flow.apply(ctx, a, req, payload)
+			ch.Receive(ctx, &req)
+			handle(ctx, req)
 		}
 	})
-	return nil
 }
 
 // opsCheck: only ops, only on a parked order, and skip only where skipping is safe.
@@ -246,17 +262,12 @@ func (c *core) registerOps(ctx workflow.Context, a Action) error {
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, string(a), handle, workflow.UpdateHandlerOptions{Validator: validate}); err != nil {
 		return err
 	}
-	signals := workflow.GetSignalChannel(ctx, string(a))
-	workflow.GoNamed(ctx, "signal "+string(a), func(ctx workflow.Context) {
-		for {
-			var req ActionRequest
-			signals.Receive(ctx, &req)
-			if r := c.opsCheck(a, req); r != nil {
-				c.refuse(ctx, a, req.Actor, r.Reason, req.RequestID)
-				continue
-			}
-			decide(ctx, req)
+	c.listen(ctx, a, func(ctx workflow.Context, req ActionRequest) {
+		if r := c.opsCheck(a, req); r != nil {
+			c.refuse(ctx, a, req.Actor, r.Reason, req.RequestID)
+			return
 		}
+		decide(ctx, req)
 	})
 	return nil
 }

@@ -16,9 +16,11 @@ import (
 	"testing"
 	"time"
 
+	"go.temporal.io/sdk/interceptor"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/orderflow/orderflow/activities"
@@ -44,6 +46,7 @@ type fakes struct {
 	refunds     map[string]payments.Refund // key → refund
 	paidLate    bool                       // CancelLink finds the payment already paid
 	failSends   int                        // the next sends fail permanently
+	failRefunds int                        // the next refunds are refused permanently
 }
 
 func newFakes() *fakes {
@@ -171,6 +174,10 @@ func (f *fakes) Refund(_ context.Context, r payments.RefundRequest) (payments.Re
 	if re, ok := f.refunds[r.Key]; ok {
 		return re, nil
 	}
+	if f.failRefunds > 0 {
+		f.failRefunds--
+		return payments.Refund{}, fmt.Errorf("injected refusal: %w", payments.ErrInvalid)
+	}
 	re := payments.Refund{RefundID: fmt.Sprintf("re_%d", len(f.refunds)+1), PaymentID: r.PaymentID, Amount: r.Amount}
 	f.refunds[r.Key] = re
 	return re, nil
@@ -197,12 +204,75 @@ func (f *fakes) refundTotal() money.Amount {
 	return sum
 }
 
+// refundCount is how many refunds were made.
+func (f *fakes) refundCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.refunds)
+}
+
+func (f *fakes) cancelledLinks() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.cancelled)
+}
+
+// scheduledTimer is a durable timer the workflow started.
+type scheduledTimer struct {
+	Summary string
+	FiresAt time.Time
+}
+
+// timerLog records every timer with its summary: the test environment's
+// own timer listener sees durations only.
+type timerLog struct {
+	mu     sync.Mutex
+	timers []scheduledTimer
+}
+
+func (l *timerLog) all() []scheduledTimer {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.timers)
+}
+
+type timerInterceptor struct {
+	interceptor.WorkerInterceptorBase
+	log *timerLog
+}
+
+func (i *timerInterceptor) InterceptWorkflow(_ workflow.Context, next interceptor.WorkflowInboundInterceptor) interceptor.WorkflowInboundInterceptor {
+	return &timerInbound{WorkflowInboundInterceptorBase: interceptor.WorkflowInboundInterceptorBase{Next: next}, log: i.log}
+}
+
+type timerInbound struct {
+	interceptor.WorkflowInboundInterceptorBase
+	log *timerLog
+}
+
+func (i *timerInbound) Init(outbound interceptor.WorkflowOutboundInterceptor) error {
+	return i.Next.Init(&timerOutbound{WorkflowOutboundInterceptorBase: interceptor.WorkflowOutboundInterceptorBase{Next: outbound}, log: i.log})
+}
+
+type timerOutbound struct {
+	interceptor.WorkflowOutboundInterceptorBase
+	log *timerLog
+}
+
+func (o *timerOutbound) NewTimerWithOptions(ctx workflow.Context, d time.Duration, options workflow.TimerOptions) workflow.Future {
+	o.log.mu.Lock()
+	o.log.timers = append(o.log.timers, scheduledTimer{Summary: options.Summary, FiresAt: workflow.Now(ctx).Add(d)})
+	o.log.mu.Unlock()
+	return o.Next.NewTimerWithOptions(ctx, d, options)
+}
+
 // run is one workflow execution in the time-skipping environment.
 type run struct {
-	t     *testing.T
-	env   *testsuite.TestWorkflowEnvironment
-	fakes *fakes
-	start time.Time
+	t      *testing.T
+	env    *testsuite.TestWorkflowEnvironment
+	fakes  *fakes
+	timers *timerLog
+	start  time.Time
 }
 
 var testStart = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC) // a Monday
@@ -224,18 +294,85 @@ func newRun(t *testing.T) *run {
 		Templates: templates, From: email.Address{Email: "orders@example.com"}, Now: time.Now,
 	})
 	env.RegisterWorkflowWithOptions(MarketplaceOrder, workflow.RegisterOptions{Name: MarketplaceWorkflow})
-	return &run{t: t, env: env, fakes: f, start: testStart}
+	timers := &timerLog{}
+	env.SetWorkerOptions(worker.Options{Interceptors: []interceptor.WorkerInterceptor{&timerInterceptor{log: timers}}})
+	return &run{t: t, env: env, fakes: f, timers: timers, start: testStart}
 }
 
 // at schedules an action at offset after the start; check sees its outcome.
+// The update id names action, time and actor, so that two parties trying
+// the same action at the same time are two updates.
 func (r *run) at(offset time.Duration, a Action, actor auth.Principal, payload any, check func(view OrderView, err error)) {
-	raw, _ := json.Marshal(payload)
-	if payload == nil {
-		raw = nil
-	}
+	id := updateID(a, offset, actor)
 	r.env.RegisterDelayedCallback(func() {
-		r.env.UpdateWorkflow(string(a), fmt.Sprintf("%s@%s", a, offset), &updateResult{check: check}, ActionRequest{Actor: actor, RequestID: fmt.Sprintf("%s@%s", a, offset), Payload: raw})
+		r.env.UpdateWorkflow(string(a), id, &updateResult{check: check}, ActionRequest{Actor: actor, RequestID: id, Payload: rawPayload(payload)})
 	}, offset)
+}
+
+func updateID(a Action, offset time.Duration, actor auth.Principal) string {
+	return fmt.Sprintf("%s@%s by %s %s", a, offset, actor.Role, actor.Subject)
+}
+
+func rawPayload(payload any) json.RawMessage {
+	if payload == nil {
+		return nil
+	}
+	raw, _ := json.Marshal(payload)
+	return raw
+}
+
+// signalAt sends an action as a signal at offset after the start.
+func (r *run) signalAt(offset time.Duration, a Action, req ActionRequest) {
+	r.env.RegisterDelayedCallback(func() { r.env.SignalWorkflow(string(a), req) }, offset)
+}
+
+// neverAnswered schedules an action at offset and fails the test if it is
+// ever answered: the test environment neither accepts nor rejects updates
+// once the workflow has completed (a real server answers "workflow
+// execution already completed"), it simply never runs them.
+func (r *run) neverAnswered(offset time.Duration, a Action, actor auth.Principal, payload any) {
+	r.at(offset, a, actor, payload, func(v OrderView, err error) {
+		r.t.Errorf("%s at +%s was answered after the order ended: status %q, error %v", a, offset, v.Status, err)
+	})
+}
+
+// settledViewAt queries the order at offset once everything due at that
+// instant has run (timers that fire at offset and the workflow task they
+// start), however the environment orders timers of the same instant.
+func (r *run) settledViewAt(offset time.Duration, viewer auth.Principal, check func(OrderView)) {
+	r.env.RegisterDelayedCallback(func() {
+		r.env.RegisterDelayedCallback(func() {
+			if now := r.env.Now(); !now.Equal(r.start.Add(offset)) {
+				r.t.Errorf("view meant for +%s taken at %s", offset, now)
+			}
+			check(r.query(viewer))
+		}, 0)
+	}, offset)
+}
+
+// stopAt cancels a workflow that would otherwise wait forever (an order
+// left in a status without deadlines).
+func (r *run) stopAt(offset time.Duration) {
+	r.env.RegisterDelayedCallback(r.env.CancelWorkflow, offset)
+}
+
+// requireStopped asserts the workflow ended only because stopAt cancelled it.
+func (r *run) requireStopped() {
+	r.t.Helper()
+	if err := r.env.GetWorkflowError(); !temporal.IsCanceledError(err) {
+		r.t.Fatalf("workflow ended with %v, want it still running until cancelled", err)
+	}
+}
+
+// requireCompleted asserts the workflow ended by itself without error.
+func (r *run) requireCompleted() {
+	r.t.Helper()
+	if !r.env.IsWorkflowCompleted() {
+		r.t.Fatal("workflow did not complete")
+	}
+	if err := r.env.GetWorkflowError(); err != nil {
+		r.t.Fatalf("workflow failed: %v", err)
+	}
 }
 
 // must schedules an action that has to succeed.

@@ -88,11 +88,37 @@ func (p Party) holds(g Grant) bool {
 	return p.Principal.Role == g.Role && (g.Relation == AnyHolder || slices.Contains(p.Relations, g.Relation))
 }
 
-// RoleMayEver reports whether role appears in any grant of action in status,
-// whatever the relation: the difference between "wrong role" (403) and "not
-// yours / not now" (409 or 404).
-func (r Rule) roleMayEver(role auth.Role) bool {
+// roleMay reports whether role appears in any grant of the rule, whatever
+// the relation.
+func (r Rule) roleMay(role auth.Role) bool {
 	return slices.ContainsFunc(r.Grants, func(g Grant) bool { return g.Role == role })
+}
+
+// roleMayEver reports whether role may apply action in some status of the
+// flow: the difference between "wrong role" (403: never, whatever happens)
+// and "not yours / not now" (409: a customer who may cancel a pending order
+// but not one in screening).
+func (t Table) roleMayEver(a Action, role auth.Role) bool {
+	for _, s := range t.Statuses {
+		if r, ok := t.Rule(s, a); ok && r.roleMay(role) {
+			return true
+		}
+	}
+	return false
+}
+
+// grantsOf lists everyone who may apply action in some status.
+func (t Table) grantsOf(a Action) []Grant {
+	var out []Grant
+	for _, s := range t.Statuses {
+		r, _ := t.Rule(s, a)
+		for _, g := range r.Grants {
+			if !slices.Contains(out, g) {
+				out = append(out, g)
+			}
+		}
+	}
+	return out
 }
 
 // Allowed lists the actions party may apply in status, sorted.
@@ -135,14 +161,16 @@ func (t Table) Check(s Status, a Action, p Party) *Refusal {
 	}
 	r, ok := t.Rule(s, a)
 	switch {
+	case ok && slices.ContainsFunc(r.Grants, p.holds):
+		return nil
+	case !t.roleMayEver(a, p.Principal.Role):
+		return refuse(WrongRole, fmt.Sprintf("your role %s may not %s; it needs: %s", p.Principal.Role, a, describeGrants(t.grantsOf(a))))
 	case !ok:
 		return refuse(NotAllowedNow, fmt.Sprintf("%s is not possible while the order is %s", a, s))
-	case slices.ContainsFunc(r.Grants, p.holds):
-		return nil
-	case r.roleMayEver(p.Principal.Role):
+	case r.roleMay(p.Principal.Role):
 		return refuse(NotAllowedNow, fmt.Sprintf("%s is not yours to do on this order (it needs: %s)", a, describeGrants(r.Grants)))
 	default:
-		return refuse(WrongRole, fmt.Sprintf("your role %s may not %s; it needs: %s", p.Principal.Role, a, describeGrants(r.Grants)))
+		return refuse(NotAllowedNow, fmt.Sprintf("%s is not possible for %s while the order is %s (now it needs: %s)", a, p.Principal.Role, s, describeGrants(r.Grants)))
 	}
 }
 
@@ -171,6 +199,8 @@ func FlowTable(flow string) (Table, map[Action]func() Payload) {
 	switch flow {
 	case MarketplaceTable.Flow:
 		return MarketplaceTable, marketplacePayloads
+	case MemberTable.Flow:
+		return MemberTable, memberPayloads
 	}
 	return Table{Flow: flow}, nil
 }

@@ -451,19 +451,19 @@ func (m *marketplace) fulfilmentDue() time.Time {
 func (m *marketplace) deadlines() []Deadline {
 	switch m.Status {
 	case AwaitingPayment, AwaitingCredit:
-		return []Deadline{{deadlinePayment, m.paymentDue()}}
+		return []Deadline{{Name: deadlinePayment, At: m.paymentDue()}}
 	case Pending:
 		return []Deadline{
-			{deadlinePending, m.ReleasedAt.Add(m.In.Settings.PendingWindow)},
-			{deadlineFulfilment, m.fulfilmentDue()},
+			{Name: deadlinePending, At: m.ReleasedAt.Add(m.In.Settings.PendingWindow)},
+			{Name: deadlineFulfilment, At: m.fulfilmentDue()},
 		}
 	case PendingExpiring:
-		return []Deadline{{deadlineFulfilment, m.fulfilmentDue()}}
+		return []Deadline{{Name: deadlineFulfilment, At: m.fulfilmentDue()}}
 	case Completed:
 		if m.Return.open() || m.Closed {
 			return nil
 		}
-		return []Deadline{{deadlineReturns, m.CompletedAt.Add(m.In.Settings.ReturnWindow)}}
+		return []Deadline{{Name: deadlineReturns, At: m.CompletedAt.Add(m.In.Settings.ReturnWindow)}}
 	}
 	return nil
 }

@@ -55,8 +55,9 @@ type TimelineEntry struct {
 
 // Deadline is a named absolute instant the order waits for.
 type Deadline struct {
-	Name string    `json:"name"`
-	At   time.Time `json:"at"`
+	Name  string    `json:"name"`
+	Entry int       `json:"entry,omitempty"` // the schedule entry it concerns, from 1
+	At    time.Time `json:"at"`
 }
 
 // Attention describes a side effect that failed after its retries; the order
@@ -103,6 +104,34 @@ type core struct {
 	effects     []effect
 	version     int // bumped on every change, so the main loop re-plans its wait
 	opsDecision func(Action)
+	signals     []signalHandler
+	// continueAsNew, when set, hands the state to a fresh run once Temporal
+	// suggests it (long histories).
+	continueAsNew func(ctx workflow.Context) error
+}
+
+// coreState is the serializable part of core, carried across continue-as-new.
+type coreState struct {
+	ID        string                   `json:"id"`
+	Flow      string                   `json:"flow"`
+	Owner     string                   `json:"owner"`
+	Status    Status                   `json:"status"`
+	Seq       int64                    `json:"seq"`
+	CreatedAt time.Time                `json:"created_at"`
+	Timeline  []TimelineEntry          `json:"timeline"`
+	Documents []activities.DocumentRef `json:"documents"`
+	Emails    []SentEmail              `json:"emails"`
+	Closed    bool                     `json:"closed"`
+}
+
+func (c *core) save() coreState {
+	return coreState{ID: c.ID, Flow: c.Flow, Owner: c.Owner, Status: c.Status, Seq: c.Seq, CreatedAt: c.CreatedAt,
+		Timeline: c.Timeline, Documents: c.Documents, Emails: c.Emails, Closed: c.Closed}
+}
+
+func (c *core) restore(s coreState) {
+	c.ID, c.Flow, c.Owner, c.Status, c.Seq, c.CreatedAt = s.ID, s.Flow, s.Owner, s.Status, s.Seq, s.CreatedAt
+	c.Timeline, c.Documents, c.Emails, c.Closed = s.Timeline, s.Documents, s.Emails, s.Closed
 }
 
 // flow is what a lifecycle adds to the core: its parties, guards, actions,
@@ -218,12 +247,15 @@ func (c *core) enqueue(step string, skippable bool, run func(ctx workflow.Contex
 
 // email queues one email; the activity makes it at most once per (order, purpose, recipient).
 func (c *core) email(purpose string, to email.Address, data any, attach ...string) {
-	in := activities.SendEmailInput{OrderID: c.ID, Purpose: purpose, To: to, Data: toMap(data), AttachDocuments: attach}
-	c.enqueue("email "+purpose+" to "+to.Email, true, func(ctx workflow.Context) error {
+	c.sendEmail(activities.SendEmailInput{OrderID: c.ID, Purpose: purpose, To: to, Data: toMap(data), AttachDocuments: attach})
+}
+
+func (c *core) sendEmail(in activities.SendEmailInput) {
+	c.enqueue("email "+in.Purpose+" to "+in.To.Email, true, func(ctx workflow.Context) error {
 		if err := workflow.ExecuteActivity(ctx, acts.SendEmail, in).Get(ctx, nil); err != nil {
 			return err
 		}
-		c.Emails = append(c.Emails, SentEmail{Purpose: purpose, Recipient: to.Email})
+		c.Emails = append(c.Emails, SentEmail{Purpose: in.Purpose, Recipient: in.To.Email})
 		return nil
 	})
 }
@@ -252,12 +284,40 @@ func (c *core) run(ctx workflow.Context) error {
 		if c.table.IsFinal(c.Status) || c.Closed {
 			break
 		}
+		if c.continueAsNew != nil && workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
+			if done, err := c.readyToContinueAsNew(ctx); err != nil || done {
+				if err == nil {
+					err = c.continueAsNew(ctx)
+				}
+				return err
+			}
+			continue
+		}
 		if err := c.waitForChangeOrDeadline(ctx); err != nil {
 			return err
 		}
 	}
 	// Let in-flight updates answer before the workflow closes.
 	return workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && len(c.effects) == 0 })
+}
+
+// readyToContinueAsNew lets running handlers finish and applies signals
+// still buffered (they would be lost with this run); it reports false when
+// that queued new effects, which must run first.
+func (c *core) readyToContinueAsNew(ctx workflow.Context) (bool, error) {
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+		return false, err
+	}
+	for _, s := range c.signals {
+		for {
+			var req ActionRequest
+			if !s.channel.ReceiveAsync(&req) {
+				break
+			}
+			s.handle(ctx, req)
+		}
+	}
+	return len(c.effects) == 0, nil
 }
 
 // waitForChangeOrDeadline returns when state changed (an action, a queued

@@ -31,6 +31,7 @@ type OrderView struct {
 	Closed         bool                     `json:"closed"`
 
 	Marketplace *MarketplaceDetails `json:"marketplace,omitempty"`
+	Member      *MemberDetails      `json:"member,omitempty"`
 }
 
 // baseView fills what every flow's view shares.

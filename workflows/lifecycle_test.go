@@ -1,0 +1,260 @@
+package workflows
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/orderflow/orderflow/internal/auth"
+)
+
+// specCell is one cell of the marketplace lifecycle as lifecycles.md states
+// it: who may act ("role" or "role/relation") and where it leads.
+type specCell struct {
+	who []string
+	to  []Status
+}
+
+func by(w ...string) []string      { return w }
+func leadsTo(s ...Status) []Status { return s }
+func stays() []Status              { return nil }
+
+type specActions map[string]specCell
+
+// marketplaceSpec is written by hand from lifecycles.md ("Marketplace
+// orders": the table, the timers and the decisions), on purpose without
+// reading MarketplaceTable, so that the two can disagree. Action names are
+// string literals for the same reason. The timers are the system's actions.
+var marketplaceSpec = map[Status]specActions{
+	"awaiting_payment": {
+		"payment_confirmed":      {by("system"), leadsTo("screening")},
+		"cancel":                 {by("customer/owner", "purchasing"), leadsTo("cancelled")},
+		"payment_window_elapsed": {by("system"), leadsTo("expired")},
+	},
+	"awaiting_credit": {
+		"approve_credit":         {by("finance"), leadsTo("screening")},
+		"decline_credit":         {by("finance"), leadsTo("awaiting_payment")},
+		"cancel":                 {by("customer/owner", "purchasing"), leadsTo("cancelled")},
+		"payment_window_elapsed": {by("system"), leadsTo("expired")},
+	},
+	"screening": {
+		"set_margin": {by("purchasing"), stays()},
+		"release":    {by("purchasing"), leadsTo("pending")},
+		"cancel":     {by("purchasing"), leadsTo("cancelled")},
+	},
+	"pending": {
+		"accept":                      {by("supplier/offered"), leadsTo("in_progress")},
+		"decline":                     {by("supplier/offered"), stays()},
+		"cancel":                      {by("customer/owner", "purchasing"), leadsTo("cancelled")},
+		"pending_window_elapsed":      {by("system"), leadsTo("pending_expiring")},
+		"top_suppliers_declined":      {by("system"), leadsTo("pending_expiring")},
+		"fulfilment_deadline_elapsed": {by("system"), leadsTo("expired")},
+	},
+	"pending_expiring": {
+		"accept":                      {by("supplier/offered"), leadsTo("in_progress")},
+		"decline":                     {by("supplier/offered"), stays()},
+		"cancel":                      {by("customer/owner", "purchasing"), leadsTo("cancelled")},
+		"fulfilment_deadline_elapsed": {by("system"), leadsTo("expired")},
+	},
+	"in_progress": {
+		"mark_delivered": {by("supplier/accepted"), leadsTo("completed")},
+		"upload_invoice": {by("supplier/accepted"), leadsTo("completed")},
+		"cannot_fulfil":  {by("supplier/accepted"), leadsTo("cancelled")},
+		"cancel":         {by("customer/owner", "purchasing"), leadsTo("cancelled")},
+	},
+	"completed": {
+		"request_return":        {by("customer/owner"), stays()},
+		"approve_return":        {by("purchasing"), stays()},
+		"reject_return":         {by("purchasing"), stays()},
+		"confirm_resalable":     {by("supplier/accepted"), leadsTo("returned")},
+		"reject_resalable":      {by("supplier/accepted"), stays()},
+		"return_window_elapsed": {by("system"), stays()},
+	},
+	"returned":  {},
+	"expired":   {},
+	"cancelled": {},
+}
+
+// specParty is one way of holding a role towards an order.
+type specParty struct {
+	name  string // "role" or "role/relation", as in marketplaceSpec
+	party Party
+}
+
+// specParties: every role, and for customers and suppliers every relation
+// they can have to a marketplace order (or none).
+func specParties() []specParty {
+	var out []specParty
+	for _, role := range auth.Roles {
+		p := func(rel string, rs ...Relation) specParty {
+			name := string(role)
+			if rel != "" {
+				name += "/" + rel
+			}
+			return specParty{name, Party{Principal: auth.Principal{Role: role, Subject: "someone"}, Relations: rs}}
+		}
+		switch role {
+		case auth.Customer:
+			out = append(out, p("owner", Owner), p("other"))
+		case auth.Supplier:
+			out = append(out, p("offered", OfferedSupplier), p("accepted", AcceptedSupplier), p("neither"))
+		default:
+			out = append(out, p(""))
+		}
+	}
+	return out
+}
+
+func specActionNames() []string {
+	var out []string
+	for _, actions := range marketplaceSpec {
+		for a := range actions {
+			if !slices.Contains(out, a) {
+				out = append(out, a)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// expectedRefusal is the answer the spec implies: "" when allowed;
+// WrongRole when the role may never apply the action in this flow;
+// NotAllowedNow when the role may, but not in this status or not in this
+// relation to the order.
+func expectedRefusal(s Status, action string, sp specParty) string {
+	if !slices.Contains(specActionNames(), action) {
+		return UnknownAction
+	}
+	if cell, ok := marketplaceSpec[s][action]; ok && slices.Contains(cell.who, sp.name) {
+		return ""
+	}
+	role := string(sp.party.Principal.Role)
+	for _, actions := range marketplaceSpec {
+		for _, w := range actions[action].who {
+			if w == role || strings.HasPrefix(w, role+"/") {
+				return NotAllowedNow
+			}
+		}
+	}
+	return WrongRole
+}
+
+func TestMarketplaceTableMatchesSpec(t *testing.T) {
+	// Actions outside the flow: other flows' actions, ops actions, nonsense.
+	actions := append(specActionNames(), "approve", "submit", "retry", "skip", "fly", "")
+	checked := 0
+	for _, s := range MarketplaceTable.Statuses {
+		for _, a := range actions {
+			for _, sp := range specParties() {
+				want := expectedRefusal(s, a, sp)
+				got := ""
+				if r := MarketplaceTable.Check(s, Action(a), sp.party); r != nil {
+					got = r.Code
+					if r.Status != s || r.Action != Action(a) || r.Reason == "" {
+						t.Errorf("%s %s by %s: refusal lacks context: %+v", s, a, sp.name, r)
+					}
+				}
+				if got != want {
+					t.Errorf("%s: %q by %s = %q, want %q", s, a, sp.name, got, want)
+				}
+				checked++
+			}
+		}
+	}
+	if want := len(marketplaceSpec) * len(actions) * len(specParties()); checked != want || checked == 0 {
+		t.Fatalf("checked %d triples, want %d", checked, want)
+	}
+}
+
+func TestMarketplaceTableStatusesAndTransitions(t *testing.T) {
+	tbl := MarketplaceTable
+	var specStatuses []Status
+	for s := range marketplaceSpec {
+		specStatuses = append(specStatuses, s)
+	}
+	if got, want := sortedStatuses(tbl.Statuses), sortedStatuses(specStatuses); !slices.Equal(got, want) {
+		t.Fatalf("statuses %v, want %v", got, want)
+	}
+	if got := sortedStatuses(tbl.Final); !slices.Equal(got, []Status{"cancelled", "expired", "returned"}) {
+		t.Errorf("final statuses %v", got)
+	}
+	if got := sortedStatuses(tbl.Initial); !slices.Equal(got, []Status{"awaiting_credit", "awaiting_payment"}) {
+		t.Errorf("initial statuses %v", got)
+	}
+	if len(tbl.Rules) != len(tbl.Statuses) {
+		t.Errorf("rules for %d statuses, %d statuses", len(tbl.Rules), len(tbl.Statuses))
+	}
+	for _, s := range tbl.Statuses {
+		rules, ok := tbl.Rules[s]
+		if !ok {
+			t.Errorf("%s has no entry in Rules", s)
+		}
+		if tbl.IsFinal(s) && len(rules) > 0 {
+			t.Errorf("final status %s has actions %v", s, rules)
+		}
+		if !tbl.IsFinal(s) && len(rules) == 0 {
+			t.Errorf("status %s is not final but has no way out", s)
+		}
+		for a, r := range rules {
+			if len(r.Grants) == 0 {
+				t.Errorf("%s %s is granted to nobody", s, a)
+			}
+			for _, next := range r.To {
+				if !slices.Contains(tbl.Statuses, next) {
+					t.Errorf("%s %s leads to unknown status %s", s, a, next)
+				}
+			}
+			cell := marketplaceSpec[s][string(a)]
+			if !slices.Equal(sortedStatuses(r.To), sortedStatuses(cell.to)) {
+				t.Errorf("%s %s leads to %v, want %v", s, a, r.To, cell.to)
+			}
+		}
+	}
+	if got, want := actionNames(tbl.Actions()), specActionNames(); !slices.Equal(got, want) {
+		t.Errorf("actions %v\nwant %v", got, want)
+	}
+}
+
+// Allowed is what the API shows as allowed_actions: it must list exactly
+// the actions Check lets through, sorted.
+func TestMarketplaceAllowedIsSortedAndAgreesWithCheck(t *testing.T) {
+	for _, s := range MarketplaceTable.Statuses {
+		for _, sp := range specParties() {
+			allowed := MarketplaceTable.Allowed(s, sp.party)
+			if !slices.IsSorted(allowed) {
+				t.Errorf("%s for %s: %v is not sorted", s, sp.name, allowed)
+			}
+			var want []Action
+			for _, a := range MarketplaceTable.Actions() {
+				if MarketplaceTable.Check(s, a, sp.party) == nil {
+					want = append(want, a)
+				}
+			}
+			if !slices.Equal(allowed, want) {
+				t.Errorf("%s for %s: Allowed %v, Check lets through %v", s, sp.name, allowed, want)
+			}
+			if r := MarketplaceTable.Check(s, "fly", sp.party); !slices.Equal(r.Allowed, allowed) {
+				t.Errorf("%s for %s: a refusal lists %v, Allowed is %v", s, sp.name, r.Allowed, allowed)
+			}
+		}
+	}
+	owner := Party{Principal: auth.Principal{Role: auth.Customer, Subject: "c"}, Relations: []Relation{Owner}}
+	if got := MarketplaceTable.Allowed(InProgress, owner); !slices.Equal(got, []Action{"cancel"}) {
+		t.Errorf("the owner may %v in progress, want [cancel]", got)
+	}
+}
+
+func sortedStatuses(s []Status) []Status {
+	out := slices.Clone(s)
+	slices.Sort(out)
+	return out
+}
+
+func actionNames(as []Action) []string {
+	out := make([]string, len(as))
+	for i, a := range as {
+		out[i] = string(a)
+	}
+	return out
+}

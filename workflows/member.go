@@ -1,0 +1,726 @@
+//go:build wip
+
+package workflows
+
+import (
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/orderflow/orderflow/activities"
+	"github.com/orderflow/orderflow/internal/auth"
+	"github.com/orderflow/orderflow/internal/email"
+	"github.com/orderflow/orderflow/internal/money"
+	"github.com/orderflow/orderflow/internal/pdf"
+	"github.com/orderflow/orderflow/internal/store"
+)
+
+type member struct {
+	core
+	memberState
+}
+
+// MemberOrder runs one member order from draft to its final status.
+func MemberOrder(ctx workflow.Context, in MemberInput) error {
+	m := &member{}
+	m.core = core{table: MemberTable, flow: m}
+	if in.Resume != nil {
+		m.memberState = *in.Resume
+		m.core.restore(m.memberState.Core)
+	} else {
+		m.In = in
+		m.ID, m.Flow, m.Owner, m.CreatedAt = in.OrderID, MemberTable.Flow, in.MemberID, workflow.Now(ctx)
+		m.Entries = entriesOf(in.Content)
+		m.PaymentGuarantee = in.Content.ProofReference != ""
+	}
+	m.continueAsNew = m.continueAsNewError
+	if err := m.registerHandlers(ctx, memberPayloads); err != nil {
+		return err
+	}
+	if in.Resume == nil {
+		m.start(ctx, in)
+	}
+	return m.run(ctx)
+}
+
+func (m *member) start(ctx workflow.Context, in MemberInput) {
+	reason := ""
+	if in.DuplicatedFrom != "" {
+		reason = "duplicate of " + in.DuplicatedFrom
+	}
+	m.transition(ctx, Draft, "create", in.CreatedBy, reason, in.RequestID)
+	if in.Submit {
+		m.submit(ctx, in.CreatedBy, in.RequestID)
+	}
+}
+
+// continueAsNewError hands the whole state to a fresh run.
+func (m *member) continueAsNewError(ctx workflow.Context) error {
+	m.memberState.Core = m.core.save()
+	state := m.memberState
+	next := m.In
+	next.Resume = &state
+	return workflow.NewContinueAsNewError(ctx, MemberWorkflow, next)
+}
+
+func entriesOf(c MemberContent) []Entry {
+	entries := make([]Entry, len(c.Schedule))
+	for i, e := range c.Schedule {
+		entries[i] = Entry{Date: e.Date, Lines: entryLines(c, i, e), Status: EntryPlanned}
+	}
+	return entries
+}
+
+// entryLines are the lines an entry invoices: its own, or its amount as one
+// line at the VAT rate of the order's first line.
+func entryLines(c MemberContent, i int, e ScheduleEntry) []money.Line {
+	if len(e.Lines) > 0 {
+		return e.Lines
+	}
+	rate := money.Percent(21)
+	if len(c.Lines) > 0 {
+		rate = c.Lines[0].VATRate
+	}
+	return []money.Line{{
+		Description: fmt.Sprintf("%s — invoice %d of %d", c.Title, i+1, len(c.Schedule)),
+		Quantity:    money.QuantityOf(1), UnitPrice: *e.Amount, VATRate: rate,
+	}}
+}
+
+func (m *member) apply(ctx workflow.Context, a Action, req ActionRequest, p Payload) {
+	actor, rid := req.Actor, req.RequestID
+	switch a {
+	case Edit:
+		m.In.Content = p.(*EditPayload).MemberContent
+		m.Entries = entriesOf(m.In.Content)
+		m.PaymentGuarantee = m.In.Content.ProofReference != ""
+		m.note(ctx, a, actor, "", rid)
+	case Submit:
+		m.submit(ctx, actor, rid)
+	case Discard:
+		m.transition(ctx, Cancelled, a, actor, "discarded draft", rid)
+	case Approve:
+		m.approve(ctx, actor, rid)
+	case Reject:
+		m.reject(ctx, a, actor, p.(*ReasonPayload).Reason, rid, "order_rejected")
+	case Withdraw:
+		m.SubmittedAt, m.Overdue = nil, false
+		m.transition(ctx, Draft, a, actor, "", rid)
+	case Confirm:
+		m.PaymentGuarantee = true
+		m.activate(ctx, a, actor, rid)
+		data := m.emailData()
+		m.emailMember("member_order_confirmed", "", data)
+		m.emailClient("member_order_confirmed", "", data)
+	case Decline:
+		reason := p.(*OptionalReasonPayload).Reason
+		m.reject(ctx, a, actor, reason, rid, "client_declined")
+	case ResendConfirmation:
+		m.note(ctx, a, actor, "", rid)
+		m.sendConfirmationLink()
+	case RequestChanges:
+		cr := p.(*ChangeRequestPayload)
+		e := &m.Entries[cr.Entry-1]
+		e.Status, e.ChangeRequest = EntryHeld, cr.Comment
+		m.note(ctx, a, actor, fmt.Sprintf("invoice %d: %s", cr.Entry, cr.Comment), rid)
+	case ResolveChanges:
+		m.resolve(ctx, p.(*ResolvePayload), actor, rid)
+	case RequestCancellation:
+		m.transition(ctx, CancellationRequested, a, actor, p.(*CancellationPayload).Reason, rid)
+	case ApproveCancellation:
+		m.approveCancellation(ctx, actor, rid)
+	case DenyCancellation:
+		reason := p.(*ReasonPayload).Reason
+		m.transition(ctx, Active, a, actor, reason, rid)
+		data := m.emailData()
+		data.Reason = reason
+		m.emailMember("cancellation_denied", fmt.Sprint(m.Seq), data)
+	case Duplicate:
+		m.duplicate(ctx, actor, p.(*DuplicatePayload).ToDraft, rid)
+	}
+}
+
+func (m *member) submit(ctx workflow.Context, actor auth.Principal, rid string) {
+	now := workflow.Now(ctx)
+	m.SubmittedAt = &now
+	m.transition(ctx, SmartConfirmation, Submit, actor, "", rid)
+	m.emailMember("order_submitted", fmt.Sprint(m.Seq), m.emailData())
+}
+
+func (m *member) approve(ctx workflow.Context, actor auth.Principal, rid string) {
+	data := m.emailData()
+	if m.In.Content.SkipClientConfirmation {
+		m.activate(ctx, Approve, actor, rid)
+		data.Reason = "Client confirmation was skipped, so the order is active and invoicing follows the schedule."
+		if !m.PaymentGuarantee {
+			data.Reason += " Without proof of the client's agreement it is not covered by the payment guarantee."
+		}
+	} else {
+		m.transition(ctx, ClientConfirmation, Approve, actor, "", rid)
+		m.sendConfirmationLink()
+		data.Reason = "Your client now receives a link to confirm the order."
+	}
+	m.emailMember("order_approved", "", data)
+}
+
+func (m *member) activate(ctx workflow.Context, a Action, actor auth.Principal, rid string) {
+	m.Overdue = false
+	m.transition(ctx, Active, a, actor, "", rid)
+}
+
+func (m *member) reject(ctx workflow.Context, a Action, actor auth.Principal, reason, rid, template string) {
+	now := workflow.Now(ctx)
+	m.RejectedAt = &now
+	m.transition(ctx, Rejected, a, actor, reason, rid)
+	for i := range m.Entries {
+		m.Entries[i].Status = EntryCancelled // planned drafts of a rejected order are cancelled (decision)
+	}
+	data := m.emailData()
+	data.Reason = reason
+	m.emailMember(template, "", data)
+}
+
+// sendConfirmationLink makes a new single-use link for the client and emails it.
+func (m *member) sendConfirmationLink() {
+	round := 1
+	if m.Link != nil {
+		round = m.Link.Round + 1
+	}
+	in := activities.ClientLinkInput{Key: fmt.Sprintf("%s/confirmation/%d", m.ID, round), OrderID: m.ID, ExpiresAt: m.offerExpiry()}
+	m.enqueue(fmt.Sprintf("client confirmation link %d", round), true, func(ctx workflow.Context) error {
+		var link activities.ClientLinkRef
+		if err := workflow.ExecuteActivity(ctx, acts.CreateClientLink, in).Get(ctx, &link); err != nil {
+			return err
+		}
+		m.Link = &ClientLinkRef{ID: link.ID, URL: link.URL, Round: round}
+		m.version++
+		data := m.emailData()
+		data.ActionURL, data.Deadline = link.URL, m.localTime(m.offerExpiry())
+		m.emailClient("confirmation_request", strconv.Itoa(round), data)
+		return nil
+	})
+}
+
+func (m *member) resolve(ctx workflow.Context, p *ResolvePayload, actor auth.Principal, rid string) {
+	e := &m.Entries[p.Entry-1]
+	changed := len(p.Lines) > 0 || p.Amount != nil || (p.Date != "" && p.Date != e.Date)
+	if p.Date != "" {
+		e.Date = p.Date
+	}
+	switch {
+	case len(p.Lines) > 0:
+		e.Lines = p.Lines
+	case p.Amount != nil:
+		e.Lines = entryLines(m.In.Content, p.Entry-1, ScheduleEntry{Amount: p.Amount})
+	}
+	now := workflow.Now(ctx)
+	e.ResolvedAt, e.ChangeRequest, e.Status = &now, "", EntryDrafted
+	what := "no change"
+	if changed {
+		what = "changed"
+		m.draft(ctx, p.Entry-1) // the member sees the new draft; it is issued on its date
+	}
+	m.note(ctx, ResolveChanges, actor, fmt.Sprintf("invoice %d: %s %s", p.Entry, what, p.Note), rid)
+}
+
+func (m *member) approveCancellation(ctx workflow.Context, actor auth.Principal, rid string) {
+	m.transition(ctx, Cancelled, ApproveCancellation, actor, "", rid)
+	credited := false
+	for i := range m.Entries {
+		e := &m.Entries[i]
+		if e.Status != EntryIssued {
+			e.Status = EntryCancelled
+			continue
+		}
+		credited = true
+		m.creditNote(ctx, i)
+	}
+	m.enqueue("cancellation emails", true, func(ctx workflow.Context) error {
+		data := m.emailData()
+		var notes []string
+		for _, e := range m.Entries {
+			if e.CreditNote != nil {
+				notes = append(notes, e.CreditNote.Number)
+			}
+		}
+		data.Invoice = strings.Join(notes, ", ")
+		m.emailMember("cancellation_approved", "", data)
+		if credited {
+			m.emailClient("cancellation_approved", "", data)
+		}
+		return nil
+	})
+}
+
+// duplicate starts a new order with the same content, linked both ways.
+func (m *member) duplicate(ctx workflow.Context, actor auth.Principal, toDraft bool, rid string) {
+	n := len(m.Duplicates) + 1
+	sum := sha256.Sum256([]byte(fmt.Sprintf("%s/duplicate/%d", m.ID, n)))
+	var id ulid.ULID
+	copy(id[:], sum[:16])
+	newID := "ord_" + id.String()
+	m.Duplicates = append(m.Duplicates, newID)
+	m.note(ctx, Duplicate, actor, "duplicated to "+newID, rid)
+
+	in := MemberInput{
+		OrderID: newID, MemberID: m.In.MemberID, MemberName: m.In.MemberName, MemberEmail: m.In.MemberEmail,
+		Content: m.In.Content, Submit: !toDraft, CreatedBy: actor, RequestID: rid, Settings: m.In.Settings, DuplicatedFrom: m.ID,
+	}
+	m.enqueue("start duplicate "+newID, true, func(ctx workflow.Context) error {
+		child := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+			WorkflowID:            newID,
+			ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
+			WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+			StaticSummary:         fmt.Sprintf("Member order %s for %s: %s (duplicate of %s)", newID, m.In.Content.Client.Name, m.In.Content.Title, m.ID),
+			TypedSearchAttributes: temporal.NewSearchAttributes(OrderFlow.ValueSet("member"), OrderOwner.ValueSet(m.In.MemberID)),
+		})
+		err := workflow.ExecuteChildWorkflow(child, MemberWorkflow, in).GetChildWorkflowExecution().Get(ctx, nil)
+		if temporal.IsWorkflowExecutionAlreadyStartedError(err) {
+			return nil // started by an earlier attempt
+		}
+		return err
+	})
+}
+
+// Invoice schedule.
+
+// draft renders entry i's draft PDF and emails it to the member.
+func (m *member) draft(ctx workflow.Context, i int) {
+	e := &m.Entries[i]
+	now := workflow.Now(ctx)
+	e.DraftVersion++
+	e.DraftedAt = &now
+	if e.Status == EntryPlanned {
+		e.Status = EntryDrafted
+	}
+	docID := fmt.Sprintf("%s-draft-%d-v%d", m.ID, i+1, e.DraftVersion)
+	e.DraftDocument = docID
+	doc := m.invoiceDocument(i, pdf.InvoiceDraft, now)
+	in := activities.RenderDocumentInput{ID: docID, OrderID: m.ID, Filename: fmt.Sprintf("draft-invoice-%d-%s.pdf", i+1, m.ID), Document: doc}
+	m.enqueue(fmt.Sprintf("invoice draft %d", i+1), true, func(ctx workflow.Context) error {
+		var ref activities.DocumentRef
+		if err := workflow.ExecuteActivity(ctx, acts.RenderDocument, in).Get(ctx, &ref); err != nil {
+			return err
+		}
+		m.Documents = append(m.Documents, ref)
+		return nil
+	})
+	data := m.entryEmail(i)
+	data.ActionURL = m.In.Settings.PublicURL + "/v1/orders/" + m.ID
+	m.emailMember("invoice_draft_ready", fmt.Sprintf("%d.%d", i+1, e.DraftVersion), data, docID)
+}
+
+// issue numbers entry i's invoice, renders it and sends it to the client
+// with a copy to the member.
+func (m *member) issue(ctx workflow.Context, i int) {
+	now := workflow.Now(ctx)
+	local := now.In(m.location())
+	in := activities.IssueInvoiceInput{
+		Key: fmt.Sprintf("%s/invoice/%d", m.ID, i+1), OrderID: m.ID, Entry: i + 1, Kind: "invoice", Year: local.Year(),
+		Document: m.invoiceDocument(i, pdf.Invoice, now), Filename: fmt.Sprintf("invoice-%d-%s.pdf", i+1, m.ID),
+	}
+	m.Entries[i].Status = EntryIssued
+	m.note(ctx, InvoiceIssued, systemActor, fmt.Sprintf("invoice %d of %s", i+1, m.Entries[i].Date), "")
+	m.enqueue(fmt.Sprintf("issue invoice %d", i+1), false, func(ctx workflow.Context) error {
+		var issued activities.IssuedInvoice
+		if err := workflow.ExecuteActivity(ctx, acts.IssueInvoice, in).Get(ctx, &issued); err != nil {
+			return err
+		}
+		m.Entries[i].Invoice = &InvoiceRef{ID: issued.ID, Number: issued.Number, Gross: issued.Gross, Document: issued.DocumentRef.ID}
+		m.Documents = append(m.Documents, issued.DocumentRef)
+		m.version++
+		data := m.entryEmail(i)
+		data.Invoice = issued.Number
+		m.emailWithCopy("invoice_issued", strconv.Itoa(i+1), data, issued.DocumentRef.ID)
+		return nil
+	})
+}
+
+// creditNote credits entry i's issued invoice.
+func (m *member) creditNote(ctx workflow.Context, i int) {
+	now := workflow.Now(ctx)
+	m.enqueue(fmt.Sprintf("credit note for invoice %d", i+1), false, func(ctx workflow.Context) error {
+		inv := m.Entries[i].Invoice
+		if inv == nil {
+			return temporal.NewNonRetryableApplicationError("invoice "+strconv.Itoa(i+1)+" has no number yet", "CreditNoteEarly", nil)
+		}
+		doc := m.invoiceDocument(i, pdf.CreditNote, now)
+		doc.CreditedInvoice = inv.Number
+		for j := range doc.Lines {
+			doc.Lines[j].UnitPrice = -doc.Lines[j].UnitPrice
+		}
+		in := activities.IssueInvoiceInput{
+			Key: fmt.Sprintf("%s/credit-note/%d", m.ID, i+1), OrderID: m.ID, Entry: i + 1, Kind: "credit_note",
+			Year: now.In(m.location()).Year(), CreditedInvoiceID: inv.ID, Document: doc,
+			Filename: fmt.Sprintf("credit-note-%d-%s.pdf", i+1, m.ID),
+		}
+		var issued activities.IssuedInvoice
+		if err := workflow.ExecuteActivity(ctx, acts.IssueInvoice, in).Get(ctx, &issued); err != nil {
+			return err
+		}
+		m.Entries[i].CreditNote = &InvoiceRef{ID: issued.ID, Number: issued.Number, Gross: issued.Gross, Document: issued.DocumentRef.ID}
+		m.Documents = append(m.Documents, issued.DocumentRef)
+		m.version++
+		return nil
+	})
+}
+
+func (m *member) invoiceDocument(i int, kind pdf.Kind, now time.Time) pdf.Document {
+	c := m.In.Content
+	start, _ := time.ParseInLocation(dateLayout, c.ServicePeriod.Start, m.location())
+	end, _ := time.ParseInLocation(dateLayout, c.ServicePeriod.End, m.location())
+	due := now.In(m.location()).AddDate(0, 0, 30)
+	doc := pdf.Document{
+		Kind: kind, Reference: m.ID, IssueDate: now.In(m.location()),
+		ServicePeriod: &pdf.Period{Start: start, End: end},
+		Seller:        pdf.Party{Name: m.In.MemberName, Email: m.In.MemberEmail, Address: []string{"Invoiced through Smart"}},
+		Buyer:         pdf.Party{Name: c.Client.Name, Company: c.Client.Company, VATNumber: c.Client.VATNumber, Email: c.Client.Email},
+		Lines:         slices.Clone(m.Entries[i].Lines), Currency: "EUR",
+		Notes:         []string{fmt.Sprintf("%s — invoice %d of %d, planned for %s.", c.Title, i+1, len(m.Entries), m.Entries[i].Date)},
+	}
+	if kind == pdf.Invoice {
+		doc.DueDate = &due
+	}
+	return doc
+}
+
+// Deadlines.
+
+const (
+	deadlineOffer     = "Offer valid until"
+	deadlineSLA       = "Smart confirmation target"
+	deadlineReminder  = "Client reminder"
+	deadlineDraft     = "Invoice draft"
+	deadlineIssue     = "Invoice issue"
+	deadlinePeriodEnd = "Service period ends"
+	deadlineDuplicate = "Duplicate window"
+)
+
+func (m *member) location() *time.Location {
+	loc, err := time.LoadLocation(m.In.Settings.TimeZone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+// localAt is the instant of date at hh:mm local time.
+func (m *member) localAt(date, hhmm string) time.Time {
+	d, _ := time.ParseInLocation(dateLayout, date, m.location())
+	t, err := time.Parse("15:04", hhmm)
+	if err != nil {
+		t = time.Date(0, 1, 1, 9, 0, 0, 0, time.UTC)
+	}
+	return time.Date(d.Year(), d.Month(), d.Day(), t.Hour(), t.Minute(), 0, 0, m.location())
+}
+
+// offerExpiry is the end of offer_valid_until: 23:59:59 local.
+func (m *member) offerExpiry() time.Time {
+	d, _ := time.ParseInLocation(dateLayout, m.In.Content.OfferValidUntil, m.location())
+	return time.Date(d.Year(), d.Month(), d.Day(), 23, 59, 59, 0, m.location())
+}
+
+// slaDue adds the SLA to the submission time counting weekdays only: time
+// on Saturdays and Sundays (local) does not count.
+func (m *member) slaDue() time.Time {
+	return addWeekdayTime(m.SubmittedAt.In(m.location()), m.In.Settings.SmartSLA)
+}
+
+func addWeekdayTime(t time.Time, d time.Duration) time.Time {
+	for d > 0 {
+		if wd := t.Weekday(); wd == time.Saturday || wd == time.Sunday {
+			t = time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, t.Location())
+			continue
+		}
+		midnight := time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, t.Location())
+		if left := midnight.Sub(t); d > left {
+			d -= left
+			t = midnight
+			continue
+		}
+		return t.Add(d)
+	}
+	return t
+}
+
+// draftAt is when entry e's draft is made: the invoice time, lead before its date.
+func (m *member) draftAt(e Entry) time.Time {
+	return m.localAt(e.Date, m.In.Settings.InvoiceTime).Add(-m.In.Settings.InvoiceDraftLead)
+}
+
+// issueAt is when a drafted entry is issued: its date at the invoice time,
+// but never sooner than the minimum review after its draft; a resolved
+// change request is issued at once when its date has passed.
+func (m *member) issueAt(e Entry) time.Time {
+	at := m.localAt(e.Date, m.In.Settings.InvoiceTime)
+	switch {
+	case e.ResolvedAt != nil:
+		if e.ResolvedAt.After(at) {
+			return *e.ResolvedAt
+		}
+	case e.DraftedAt != nil:
+		if min := e.DraftedAt.Add(m.In.Settings.MinReview); min.After(at) {
+			return min
+		}
+	}
+	return at
+}
+
+func (m *member) periodEnd() time.Time {
+	d, _ := time.ParseInLocation(dateLayout, m.In.Content.ServicePeriod.End, m.location())
+	return time.Date(d.Year(), d.Month(), d.Day()+1, 0, 0, 0, 0, m.location())
+}
+
+func (m *member) deadlines() []Deadline {
+	var ds []Deadline
+	switch m.Status {
+	case SmartConfirmation:
+		if m.In.Content.OfferValidUntil != "" {
+			ds = append(ds, Deadline{Name: deadlineOffer, At: m.offerExpiry()})
+		}
+		if !m.Overdue && m.SubmittedAt != nil {
+			ds = append(ds, Deadline{Name: deadlineSLA, At: m.slaDue()})
+		}
+	case ClientConfirmation:
+		ds = append(ds, Deadline{Name: deadlineOffer, At: m.offerExpiry()})
+		if !m.Reminded {
+			ds = append(ds, Deadline{Name: deadlineReminder, At: m.offerExpiry().Add(-m.In.Settings.ClientReminderLead)})
+		}
+	case Active:
+		for i, e := range m.Entries {
+			switch e.Status {
+			case EntryPlanned:
+				ds = append(ds, Deadline{Name: deadlineDraft, Entry: i + 1, At: m.draftAt(e)})
+			case EntryDrafted:
+				ds = append(ds, Deadline{Name: deadlineIssue, Entry: i + 1, At: m.issueAt(e)})
+			}
+		}
+		if m.allInvoiced() {
+			ds = append(ds, Deadline{Name: deadlinePeriodEnd, At: m.periodEnd()})
+		}
+	case Rejected:
+		if !m.Closed {
+			ds = append(ds, Deadline{Name: deadlineDuplicate, At: m.RejectedAt.Add(m.In.Settings.DuplicateWindow)})
+		}
+	}
+	return ds
+}
+
+func (m *member) allInvoiced() bool {
+	return !slices.ContainsFunc(m.Entries, func(e Entry) bool { return e.Status != EntryIssued && e.Status != EntryCancelled })
+}
+
+func (m *member) nextDeadline() (Deadline, bool) {
+	ds := m.deadlines()
+	if len(ds) == 0 {
+		return Deadline{}, false
+	}
+	return slices.MinFunc(ds, func(a, b Deadline) int { return a.At.Compare(b.At) }), true
+}
+
+func (m *member) elapse(ctx workflow.Context, d Deadline) {
+	switch d.Name {
+	case deadlineOffer:
+		m.reject(ctx, OfferExpired, systemActor, "the offer expired before the order became active", "", "offer_expired")
+	case deadlineSLA:
+		m.Overdue = true
+		m.note(ctx, SLAElapsed, systemActor, "waiting longer than the Smart confirmation target", "")
+		data := m.emailData()
+		data.Recipient, data.Deadline = "Member support", m.localTime(*m.SubmittedAt)
+		data.ActionURL = m.In.Settings.PublicURL + "/v1/orders/" + m.ID
+		m.email("sla_escalation", email.Address{Name: "Member support", Email: m.In.Settings.StaffEmail}, data)
+	case deadlineReminder:
+		m.Reminded = true
+		m.note(ctx, ClientReminded, systemActor, "", "")
+		if m.Link != nil {
+			data := m.emailData()
+			data.ActionURL, data.Deadline = m.Link.URL, m.localTime(m.offerExpiry())
+			m.emailClient("confirmation_reminder", "", data)
+		}
+	case deadlineDraft:
+		m.draft(ctx, d.Entry-1)
+		m.note(ctx, InvoiceDrafted, systemActor, fmt.Sprintf("invoice %d of %s", d.Entry, m.Entries[d.Entry-1].Date), "")
+	case deadlineIssue:
+		m.issue(ctx, d.Entry-1)
+	case deadlinePeriodEnd:
+		m.transition(ctx, Completed, ServiceCompleted, systemActor, "", "")
+		m.emailMember("member_order_completed", "", m.emailData())
+	case deadlineDuplicate:
+		m.Closed = true
+		m.note(ctx, DuplicateWindowEnded, systemActor, "", "")
+	}
+}
+
+// Parties, guards, payload checks.
+
+func (m *member) relations(p auth.Principal) []Relation {
+	switch {
+	case p.Role == auth.Member && p.Subject == m.In.MemberID:
+		return []Relation{Owner}
+	case p.Role == auth.Client && m.Link != nil && p.Subject == "link:"+m.Link.ID:
+		return []Relation{LinkHolder}
+	}
+	return nil
+}
+
+func (m *member) visibleTo(p auth.Principal) bool {
+	switch p.Role {
+	case auth.Staff, auth.Finance, auth.Ops, auth.System:
+		return m.Status != Draft || p.Role != auth.Staff // drafts are not visible to staff
+	case auth.Member:
+		return p.Subject == m.In.MemberID
+	case auth.Client:
+		return m.Link != nil && p.Subject == "link:"+m.Link.ID
+	}
+	return false
+}
+
+func (m *member) guard(name string) (bool, string) {
+	switch name {
+	case GuardDraftToReview:
+		return slices.ContainsFunc(m.Entries, func(e Entry) bool { return e.Status == EntryDrafted }),
+			"there is no invoice draft waiting for review"
+	case GuardChangeOpen:
+		return slices.ContainsFunc(m.Entries, func(e Entry) bool { return e.Status == EntryHeld }),
+			"there is no open change request"
+	}
+	return false, "unknown guard " + name
+}
+
+func (m *member) vet(a Action, p Payload) string {
+	entryOf := func(n int) (Entry, bool) {
+		if n < 1 || n > len(m.Entries) {
+			return Entry{}, false
+		}
+		return m.Entries[n-1], true
+	}
+	switch pl := p.(type) {
+	case *ChangeRequestPayload:
+		if e, ok := entryOf(pl.Entry); !ok || e.Status != EntryDrafted {
+			return fmt.Sprintf("invoice %d has no draft waiting for review", pl.Entry)
+		}
+	case *ResolvePayload:
+		if e, ok := entryOf(pl.Entry); !ok || e.Status != EntryHeld {
+			return fmt.Sprintf("invoice %d has no open change request", pl.Entry)
+		}
+	}
+	return ""
+}
+
+// Views, emails.
+
+func (m *member) totals() money.Totals {
+	t, _ := money.Compute(m.In.Content.Lines)
+	return t
+}
+
+func (m *member) view(viewer Party) OrderView {
+	v := m.baseView(viewer, MemberStatusLabels[m.Status], m.In.Content.Title, m.totals().Gross, m.deadlines())
+	c := m.In.Content
+	d := &MemberDetails{
+		MemberName: m.In.MemberName, Client: c.Client, Lines: c.Lines, Totals: m.totals(), ServicePeriod: c.ServicePeriod,
+		Schedule: m.Entries, OfferValidUntil: c.OfferValidUntil, SkipConfirmation: c.SkipClientConfirmation,
+		ProofReference: c.ProofReference, PaymentGuarantee: m.PaymentGuarantee, Overdue: m.Overdue,
+		DuplicatedFrom: m.In.DuplicatedFrom, Duplicates: m.Duplicates,
+	}
+	if viewer.Principal.Role != auth.Client {
+		d.ConfirmationLink = m.Link
+	}
+	v.Member = d
+	return v
+}
+
+func (m *member) snapshot() store.Order {
+	o := m.baseSnapshot(m.In.Content.Title, m.totals().Gross, m.deadlines())
+	o.Overdue = m.Overdue
+	view, _ := json.Marshal(m.view(Party{Principal: systemActor}))
+	o.View = view
+	return o
+}
+
+// MemberEmail is the data every member-order email template receives.
+type MemberEmail struct {
+	OrderID, Recipient, Title, Member, Client, Total, Period  string
+	Reason, ActionURL, Deadline, Invoice, InvoiceDate, Amount string
+	Lines                                                     []EmailLine
+}
+
+func (m *member) emailData() MemberEmail {
+	c := m.In.Content
+	client := c.Client.Name
+	if c.Client.Company != "" {
+		client += ", " + c.Client.Company
+	}
+	return MemberEmail{
+		OrderID: m.ID, Recipient: m.In.MemberName, Title: c.Title, Member: m.In.MemberName, Client: client,
+		Total: money.Format(m.totals().Gross, "EUR"), Period: m.period(), Lines: emailLines(c.Lines),
+	}
+}
+
+func (m *member) entryEmail(i int) MemberEmail {
+	data := m.emailData()
+	t, _ := money.Compute(m.Entries[i].Lines)
+	data.Lines, data.Amount = emailLines(m.Entries[i].Lines), money.Format(t.Gross, "EUR")
+	data.InvoiceDate = m.humanDate(m.Entries[i].Date)
+	return data
+}
+
+func (m *member) period() string {
+	p := m.In.Content.ServicePeriod
+	return m.humanDate(p.Start) + " – " + m.humanDate(p.End)
+}
+
+func (m *member) humanDate(date string) string {
+	d, err := time.Parse(dateLayout, date)
+	if err != nil {
+		return date
+	}
+	return d.Format("2 January 2006")
+}
+
+func (m *member) localTime(t time.Time) string {
+	return t.In(m.location()).Format("Mon 2 Jan 2006 15:04 MST")
+}
+
+func (m *member) memberAddress() email.Address {
+	return email.Address{Name: m.In.MemberName, Email: m.In.MemberEmail}
+}
+
+func (m *member) clientAddress() email.Address {
+	return email.Address{Name: m.In.Content.Client.Name, Email: m.In.Content.Client.Email}
+}
+
+// emailMember sends template to the member; suffix makes the purpose unique
+// when the same kind of email may go out more than once.
+func (m *member) emailMember(template, suffix string, data MemberEmail, attach ...string) {
+	data.Recipient = m.In.MemberName
+	m.emailTemplate(template, suffix, m.memberAddress(), nil, data, attach...)
+}
+
+func (m *member) emailClient(template, suffix string, data MemberEmail, attach ...string) {
+	data.Recipient = m.In.Content.Client.Name
+	m.emailTemplate(template, suffix, m.clientAddress(), nil, data, attach...)
+}
+
+// emailWithCopy sends to the client with the member in copy.
+func (m *member) emailWithCopy(template, suffix string, data MemberEmail, attach ...string) {
+	data.Recipient = m.In.Content.Client.Name
+	m.emailTemplate(template, suffix, m.clientAddress(), []email.Address{m.memberAddress()}, data, attach...)
+}
+
+func (m *member) emailTemplate(template, suffix string, to email.Address, cc []email.Address, data MemberEmail, attach ...string) {
+	purpose := template
+	if suffix != "" {
+		purpose += "#" + suffix
+	}
+	m.sendEmail(activities.SendEmailInput{OrderID: m.ID, Purpose: purpose, Template: template, To: to, Cc: cc, Data: toMap(data), AttachDocuments: attach})
+}

@@ -1,0 +1,252 @@
+package workflows
+
+import (
+	"fmt"
+	"net/mail"
+	"strings"
+	"time"
+
+	"github.com/orderflow/orderflow/internal/auth"
+	"github.com/orderflow/orderflow/internal/money"
+)
+
+// MemberWorkflow is the workflow type name of a member order.
+const MemberWorkflow = "MemberOrder"
+
+// Client is who the member invoices.
+type Client struct {
+	Name      string `json:"name"`
+	Company   string `json:"company,omitempty"`
+	VATNumber string `json:"vat_number,omitempty"`
+	Email     string `json:"email"`
+}
+
+// Period is a service period, inclusive dates.
+type Period struct {
+	Start string `json:"start"` // YYYY-MM-DD
+	End   string `json:"end"`
+}
+
+// ScheduleEntry is one planned invoice: its date and either its own lines or
+// an amount (excl. VAT, at the VAT rate of the order's first line).
+type ScheduleEntry struct {
+	Date   string        `json:"date"`
+	Lines  []money.Line  `json:"lines,omitempty"`
+	Amount *money.Amount `json:"amount,omitempty"`
+}
+
+// MemberContent is what a member order says: the part a member edits in draft
+// and a duplicate copies.
+type MemberContent struct {
+	Client                 Client          `json:"client"`
+	Title                  string          `json:"title"`
+	Lines                  []money.Line    `json:"lines"`
+	ServicePeriod          Period          `json:"service_period"`
+	Schedule               []ScheduleEntry `json:"schedule"`
+	OfferValidUntil        string          `json:"offer_valid_until,omitempty"`
+	SkipClientConfirmation bool            `json:"skip_client_confirmation"`
+	// ProofReference names the other confirmation or contract that replaces
+	// the client's (decision: a reference, e.g. "contract 2026-17 signed
+	// 3 Nov", not an upload).
+	ProofReference string `json:"proof_reference,omitempty"`
+}
+
+// MemberSettings are the deployment's durations and places, stamped on the
+// order when it is created.
+type MemberSettings struct {
+	TimeZone           string        `json:"time_zone"`
+	InvoiceTime        string        `json:"invoice_time"` // "09:00"
+	InvoiceDraftLead   time.Duration `json:"invoice_draft_lead"`
+	MinReview          time.Duration `json:"min_review"`
+	ClientReminderLead time.Duration `json:"client_reminder_lead"`
+	SmartSLA           time.Duration `json:"smart_sla"` // counted on weekdays only
+	DuplicateWindow    time.Duration `json:"duplicate_window"`
+	PublicURL          string        `json:"public_url"`
+	StaffEmail         string        `json:"staff_email"`
+}
+
+// MemberInput starts a member order.
+type MemberInput struct {
+	OrderID     string         `json:"order_id"`
+	MemberID    string         `json:"member_id"`
+	MemberName  string         `json:"member_name"`
+	MemberEmail string         `json:"member_email"`
+	Content     MemberContent  `json:"content"`
+	Submit      bool           `json:"submit"` // skip draft
+	CreatedBy   auth.Principal `json:"created_by"`
+	RequestID   string         `json:"request_id,omitempty"`
+	Settings    MemberSettings `json:"settings"`
+	// DuplicatedFrom links a duplicate to the rejected order it copies.
+	DuplicatedFrom string `json:"duplicated_from,omitempty"`
+	// Resume carries the whole state across continue-as-new.
+	Resume *memberState `json:"resume,omitempty"`
+}
+
+const dateLayout = "2006-01-02"
+
+// Validate checks the order's content: field → what to fix.
+func (c MemberContent) Validate() map[string]string {
+	problems := map[string]string{}
+	if _, err := mail.ParseAddress(c.Client.Email); err != nil || !strings.Contains(c.Client.Email, "@") {
+		problems["client.email"] = "must be an email address"
+	}
+	textProblems(problems, "client.name", c.Client.Name, true)
+	textProblems(problems, "client.company", c.Client.Company, false)
+	textProblems(problems, "client.vat_number", c.Client.VATNumber, false)
+	textProblems(problems, "title", c.Title, true)
+	textProblems(problems, "proof_reference", c.ProofReference, false)
+	linesProblems(problems, "lines", c.Lines)
+	start, errStart := time.Parse(dateLayout, c.ServicePeriod.Start)
+	end, errEnd := time.Parse(dateLayout, c.ServicePeriod.End)
+	switch {
+	case errStart != nil:
+		problems["service_period.start"] = "must be a date like 2026-12-01"
+	case errEnd != nil:
+		problems["service_period.end"] = "must be a date like 2027-03-31"
+	case end.Before(start):
+		problems["service_period.end"] = "must not be before the start"
+	}
+	switch {
+	case len(c.Schedule) == 0:
+		problems["schedule"] = "must have at least one planned invoice"
+	case len(c.Schedule) > 120:
+		problems["schedule"] = "must have at most 120 planned invoices"
+	}
+	for i, e := range c.Schedule {
+		at := fmt.Sprintf("schedule[%d].", i)
+		if _, err := time.Parse(dateLayout, e.Date); err != nil {
+			problems[at+"date"] = "must be a date like 2026-12-15"
+		}
+		switch {
+		case len(e.Lines) > 0 && e.Amount != nil:
+			problems[at+"amount"] = "give either lines or an amount, not both"
+		case len(e.Lines) > 0:
+			linesProblems(problems, at+"lines", e.Lines)
+		case e.Amount == nil || *e.Amount <= 0:
+			problems[at+"amount"] = "must be greater than 0 (or give lines)"
+		}
+	}
+	if _, err := time.Parse(dateLayout, c.OfferValidUntil); err != nil && !(c.SkipClientConfirmation && c.OfferValidUntil == "") {
+		problems["offer_valid_until"] = "must be a date like 2026-12-01 (required unless client confirmation is skipped)"
+	}
+	return problems
+}
+
+func linesProblems(problems map[string]string, field string, lines []money.Line) {
+	if len(lines) == 0 {
+		problems[field] = "must have at least one line"
+		return
+	}
+	if len(lines) > 100 {
+		problems[field] = "must have at most 100 lines"
+		return
+	}
+	if err := money.ValidateLines(lines); err != nil {
+		problems[field] = err.Error()
+		return
+	}
+	if _, err := money.Compute(lines); err != nil {
+		problems[field] = err.Error()
+	}
+}
+
+// Validate checks a new member order.
+func (in MemberInput) Validate() map[string]string {
+	problems := in.Content.Validate()
+	if in.MemberID == "" {
+		problems["member_id"] = "is required"
+	}
+	if _, err := mail.ParseAddress(in.MemberEmail); err != nil || !strings.Contains(in.MemberEmail, "@") {
+		problems["member_email"] = "must be an email address"
+	}
+	textProblems(problems, "member_name", in.MemberName, false)
+	return problems
+}
+
+// Payloads of the member actions.
+
+// EditPayload replaces the content of a draft.
+type EditPayload struct {
+	MemberContent
+}
+
+func (p *EditPayload) Validate() map[string]string { return p.MemberContent.Validate() }
+
+// ChangeRequestPayload asks for changes to one invoice draft.
+type ChangeRequestPayload struct {
+	Entry   int    `json:"entry"` // 1-based, as shown
+	Comment string `json:"comment"`
+}
+
+func (p *ChangeRequestPayload) Validate() map[string]string {
+	problems := textProblems(map[string]string{}, "comment", p.Comment, true)
+	if p.Entry < 1 {
+		problems["entry"] = "must be the number of a schedule entry, from 1"
+	}
+	return problems
+}
+
+// ResolvePayload settles a change request: new lines, amount or date, or none.
+type ResolvePayload struct {
+	Entry  int           `json:"entry"`
+	Lines  []money.Line  `json:"lines,omitempty"`
+	Amount *money.Amount `json:"amount,omitempty"`
+	Date   string        `json:"date,omitempty"`
+	Note   string        `json:"note,omitempty"`
+}
+
+func (p *ResolvePayload) Validate() map[string]string {
+	problems := textProblems(map[string]string{}, "note", p.Note, false)
+	if p.Entry < 1 {
+		problems["entry"] = "must be the number of a schedule entry, from 1"
+	}
+	if len(p.Lines) > 0 && p.Amount != nil {
+		problems["amount"] = "give either lines or an amount, not both"
+	}
+	if len(p.Lines) > 0 {
+		linesProblems(problems, "lines", p.Lines)
+	}
+	if p.Amount != nil && *p.Amount <= 0 {
+		problems["amount"] = "must be greater than 0"
+	}
+	if p.Date != "" {
+		if _, err := time.Parse(dateLayout, p.Date); err != nil {
+			problems["date"] = "must be a date like 2026-12-15"
+		}
+	}
+	return problems
+}
+
+// minCancellationReason is what "a detailed reason" means (decision).
+const minCancellationReason = 20
+
+// CancellationPayload asks to cancel an active order.
+type CancellationPayload struct {
+	Reason string `json:"reason"`
+}
+
+func (p *CancellationPayload) Validate() map[string]string {
+	problems := textProblems(map[string]string{}, "reason", p.Reason, true)
+	if len([]rune(strings.TrimSpace(p.Reason))) < minCancellationReason && problems["reason"] == "" {
+		problems["reason"] = fmt.Sprintf("must explain the cancellation in at least %d characters", minCancellationReason)
+	}
+	return problems
+}
+
+// DuplicatePayload copies a rejected order; ToDraft keeps the copy in draft.
+type DuplicatePayload struct {
+	ToDraft bool `json:"to_draft"`
+}
+
+func (p *DuplicatePayload) Validate() map[string]string { return nil }
+
+var memberPayloads = map[Action]func() Payload{
+	Edit:                func() Payload { return &EditPayload{} },
+	Reject:              func() Payload { return &ReasonPayload{} },
+	Decline:             func() Payload { return &OptionalReasonPayload{} },
+	RequestChanges:      func() Payload { return &ChangeRequestPayload{} },
+	ResolveChanges:      func() Payload { return &ResolvePayload{} },
+	RequestCancellation: func() Payload { return &CancellationPayload{} },
+	DenyCancellation:    func() Payload { return &ReasonPayload{} },
+	Duplicate:           func() Payload { return &DuplicatePayload{} },
+}
