@@ -4,23 +4,18 @@ import (
 	"encoding/json"
 	"errors"
 	"html"
-	"io/fs"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
 
 // examples holds data for every purpose; a template without an example here
 // fails TestEveryTemplateRenders, so a new purpose comes with its test data.
-// The marketplace purposes get theirs from marketplaceEmails.
+// The marketplace purposes get theirs from marketplaceEmails, the member-order
+// ones from memberEmails.
 var examples = func() map[string]map[string]any {
 	ex := map[string]map[string]any{
-		"order_submitted": {
-			"MemberName": "Bart",
-			"OrderID":    "mb-0007",
-			"Title":      "Website redesign",
-			"OrderURL":   "https://orderflow.example/orders/mb-0007",
-		},
 		"notice": {
 			"Subject":     "Your order mb-0007 was approved",
 			"Name":        "Bart",
@@ -32,6 +27,9 @@ var examples = func() map[string]map[string]any {
 	}
 	for purpose, m := range marketplaceEmails {
 		ex[purpose] = orderEmail(m.shows...)
+	}
+	for purpose, m := range memberEmails {
+		ex[purpose] = memberData(m.shows...)
 	}
 	return ex
 }()
@@ -232,7 +230,13 @@ func orderEmail(given ...string) map[string]any {
 	for _, key := range given {
 		data[key] = optionalSamples[key]
 	}
-	raw, err := json.Marshal(data)
+	return throughJSON(data)
+}
+
+// throughJSON returns v as the email activity receives its data: encoded to
+// JSON and decoded into map[string]any.
+func throughJSON(v any) map[string]any {
+	raw, err := json.Marshal(v)
 	if err != nil {
 		panic(err) // strings only: cannot happen
 	}
@@ -364,34 +368,6 @@ func TestMarketplaceEmailsEscapeData(t *testing.T) {
 	}
 }
 
-// The lines partials are copied into every template that lists lines (the
-// loader shares nothing but the layout); the copies must not drift apart.
-func TestLinePartialsAreIdentical(t *testing.T) {
-	const start = `{{define "lines_text"}}`
-	var first, firstFile string
-	for purpose, m := range marketplaceEmails {
-		if !m.lines {
-			continue
-		}
-		file := "templates/" + purpose + ".tmpl"
-		src, err := fs.ReadFile(templateFiles, file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		i := strings.Index(string(src), start)
-		if i < 0 {
-			t.Errorf("%s does not define the lines partials", file)
-			continue
-		}
-		partials := string(src[i:])
-		if first == "" {
-			first, firstFile = partials, file
-		} else if partials != first {
-			t.Errorf("the lines partials of %s differ from those of %s", file, firstFile)
-		}
-	}
-}
-
 var (
 	tag         = regexp.MustCompile(`<[^>]*>`)
 	emptyInline = regexp.MustCompile(`<(strong|p|td|li)[^>]*>\s*</(strong|p|td|li)>`)
@@ -448,5 +424,279 @@ func TestDanglingDetection(t *testing.T) {
 	}
 	if bad := danglingHTML("<p><strong>Refund:</strong> € 5</p>\n<p>Done.</p>"); len(bad) != 0 {
 		t.Errorf("danglingHTML flags %q", bad)
+	}
+}
+
+// memberEmail mirrors the data the member-order workflow gives every one of
+// its emails (all keys always present, "" when not applicable).
+type memberEmail struct {
+	OrderID, Recipient, Title, Member, Client string
+	Lines                                     []emailLine
+	Total, Period, Reason, ActionURL          string
+	Deadline, Invoice, InvoiceDate, Amount    string
+}
+
+type emailLine struct{ Description, Quantity, Amount string }
+
+// memberEmails lists the templates of the member-order flow and, for each,
+// the optional keys it shows when given, the always-set keys it names
+// besides the order id, whether it shows the total and the lines, and
+// phrases it must say.
+var memberEmails = map[string]struct {
+	shows, names []string
+	total, lines bool
+	says         []string
+}{
+	"order_submitted":        {shows: []string{"Period", "ActionURL"}, names: []string{"Title", "Client"}, total: true, says: []string{"received", "within 24 hours on weekdays"}},
+	"order_approved":         {shows: []string{"Reason", "ActionURL"}, names: []string{"Title", "Client"}, says: []string{"approved"}},
+	"order_rejected":         {shows: []string{"Reason", "ActionURL"}, names: []string{"Title", "Client"}, says: []string{"rejected", "duplicate it"}},
+	"confirmation_request":   {shows: []string{"Period", "ActionURL", "Deadline"}, names: []string{"Title", "Member", "Client"}, total: true, lines: true, says: []string{"asks you to confirm", "Total incl. VAT", "Review and confirm", "valid until"}},
+	"confirmation_reminder":  {shows: []string{"Period", "ActionURL", "Deadline"}, names: []string{"Title", "Member"}, total: true, says: []string{"still waiting", "expires on", "Review and confirm"}},
+	"member_order_confirmed": {shows: []string{"Period", "ActionURL"}, names: []string{"Title", "Member", "Client"}, total: true, lines: true, says: []string{"confirmed and is now active"}},
+	"client_declined":        {shows: []string{"Reason", "ActionURL"}, names: []string{"Title", "Client"}, says: []string{"declined", "duplicate the order"}},
+	"offer_expired":          {shows: []string{"Deadline", "ActionURL"}, names: []string{"Title", "Client"}, says: []string{"expired", "rejected", "duplicate the order"}},
+	"invoice_draft_ready":    {shows: []string{"InvoiceDate", "Amount", "Deadline", "ActionURL"}, names: []string{"Title", "Client"}, says: []string{"attached, marked DRAFT", "request changes"}},
+	"invoice_issued":         {shows: []string{"Invoice", "Amount", "InvoiceDate", "Period", "ActionURL"}, names: []string{"Title", "Member", "Client"}, says: []string{"attached"}},
+	"cancellation_approved":  {shows: []string{"Invoice", "Amount", "Reason", "ActionURL"}, names: []string{"Title", "Member", "Client"}, says: []string{"approved the cancellation", "will not be issued", "credited with"}},
+	"cancellation_denied":    {shows: []string{"Reason", "ActionURL"}, names: []string{"Title"}, says: []string{"not approved", "invoicing resumes"}},
+	"sla_escalation":         {shows: []string{"Deadline", "ActionURL"}, names: []string{"Title", "Member", "Client"}, total: true, says: []string{"waiting for Smart confirmation", "24 hours on weekdays"}},
+	"member_order_completed": {shows: []string{"Period", "ActionURL"}, names: []string{"Title", "Client"}, says: []string{"completed", "issued or cancelled", "still unpaid"}},
+}
+
+// memberSamples are example values of the keys that may be "". Each is
+// distinct from every other value so that finding one proves its key shows.
+var memberSamples = map[string]string{
+	"Period":      "1 December 2026 – 31 March 2027",
+	"Reason":      "The hourly rate differs from the framework agreement",
+	"ActionURL":   "https://orderflow.example/orders/ord_01JN2K7R9TBV",
+	"Deadline":    "15 December 2026, 23:59",
+	"Invoice":     "2026-000142",
+	"InvoiceDate": "1 January 2027",
+	"Amount":      "€ 605.00",
+}
+
+var memberLines = []emailLine{
+	{Description: "Design and prototyping", Quantity: "24", Amount: "€ 1,200.00"},
+	{Description: "Front-end development", Quantity: "16", Amount: "€ 800.00"},
+}
+
+// memberData is the data of a member-order email as the email activity gets
+// it. The optional keys named in given hold a sample value, the others "".
+func memberData(given ...string) map[string]any {
+	opt := func(key string) string {
+		if slices.Contains(given, key) {
+			return memberSamples[key]
+		}
+		return ""
+	}
+	return throughJSON(memberEmail{
+		OrderID: "ord_01JN2K7R9TBV", Recipient: "Lena Maes", Title: "Website redesign",
+		Member: "Bart Claes", Client: "Studio Noord BV", Lines: memberLines, Total: "€ 2,420.00",
+		Period: opt("Period"), Reason: opt("Reason"), ActionURL: opt("ActionURL"), Deadline: opt("Deadline"),
+		Invoice: opt("Invoice"), InvoiceDate: opt("InvoiceDate"), Amount: opt("Amount"),
+	})
+}
+
+func TestMemberExamplesHaveTheMemberEmailShape(t *testing.T) {
+	tm := loadTemplates(t)
+	const keys = 14 // the fields of memberEmail
+	for purpose, m := range memberEmails {
+		if _, ok := tm.purposes[purpose]; !ok {
+			t.Errorf("no template for %q", purpose)
+		}
+		if _, ok := marketplaceEmails[purpose]; ok {
+			t.Errorf("%q is both a marketplace and a member-order template", purpose)
+		}
+		data := examples[purpose]
+		if len(data) != keys {
+			t.Errorf("%s: %d keys, want the %d of the member email", purpose, len(data), keys)
+		}
+		for _, key := range m.shows {
+			if s, _ := data[key].(string); s == "" {
+				t.Errorf("%s: shows %q but its example has no value for it", purpose, key)
+			}
+		}
+	}
+}
+
+func TestMemberEmailsShowTheirFacts(t *testing.T) {
+	tm := loadTemplates(t)
+	for purpose, m := range memberEmails {
+		t.Run(purpose, func(t *testing.T) {
+			data := examples[purpose]
+			subject, text, body, err := tm.Render(purpose, data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(subject, "ord_01JN2K7R9TBV") {
+				t.Errorf("subject %q lacks the order id", subject)
+			}
+			if slices.Contains(m.shows, "Invoice") && !strings.Contains(subject, memberSamples["Invoice"]) {
+				t.Errorf("subject %q lacks the invoice number", subject)
+			}
+			for _, part := range []string{subject, text, body} {
+				if strings.Contains(part, "<no value>") {
+					t.Error("<no value> in the email")
+				}
+			}
+			want := append([]string{"Hello Lena Maes,", "ord_01JN2K7R9TBV"}, m.says...)
+			for _, key := range append(m.names, m.shows...) {
+				want = append(want, data[key].(string))
+			}
+			if m.total {
+				want = append(want, "€ 2,420.00")
+			}
+			if m.lines {
+				for _, line := range memberLines {
+					want = append(want, line.Description, line.Quantity+" × "+line.Description, line.Amount)
+				}
+			}
+			for _, w := range want {
+				if !strings.Contains(text, w) {
+					t.Errorf("%q missing from the text body", w)
+				}
+				if !strings.Contains(body, html.EscapeString(w)) && !strings.Contains(w, " × ") {
+					t.Errorf("%q missing from the HTML body", w)
+				}
+			}
+			if m.lines && !strings.Contains(body, ">Design and prototyping</td>") {
+				t.Error("the lines are not a table in the HTML body")
+			}
+			if !m.lines && strings.Contains(text, memberLines[0].Description) {
+				t.Error("the lines are listed though this email should not list them")
+			}
+		})
+	}
+}
+
+func TestMemberEmailsWithoutOptionalKeys(t *testing.T) {
+	tm := loadTemplates(t)
+	for purpose, m := range memberEmails {
+		t.Run(purpose, func(t *testing.T) {
+			data := memberData()
+			data["Recipient"] = ""
+			_, text, body, err := tm.Render(purpose, data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasPrefix(text, "Hello,\n") {
+				t.Errorf("text starts %q, want a greeting without a name", text[:min(20, len(text))])
+			}
+			checkNotDangling(t, text, body)
+			if strings.Contains(body, "<a ") {
+				t.Error("a link in the HTML body without an action URL")
+			}
+			if strings.Contains(text, "https://") {
+				t.Error("an address in the text body without an action URL")
+			}
+			// Each optional key alone must read as well as all of them.
+			for _, key := range m.shows {
+				_, text, body, err := tm.Render(purpose, memberData(key))
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkNotDangling(t, text, body)
+			}
+		})
+	}
+}
+
+func checkNotDangling(t *testing.T, text, body string) {
+	t.Helper()
+	for _, bad := range danglingText(text) {
+		t.Errorf("text body: dangling %q", bad)
+	}
+	for _, bad := range danglingHTML(body) {
+		t.Errorf("HTML body: dangling %q", bad)
+	}
+}
+
+// Without a sentence from the workflow, an approval announces the usual next
+// step, client confirmation; with one (e.g. when the order is active at
+// once), it says that instead and promises no confirmation link.
+func TestOrderApprovedNextStep(t *testing.T) {
+	tm := loadTemplates(t)
+	_, text, body, err := tm.Render("order_approved", memberData())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, part := range []string{text, body} {
+		if !strings.Contains(part, "Studio Noord BV gets an email with a link to review and confirm the order") {
+			t.Error("no client confirmation step without a sentence from the workflow")
+		}
+	}
+
+	data := memberData()
+	data["Reason"] = "Client confirmation was skipped, so the order is active now."
+	_, text, body, err = tm.Render("order_approved", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, part := range []string{text, body} {
+		if !strings.Contains(part, "the order is active now") {
+			t.Error("the workflow's next step is missing")
+		}
+		if strings.Contains(part, "link") {
+			t.Error("a confirmation link is announced though the order is active at once")
+		}
+	}
+}
+
+// A cancellation without credit notes must not speak of credit.
+func TestNoCreditMentionedWithoutCreditNotes(t *testing.T) {
+	tm := loadTemplates(t)
+	subject, text, body, err := tm.Render("cancellation_approved", memberData("Reason", "Amount", "ActionURL"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, part := range []string{subject, text, body} {
+		if strings.Contains(strings.ToLower(part), "credit") {
+			t.Errorf("speaks of credit when nothing was credited: %q", part[:min(80, len(part))])
+		}
+	}
+}
+
+func TestMemberConfirmationButtons(t *testing.T) {
+	tm := loadTemplates(t)
+	url := memberSamples["ActionURL"]
+	for _, purpose := range []string{"confirmation_request", "confirmation_reminder"} {
+		_, text, body, err := tm.Render(purpose, memberData("ActionURL", "Deadline"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(text, "Review and confirm: "+url) {
+			t.Errorf("%s: the text body does not lead to the confirmation page", purpose)
+		}
+		if !strings.Contains(body, `href="`+url+`" style="display:inline-block;`) || !strings.Contains(body, ">Review and confirm</a>") {
+			t.Errorf("%s: no Review and confirm button in the HTML body", purpose)
+		}
+	}
+}
+
+func TestMemberEmailsEscapeData(t *testing.T) {
+	tm := loadTemplates(t)
+	data := memberData("Reason", "Period", "Deadline", "Invoice", "InvoiceDate", "Amount")
+	data["Title"] = "Redesign\r\nBcc: victim@example.com <script>alert(1)</script>"
+	data["Member"] = `<img src=x onerror=alert(1)>`
+	data["Client"] = `"><iframe src=evil>`
+	data["Reason"] = "<b>late</b>"
+	data["Lines"].([]any)[0].(map[string]any)["Description"] = "<svg onload=alert(1)>"
+	data["ActionURL"] = "javascript:alert(1)"
+	for purpose := range memberEmails {
+		subject, _, body, err := tm.Render(purpose, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.ContainsAny(subject, "\r\n") {
+			t.Errorf("%s: subject %q spans lines: a header injection", purpose, subject)
+		}
+		for _, raw := range []string{"<script", "<img", "<iframe", "<b>", "<svg", `href="javascript:`} {
+			if strings.Contains(body, raw) {
+				t.Errorf("%s: HTML body contains %q unescaped", purpose, raw)
+			}
+		}
+		if !strings.Contains(body, "&lt;script&gt;") {
+			t.Errorf("%s: the title is not shown escaped", purpose)
+		}
 	}
 }
