@@ -244,6 +244,9 @@ func (c *core) registerOps(ctx workflow.Context, a Action) error {
 	decide := func(ctx workflow.Context, req ActionRequest) {
 		step := c.Attention.Step
 		c.opsDecision(a)
+		// One decision per parking: a second retry or skip handled in the
+		// same workflow task (before park resumes) is refused by opsCheck.
+		c.opsDecision = nil
 		c.note(ctx, a, req.Actor, step, req.RequestID)
 	}
 	handle := func(ctx workflow.Context, req ActionRequest) (OrderView, error) {

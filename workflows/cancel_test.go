@@ -87,7 +87,7 @@ func TestCancelFromEveryCancellableStatus(t *testing.T) {
 
 				r.requireCompleted()
 				v := r.query(buyer)
-				cancels := entriesOf(v, Cancel)
+				cancels := actionEntries(v, Cancel)
 				if len(cancels) != 1 || cancels[0].From != tc.from || cancels[0].To != Cancelled ||
 					cancels[0].ActorRole != who.Role || cancels[0].Reason != "changed my mind" {
 					t.Fatalf("cancel entries %+v, want one %s → cancelled by %s", cancels, tc.from, who.Role)

@@ -47,6 +47,7 @@ type fakes struct {
 	paidLate    bool                       // CancelLink finds the payment already paid
 	failSends   int                        // the next sends fail permanently
 	failRefunds int                        // the next refunds are refused permanently
+	failLinks   int                        // the next payment links are refused permanently
 }
 
 func newFakes() *fakes {
@@ -152,6 +153,10 @@ func (f *fakes) CreateLink(_ context.Context, r payments.LinkRequest) (payments.
 	defer f.mu.Unlock()
 	if l, ok := f.links[r.Key]; ok {
 		return l, nil
+	}
+	if f.failLinks > 0 {
+		f.failLinks--
+		return payments.Link{}, fmt.Errorf("injected refusal: %w", payments.ErrInvalid)
 	}
 	l := payments.Link{PaymentID: fmt.Sprintf("pay_%d", len(f.links)+1), URL: "http://pay.test/" + r.OrderID, ExpiresAt: r.ExpiresAt}
 	f.links[r.Key] = l

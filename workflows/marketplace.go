@@ -323,6 +323,9 @@ func (m *marketplace) requestPayment(ctx workflow.Context, purpose, reason strin
 		Description: m.title(), CustomerEmail: m.In.CustomerEmail, ExpiresAt: m.paymentDue(),
 	}
 	m.enqueue("payment link", true, func(ctx workflow.Context) error {
+		if m.table.IsFinal(m.Status) {
+			return nil // ended while this step waited (parked): a link now could be paid and never refunded
+		}
 		var link activities.PaymentLink
 		if err := workflow.ExecuteActivity(ctx, acts.CreatePaymentLink, in).Get(ctx, &link); err != nil {
 			return err
@@ -340,6 +343,9 @@ func (m *marketplace) requestPayment(ctx workflow.Context, purpose, reason strin
 func (m *marketplace) offerToSuppliers(round, limit int) {
 	in := activities.RankSuppliersInput{Category: m.In.Category, Region: m.In.Delivery.Region}
 	m.enqueue(fmt.Sprintf("offer to suppliers (round %d)", round), true, func(ctx workflow.Context) error {
+		if m.Status != Pending && m.Status != PendingExpiring {
+			return nil // cancelled, expired or accepted while this step waited: nothing to offer
+		}
 		var ranked []activities.SupplierRef
 		if err := workflow.ExecuteActivity(ctx, acts.RankSuppliers, in).Get(ctx, &ranked); err != nil {
 			return err

@@ -315,8 +315,8 @@ func enteredAt(v OrderView, status Status) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// entriesOf lists the timeline entries of an action.
-func entriesOf(v OrderView, a Action) []TimelineEntry {
+// actionEntries lists the timeline entries of an action.
+func actionEntries(v OrderView, a Action) []TimelineEntry {
 	var out []TimelineEntry
 	for _, e := range v.Timeline {
 		if e.Action == a {

@@ -385,7 +385,7 @@ func (m *member) invoiceDocument(i int, kind pdf.Kind, now time.Time) pdf.Docume
 		Seller:        pdf.Party{Name: m.In.MemberName, Email: m.In.MemberEmail, Address: []string{"Invoiced through Smart"}},
 		Buyer:         pdf.Party{Name: c.Client.Name, Company: c.Client.Company, VATNumber: c.Client.VATNumber, Email: c.Client.Email},
 		Lines:         slices.Clone(m.Entries[i].Lines), Currency: "EUR",
-		Notes:         []string{fmt.Sprintf("%s — invoice %d of %d, planned for %s.", c.Title, i+1, len(m.Entries), m.Entries[i].Date)},
+		Notes: []string{fmt.Sprintf("%s — invoice %d of %d, planned for %s.", c.Title, i+1, len(m.Entries), m.Entries[i].Date)},
 	}
 	if kind == pdf.Invoice {
 		doc.DueDate = &due

@@ -383,8 +383,12 @@ func (c *core) park(ctx workflow.Context, e effect, cause error) (Action, error)
 
 	var decision Action
 	c.opsDecision = func(a Action) { decision = a }
-	if err := workflow.Await(ctx, func() bool { return decision != "" }); err != nil {
-		return "", err
+	// Deadlines keep their instants while ops decide, as actions do: an
+	// order parked on an email still expires when its window ends.
+	for decision == "" {
+		if err := c.waitForChangeOrDeadline(ctx); err != nil {
+			return "", err
+		}
 	}
 	c.opsDecision = nil
 	c.Attention = nil

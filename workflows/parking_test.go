@@ -61,7 +61,7 @@ func TestParkedEmailIsRetriedByOps(t *testing.T) {
 	if want := []Action{"create", PaymentConfirmed, OpsRetry, SetMargin}; !slices.Equal(actions, want) {
 		t.Errorf("timeline %v, want %v", actions, want)
 	}
-	if e := entriesOf(v, OpsRetry); len(e) != 1 || e[0].ActorRole != auth.Ops || e[0].Reason != parkedLinkEmail {
+	if e := actionEntries(v, OpsRetry); len(e) != 1 || e[0].ActorRole != auth.Ops || e[0].Reason != parkedLinkEmail {
 		t.Errorf("retry entry %+v, want ops retrying %q", e, parkedLinkEmail)
 	}
 }
@@ -84,7 +84,7 @@ func TestParkedEmailIsSkippedByOps(t *testing.T) {
 	v := r.query(buyer)
 	// The skipped email is never sent; the ones after it are.
 	r.requireEmails(v, releaseMails)
-	if e := entriesOf(v, OpsSkip); len(e) != 1 || e[0].Reason != parkedLinkEmail {
+	if e := actionEntries(v, OpsSkip); len(e) != 1 || e[0].Reason != parkedLinkEmail {
 		t.Errorf("skip entry %+v", e)
 	}
 	if got := statuses(v); !slices.Equal(got, []Status{AwaitingPayment, Screening, Pending}) {
@@ -164,5 +164,89 @@ func TestSameUpdateIDAppliesOnce(t *testing.T) {
 	}
 	if m := v.Marketplace.MarginPercent; m == nil || m.String() != "10" {
 		t.Errorf("margin %v, want the first request's 10", m)
+	}
+}
+
+// An order cancelled while its payment link could not be made: when ops
+// retry, no link is made or sent any more (a customer paying a cancelled
+// order would never be refunded), and the order ends.
+func TestParkedPaymentLinkOfACancelledOrder(t *testing.T) {
+	r := newRun(t)
+	r.fakes.failLinks = 1
+	r.settledViewAt(1*minute, opsUser, func(v OrderView) {
+		if a := v.Attention; a == nil || a.Step != "payment link" {
+			t.Errorf("attention %+v, want the payment link parked", a)
+		}
+	})
+	r.must(2*minute, Cancel, customer, because("changed my mind"))
+	r.must(3*minute, OpsRetry, opsUser, nil)
+	r.execute(orderInput("prepaid"))
+
+	r.requireCompleted()
+	v := r.query(buyer)
+	if v.Status != Cancelled || v.Marketplace.Payment != nil {
+		t.Errorf("status %s, payment %+v; want cancelled without a payment link", v.Status, v.Marketplace.Payment)
+	}
+	r.fakes.mu.Lock()
+	links := len(r.fakes.links)
+	r.fakes.mu.Unlock()
+	if links != 0 {
+		t.Errorf("%d payment links made for a cancelled order", links)
+	}
+	r.requireEmails(v, []string{"order_cancelled→" + ann})
+	r.requireRefunds(v, 0)
+}
+
+// An order cancelled while its offers to suppliers waited behind a parked
+// step: no supplier is offered it afterwards.
+func TestParkedOffersOfACancelledOrder(t *testing.T) {
+	r := newRun(t)
+	r.script(steps(paidAt1m, []step{{2 * minute, SetMargin, buyer, margin(10)}}))
+	r.env.RegisterDelayedCallback(func() {
+		r.fakes.mu.Lock()
+		r.fakes.failSends = 1 // the acknowledgment on release
+		r.fakes.mu.Unlock()
+	}, 2*minute+30*second)
+	r.must(3*minute, Release, buyer, nil)
+	r.settledViewAt(3*minute+30*second, opsUser, func(v OrderView) {
+		if a := v.Attention; a == nil || a.Step != "email order_acknowledged to "+ann {
+			t.Errorf("attention %+v, want the acknowledgment parked", a)
+		}
+	})
+	r.must(4*minute, Cancel, buyer, because("supplier market closed"))
+	r.must(5*minute, OpsRetry, opsUser, nil)
+	r.execute(orderInput("prepaid"))
+
+	r.requireCompleted()
+	v := r.query(buyer)
+	if got := r.fakes.offers["ord_test"]; len(got) != 0 {
+		t.Errorf("a cancelled order was offered to %v", got)
+	}
+	r.requireEmails(v, []string{"payment_link→" + ann, "order_acknowledged→" + ann, "order_cancelled→" + ann, "refund_issued→" + ann})
+	r.requireRefunds(v, 1)
+}
+
+// Deadlines keep their instants while the order waits for ops: an order
+// whose payment link email is parked still expires when its payment window
+// ends, not when ops get to it.
+func TestDeadlinesRunWhileParked(t *testing.T) {
+	r := newRun(t)
+	r.fakes.failSends = 1
+	r.settledViewAt(24*hour, opsUser, func(v OrderView) {
+		if v.Status != Expired || !v.NeedsAttention {
+			t.Errorf("at the payment deadline: %s, needs attention %v; want expired and still parked", v.Status, v.NeedsAttention)
+		}
+	})
+	// Expired but still running (its effects wait for ops): refused, not unanswered.
+	r.refused(24*hour+second, PaymentConfirmed, webhook, paid("pay_1"), NotAllowedNow)
+	r.must(30*hour, OpsSkip, opsUser, nil)
+	r.execute(orderInput("prepaid"))
+
+	r.requireCompleted()
+	v := r.query(buyer)
+	r.requireElapsedAt(v, PaymentWindowElapsed, AwaitingPayment, Expired, testStart.Add(24*hour))
+	r.requireEmails(v, []string{"order_expired→" + ann})
+	if got := r.fakes.cancelledLinks(); !slices.Equal(got, []string{"pay_1"}) {
+		t.Errorf("links cancelled %v", got)
 	}
 }

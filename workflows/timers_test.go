@@ -36,7 +36,7 @@ func (r *run) requireTimer(name string, at time.Time) {
 // requireElapsedAt: the timer's action is on the timeline once, at exactly `at`.
 func (r *run) requireElapsedAt(v OrderView, a Action, from, to Status, at time.Time) {
 	r.t.Helper()
-	es := entriesOf(v, a)
+	es := actionEntries(v, a)
 	if len(es) != 1 {
 		r.t.Fatalf("%s is on the timeline %d times, want once: %+v", a, len(es), v.Timeline)
 	}
@@ -48,7 +48,7 @@ func (r *run) requireElapsedAt(v OrderView, a Action, from, to Status, at time.T
 
 func (r *run) requireNoEntry(v OrderView, a Action) {
 	r.t.Helper()
-	if es := entriesOf(v, a); len(es) > 0 {
+	if es := actionEntries(v, a); len(es) > 0 {
 		r.t.Errorf("%s happened: %+v", a, es)
 	}
 }
