@@ -37,11 +37,15 @@ type ReadModel interface {
 // Every dependency is an interface satisfied by *store.Store or the email
 // package, so tests can wrap the real ones to inject faults.
 type Activities struct {
-	Outbox    Outbox
-	Documents Documents
-	ReadModel ReadModel
-	Suppliers Suppliers
-	Payments  payments.Provider
+	Outbox      Outbox
+	Documents   Documents
+	ReadModel   ReadModel
+	Suppliers   Suppliers
+	Invoices    Invoices
+	Payments    payments.Provider
+	ClientLinks ClientLinks
+	// PublicURL is the base of links the activities make (client confirmation).
+	PublicURL string
 	Sender    email.Sender
 	Templates *email.Templates
 	// From is the sender address of every email.
@@ -54,7 +58,7 @@ type Activities struct {
 // New wires activities on one store for all its tables.
 func New(st *store.Store, pay payments.Provider, sender email.Sender, templates *email.Templates, from email.Address, log *slog.Logger) *Activities {
 	return &Activities{
-		Outbox: st, Documents: st, ReadModel: st, Suppliers: st, Payments: pay,
+		Outbox: st, Documents: st, ReadModel: st, Suppliers: st, Invoices: st, Payments: pay,
 		Sender: sender, Templates: templates, From: from,
 		Logger: log, Now: time.Now,
 	}

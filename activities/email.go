@@ -30,8 +30,8 @@ type SendEmailInput struct {
 	Purpose string
 	// Template renders it; empty means the template named like the purpose.
 	Template string
-	To      email.Address
-	Cc      []email.Address
+	To       email.Address
+	Cc       []email.Address
 	// Data feeds the purpose's templates.
 	Data map[string]any
 	// AttachDocuments are ids of this order's stored documents to attach.

@@ -44,6 +44,17 @@ type orders struct{ Deps }
 // creators says which roles may create orders of each flow.
 var creators = map[string][]auth.Role{
 	"marketplace": {auth.Customer, auth.Purchasing},
+	"member":      {auth.Member, auth.Staff},
+}
+
+// memberRequest is the body of POST /v1/orders for the member flow.
+type memberRequest struct {
+	Flow        string `json:"flow"`
+	MemberID    string `json:"member_id"`
+	MemberName  string `json:"member_name"`
+	MemberEmail string `json:"member_email"`
+	Submit      bool   `json:"submit"`
+	workflows.MemberContent
 }
 
 // marketplaceRequest is the body of POST /v1/orders for the marketplace flow.
@@ -73,11 +84,15 @@ func (o orders) create(c *gin.Context) {
 	}
 	roles, known := creators[head.Flow]
 	if !known {
-		abort(c, invalid("flow", `must be "marketplace"`))
+		abort(c, invalid("flow", `must be "member" or "marketplace"`))
 		return
 	}
 	if !slices.Contains(roles, p.Role) {
 		abortWith(c, http.StatusForbidden, fmt.Sprintf("Your role %q may not create %s orders; it needs one of: %s.", p.Role, head.Flow, joinRoles(roles)))
+		return
+	}
+	if head.Flow == "member" {
+		o.createMember(c, p, body)
 		return
 	}
 	var req marketplaceRequest
@@ -94,6 +109,37 @@ func (o orders) create(c *gin.Context) {
 	o.start(c, p, body, in.OrderID, workflows.MarketplaceWorkflow, in, startInfo{
 		owner: in.CustomerID, flow: "marketplace",
 		summary: fmt.Sprintf("Marketplace order %s for %s: %s", in.OrderID, in.CustomerEmail, truncate(describeItems(in.Items), 120)),
+	})
+}
+
+func (o orders) createMember(c *gin.Context, p auth.Principal, body []byte) {
+	var req memberRequest
+	if err := decodeStrict(body, &req); err != nil {
+		abortWith(c, http.StatusBadRequest, err.Error())
+		return
+	}
+	memberID := req.MemberID
+	switch {
+	case p.Role == auth.Member && memberID == "":
+		memberID = p.Subject
+	case p.Role == auth.Member && memberID != p.Subject:
+		abortWith(c, http.StatusForbidden, "A member creates orders for themself only; leave member_id out or set it to your own id.")
+		return
+	}
+	in := workflows.MemberInput{
+		OrderID: newOrderID(p, c.GetHeader("Idempotency-Key")), MemberID: memberID, MemberName: req.MemberName,
+		MemberEmail: req.MemberEmail, Content: req.MemberContent, Submit: req.Submit, CreatedBy: p,
+		RequestID: requestID(c), Settings: o.Member,
+	}
+	if problems := in.Validate(); len(problems) > 0 {
+		pr := NewProblem(http.StatusUnprocessableEntity, "The order cannot be created as sent; fix the fields listed in errors.")
+		pr.Errors = problems
+		abort(c, pr)
+		return
+	}
+	o.start(c, p, body, in.OrderID, workflows.MemberWorkflow, in, startInfo{
+		owner: memberID, flow: "member",
+		summary: fmt.Sprintf("Member order %s for %s: %s, %d invoices", in.OrderID, in.Content.Client.Name, truncate(in.Content.Title, 80), len(in.Content.Schedule)),
 	})
 }
 

@@ -27,14 +27,18 @@ type Deps struct {
 	// Temporal runs the orders; TaskQueue is where their workflows run.
 	Temporal  client.Client
 	TaskQueue string
-	// Marketplace settings stamped on every new marketplace order.
+	// Settings stamped on every new order of each flow.
 	Marketplace workflows.MarketplaceSettings
+	Member      workflows.MemberSettings
 	// Payments is the sandbox provider behind /pay/{token}; nil with a real
 	// provider. Deliverer sends its webhooks; WebhookSecret verifies them.
 	Payments      *payments.Sandbox
 	Deliverer     *payments.Deliverer
 	WebhookSecret []byte
-	Logger        *slog.Logger
+	// ClientLinks are the links behind /c/{token}, where the client of a
+	// member order confirms or declines it; nil makes those pages say so.
+	ClientLinks *store.ClientLinks
+	Logger      *slog.Logger
 	// Registry receives the API's metrics and is what /metrics serves
 	// (the worker's metrics join it when both run in one process).
 	Registry *prometheus.Registry
@@ -71,10 +75,12 @@ func newEngine(d Deps) *gin.Engine {
 		r.GET("/dev/mail", devMail(d.Inbox))
 	}
 	registerPaymentRoutes(r, d)
+	registerClientRoutes(r, d)
 
 	v1 := r.Group("/v1", authenticated(d.Tokens))
 	v1.GET("/me", me)
 	registerOrderRoutes(v1, d)
+	registerInvoiceRoutes(v1, d)
 	registerSupplierRoutes(v1, d)
 	return r
 }

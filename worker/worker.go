@@ -16,5 +16,6 @@ func New(c client.Client, taskQueue string, acts *activities.Activities) sdkwork
 	w := sdkworker.New(c, taskQueue, sdkworker.Options{})
 	w.RegisterActivity(acts)
 	w.RegisterWorkflowWithOptions(workflows.MarketplaceOrder, workflow.RegisterOptions{Name: workflows.MarketplaceWorkflow})
+	w.RegisterWorkflowWithOptions(workflows.MemberOrder, workflow.RegisterOptions{Name: workflows.MemberWorkflow})
 	return w
 }

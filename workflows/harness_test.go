@@ -43,17 +43,21 @@ type fakes struct {
 	declines    []string
 	links       map[string]payments.Link // key → link
 	cancelled   []string
-	refunds     map[string]payments.Refund // key → refund
-	paidLate    bool                       // CancelLink finds the payment already paid
-	failSends   int                        // the next sends fail permanently
-	failRefunds int                        // the next refunds are refused permanently
-	failLinks   int                        // the next payment links are refused permanently
+	refunds     map[string]payments.Refund  // key → refund
+	paidLate    bool                        // CancelLink finds the payment already paid
+	failSends   int                         // the next sends fail permanently
+	clientLinks map[string]store.ClientLink // key → link
+	invoices    map[string]store.Invoice    // key → invoice
+	counters    map[string]int64            // series/year → last number
+	failRefunds int                         // the next refunds are refused permanently
+	failLinks   int                         // the next payment links are refused permanently
 }
 
 func newFakes() *fakes {
 	return &fakes{
 		outbox: map[string]store.Email{}, documents: map[string]store.Document{}, offers: map[string][]string{},
 		links: map[string]payments.Link{}, refunds: map[string]payments.Refund{},
+		clientLinks: map[string]store.ClientLink{}, invoices: map[string]store.Invoice{}, counters: map[string]int64{},
 		suppliers: []store.Supplier{
 			{ID: "sup_a", Name: "Alpha", Email: "alpha@example.com"},
 			{ID: "sup_b", Name: "Bravo", Email: "bravo@example.com"},
@@ -188,6 +192,64 @@ func (f *fakes) Refund(_ context.Context, r payments.RefundRequest) (payments.Re
 	return re, nil
 }
 
+func (f *fakes) CreateClientLink(_ context.Context, r store.ClientLinkRequest) (store.ClientLink, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if l, ok := f.clientLinks[r.Key]; ok {
+		return l, nil
+	}
+	n := len(f.clientLinks) + 1
+	l := store.ClientLink{ID: fmt.Sprintf("link_%d", n), OrderID: r.OrderID, Token: fmt.Sprintf("tok_%d", n), ExpiresAt: r.ExpiresAt}
+	f.clientLinks[r.Key] = l
+	return l, nil
+}
+
+func (f *fakes) IssueInvoice(_ context.Context, r store.InvoiceRecord, key string, render store.RenderFunc) (store.Invoice, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if inv, ok := f.invoices[key]; ok {
+		return inv, nil
+	}
+	counter := fmt.Sprintf("%s/%d", r.Series, r.Year)
+	number := f.counters[counter] + 1
+	text := store.FormatInvoiceNumber(r.Series, r.Year, number)
+	content, err := render(text)
+	if err != nil {
+		return store.Invoice{}, err
+	}
+	f.counters[counter] = number
+	f.documents[r.DocumentID] = store.Document{ID: r.DocumentID, OrderID: r.OrderID, Kind: r.Kind, Number: text, Filename: r.Filename, Content: content}
+	inv := store.Invoice{InvoiceRecord: r, Number: number, NumberText: text}
+	if inv.ID == "" {
+		inv.ID = fmt.Sprintf("inv_%d", len(f.invoices)+1)
+	}
+	f.invoices[key] = inv
+	return inv, nil
+}
+
+func (f *fakes) GetInvoice(_ context.Context, id string) (store.Invoice, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, inv := range f.invoices {
+		if inv.ID == id {
+			return inv, nil
+		}
+	}
+	return store.Invoice{}, store.ErrNotFound
+}
+
+// invoiceNumbers lists the numbers issued, sorted.
+func (f *fakes) invoiceNumbers() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for _, inv := range f.invoices {
+		out = append(out, inv.NumberText)
+	}
+	slices.Sort(out)
+	return out
+}
+
 // sentTo lists "purpose→recipient" of every email sent, in order.
 func (f *fakes) sentTo() []string {
 	f.mu.Lock()
@@ -295,10 +357,12 @@ func newRun(t *testing.T) *run {
 		t.Fatal(err)
 	}
 	env.RegisterActivity(&activities.Activities{
-		Outbox: f, Documents: f, ReadModel: f, Suppliers: f, Payments: f, Sender: f,
+		Outbox: f, Documents: f, ReadModel: f, Suppliers: f, Payments: f, Sender: f, ClientLinks: f, Invoices: f,
+		PublicURL: "http://orderflow.test",
 		Templates: templates, From: email.Address{Email: "orders@example.com"}, Now: time.Now,
 	})
 	env.RegisterWorkflowWithOptions(MarketplaceOrder, workflow.RegisterOptions{Name: MarketplaceWorkflow})
+	env.RegisterWorkflowWithOptions(MemberOrder, workflow.RegisterOptions{Name: MemberWorkflow})
 	timers := &timerLog{}
 	env.SetWorkerOptions(worker.Options{Interceptors: []interceptor.WorkerInterceptor{&timerInterceptor{log: timers}}})
 	return &run{t: t, env: env, fakes: f, timers: timers, start: testStart}
@@ -442,4 +506,20 @@ func refusalCode(err error) string {
 		return appErr.Type()
 	}
 	return "not an application error: " + err.Error()
+}
+
+func (r *run) executeMember(in MemberInput) {
+	r.env.ExecuteWorkflow(MemberWorkflow, in)
+}
+
+// purposesTo lists "purpose→recipient" of every email sent (the purpose, not
+// the template: what makes an email unique).
+func (f *fakes) purposesTo() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]string, len(f.sent))
+	for i, m := range f.sent {
+		out[i] = m.Purpose + "→" + m.To.Email
+	}
+	return out
 }

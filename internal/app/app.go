@@ -152,7 +152,19 @@ func Activities(cfg config.Config, pool *pgxpool.Pool, sender email.Sender, log 
 	if err != nil {
 		return nil, fmt.Errorf("ORDERFLOW_EMAIL_FROM: %w", err)
 	}
-	return activities.New(store.New(pool), Payments(cfg, pool), sender, templates, from, log), nil
+	links, err := ClientLinks(cfg, pool)
+	if err != nil {
+		return nil, err
+	}
+	acts := activities.New(store.New(pool), Payments(cfg, pool), sender, templates, from, log)
+	acts.ClientLinks, acts.PublicURL = links, cfg.PublicURL
+	return acts, nil
+}
+
+// ClientLinks keeps member orders' client confirmation links; their tokens
+// are signed with a key derived from the token secret.
+func ClientLinks(cfg config.Config, pool *pgxpool.Pool) (*store.ClientLinks, error) {
+	return store.NewClientLinks(pool, []byte(cfg.TokenSecret))
 }
 
 // Worker builds the worker with every workflow and activity registered.
@@ -172,17 +184,23 @@ type APIOptions struct {
 }
 
 // API builds the HTTP handler.
-func API(cfg config.Config, o APIOptions) http.Handler {
+func API(cfg config.Config, o APIOptions) (http.Handler, error) {
 	st := store.New(o.Pool)
+	links, err := ClientLinks(cfg, o.Pool)
+	if err != nil {
+		return nil, err
+	}
 	deps := api.Deps{
 		Tokens:        auth.NewTokens(cfg.TokenSecret),
 		Store:         st,
 		Temporal:      o.Temporal,
 		TaskQueue:     cfg.TaskQueue,
 		Marketplace:   MarketplaceSettings(cfg),
+		Member:        MemberSettings(cfg),
 		Payments:      Payments(cfg, o.Pool),
 		Deliverer:     o.Deliverer,
 		WebhookSecret: []byte(cfg.PaymentWebhookSecret),
+		ClientLinks:   links,
 		Logger:        o.Logger,
 		Registry:      o.Registry,
 		Readiness: map[string]func(context.Context) error{
@@ -196,7 +214,7 @@ func API(cfg config.Config, o APIOptions) http.Handler {
 	if o.Inbox != nil {
 		deps.Inbox = o.Inbox
 	}
-	return api.New(deps)
+	return api.New(deps), nil
 }
 
 // MarketplaceSettings are the durations every new marketplace order keeps.
@@ -206,6 +224,16 @@ func MarketplaceSettings(cfg config.Config) workflows.MarketplaceSettings {
 		PaymentWindow: l.PaymentWindow, PendingWindow: l.PendingWindow,
 		FulfilmentDeadline: l.FulfilmentDeadline, ReturnWindow: l.ReturnWindow,
 		TimeZone: l.TimeZone, PublicURL: cfg.PublicURL,
+	}
+}
+
+// MemberSettings are the durations and places every new member order keeps.
+func MemberSettings(cfg config.Config) workflows.MemberSettings {
+	l := cfg.Lifecycle
+	return workflows.MemberSettings{
+		TimeZone: l.TimeZone, InvoiceTime: l.InvoiceTime, InvoiceDraftLead: l.InvoiceDraftLead, MinReview: l.MinReview,
+		ClientReminderLead: l.ClientReminderLead, SmartSLA: l.SmartSLA, DuplicateWindow: l.DuplicateWindow,
+		PublicURL: cfg.PublicURL, StaffEmail: cfg.StaffEmail,
 	}
 }
 
@@ -261,7 +289,11 @@ func (p Process) Run(ctx context.Context) error {
 		if inbox != nil {
 			opts.Inbox = inbox
 		}
-		if wait, err = Serve(ctx, p.Config.APIAddr, API(p.Config, opts), p.Logger); err != nil {
+		h, err := API(p.Config, opts)
+		if err != nil {
+			return err
+		}
+		if wait, err = Serve(ctx, p.Config.APIAddr, h, p.Logger); err != nil {
 			return err
 		}
 	}

@@ -67,6 +67,8 @@ type Lifecycle struct {
 	ClientReminderLead time.Duration `env:"ORDERFLOW_CLIENT_REMINDER_LEAD" envDefault:"48h"`
 	InvoiceTime        string        `env:"ORDERFLOW_INVOICE_TIME" envDefault:"09:00"`
 	SmartSLA           time.Duration `env:"ORDERFLOW_SMART_SLA" envDefault:"24h"`
+	// DuplicateWindow keeps a rejected member order open for `duplicate` (decision).
+	DuplicateWindow time.Duration `env:"ORDERFLOW_DUPLICATE_WINDOW" envDefault:"720h"`
 }
 
 // Mode says which command reads the configuration: dev mode fills in safe

@@ -123,7 +123,11 @@ func NewSystem(t testing.TB, o Options) *System {
 	if capture != nil {
 		opts.Inbox = capture
 	}
-	srv.Config.Handler = app.API(cfg, opts)
+	h, err := app.API(cfg, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Config.Handler = h
 	srv.Start()
 	s.URL = publicURL
 	return s
