@@ -107,12 +107,12 @@ func (m *market) eventually(what string, cond func() bool) {
 	}
 }
 
-// waitStatus waits until the order (as purchasing sees it) has status.
+// waitStatus waits until the order (as ops see it) has status.
 func (m *market) waitStatus(id string, status workflows.Status) workflows.OrderView {
 	m.t.Helper()
 	var v workflows.OrderView
 	m.eventually(fmt.Sprintf("%s reaches %s", id, status), func() bool {
-		v = m.get(id, m.token(auth.Purchasing, "p-1"))
+		v = m.get(id, m.token(auth.Ops, "o-1"))
 		return v.Status == status
 	})
 	return v
