@@ -214,14 +214,27 @@ type signalHandler struct {
 // the Web UI or CLI. A refused signal is written down, never fails the order.
 func (c *core) listen(ctx workflow.Context, a Action, handle func(workflow.Context, ActionRequest)) {
 	ch := workflow.GetSignalChannel(ctx, string(a))
-	c.signals = append(c.signals, signalHandler{channel: ch, handle: handle})
+	once := func(ctx workflow.Context, req ActionRequest) {
+		// A signal carries no update id: its request id, already on the
+		// timeline, is what makes a resent signal apply once.
+		if req.RequestID != "" && c.seenRequest(a, req.RequestID) {
+			return
+		}
+		handle(ctx, req)
+	}
+	c.signals = append(c.signals, signalHandler{channel: ch, handle: once})
 	workflow.GoNamed(ctx, "signal "+string(a), func(ctx workflow.Context) {
 		for {
 			var req ActionRequest
 			ch.Receive(ctx, &req)
-			handle(ctx, req)
+			once(ctx, req)
 		}
 	})
+}
+
+// seenRequest reports whether the timeline already holds action a of this request.
+func (c *core) seenRequest(a Action, requestID string) bool {
+	return slices.ContainsFunc(c.Timeline, func(e TimelineEntry) bool { return e.Action == a && e.RequestID == requestID })
 }
 
 // opsCheck: only ops, only on a parked order, and skip only where skipping is safe.

@@ -355,7 +355,10 @@ func (c *core) waitForChangeOrDeadline(ctx workflow.Context) error {
 func (c *core) drain(ctx workflow.Context) error {
 	for len(c.effects) > 0 {
 		e := c.effects[0]
-		err := e.run(ctx)
+		// The step names the activity in the Web UI ("email payment_link to ann@…").
+		opts := workflow.GetActivityOptions(ctx)
+		opts.Summary = e.step
+		err := e.run(workflow.WithActivityOptions(ctx, opts))
 		if err == nil {
 			c.effects = c.effects[1:]
 			continue
