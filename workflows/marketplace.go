@@ -541,6 +541,10 @@ func (m *marketplace) guard(name string) (bool, string) {
 		return m.Return == nil && !m.Closed, "a return was already requested for this order"
 	case GuardReturnRequested:
 		return m.Return != nil && m.Return.Decision == "", "there is no return request waiting for a decision"
+	case GuardNotDelivered:
+		return m.DeliveryNote == nil, "the delivery is already recorded"
+	case GuardNoInvoice:
+		return m.SupplierInvoice == nil, "your invoice is already recorded"
 	case GuardReturnApproved:
 		return m.Return != nil && m.Return.Decision == "approved" && m.Return.Resalable == nil, "there is no approved return waiting for inspection"
 	}

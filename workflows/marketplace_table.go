@@ -50,6 +50,8 @@ const (
 	GuardReturnOpen      = "no_return_yet"    // one return request per order
 	GuardReturnRequested = "return_requested" // purchasing decides a pending request
 	GuardReturnApproved  = "return_approved"  // the supplier inspects an approved return
+	GuardNotDelivered    = "not_delivered"    // delivery is recorded once
+	GuardNoInvoice       = "no_invoice"       // the supplier's invoice is recorded once
 )
 
 var (
@@ -103,8 +105,8 @@ var MarketplaceTable = Table{
 		}),
 		PendingExpiring: supplierRound(),
 		InProgress: {
-			MarkDelivered: {Grants: grants(acceptedSupplier), To: []Status{Completed}},
-			UploadInvoice: {Grants: grants(acceptedSupplier), To: []Status{Completed}},
+			MarkDelivered: {Grants: grants(acceptedSupplier), To: []Status{Completed}, Guard: GuardNotDelivered},
+			UploadInvoice: {Grants: grants(acceptedSupplier), To: []Status{Completed}, Guard: GuardNoInvoice},
 			CannotFulfil:  {Grants: grants(acceptedSupplier), To: []Status{Cancelled}},
 			Cancel:        {Grants: grants(customerOwner, purchasing), To: []Status{Cancelled}},
 		},
