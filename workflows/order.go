@@ -30,6 +30,8 @@ const OrderQuery = "order"
 const (
 	OpsRetry Action = "retry"
 	OpsSkip  Action = "skip"
+	// StepFailed is written on the timeline when a side effect parks the order.
+	StepFailed Action = "step_failed"
 )
 
 // ActionRequest is the argument of every action update and signal.
@@ -380,9 +382,9 @@ func (c *core) drain(ctx workflow.Context) error {
 // park flags the order for ops and waits for their decision.
 func (c *core) park(ctx workflow.Context, e effect, cause error) (Action, error) {
 	c.Attention = &Attention{Step: e.step, Error: rootMessage(cause), Since: workflow.Now(ctx), Skippable: e.skippable}
-	c.version++
-	_ = workflow.UpsertTypedSearchAttributes(ctx, NeedsAttention.ValueSet(true))
 	workflow.GetLogger(ctx).Warn("side effect parked for ops", "step", e.step, "error", cause)
+	// On the timeline now; its read-model write waits behind the parked step.
+	c.note(ctx, StepFailed, systemActor, e.step+": "+c.Attention.Error, "")
 
 	var decision Action
 	c.opsDecision = func(a Action) { decision = a }

@@ -27,8 +27,9 @@ func TestParkedEmailIsRetriedByOps(t *testing.T) {
 		if !slices.Contains(v.AllowedActions, OpsRetry) || !slices.Contains(v.AllowedActions, OpsSkip) {
 			t.Errorf("ops may %v, want retry and skip", v.AllowedActions)
 		}
-		if len(v.Timeline) != 1 || len(v.Emails) != 0 {
-			t.Errorf("parking changed the order: timeline %+v, emails %v", v.Timeline, v.Emails)
+		if len(v.Timeline) != 2 || v.Timeline[1].Action != StepFailed || !strings.HasPrefix(v.Timeline[1].Reason, parkedLinkEmail+": ") || !strings.Contains(v.Timeline[1].Reason, "injected refusal") ||
+			v.Timeline[1].To != AwaitingPayment || len(v.Emails) != 0 {
+			t.Errorf("parking: timeline %+v, emails %v; want the failed step written down, nothing else", v.Timeline, v.Emails)
 		}
 	})
 	r.must(2*minute, PaymentConfirmed, webhook, paid("pay_1")) // the link exists; only its email failed
@@ -58,7 +59,7 @@ func TestParkedEmailIsRetriedByOps(t *testing.T) {
 	for _, e := range v.Timeline {
 		actions = append(actions, e.Action)
 	}
-	if want := []Action{"create", PaymentConfirmed, OpsRetry, SetMargin}; !slices.Equal(actions, want) {
+	if want := []Action{"create", StepFailed, PaymentConfirmed, OpsRetry, SetMargin}; !slices.Equal(actions, want) {
 		t.Errorf("timeline %v, want %v", actions, want)
 	}
 	if e := actionEntries(v, OpsRetry); len(e) != 1 || e[0].ActorRole != auth.Ops || e[0].Reason != parkedLinkEmail {
