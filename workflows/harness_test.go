@@ -16,6 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/interceptor"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
@@ -303,27 +306,59 @@ func (l *timerLog) all() []scheduledTimer {
 	return slices.Clone(l.timers)
 }
 
+// overdueSample is a workflow's Overdue search attribute right after one
+// of its upserts.
+type overdueSample struct {
+	WorkflowID string
+	At         time.Time
+	Overdue    bool
+	Set        bool // the attribute exists at all
+}
+
+// attributeLog records the Overdue search attribute of every workflow after
+// each upsert: the test environment keeps search attributes inside the run.
+type attributeLog struct {
+	mu      sync.Mutex
+	samples []overdueSample
+}
+
+// overdue is the last Overdue value workflowID upserted; set is false when
+// it never did.
+func (l *attributeLog) overdue(workflowID string) (value, set bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, s := range l.samples {
+		if s.WorkflowID == workflowID {
+			value, set = s.Overdue, s.Set
+		}
+	}
+	return value, set
+}
+
 type timerInterceptor struct {
 	interceptor.WorkerInterceptorBase
-	log *timerLog
+	log   *timerLog
+	attrs *attributeLog
 }
 
 func (i *timerInterceptor) InterceptWorkflow(_ workflow.Context, next interceptor.WorkflowInboundInterceptor) interceptor.WorkflowInboundInterceptor {
-	return &timerInbound{WorkflowInboundInterceptorBase: interceptor.WorkflowInboundInterceptorBase{Next: next}, log: i.log}
+	return &timerInbound{WorkflowInboundInterceptorBase: interceptor.WorkflowInboundInterceptorBase{Next: next}, log: i.log, attrs: i.attrs}
 }
 
 type timerInbound struct {
 	interceptor.WorkflowInboundInterceptorBase
-	log *timerLog
+	log   *timerLog
+	attrs *attributeLog
 }
 
 func (i *timerInbound) Init(outbound interceptor.WorkflowOutboundInterceptor) error {
-	return i.Next.Init(&timerOutbound{WorkflowOutboundInterceptorBase: interceptor.WorkflowOutboundInterceptorBase{Next: outbound}, log: i.log})
+	return i.Next.Init(&timerOutbound{WorkflowOutboundInterceptorBase: interceptor.WorkflowOutboundInterceptorBase{Next: outbound}, log: i.log, attrs: i.attrs})
 }
 
 type timerOutbound struct {
 	interceptor.WorkflowOutboundInterceptorBase
-	log *timerLog
+	log   *timerLog
+	attrs *attributeLog
 }
 
 func (o *timerOutbound) NewTimerWithOptions(ctx workflow.Context, d time.Duration, options workflow.TimerOptions) workflow.Future {
@@ -333,25 +368,48 @@ func (o *timerOutbound) NewTimerWithOptions(ctx workflow.Context, d time.Duratio
 	return o.Next.NewTimerWithOptions(ctx, d, options)
 }
 
+func (o *timerOutbound) UpsertTypedSearchAttributes(ctx workflow.Context, updates ...temporal.SearchAttributeUpdate) error {
+	err := o.Next.UpsertTypedSearchAttributes(ctx, updates...)
+	if o.attrs != nil {
+		overdue, set := workflow.GetTypedSearchAttributes(ctx).GetBool(Overdue)
+		o.attrs.mu.Lock()
+		o.attrs.samples = append(o.attrs.samples, overdueSample{
+			WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, At: workflow.Now(ctx), Overdue: overdue, Set: set,
+		})
+		o.attrs.mu.Unlock()
+	}
+	return err
+}
+
 // run is one workflow execution in the time-skipping environment.
 type run struct {
-	t      *testing.T
-	env    *testsuite.TestWorkflowEnvironment
-	fakes  *fakes
-	timers *timerLog
-	start  time.Time
+	t        *testing.T
+	env      *testsuite.TestWorkflowEnvironment
+	fakes    *fakes
+	timers   *timerLog
+	attrs    *attributeLog
+	requests *requestLog
+	start    time.Time
 }
 
 var testStart = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC) // a Monday
 
 func newRun(t *testing.T) *run {
 	t.Helper()
+	return newRunWith(t, newFakes(), &requestLog{}, testStart)
+}
+
+// newRunWith starts an environment at start on existing fakes and request
+// log: the next run of a workflow that continued as new sees the same
+// store, outbox and invoice numbers as the first.
+func newRunWith(t *testing.T, f *fakes, requests *requestLog, start time.Time) *run {
+	t.Helper()
 	var suite testsuite.WorkflowTestSuite
 	suite.SetLogger(sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))))
 	env := suite.NewTestWorkflowEnvironment()
-	env.SetStartTime(testStart)
+	env.SetStartTime(start)
 	env.SetTestTimeout(time.Minute)
-	f := newFakes()
+	env.SetOnActivityStartedListener(requests.record)
 	templates, err := email.LoadTemplates()
 	if err != nil {
 		t.Fatal(err)
@@ -363,9 +421,57 @@ func newRun(t *testing.T) *run {
 	})
 	env.RegisterWorkflowWithOptions(MarketplaceOrder, workflow.RegisterOptions{Name: MarketplaceWorkflow})
 	env.RegisterWorkflowWithOptions(MemberOrder, workflow.RegisterOptions{Name: MemberWorkflow})
-	timers := &timerLog{}
-	env.SetWorkerOptions(worker.Options{Interceptors: []interceptor.WorkerInterceptor{&timerInterceptor{log: timers}}})
-	return &run{t: t, env: env, fakes: f, timers: timers, start: testStart}
+	timers, attrs := &timerLog{}, &attributeLog{}
+	env.SetWorkerOptions(worker.Options{Interceptors: []interceptor.WorkerInterceptor{&timerInterceptor{log: timers, attrs: attrs}}})
+	return &run{t: t, env: env, fakes: f, timers: timers, attrs: attrs, requests: requests, start: start}
+}
+
+// requestLog records what the workflows asked of the activities that must
+// happen once, before any deduplication by the fakes: every email and every
+// invoice or credit note, attempt by attempt.
+type requestLog struct {
+	mu       sync.Mutex
+	emails   []activities.SendEmailInput
+	invoices []activities.IssueInvoiceInput
+}
+
+func (l *requestLog) record(info *activity.Info, _ context.Context, args converter.EncodedValues) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch info.ActivityType.Name {
+	case "SendEmail":
+		var in activities.SendEmailInput
+		if args.Get(&in) == nil {
+			l.emails = append(l.emails, in)
+		}
+	case "IssueInvoice":
+		var in activities.IssueInvoiceInput
+		if args.Get(&in) == nil {
+			l.invoices = append(l.invoices, in)
+		}
+	}
+}
+
+// emailRequests counts the SendEmail calls per "order purpose→recipient".
+func (l *requestLog) emailRequests() map[string]int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := map[string]int{}
+	for _, in := range l.emails {
+		out[in.OrderID+" "+in.Purpose+"→"+in.To.Email]++
+	}
+	return out
+}
+
+// invoiceRequests counts the IssueInvoice calls per idempotency key.
+func (l *requestLog) invoiceRequests() map[string]int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := map[string]int{}
+	for _, in := range l.invoices {
+		out[in.Key]++
+	}
+	return out
 }
 
 // at schedules an action at offset after the start; check sees its outcome.
@@ -446,7 +552,9 @@ func (r *run) requireCompleted() {
 
 // must schedules an action that has to succeed.
 func (r *run) must(offset time.Duration, a Action, actor auth.Principal, payload any) {
+	answered := r.requireAnswer(offset, a)
 	r.at(offset, a, actor, payload, func(_ OrderView, err error) {
+		*answered = true
 		if err != nil {
 			r.t.Errorf("%s at +%s: %v", a, offset, err)
 		}
@@ -455,11 +563,26 @@ func (r *run) must(offset time.Duration, a Action, actor auth.Principal, payload
 
 // refused schedules an action that has to be refused with code.
 func (r *run) refused(offset time.Duration, a Action, actor auth.Principal, payload any, code string) {
+	answered := r.requireAnswer(offset, a)
 	r.at(offset, a, actor, payload, func(_ OrderView, err error) {
+		*answered = true
 		if got := refusalCode(err); got != code {
 			r.t.Errorf("%s at +%s: refusal %q (%v), want %q", a, offset, got, err, code)
 		}
 	})
+}
+
+// requireAnswer fails the test at its end unless the flag it returns was
+// set: an action scheduled after the workflow ended, or sent twice under
+// one update id after a refusal, is never answered at all.
+func (r *run) requireAnswer(offset time.Duration, a Action) *bool {
+	answered := new(bool)
+	r.t.Cleanup(func() {
+		if !*answered {
+			r.t.Errorf("%s at +%s was never answered", a, offset)
+		}
+	})
+	return answered
 }
 
 // view queries the order at offset as viewer.
@@ -508,7 +631,10 @@ func refusalCode(err error) string {
 	return "not an application error: " + err.Error()
 }
 
+// executeMember runs a member order under its order id as workflow id, as
+// the API starts it.
 func (r *run) executeMember(in MemberInput) {
+	r.env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: in.OrderID})
 	r.env.ExecuteWorkflow(MemberWorkflow, in)
 }
 

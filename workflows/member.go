@@ -155,6 +155,7 @@ func (m *member) submit(ctx workflow.Context, actor auth.Principal, rid string) 
 }
 
 func (m *member) approve(ctx workflow.Context, actor auth.Principal, rid string) {
+	m.Overdue = false // handled: the order no longer waits for staff
 	data := m.emailData()
 	if m.In.Content.SkipClientConfirmation {
 		m.activate(ctx, Approve, actor, rid)
@@ -163,6 +164,11 @@ func (m *member) approve(ctx workflow.Context, actor auth.Principal, rid string)
 			data.Reason += " Without proof of the client's agreement it is not covered by the payment guarantee."
 		}
 	} else {
+		// A request sent within the reminder lead is the client's last call
+		// already: a reminder right behind it would only repeat it.
+		if !workflow.Now(ctx).Before(m.reminderAt()) {
+			m.Reminded = true
+		}
 		m.transition(ctx, ClientConfirmation, Approve, actor, "", rid)
 		m.sendConfirmationLink()
 		data.Reason = "Your client now receives a link to confirm the order."
@@ -178,6 +184,7 @@ func (m *member) activate(ctx workflow.Context, a Action, actor auth.Principal, 
 func (m *member) reject(ctx workflow.Context, a Action, actor auth.Principal, reason, rid, template string) {
 	now := workflow.Now(ctx)
 	m.RejectedAt = &now
+	m.Overdue = false // staff no longer owe it an answer
 	m.transition(ctx, Rejected, a, actor, reason, rid)
 	for i := range m.Entries {
 		m.Entries[i].Status = EntryCancelled // planned drafts of a rejected order are cancelled (decision)
@@ -267,7 +274,14 @@ func (m *member) duplicate(ctx workflow.Context, actor auth.Principal, toDraft b
 	copy(id[:], sum[:16])
 	newID := "ord_" + id.String()
 	m.Duplicates = append(m.Duplicates, newID)
-	m.note(ctx, Duplicate, actor, "duplicated to "+newID, rid)
+	note := "duplicated to " + newID
+	// A copy of an expired offer would be rejected again at once: it waits
+	// in draft for the member to set a new offer date.
+	if !toDraft && m.In.Content.OfferValidUntil != "" && !m.offerExpiry().After(workflow.Now(ctx)) {
+		toDraft = true
+		note += ", kept in draft: its offer has expired"
+	}
+	m.note(ctx, Duplicate, actor, note, rid)
 
 	in := MemberInput{
 		OrderID: newID, MemberID: m.In.MemberID, MemberName: m.In.MemberName, MemberEmail: m.In.MemberEmail,
@@ -452,7 +466,20 @@ func addWeekdayTime(t time.Time, d time.Duration) time.Time {
 
 // draftAt is when entry e's draft is made: the invoice time, lead before its date.
 func (m *member) draftAt(e Entry) time.Time {
-	return m.localAt(e.Date, m.In.Settings.InvoiceTime).Add(-m.In.Settings.InvoiceDraftLead)
+	return m.wallClockBefore(m.localAt(e.Date, m.In.Settings.InvoiceTime), m.In.Settings.InvoiceDraftLead)
+}
+
+// reminderAt is when the client is reminded: the lead before the offer ends.
+func (m *member) reminderAt() time.Time {
+	return m.wallClockBefore(m.offerExpiry(), m.In.Settings.ClientReminderLead)
+}
+
+// wallClockBefore is d before t on the local clock: "seven days before, at
+// 09:00" stays at 09:00 when summer time starts or ends in between.
+func (m *member) wallClockBefore(t time.Time, d time.Duration) time.Time {
+	local := t.In(m.location())
+	wall := time.Date(local.Year(), local.Month(), local.Day(), local.Hour(), local.Minute(), local.Second(), 0, time.UTC).Add(-d)
+	return time.Date(wall.Year(), wall.Month(), wall.Day(), wall.Hour(), wall.Minute(), wall.Second(), 0, m.location())
 }
 
 // issueAt is when a drafted entry is issued: its date at the invoice time,
@@ -491,7 +518,7 @@ func (m *member) deadlines() []Deadline {
 	case ClientConfirmation:
 		ds = append(ds, Deadline{Name: deadlineOffer, At: m.offerExpiry()})
 		if !m.Reminded {
-			ds = append(ds, Deadline{Name: deadlineReminder, At: m.offerExpiry().Add(-m.In.Settings.ClientReminderLead)})
+			ds = append(ds, Deadline{Name: deadlineReminder, At: m.reminderAt()})
 		}
 	case Active:
 		for i, e := range m.Entries {

@@ -227,6 +227,7 @@ func (c *core) upsertSearchAttributes(ctx workflow.Context, o store.Order) {
 		OrderFlow.ValueSet(o.Flow),
 		OrderOwner.ValueSet(o.OwnerID),
 		NeedsAttention.ValueSet(c.Attention != nil),
+		Overdue.ValueSet(o.Overdue),
 	}
 	if o.SupplierID != "" {
 		updates = append(updates, SupplierID.ValueSet(o.SupplierID))

@@ -1,0 +1,174 @@
+package workflows
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Member actions sent as signals (staff in the Web UI or the CLI) apply
+// like updates; a signal that is not allowed is written on the timeline as
+// refused, with the reason, and never fails the order. An update sent twice
+// under one id applies once.
+
+func TestMemberSignalsApplyLikeUpdates(t *testing.T) {
+	r := newRun(t)
+	r.signalAt(minute, Submit, ActionRequest{Actor: memberM, RequestID: "sig-submit"})
+	r.signalAt(hour, Approve, ActionRequest{Actor: staffS, RequestID: "sig-approve"})
+	r.signalAt(2*hour, Confirm, ActionRequest{Actor: clientLink("link_1"), RequestID: "sig-confirm"})
+	r.signalAt(3*hour, RequestCancellation, ActionRequest{Actor: memberM, RequestID: "sig-cancel",
+		Payload: rawPayload(CancellationPayload{Reason: "the client cancelled the whole project"})})
+	r.stopAt(4 * hour)
+	r.executeMember(memberWith(func(in *MemberInput) { in.Submit = false }))
+
+	r.requireStopped()
+	v := r.query(memberM)
+	if got := statuses(v); !slices.Equal(got, []Status{Draft, SmartConfirmation, ClientConfirmation, Active, CancellationRequested}) {
+		t.Fatalf("statuses %v", got)
+	}
+	for _, id := range []string{"sig-submit", "sig-approve", "sig-confirm", "sig-cancel"} {
+		if es := entriesWithRequest(v, id); len(es) != 1 || es[0].Outcome != "applied" {
+			t.Errorf("%s on the timeline: %+v, want applied once", id, es)
+		}
+	}
+	if !v.Member.PaymentGuarantee || v.Member.ConfirmationLink == nil {
+		t.Errorf("confirmed by signal: guarantee %v link %+v", v.Member.PaymentGuarantee, v.Member.ConfirmationLink)
+	}
+	r.requireMemberEmails(v, append([]string{submitted(v, 1)}, confirmedMails...)...)
+}
+
+func TestMemberInvalidSignalsAreRecordedAndRefused(t *testing.T) {
+	cases := []struct {
+		action Action
+		req    ActionRequest
+		reason string // part of the recorded reason
+	}{
+		{Approve, ActionRequest{Actor: memberM}, "your role member may not approve"},
+		{Confirm, ActionRequest{Actor: clientLink("link_9")}, "no such order"},
+		{Withdraw, ActionRequest{Actor: otherMember}, "no such order"},
+		{Edit, ActionRequest{Actor: memberM, Payload: rawPayload(EditPayload{memberInput().Content})}, "edit is not possible while the order is client_confirmation"},
+		{RequestCancellation, ActionRequest{Actor: memberM, Payload: rawPayload(CancellationPayload{Reason: "whatever"})}, "request_cancellation is not possible"},
+		{Reject, ActionRequest{Actor: staffS}, "is not possible while the order is client_confirmation"},
+		{ResendConfirmation, ActionRequest{Actor: systemUser}, "your role system may not resend_confirmation"},
+		{Duplicate, ActionRequest{Actor: memberM, Payload: []byte(`{"to_draft": "yes"}`)}, "duplicate is not possible"},
+	}
+	activeCases := []struct {
+		action Action
+		req    ActionRequest
+		reason string
+	}{
+		{RequestCancellation, ActionRequest{Actor: memberM, Payload: rawPayload(CancellationPayload{Reason: "not needed"})}, "at least 20 characters"},
+		{ResolveChanges, ActionRequest{Actor: staffS, Payload: rawPayload(ResolvePayload{Entry: 1})}, "there is no open change request"},
+		{RequestChanges, ActionRequest{Actor: memberM, Payload: rawPayload(ChangeRequestPayload{Entry: 1, Comment: "x"})}, "there is no invoice draft waiting for review"},
+		{Confirm, ActionRequest{Actor: clientLink("link_1")}, "confirm is not possible while the order is active"},
+	}
+	r := newRun(t)
+	r.must(hour, Approve, staffS, nil)
+	for i, tc := range cases {
+		tc.req.RequestID = "bad-" + string(rune('a'+i))
+		r.signalAt(2*hour+time.Duration(i)*minute, tc.action, tc.req)
+	}
+	r.must(3*hour, Confirm, clientLink("link_1"), nil)
+	for i, tc := range activeCases {
+		tc.req.RequestID = "bad-active-" + string(rune('a'+i))
+		r.signalAt(4*hour+time.Duration(i)*minute, tc.action, tc.req)
+	}
+	// Not even an action request: the SDK drops it (and logs it).
+	r.env.RegisterDelayedCallback(func() { r.env.SignalWorkflow(string(Approve), "approve it!") }, 5*hour)
+	r.stopAt(6 * hour)
+	r.executeMember(memberInput())
+
+	r.requireStopped()
+	v := r.query(memberM)
+	if got := statuses(v); !slices.Equal(got, []Status{Draft, SmartConfirmation, ClientConfirmation, Active}) {
+		t.Errorf("statuses %v: refused signals moved the order", got)
+	}
+	check := func(id string, action Action, status Status, reason string) {
+		t.Helper()
+		es := entriesWithRequest(v, id)
+		if len(es) != 1 {
+			t.Errorf("%s (%s) on the timeline %d times", id, action, len(es))
+			return
+		}
+		e := es[0]
+		if e.Outcome != "refused" || e.Action != action || e.From != status || e.To != status || !strings.Contains(e.Reason, reason) {
+			t.Errorf("%s entry %+v, want %s refused in %s because %q", id, e, action, status, reason)
+		}
+	}
+	for i, tc := range cases {
+		check("bad-"+string(rune('a'+i)), tc.action, ClientConfirmation, tc.reason)
+	}
+	for i, tc := range activeCases {
+		check("bad-active-"+string(rune('a'+i)), tc.action, Active, tc.reason)
+	}
+	refused := 0
+	for _, e := range v.Timeline {
+		if e.Outcome == "refused" {
+			refused++
+		}
+	}
+	if want := len(cases) + len(activeCases); refused != want {
+		t.Errorf("%d refused entries, want %d", refused, want)
+	}
+	// The read model was told too.
+	recorded := 0
+	r.fakes.mu.Lock()
+	for _, tr := range r.fakes.transitions {
+		if tr.Entry.Outcome == "refused" && tr.Order.ID == v.ID {
+			recorded++
+		}
+	}
+	r.fakes.mu.Unlock()
+	if want := len(cases) + len(activeCases); recorded != want {
+		t.Errorf("%d refusals recorded in the read model, want %d", recorded, want)
+	}
+}
+
+// The same update id twice (a client retrying) applies once and answers
+// the first result both times, even where the action would now be refused.
+func TestMemberSameUpdateIDAppliesOnce(t *testing.T) {
+	r := newRun(t)
+	var answers []OrderView
+	send := func(offset time.Duration, a Action, id string) {
+		answered := r.requireAnswer(offset, a)
+		r.env.RegisterDelayedCallback(func() {
+			req := ActionRequest{Actor: memberM, RequestID: id}
+			if a == Approve {
+				req.Actor = staffS
+			}
+			r.env.UpdateWorkflow(string(a), id, &updateResult{check: func(v OrderView, err error) {
+				*answered = true
+				if err != nil {
+					t.Errorf("%s at +%s: %v", a, offset, err)
+				}
+				answers = append(answers, v)
+			}}, req)
+		}, offset)
+	}
+	send(hour, Approve, "approve-once")
+	send(2*hour, Approve, "approve-once") // now in client confirmation: would be refused
+	send(3*hour, ResendConfirmation, "resend-once")
+	send(4*hour, ResendConfirmation, "resend-once")
+	r.stopAt(5 * hour)
+	r.executeMember(memberInput())
+
+	r.requireStopped()
+	if len(answers) != 4 {
+		t.Fatalf("%d answers, want 4", len(answers))
+	}
+	if answers[0].Status != ClientConfirmation || answers[1].Status != ClientConfirmation || len(answers[1].Timeline) != len(answers[0].Timeline) {
+		t.Errorf("the repeated approve answered %s with %d entries, the first %s with %d",
+			answers[1].Status, len(answers[1].Timeline), answers[0].Status, len(answers[0].Timeline))
+	}
+	v := r.query(memberM)
+	for _, id := range []string{"approve-once", "resend-once"} {
+		if n := len(entriesWithRequest(v, id)); n != 1 {
+			t.Errorf("%s applied %d times", id, n)
+		}
+	}
+	if l := v.Member.ConfirmationLink; l == nil || l.Round != 2 {
+		t.Errorf("link %+v, want the second round only", l)
+	}
+	r.requireMemberEmails(v, submitted(v, 1), "order_approved→"+mia, "confirmation_request#1→"+carl, "confirmation_request#2→"+carl)
+}

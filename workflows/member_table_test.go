@@ -1,0 +1,277 @@
+package workflows
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/orderflow/orderflow/internal/auth"
+)
+
+// memberSpec is written by hand from lifecycles.md ("Member orders": the
+// table, the timers and the decisions), on purpose without reading
+// MemberTable, so that the two can disagree. Action names are string
+// literals for the same reason. The timers are the system's actions; where
+// the spec names no next status for withdraw, the brief's path (back to
+// draft, to edit and submit again) is the decision.
+var memberSpec = map[Status]specActions{
+	"draft": {
+		"edit":    {by("member/owner"), stays()},
+		"submit":  {by("member/owner"), leadsTo("smart_confirmation")},
+		"discard": {by("member/owner"), leadsTo("cancelled")},
+	},
+	"smart_confirmation": {
+		"approve":       {by("staff"), leadsTo("client_confirmation", "active")},
+		"reject":        {by("staff"), leadsTo("rejected")},
+		"withdraw":      {by("member/owner"), leadsTo("draft")},
+		"offer_expired": {by("system"), leadsTo("rejected")},
+		"sla_elapsed":   {by("system"), stays()},
+	},
+	"client_confirmation": {
+		"confirm":             {by("client/link"), leadsTo("active")},
+		"decline":             {by("client/link"), leadsTo("rejected")},
+		"resend_confirmation": {by("member/owner", "staff"), stays()},
+		"offer_expired":       {by("system"), leadsTo("rejected")},
+		"client_reminded":     {by("system"), stays()},
+	},
+	"active": {
+		"request_changes":      {by("member/owner"), stays()},
+		"resolve_changes":      {by("staff"), stays()},
+		"request_cancellation": {by("member/owner"), leadsTo("cancellation_requested")},
+		"invoice_drafted":      {by("system"), stays()},
+		"invoice_issued":       {by("system"), stays()},
+		"service_completed":    {by("system"), leadsTo("completed")},
+	},
+	"cancellation_requested": {
+		"approve_cancellation": {by("staff"), leadsTo("cancelled")},
+		"deny_cancellation":    {by("staff"), leadsTo("active")},
+	},
+	"rejected": {
+		"duplicate":              {by("member/owner"), stays()},
+		"duplicate_window_ended": {by("system"), stays()},
+	},
+	"completed": {},
+	"cancelled": {},
+}
+
+// memberGuards: the actions of active that need more than the status
+// (a draft to review; an open change request).
+var memberGuards = map[string]string{"request_changes": "draft_to_review", "resolve_changes": "change_open"}
+
+// memberParties: every role, and for members and clients every relation
+// they can have to a member order (or none).
+func memberParties() []specParty {
+	var out []specParty
+	for _, role := range auth.Roles {
+		p := func(rel string, rs ...Relation) specParty {
+			name := string(role)
+			if rel != "" {
+				name += "/" + rel
+			}
+			return specParty{name, Party{Principal: auth.Principal{Role: role, Subject: "someone"}, Relations: rs}}
+		}
+		switch role {
+		case auth.Member:
+			out = append(out, p("owner", Owner), p("other"))
+		case auth.Client:
+			out = append(out, p("link", LinkHolder), p("other"))
+		default:
+			out = append(out, p(""))
+		}
+	}
+	return out
+}
+
+func memberSpecActions() []string {
+	var out []string
+	for _, actions := range memberSpec {
+		for a := range actions {
+			if !slices.Contains(out, a) {
+				out = append(out, a)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// expectedMemberRefusal is the answer the spec implies: "" when allowed;
+// UnknownAction outside the flow; WrongRole when the role may never apply
+// the action in a member order; NotAllowedNow when it may, but not in this
+// status or not in this relation to the order.
+func expectedMemberRefusal(s Status, action string, sp specParty) string {
+	if !slices.Contains(memberSpecActions(), action) {
+		return UnknownAction
+	}
+	if cell, ok := memberSpec[s][action]; ok && slices.Contains(cell.who, sp.name) {
+		return ""
+	}
+	role := string(sp.party.Principal.Role)
+	for _, actions := range memberSpec {
+		for _, w := range actions[action].who {
+			if w == role || strings.HasPrefix(w, role+"/") {
+				return NotAllowedNow
+			}
+		}
+	}
+	return WrongRole
+}
+
+func TestMemberTableMatchesSpec(t *testing.T) {
+	// Actions outside the flow: the marketplace's, the ops actions, nonsense.
+	actions := append(memberSpecActions(), "accept", "release", "cancel", "payment_confirmed", "retry", "skip", "fly", "")
+	checked, allowed := 0, 0
+	for _, s := range MemberTable.Statuses {
+		for _, a := range actions {
+			for _, sp := range memberParties() {
+				want := expectedMemberRefusal(s, a, sp)
+				got := ""
+				if r := MemberTable.Check(s, Action(a), sp.party); r != nil {
+					got = r.Code
+					if r.Status != s || r.Action != Action(a) || r.Reason == "" {
+						t.Errorf("%s %s by %s: refusal lacks context: %+v", s, a, sp.name, r)
+					}
+					if !slices.Equal(r.Allowed, MemberTable.Allowed(s, sp.party)) {
+						t.Errorf("%s %s by %s: refusal lists %v, Allowed says %v", s, a, sp.name, r.Allowed, MemberTable.Allowed(s, sp.party))
+					}
+				} else {
+					allowed++
+				}
+				if got != want {
+					t.Errorf("%s: %q by %s = %q, want %q", s, a, sp.name, got, want)
+				}
+				checked++
+			}
+		}
+	}
+	if want := len(memberSpec) * len(actions) * len(memberParties()); checked != want || checked == 0 {
+		t.Fatalf("checked %d triples, want %d", checked, want)
+	}
+	// Each cell of the spec lets exactly its parties through.
+	wantAllowed := 0
+	for _, cells := range memberSpec {
+		for _, c := range cells {
+			wantAllowed += len(c.who)
+		}
+	}
+	if allowed != wantAllowed {
+		t.Errorf("%d (status, action, party) allowed, the spec allows %d", allowed, wantAllowed)
+	}
+}
+
+func TestMemberTableStatusesAndTransitions(t *testing.T) {
+	tbl := MemberTable
+	if tbl.Flow != "member" {
+		t.Errorf("flow %q", tbl.Flow)
+	}
+	var specStatuses []Status
+	for s := range memberSpec {
+		specStatuses = append(specStatuses, s)
+	}
+	if got, want := sortedStatuses(tbl.Statuses), sortedStatuses(specStatuses); !slices.Equal(got, want) {
+		t.Fatalf("statuses %v, want %v", got, want)
+	}
+	if got := sortedStatuses(tbl.Final); !slices.Equal(got, []Status{"cancelled", "completed"}) {
+		t.Errorf("final statuses %v", got)
+	}
+	// A new order is a draft, or submitted at once.
+	if got := sortedStatuses(tbl.Initial); !slices.Equal(got, []Status{"draft", "smart_confirmation"}) {
+		t.Errorf("initial statuses %v", got)
+	}
+	if len(tbl.Rules) != len(tbl.Statuses) {
+		t.Errorf("rules for %d statuses, %d statuses", len(tbl.Rules), len(tbl.Statuses))
+	}
+	for _, s := range tbl.Statuses {
+		rules, ok := tbl.Rules[s]
+		if !ok {
+			t.Errorf("%s has no entry in Rules", s)
+		}
+		if tbl.IsFinal(s) && len(rules) > 0 {
+			t.Errorf("final status %s has actions %v", s, rules)
+		}
+		if !tbl.IsFinal(s) && len(rules) == 0 {
+			t.Errorf("status %s is not final but has no way out", s)
+		}
+		if MemberStatusLabels[s] == "" {
+			t.Errorf("status %s has no label", s)
+		}
+		for a, r := range rules {
+			if len(r.Grants) == 0 {
+				t.Errorf("%s %s is granted to nobody", s, a)
+			}
+			cell := memberSpec[s][string(a)]
+			if !slices.Equal(sortedStatuses(r.To), sortedStatuses(cell.to)) {
+				t.Errorf("%s %s leads to %v, want %v", s, a, r.To, cell.to)
+			}
+			if r.Guard != memberGuards[string(a)] {
+				t.Errorf("%s %s has guard %q, want %q", s, a, r.Guard, memberGuards[string(a)])
+			}
+		}
+	}
+	if got, want := actionNames(tbl.Actions()), memberSpecActions(); !slices.Equal(got, want) {
+		t.Errorf("actions %v\nwant %v", got, want)
+	}
+	// Every action a timer applies is kept from updates and signals.
+	for s, cells := range memberSpec {
+		for a, c := range cells {
+			if slices.Equal(c.who, []string{"system"}) && !slices.Contains(timerActions, Action(a)) {
+				t.Errorf("%s %s is a timer's action but not in timerActions", s, a)
+			}
+		}
+	}
+}
+
+// Allowed is what the API shows as allowed_actions: exactly what Check lets
+// through, sorted.
+func TestMemberAllowedIsSortedAndAgreesWithCheck(t *testing.T) {
+	for _, s := range MemberTable.Statuses {
+		for _, sp := range memberParties() {
+			allowed := MemberTable.Allowed(s, sp.party)
+			if !slices.IsSorted(allowed) {
+				t.Errorf("%s for %s: %v is not sorted", s, sp.name, allowed)
+			}
+			var want []Action
+			for _, a := range MemberTable.Actions() {
+				if MemberTable.Check(s, a, sp.party) == nil {
+					want = append(want, a)
+				}
+			}
+			if !slices.Equal(allowed, want) {
+				t.Errorf("%s for %s: Allowed %v, Check lets through %v", s, sp.name, allowed, want)
+			}
+		}
+	}
+	owner := Party{Principal: auth.Principal{Role: auth.Member, Subject: "m"}, Relations: []Relation{Owner}}
+	if got := MemberTable.Allowed(Draft, owner); !slices.Equal(got, []Action{"discard", "edit", "submit"}) {
+		t.Errorf("the owner may %v in draft, want [discard edit submit]", got)
+	}
+	if got := MemberTable.Allowed(ClientConfirmation, owner); !slices.Equal(got, []Action{"resend_confirmation"}) {
+		t.Errorf("the owner may %v in client confirmation, want [resend_confirmation]", got)
+	}
+}
+
+// FlowTable hands the API the member table and its payloads.
+func TestFlowTableMember(t *testing.T) {
+	tbl, payloads := FlowTable("member")
+	if tbl.Flow != "member" || len(tbl.Rules) != len(MemberTable.Rules) {
+		t.Fatalf("FlowTable(member) = %s with %d statuses", tbl.Flow, len(tbl.Rules))
+	}
+	// Actions that need a body have one; reasons are required where the spec says so.
+	for _, a := range []Action{Edit, Reject, Decline, RequestChanges, ResolveChanges, RequestCancellation, DenyCancellation, Duplicate} {
+		if payloads[a] == nil {
+			t.Errorf("%s has no payload type", a)
+		}
+	}
+	if _, err := DecodePayload(payloads, Reject, nil); err == nil {
+		t.Error("reject without a reason was accepted")
+	}
+	if _, err := DecodePayload(payloads, Decline, nil); err != nil {
+		t.Errorf("decline without a reason: %v", err)
+	}
+	if _, err := DecodePayload(payloads, RequestCancellation, rawPayload(CancellationPayload{Reason: "too short"})); err == nil {
+		t.Error("a cancellation with a short reason was accepted")
+	}
+	if _, err := DecodePayload(payloads, RequestCancellation, rawPayload(CancellationPayload{Reason: "the client closed the project entirely"})); err != nil {
+		t.Errorf("a detailed cancellation reason: %v", err)
+	}
+}
