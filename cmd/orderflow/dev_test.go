@@ -4,16 +4,21 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/orderflow/orderflow/internal/auth"
+	"github.com/orderflow/orderflow/internal/config"
 	"github.com/orderflow/orderflow/internal/pgtest"
 )
 
@@ -99,6 +104,7 @@ func TestDevModeBringsUpTheWholeStack(t *testing.T) {
 	if code, _, _ := get(api + "/dev/mail"); code != 200 {
 		t.Fatalf("/dev/mail = %d, want 200 in dev mode", code)
 	}
+	checkWebUIShowsOrders(t, api, "http://"+uiAddr)
 
 	stop() // Ctrl-C
 	select {
@@ -112,4 +118,104 @@ func TestDevModeBringsUpTheWholeStack(t *testing.T) {
 	if code, _, err := get(api + "/healthz"); err == nil {
 		t.Fatalf("the API still answers (%d) after shutdown", code)
 	}
+}
+
+// checkWebUIShowsOrders creates an order and reads it back the way the Web UI
+// does: its list filtered by OrderStatus and NeedsAttention, the workflow's
+// summary, and the timer named by its deadline.
+func checkWebUIShowsOrders(t *testing.T, api, ui string) {
+	t.Helper()
+	token, err := auth.NewTokens(config.DevTokenSecret).Mint(auth.Principal{Role: auth.Customer, Subject: "c-ui"}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := `{"flow": "marketplace", "customer_email": "ui@example.com", "category": "building", "payment_terms": "prepaid",
+		"items": [{"sku": "CEM-25", "description": "Cement 25 kg", "quantity": 2, "unit_price": "6.50", "vat_rate": 21}],
+		"delivery": {"address": ["Rue Haute 1"], "region": "BE-BRU", "requested_date": "2026-12-01"}}`
+	req, _ := http.NewRequest("POST", api+"/v1/orders", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var order struct{ ID string }
+	_ = json.NewDecoder(resp.Body).Decode(&order)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated || order.ID == "" {
+		t.Fatalf("create order = %d", resp.StatusCode)
+	}
+
+	list := func(query string) []string {
+		code, body, err := get(ui + "/api/v1/namespaces/default/workflows?query=" + url.QueryEscape(query))
+		if err != nil || code != 200 {
+			t.Fatalf("UI list %q = %d, %v", query, code, err)
+		}
+		var page struct {
+			Executions []struct {
+				Execution struct{ WorkflowID string } `json:"execution"`
+			} `json:"executions"`
+		}
+		_ = json.Unmarshal([]byte(body), &page)
+		var ids []string
+		for _, e := range page.Executions {
+			ids = append(ids, e.Execution.WorkflowID)
+		}
+		return ids
+	}
+	deadline := time.Now().Add(time.Minute)
+	for !slices.Contains(list(`OrderStatus = "awaiting_payment" AND NeedsAttention = false`), order.ID) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the Web UI never listed %s by OrderStatus and NeedsAttention", order.ID)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if ids := list(`OrderStatus = "pending"`); slices.Contains(ids, order.ID) {
+		t.Fatalf("filter by another status lists the order: %v", ids)
+	}
+
+	code, desc, _ := get(ui + "/api/v1/namespaces/default/workflows/" + order.ID)
+	if code != 200 || !strings.Contains(decodedMetadata(t, desc), "Marketplace order "+order.ID+" for ui@example.com") {
+		t.Fatalf("the Web UI shows no summary for %s (%d)", order.ID, code)
+	}
+	for time.Now().Before(deadline) {
+		_, history, _ := get(ui + "/api/v1/namespaces/default/workflows/" + order.ID + "/history")
+		if strings.Contains(decodedMetadata(t, history), "Payment window until ") {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("the Web UI shows no timer named by its deadline for %s", order.ID)
+}
+
+// decodedMetadata gathers the user metadata summaries (base64 JSON payloads)
+// found anywhere in a Web UI API answer.
+func decodedMetadata(t *testing.T, body string) string {
+	t.Helper()
+	var texts []string
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			if summary, ok := x["summary"].(map[string]any); ok {
+				if data, ok := summary["data"].(string); ok {
+					if raw, err := base64.StdEncoding.DecodeString(data); err == nil {
+						texts = append(texts, string(raw))
+					}
+				}
+			}
+			for _, child := range x {
+				walk(child)
+			}
+		case []any:
+			for _, child := range x {
+				walk(child)
+			}
+		}
+	}
+	var doc any
+	if err := json.Unmarshal([]byte(body), &doc); err != nil {
+		t.Fatalf("Web UI answer is not JSON: %v", err)
+	}
+	walk(doc)
+	return strings.Join(texts, "\n")
 }
