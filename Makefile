@@ -7,18 +7,24 @@ GO ?= go
 # Integration tests start Temporal servers and Postgres databases: give them room on 2 cores.
 TEST_TIMEOUT ?= 45m
 
-.PHONY: run test vet build token clean
+.PHONY: run test vet workflowcheck build token clean
 
 ## run: the whole system in one process (embedded Temporal + Web UI, worker, API)
 run:
 	$(GO) run ./cmd/orderflow dev
 
-## test: unit and integration tests (real Temporal, Postgres, SendGrid stand-in), race detector on
-test: vet
+## test: unit and integration tests (real Temporal, Postgres, SendGrid stand-in), race detector on;
+## they include replaying every history in testdata/histories (docs/versioning.md)
+test: vet workflowcheck
 	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
 
 vet:
 	$(GO) vet ./...
+
+## workflowcheck: static determinism check of the workflow code (a Go tool in go.mod;
+## its known false positives are declared in workflows/workflowcheck.yaml)
+workflowcheck:
+	$(GO) tool workflowcheck -test=false -config workflows/workflowcheck.yaml ./workflows/...
 
 ## build: the production binary (no embedded Temporal server)
 build:

@@ -32,6 +32,14 @@ type ReadModel interface {
 	RecordTransition(ctx context.Context, order store.Order, entry store.TimelineEntry) error
 }
 
+// Events hears of what happened to orders, for metrics; each method is
+// called once the event really happened (see the activity that calls it).
+type Events interface {
+	TransitionRecorded(flow, status string)
+	EmailSent(purpose string)
+	InvoiceIssued(kind string)
+}
+
 // Activities is registered with the worker as one struct: its exported
 // methods are the activity names ("SendEmail", "RecordTransition", ...).
 // Every dependency is an interface satisfied by *store.Store or the email
@@ -51,6 +59,8 @@ type Activities struct {
 	// From is the sender address of every email.
 	From   email.Address
 	Logger *slog.Logger
+	// Events counts domain events; nil counts nothing.
+	Events Events
 	// Now is the clock of side effects (never of workflow decisions).
 	Now func() time.Time
 }
@@ -63,3 +73,25 @@ func New(st *store.Store, pay payments.Provider, sender email.Sender, templates 
 		Logger: log, Now: time.Now,
 	}
 }
+
+func (a *Activities) events() Events {
+	if a.Events == nil {
+		return noEvents{}
+	}
+	return a.Events
+}
+
+// log is the activities' logger; log with the activity's context so the line
+// says which order, run, activity and request it belongs to.
+func (a *Activities) log() *slog.Logger {
+	if a.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return a.Logger
+}
+
+type noEvents struct{}
+
+func (noEvents) TransitionRecorded(string, string) {}
+func (noEvents) EmailSent(string)                  {}
+func (noEvents) InvoiceIssued(string)              {}

@@ -84,6 +84,10 @@ func (a *Activities) SendEmail(ctx context.Context, in SendEmailInput) (SendEmai
 	if err != nil {
 		return SendEmailResult{}, a.sendFailed(ctx, key, err)
 	}
+	// Counted here, once the provider accepted it: a duplicate call or a
+	// retry that finds the email sent never reaches this line.
+	a.events().EmailSent(in.Purpose)
+	a.log().InfoContext(ctx, "email sent", "purpose", in.Purpose, "key", key, "provider_message_id", providerID)
 	marker := sentMarker{Key: key, ProviderMessageID: providerID}
 	activity.RecordHeartbeat(ctx, marker)
 	return a.recordSent(ctx, marker)
@@ -184,8 +188,8 @@ func (a *Activities) sendFailed(ctx context.Context, key string, err error) erro
 			"the email provider may have accepted the message but did not answer ("+err.Error()+"); check the provider before retrying",
 			ErrEmailOutcomeUnknown, err)
 	}
-	if markErr := a.Outbox.MarkEmailFailed(ctx, key, err.Error()); markErr != nil && a.Logger != nil {
-		a.Logger.Warn("could not record a failed email; the next attempt will see its outcome as unknown",
+	if markErr := a.Outbox.MarkEmailFailed(ctx, key, err.Error()); markErr != nil {
+		a.log().WarnContext(ctx, "could not record a failed email; the next attempt will see its outcome as unknown",
 			"key", key, "error", markErr)
 	}
 

@@ -67,7 +67,11 @@ func (a *Activities) IssueInvoice(ctx context.Context, in IssueInvoiceInput) (Is
 	if err != nil {
 		return IssuedInvoice{}, issueError(in, err)
 	}
+	// The store renders only when it assigns a new number: a call that
+	// rendered and succeeded issued the document, one that found it did not.
+	rendered := false
 	render := func(number string) ([]byte, error) {
+		rendered = true
 		d := doc
 		d.Number = number
 		return pdf.Render(d)
@@ -75,6 +79,10 @@ func (a *Activities) IssueInvoice(ctx context.Context, in IssueInvoiceInput) (Is
 	inv, err := a.Invoices.IssueInvoice(ctx, record, in.Key, render)
 	if err != nil {
 		return IssuedInvoice{}, issueError(in, err)
+	}
+	if rendered {
+		a.events().InvoiceIssued(in.Kind)
+		a.log().InfoContext(ctx, "invoice issued", "kind", in.Kind, "number", inv.NumberText, "key", in.Key)
 	}
 	return IssuedInvoice{
 		ID: inv.ID, Number: inv.NumberText, Gross: money.Amount(inv.GrossCents),

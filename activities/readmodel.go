@@ -26,10 +26,26 @@ func (a *Activities) RecordTransition(ctx context.Context, in RecordTransitionIn
 	err := a.ReadModel.RecordTransition(ctx, in.Order, in.Entry)
 	switch {
 	case err == nil:
+		a.recorded(ctx, in)
 		return nil
 	case errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrInvalid):
 		return temporal.NewNonRetryableApplicationError(err.Error(), ErrReadModelConflict, err)
 	default:
 		return err // Postgres unreachable and the like: retried
 	}
+}
+
+// recorded counts and logs a recorded transition. The store does not say
+// whether the row was new, so a transition counts once per successful
+// activity: exact unless an attempt committed but its completion was lost
+// and a retry recorded it again. Refused actions and actions that leave the
+// status as it was are not status changes and are not counted.
+func (a *Activities) recorded(ctx context.Context, in RecordTransitionInput) {
+	e := in.Entry
+	a.log().InfoContext(ctx, "transition recorded", "flow", in.Order.Flow, "seq", e.Seq, "action", e.Action,
+		"from", e.From, "status", e.To, "outcome", e.Outcome)
+	if e.Outcome == store.OutcomeRefused || e.From == e.To {
+		return
+	}
+	a.events().TransitionRecorded(in.Order.Flow, e.To)
 }

@@ -14,8 +14,11 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/orderflow/orderflow/internal/auth"
+	"github.com/orderflow/orderflow/internal/observe"
 )
 
 const (
@@ -31,6 +34,9 @@ const (
 var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
 
 // withRequestID adopts the caller's X-Request-Id or mints one, and echoes it.
+// The request's context carries it too: the Temporal client sends it to the
+// workflow and its activities, whose log lines then name it. A traced
+// request's span is named after its route and tagged with the id.
 func withRequestID(c *gin.Context) {
 	id := c.GetHeader(requestIDHeader)
 	if !validRequestID.MatchString(id) {
@@ -38,6 +44,11 @@ func withRequestID(c *gin.Context) {
 	}
 	c.Set(ctxRequestID, id)
 	c.Header(requestIDHeader, id)
+	c.Request = c.Request.WithContext(observe.WithRequestID(c.Request.Context(), id))
+	if span := trace.SpanFromContext(c.Request.Context()); span.IsRecording() {
+		span.SetName(c.Request.Method + " " + routeOf(c))
+		span.SetAttributes(attribute.String("http.route", routeOf(c)), attribute.String("orderflow.request_id", id))
+	}
 	c.Next()
 }
 
@@ -70,11 +81,27 @@ func withAccessLog(log *slog.Logger) gin.HandlerFunc {
 		if p, ok := principalOf(c); ok {
 			attrs = append(attrs, "role", p.Role, "subject", p.Subject)
 		}
+		if id := orderOf(c); id != "" {
+			attrs = append(attrs, "order_id", id)
+		}
 		if len(c.Errors) > 0 {
 			attrs = append(attrs, "error", c.Errors.String())
 		}
 		log.Log(c.Request.Context(), level, "http request", attrs...)
 	}
+}
+
+// orderOf is the order a request is about: the :id of an order route, or
+// the order a create made (its Location), so its access log line can be
+// matched with the worker's lines about that order.
+func orderOf(c *gin.Context) string {
+	if strings.HasPrefix(c.FullPath(), "/v1/orders/:id") {
+		return c.Param("id")
+	}
+	if c.FullPath() == "/v1/orders" && c.Request.Method == http.MethodPost {
+		return strings.TrimPrefix(c.Writer.Header().Get("Location"), "/v1/orders/")
+	}
+	return ""
 }
 
 // routeOf is the route template ("/v1/orders/:id"), so metrics and logs do not

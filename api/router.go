@@ -82,6 +82,7 @@ func newEngine(d Deps) *gin.Engine {
 	registerOrderRoutes(v1, d)
 	registerInvoiceRoutes(v1, d)
 	registerSupplierRoutes(v1, d)
+	registerOpsRoutes(v1, d)
 	return r
 }
 

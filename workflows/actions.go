@@ -260,6 +260,9 @@ func (c *core) registerOps(ctx workflow.Context, a Action) error {
 		// One decision per parking: a second retry or skip handled in the
 		// same workflow task (before park resumes) is refused by opsCheck.
 		c.opsDecision = nil
+		// Not parked any more from here on: the answer, the timeline entry
+		// and the read model say so.
+		c.Attention = nil
 		c.note(ctx, a, req.Actor, step, req.RequestID)
 	}
 	handle := func(ctx workflow.Context, req ActionRequest) (OrderView, error) {

@@ -10,7 +10,8 @@ import (
 
 // Cancellation from every cancellable status, by everyone the table lets
 // cancel there: the payment is refunded exactly when it was taken, an
-// unpaid link is cancelled, the supplier is told only if one had accepted.
+// unpaid link is cancelled, the supplier is told if one had accepted, and
+// otherwise the suppliers still considering the offer are.
 
 type refusalCase struct {
 	actor auth.Principal
@@ -29,6 +30,7 @@ type cancelCase struct {
 	refunds    int
 	links      []string // payment links cancelled
 	supplier   string   // email of the supplier told, if one had accepted
+	offered    []string // emails of the offered suppliers told, when none had accepted
 }
 
 func TestCancelFromEveryCancellableStatus(t *testing.T) {
@@ -55,10 +57,12 @@ func TestCancelFromEveryCancellableStatus(t *testing.T) {
 			refused: []refusalCase{{customer, NotAllowedNow}}},
 		{name: "pending", terms: "prepaid", reach: released, at: 10 * minute, from: Pending,
 			cancellers: []auth.Principal{customer, buyer},
-			refused:    append(strangers, refusalCase{supplierA, WrongRole}, refusalCase{supplierD, NotVisible}), refunds: 1},
+			refused:    append(strangers, refusalCase{supplierA, WrongRole}, refusalCase{supplierD, NotVisible}), refunds: 1,
+			offered: []string{"alpha@example.com", "bravo@example.com", "charlie@example.com"}},
 		{name: "pending expiring", terms: "prepaid", reach: released, at: 3 * hour, from: PendingExpiring,
 			cancellers: []auth.Principal{customer, buyer},
-			refused:    append(strangers, refusalCase{supplierD, WrongRole}), refunds: 1},
+			refused:    append(strangers, refusalCase{supplierD, WrongRole}), refunds: 1,
+			offered: []string{"alpha@example.com", "bravo@example.com", "charlie@example.com", "delta@example.com", "echo@example.com"}},
 		{name: "in progress", terms: "prepaid", reach: steps(released, acceptedAt4mB), at: 10 * minute, from: InProgress,
 			cancellers: []auth.Principal{customer, buyer},
 			refused:    append(strangers, refusalCase{supplierB, WrongRole}, refusalCase{supplierD, NotVisible}),
@@ -102,6 +106,9 @@ func TestCancelFromEveryCancellableStatus(t *testing.T) {
 				want := []string{"order_cancelled→" + ann}
 				if tc.supplier != "" {
 					want = append(want, "order_cancelled→"+tc.supplier)
+				}
+				for _, s := range tc.offered {
+					want = append(want, "order_cancelled→"+s)
 				}
 				if tc.refunds > 0 {
 					want = append(want, "refund_issued→"+ann)

@@ -297,8 +297,33 @@ func (m *marketplace) cancel(ctx workflow.Context, a Action, actor auth.Principa
 	m.emailCustomer("order_cancelled", data)
 	if m.Supplier != nil {
 		m.emailSupplier("order_cancelled", data)
+	} else {
+		m.withdrawOffers(ctx, reason)
 	}
 	m.settlePayment(a)
+}
+
+// ChangeCancelTellsOfferedSuppliers is the workflow.GetVersion change id of
+// withdrawOffers (docs/versioning.md walks through it).
+const ChangeCancelTellsOfferedSuppliers = "cancel-tells-offered-suppliers"
+
+// withdrawOffers tells the suppliers still considering a cancelled order
+// that it is gone, so none of them prepares goods for it. Orders cancelled
+// before this change told nobody; their histories have no marker for it,
+// GetVersion answers DefaultVersion when they replay, and they keep the old
+// commands.
+func (m *marketplace) withdrawOffers(ctx workflow.Context, reason string) {
+	open := slices.DeleteFunc(slices.Clone(m.Offers), func(o Offer) bool { return o.Declined })
+	if len(open) == 0 {
+		return
+	}
+	if workflow.GetVersion(ctx, ChangeCancelTellsOfferedSuppliers, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return
+	}
+	for _, o := range open {
+		// Only what the template shows: never the customer's price or refund.
+		m.emailTo("order_cancelled", supplierAddress(o.Supplier), OrderEmail{OrderID: m.ID, Reason: reason})
+	}
 }
 
 // completeWhenDone: delivery and the supplier's invoice both recorded.

@@ -382,7 +382,7 @@ func (c *core) drain(ctx workflow.Context) error {
 
 // park flags the order for ops and waits for their decision.
 func (c *core) park(ctx workflow.Context, e effect, cause error) (Action, error) {
-	c.Attention = &Attention{Step: e.step, Error: rootMessage(cause), Since: workflow.Now(ctx), Skippable: e.skippable}
+	c.Attention = &Attention{Step: e.step, Error: failureMessage(cause), Since: workflow.Now(ctx), Skippable: e.skippable}
 	workflow.GetLogger(ctx).Warn("side effect parked for ops", "step", e.step, "error", cause)
 	// On the timeline now; its read-model write waits behind the parked step.
 	c.note(ctx, StepFailed, systemActor, e.step+": "+c.Attention.Error, "")
@@ -403,12 +403,16 @@ func (c *core) park(ctx workflow.Context, e effect, cause error) (Action, error)
 	return decision, nil
 }
 
-func rootMessage(err error) string {
-	for {
-		next := errors.Unwrap(err)
-		if next == nil {
-			return err.Error()
-		}
-		err = next
+// failureMessage is what ops read: the failing activity's own message and
+// error type, without the SDK's wrapping.
+func failureMessage(err error) string {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		return appErr.Message() + " (" + appErr.Type() + ")"
 	}
+	var timeout *temporal.TimeoutError
+	if errors.As(err, &timeout) {
+		return "timed out: " + timeout.Error()
+	}
+	return err.Error()
 }

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -26,6 +27,7 @@ import (
 	"github.com/orderflow/orderflow/internal/auth"
 	"github.com/orderflow/orderflow/internal/config"
 	"github.com/orderflow/orderflow/internal/email"
+	"github.com/orderflow/orderflow/internal/observe"
 	"github.com/orderflow/orderflow/internal/payments"
 	"github.com/orderflow/orderflow/internal/store"
 	"github.com/orderflow/orderflow/worker"
@@ -83,6 +85,9 @@ func prepareSchema(ctx context.Context, pool *pgxpool.Pool, mode DatabaseMode) e
 type TemporalTarget struct {
 	HostPort  string
 	Namespace string
+	// Telemetry measures and traces the client and the workers built on it;
+	// nil makes a new one, tracing as the OTEL_* variables say.
+	Telemetry *observe.Telemetry
 }
 
 // dialTimeout bounds the first connection so a wrong address fails fast.
@@ -90,7 +95,7 @@ const dialTimeout = 15 * time.Second
 
 // DialTemporal connects a client configured like Temporal's CLI (envconfig:
 // TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TLS and API key variables, profiles).
-func DialTemporal(ctx context.Context, vars map[string]string, target TemporalTarget, log *slog.Logger) (client.Client, error) {
+func DialTemporal(ctx context.Context, vars map[string]string, target TemporalTarget, log *slog.Logger) (_ client.Client, err error) {
 	opts, err := envconfig.LoadClientOptions(envconfig.LoadClientOptionsRequest{EnvLookup: mapLookup(vars)})
 	if err != nil {
 		return nil, fmt.Errorf("temporal client configuration (TEMPORAL_* variables): %w", err)
@@ -108,6 +113,18 @@ func DialTemporal(ctx context.Context, vars map[string]string, target TemporalTa
 		opts.Namespace = client.DefaultNamespace
 	}
 	opts.Logger = sdklog.NewStructuredLogger(log.With("component", "temporal-sdk"))
+	tel := target.Telemetry
+	if tel == nil {
+		if tel, err = NewTelemetry(ctx, vars, log); err != nil {
+			return nil, err
+		}
+		defer func() {
+			if err != nil {
+				_ = tel.Shutdown(context.Background())
+			}
+		}()
+	}
+	tel.ConfigureTemporal(&opts)
 
 	dialCtx, cancel := context.WithTimeout(ctx, dialTimeout)
 	defer cancel()
@@ -116,7 +133,35 @@ func DialTemporal(ctx context.Context, vars map[string]string, target TemporalTa
 		return nil, fmt.Errorf("cannot reach Temporal at %s, namespace %s (set TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE, or run `orderflow dev`): %w",
 			opts.HostPort, opts.Namespace, err)
 	}
+	dialedWith.Store(c, tel)
 	return c, nil
+}
+
+// NewTelemetry is telemetry on a new registry (NewRegistry), tracing when
+// vars set OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_TRACES_EXPORTER.
+func NewTelemetry(ctx context.Context, vars map[string]string, log *slog.Logger) (*observe.Telemetry, error) {
+	tp, err := observe.TracingFromEnv(ctx, mapLookup(vars).LookupEnv)
+	if err != nil {
+		return nil, err
+	}
+	opts := observe.Options{Registry: NewRegistry(), FlowAttribute: workflows.OrderFlow, Logger: log}
+	if tp != nil {
+		opts.TracerProvider = tp
+	}
+	return observe.New(opts)
+}
+
+// dialedWith remembers the telemetry each client was dialed with, so that
+// Process.Run serves the worker's Temporal metrics on the same registry as
+// the rest without every command passing it along.
+var dialedWith sync.Map // client.Client → *observe.Telemetry
+
+// TelemetryOf is the telemetry DialTemporal configured c with; nil for a
+// client dialed elsewhere.
+func TelemetryOf(c client.Client) *observe.Telemetry {
+	tel, _ := dialedWith.Load(c)
+	t, _ := tel.(*observe.Telemetry)
+	return t
 }
 
 // Mail builds the configured email sender; in capture mode it also returns
@@ -180,7 +225,10 @@ type APIOptions struct {
 	// Deliverer sends the sandbox provider's webhooks (see PaymentWebhooks).
 	Deliverer *payments.Deliverer
 	Logger    *slog.Logger
-	Registry  *prometheus.Registry
+	// Registry receives the API's metrics and is what /metrics serves.
+	Registry *prometheus.Registry
+	// Telemetry traces the requests when tracing is on; nil: untraced.
+	Telemetry *observe.Telemetry
 }
 
 // API builds the HTTP handler.
@@ -214,7 +262,28 @@ func API(cfg config.Config, o APIOptions) (http.Handler, error) {
 	if o.Inbox != nil {
 		deps.Inbox = o.Inbox
 	}
-	return api.New(deps), nil
+	if err := watchAttention(o.Registry, o.Temporal); err != nil {
+		return nil, err
+	}
+	h := api.New(deps)
+	if o.Telemetry != nil {
+		h = o.Telemetry.TraceHTTP(h)
+	}
+	return h, nil
+}
+
+// watchAttention adds orderflow_orders_needing_attention to reg, or points
+// the gauge already there at c.
+func watchAttention(reg prometheus.Registerer, c client.Client) error {
+	err := reg.Register(observe.NewAttentionGauge(c, workflows.NeedsAttention))
+	var registered prometheus.AlreadyRegisteredError
+	if errors.As(err, &registered) {
+		if gauge, ok := registered.ExistingCollector.(*observe.AttentionGauge); ok {
+			gauge.Use(c)
+			return nil
+		}
+	}
+	return err
 }
 
 // MarketplaceSettings are the durations every new marketplace order keeps.
@@ -257,35 +326,51 @@ type Process struct {
 	Logger   *slog.Logger
 	Pool     *pgxpool.Pool
 	Temporal client.Client
-	Worker   bool
-	API      bool
+	// Telemetry defaults to the one the client was dialed with (TelemetryOf),
+	// so the worker's and the API's metrics share a registry in dev mode.
+	Telemetry *observe.Telemetry
+	Worker    bool
+	API       bool
 	// OnReady is called once everything runs (dev mode logs where things are).
 	OnReady func()
 }
 
 // Run starts the parts and blocks until ctx ends, then stops them cleanly.
 func (p Process) Run(ctx context.Context) error {
+	tel, err := p.telemetry(ctx)
+	if err != nil {
+		return err
+	}
+	defer flushTelemetry(tel, p.Logger)
+	// Lines logged with a request's or an activity's context say which.
+	log := observe.CorrelatedLogger(p.Logger)
 	sender, inbox, err := Mail(p.Config, p.Pool)
 	if err != nil {
 		return err
 	}
 	if p.Worker {
-		acts, err := Activities(p.Config, p.Pool, sender, p.Logger)
+		acts, err := Activities(p.Config, p.Pool, sender, log)
 		if err != nil {
 			return err
 		}
+		acts.Events = tel.Events
 		w := Worker(p.Temporal, p.Config, acts)
 		if err := w.Start(); err != nil {
 			return err
 		}
 		defer w.Stop()
-		p.Logger.Info("worker running", "task_queue", p.Config.TaskQueue)
+		log.Info("worker running", "task_queue", p.Config.TaskQueue)
 	}
 	wait := func() error { <-ctx.Done(); return nil }
+	if p.Worker && !p.API {
+		if wait, err = serveHTTP(ctx, p.Config.MetricsAddr, "ORDERFLOW_METRICS_ADDR", "metrics", tel.MetricsHandler(), log); err != nil {
+			return err
+		}
+	}
 	if p.API {
 		deliverer := PaymentWebhooks(p.Config, p.Pool)
 		go func() { _ = deliverer.Run(ctx, webhookRedelivery) }()
-		opts := APIOptions{Temporal: p.Temporal, Pool: p.Pool, Logger: p.Logger, Registry: NewRegistry(), Deliverer: deliverer}
+		opts := APIOptions{Temporal: p.Temporal, Pool: p.Pool, Logger: log, Registry: tel.Registry, Telemetry: tel, Deliverer: deliverer}
 		if inbox != nil {
 			opts.Inbox = inbox
 		}
@@ -293,7 +378,7 @@ func (p Process) Run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if wait, err = Serve(ctx, p.Config.APIAddr, h, p.Logger); err != nil {
+		if wait, err = Serve(ctx, p.Config.APIAddr, h, log); err != nil {
 			return err
 		}
 	}
@@ -301,8 +386,27 @@ func (p Process) Run(ctx context.Context) error {
 		p.OnReady()
 	}
 	err = wait()
-	p.Logger.Info("shutting down")
+	log.Info("shutting down")
 	return err
+}
+
+func (p Process) telemetry(ctx context.Context) (*observe.Telemetry, error) {
+	if p.Telemetry != nil {
+		return p.Telemetry, nil
+	}
+	if tel := TelemetryOf(p.Temporal); tel != nil {
+		return tel, nil
+	}
+	return NewTelemetry(ctx, nil, p.Logger) // a client dialed elsewhere: no Temporal metrics
+}
+
+// flushTelemetry sends the spans still buffered before the process exits.
+func flushTelemetry(tel *observe.Telemetry, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := tel.Flush(ctx); err != nil {
+		log.Warn("could not send the last traces", "error", err)
+	}
 }
 
 // webhookRedelivery is how often undelivered payment events are retried.
@@ -314,9 +418,14 @@ const shutdownTimeout = 10 * time.Second
 // Serve answers HTTP on addr until ctx ends, then shuts down gracefully.
 // It listens before returning control so a busy port is reported at once.
 func Serve(ctx context.Context, addr string, h http.Handler, log *slog.Logger) (wait func() error, err error) {
+	return serveHTTP(ctx, addr, "ORDERFLOW_API_ADDR", "API", h, log)
+}
+
+// serveHTTP is Serve for the server named what, whose address is set by variable.
+func serveHTTP(ctx context.Context, addr, variable, what string, h http.Handler, log *slog.Logger) (wait func() error, err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("cannot listen on %s (set ORDERFLOW_API_ADDR to a free address): %w", addr, err)
+		return nil, fmt.Errorf("cannot listen on %s (set %s to a free address): %w", addr, variable, err)
 	}
 	// Requests run under a context that shutdown cancels, so long-lived
 	// streams (the supplier feed) end instead of holding the shutdown up.
@@ -325,7 +434,7 @@ func Serve(ctx context.Context, addr string, h http.Handler, log *slog.Logger) (
 	srv.RegisterOnShutdown(cancelRequests)
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
-	log.Info("API listening", "addr", ln.Addr().String())
+	log.Info(what+" listening", "addr", ln.Addr().String())
 	return func() error {
 		select {
 		case err := <-done:

@@ -407,3 +407,44 @@ func TestMarketplaceTwoSuppliersAcceptAtOnce(t *testing.T) {
 		t.Fatalf("%d purchase orders sent, want 1", pos)
 	}
 }
+
+func TestMarketplaceIdempotencyKeyMakesOneOrder(t *testing.T) {
+	m := newMarket(t, nil)
+	order := func(email string) []byte {
+		b, _ := json.Marshal(map[string]any{
+			"flow": "marketplace", "customer_email": email, "category": "building", "payment_terms": "prepaid",
+			"items":    []map[string]any{{"description": "Sand", "quantity": 1, "unit_price": "10.00", "vat_rate": 21}},
+			"delivery": map[string]any{"address": []string{"Kaai 1"}, "region": "BE-BRU", "requested_date": "2026-12-01"},
+		})
+		return b
+	}
+	send := func(body []byte) (int, string) {
+		req, _ := http.NewRequest("POST", m.sys.URL+"/v1/orders", bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+m.token(auth.Customer, "c-9"))
+		req.Header.Set("Idempotency-Key", "checkout-42")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var v workflows.OrderView
+		_ = json.NewDecoder(resp.Body).Decode(&v)
+		return resp.StatusCode, v.ID
+	}
+	code1, id1 := send(order("c9@customers.test"))
+	code2, id2 := send(order("c9@customers.test"))
+	if code1 != http.StatusCreated || code2 != http.StatusOK || id1 == "" || id1 != id2 {
+		t.Fatalf("same key twice: %d %s, then %d %s; want 201 then 200 with the same order", code1, id1, code2, id2)
+	}
+	if code, _ := send(order("other@customers.test")); code != http.StatusUnprocessableEntity {
+		t.Fatalf("same key, other body: %d, want 422", code)
+	}
+	page, err := m.sys.Store.ListOrders(context.Background(), store.OrderFilter{OwnerID: "c-9"})
+	m.eventually("the order in the read model", func() bool {
+		page, err = m.sys.Store.ListOrders(context.Background(), store.OrderFilter{OwnerID: "c-9"})
+		return err == nil && len(page.Orders) > 0
+	})
+	if len(page.Orders) != 1 {
+		t.Fatalf("%d orders for one key", len(page.Orders))
+	}
+}

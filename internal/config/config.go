@@ -24,6 +24,9 @@ type Config struct {
 	DatabaseURL string `env:"DATABASE_URL" envDefault:"postgres://postgres@127.0.0.1:5432/orderflow?sslmode=disable"`
 	TaskQueue   string `env:"ORDERFLOW_TASK_QUEUE" envDefault:"orderflow"`
 	APIAddr     string `env:"ORDERFLOW_API_ADDR" envDefault:":8080"`
+	// MetricsAddr serves /metrics and /healthz of a worker-only process; the
+	// API (and dev mode) serve them on APIAddr.
+	MetricsAddr string `env:"ORDERFLOW_METRICS_ADDR" envDefault:":9090"`
 	// PublicURL is the base of links in emails (confirmation page, pay page).
 	PublicURL   string `env:"ORDERFLOW_PUBLIC_URL" envDefault:"http://localhost:8080"`
 	TokenSecret string `env:"ORDERFLOW_TOKEN_SECRET"`

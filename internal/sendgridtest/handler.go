@@ -31,7 +31,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusMethodNotAllowed, "method not allowed")
 		return
 	}
-	if f, ok := s.nextFault(); ok {
+	if f, ok := s.nextFault(r); ok {
 		s.answerFault(w, r, f)
 		return
 	}
@@ -105,6 +105,33 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 		body = http.MaxBytesReader(w, zr, MaxBodyBytes)
 	}
 	return io.ReadAll(body)
+}
+
+// peekBody reads the body for a FailWhen predicate and puts it back, so the
+// request is then handled as if nothing had read it. A body over the limit
+// (declared or actual) or one that does not gunzip is not offered to the
+// predicates: the usual checks refuse it.
+func peekBody(r *http.Request) ([]byte, bool) {
+	if r.ContentLength > MaxBodyBytes {
+		return nil, false
+	}
+	raw, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
+	r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(raw), r.Body))
+	if err != nil || len(raw) > MaxBodyBytes {
+		return nil, false
+	}
+	if !strings.EqualFold(r.Header.Get("Content-Encoding"), "gzip") {
+		return raw, true
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(raw))
+	if err != nil {
+		return nil, false
+	}
+	body, err := io.ReadAll(io.LimitReader(zr, MaxBodyBytes+1))
+	if err != nil || len(body) > MaxBodyBytes {
+		return nil, false
+	}
+	return body, true
 }
 
 // check validates a body against the schema, then against the rules the

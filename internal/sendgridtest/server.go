@@ -4,8 +4,9 @@
 // It checks every request the way SendGrid does (API key, content type, size,
 // the request-body schema from SendGrid's own OpenAPI description and the
 // documented rules the schema cannot express), records what it accepted and
-// what it refused, and can be told to fail: the next N requests, or every
-// request until Recover.
+// what it refused, and can be told to fail: the next N requests, every
+// request until Recover, or the requests whose body matches a predicate
+// until Recover (one order's emails, say).
 package sendgridtest
 
 import (
@@ -55,6 +56,7 @@ type Server struct {
 	mu         sync.Mutex
 	queued     []Fault // answers for the next requests, in order
 	failAll    *Fault
+	failWhen   []conditionalFault
 	requests   int
 	messages   []Message
 	violations []Violation
@@ -109,11 +111,28 @@ func (s *Server) FailAll(f Fault) {
 	s.failAll = &f
 }
 
-// Recover ends FailAll and drops any queued faults.
+// conditionalFault answers the requests whose body matches.
+type conditionalFault struct {
+	match func(body []byte) bool
+	fault Fault
+}
+
+// FailWhen makes every request whose body matches answer with f until
+// Recover, while other requests are served as usual: a test can fail one
+// order's emails (match its order id or recipient) and no other. match sees
+// the body as SendGrid would parse it (gunzipped); it is consulted after
+// FailNext and FailAll, and the first matching FailWhen wins.
+func (s *Server) FailWhen(match func(body []byte) bool, f Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failWhen = append(s.failWhen, conditionalFault{match: match, fault: f})
+}
+
+// Recover ends FailAll and FailWhen and drops any queued faults.
 func (s *Server) Recover() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.failAll = nil
+	s.failAll, s.failWhen = nil, nil
 	s.queued = nil
 }
 
@@ -121,7 +140,7 @@ func (s *Server) Recover() {
 func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.failAll, s.queued = nil, nil
+	s.failAll, s.failWhen, s.queued = nil, nil, nil
 	s.requests = 0
 	s.messages, s.violations = nil, nil
 }
@@ -178,19 +197,38 @@ func (s *Server) WaitForMessages(ctx context.Context, n int) ([]Message, error) 
 }
 
 // nextFault counts the request and returns the fault it must get, if any.
-func (s *Server) nextFault() (Fault, bool) {
+func (s *Server) nextFault(r *http.Request) (Fault, bool) {
+	f, ok, conditional := s.unconditionalFault()
+	if ok || len(conditional) == 0 {
+		return f, ok
+	}
+	body, readable := peekBody(r)
+	if !readable {
+		return Fault{}, false
+	}
+	for _, c := range conditional {
+		if c.match(body) {
+			return c.fault, true
+		}
+	}
+	return Fault{}, false
+}
+
+// unconditionalFault counts the request and returns a queued or FailAll
+// fault, or else the FailWhen rules to try on its body.
+func (s *Server) unconditionalFault() (Fault, bool, []conditionalFault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.requests++
 	if len(s.queued) > 0 {
 		f := s.queued[0]
 		s.queued = s.queued[1:]
-		return f, true
+		return f, true, nil
 	}
 	if s.failAll != nil {
-		return *s.failAll, true
+		return *s.failAll, true, nil
 	}
-	return Fault{}, false
+	return Fault{}, false, slices.Clone(s.failWhen)
 }
 
 func (s *Server) accept(m Message) {

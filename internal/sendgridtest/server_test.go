@@ -455,6 +455,62 @@ func TestFailAllUntilRecover(t *testing.T) {
 	}
 }
 
+func TestFailWhenFaultsOnlyMatchingBodies(t *testing.T) {
+	s := newServer(t)
+	otherOrder := mutate(t, func(b map[string]any) { b["custom_args"] = map[string]any{"order_id": "o-2"} })
+	ofOrder1 := func(body []byte) bool { return bytes.Contains(body, []byte(`"order_id": "o-1"`)) }
+	s.FailWhen(ofOrder1, Fault{Status: http.StatusBadRequest})
+
+	r := send(t, s, validBody)
+	if r.status != http.StatusBadRequest {
+		t.Fatalf("matching body: status %d, want 400", r.status)
+	}
+	r.envelope(t)
+	if r := send(t, s, otherOrder); r.status != http.StatusAccepted {
+		t.Fatalf("other body: status %d (%s), want 202", r.status, r.body)
+	}
+	// The predicate sees the body as SendGrid reads it, not the gzip bytes.
+	var zipped bytes.Buffer
+	zw := gzip.NewWriter(&zipped)
+	_, _ = zw.Write([]byte(validBody))
+	_ = zw.Close()
+	if r := post(t, s.URL()+MailSendPath, map[string]string{"Content-Encoding": "gzip"}, zipped.Bytes()); r.status != http.StatusBadRequest {
+		t.Fatalf("matching gzip body: status %d, want 400", r.status)
+	}
+	if got := s.Messages(); len(got) != 1 || got[0].CustomArgs["order_id"] != "o-2" {
+		t.Fatalf("accepted %+v, want only the other order's message", got)
+	}
+	if len(s.Violations()) != 0 {
+		t.Errorf("violations %v: a fault is not a refusal of the body", s.Violations())
+	}
+
+	s.Recover()
+	if r := send(t, s, validBody); r.status != http.StatusAccepted {
+		t.Fatalf("after Recover: status %d, want 202", r.status)
+	}
+	if m := s.Messages(); len(m) != 2 || m[1].Subject != "Your order" {
+		t.Fatalf("after Recover: messages %+v, want the matching one accepted intact", m)
+	}
+	if n := s.Requests(); n != 4 {
+		t.Errorf("Requests() = %d, want 4", n)
+	}
+}
+
+func TestFailNextComesBeforeFailWhen(t *testing.T) {
+	s := newServer(t)
+	s.FailWhen(func([]byte) bool { return true }, Fault{Status: http.StatusBadRequest})
+	s.FailNext(1, Fault{Status: http.StatusServiceUnavailable})
+	for _, want := range []int{503, 400} {
+		if r := send(t, s, validBody); r.status != want {
+			t.Fatalf("status %d, want %d", r.status, want)
+		}
+	}
+	s.Reset()
+	if r := send(t, s, validBody); r.status != http.StatusAccepted {
+		t.Fatalf("after Reset: status %d, want 202 (FailWhen cleared)", r.status)
+	}
+}
+
 var errGaveUp = errors.New("client gave up")
 
 func TestHangHoldsTheRequestUntilTheClientGivesUp(t *testing.T) {
