@@ -296,7 +296,9 @@ func (m *marketplace) cancel(ctx workflow.Context, a Action, actor auth.Principa
 	data.Refund = m.refundDue()
 	m.emailCustomer("order_cancelled", data)
 	if m.Supplier != nil {
-		m.emailSupplier("order_cancelled", data)
+		toSupplier := data
+		toSupplier.Refund = "" // the customer's refund is none of the supplier's business
+		m.emailSupplier("order_cancelled", toSupplier)
 	} else {
 		m.withdrawOffers(ctx, reason)
 	}
