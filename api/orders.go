@@ -109,6 +109,8 @@ func (o orders) create(c *gin.Context) {
 	o.start(c, p, body, in.OrderID, workflows.MarketplaceWorkflow, in, startInfo{
 		owner: in.CustomerID, flow: "marketplace",
 		summary: fmt.Sprintf("Marketplace order %s for %s: %s", in.OrderID, in.CustomerEmail, truncate(describeItems(in.Items), 120)),
+		details: fmt.Sprintf("**Customer** %s (%s)  \n**Category** %s, **region** %s  \n**Delivery** %s on %s  \n**Payment** %s",
+			in.CustomerID, in.CustomerEmail, in.Category, in.Delivery.Region, strings.Join(in.Delivery.Address, ", "), in.Delivery.RequestedDate, in.PaymentTerms),
 	})
 }
 
@@ -140,6 +142,9 @@ func (o orders) createMember(c *gin.Context, p auth.Principal, body []byte) {
 	o.start(c, p, body, in.OrderID, workflows.MemberWorkflow, in, startInfo{
 		owner: memberID, flow: "member",
 		summary: fmt.Sprintf("Member order %s for %s: %s, %d invoices", in.OrderID, in.Content.Client.Name, truncate(in.Content.Title, 80), len(in.Content.Schedule)),
+		details: fmt.Sprintf("**Member** %s (%s)  \n**Client** %s <%s>  \n**Service period** %s – %s  \n**Invoices** %d, first on %s  \n**Offer valid until** %s",
+			memberID, in.MemberEmail, in.Content.Client.Name, in.Content.Client.Email, in.Content.ServicePeriod.Start, in.Content.ServicePeriod.End,
+			len(in.Content.Schedule), in.Content.Schedule[0].Date, orNone(in.Content.OfferValidUntil)),
 	})
 }
 
@@ -167,6 +172,7 @@ func (o orders) marketplaceInput(p auth.Principal, req marketplaceRequest, rid s
 
 type startInfo struct {
 	owner, flow, summary string
+	details              string // Markdown shown under the summary in the Web UI
 }
 
 // start creates the order's workflow under id. With an Idempotency-Key the id
@@ -185,6 +191,7 @@ func (o orders) start(c *gin.Context, p auth.Principal, body []byte, id string, 
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
 		WorkflowIDReusePolicy:                    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		StaticSummary:                            info.summary,
+		StaticDetails:                            info.details,
 		Memo:                                     map[string]any{"request_fingerprint": hex.EncodeToString(fingerprint[:])},
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			workflows.OrderFlow.ValueSet(info.flow),
@@ -584,6 +591,13 @@ func describeItems(items []workflows.Item) string {
 		parts[i] = it.Quantity.String() + " × " + it.Description
 	}
 	return strings.Join(parts, ", ")
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none (client confirmation skipped)"
+	}
+	return s
 }
 
 func truncate(s string, n int) string {

@@ -178,16 +178,17 @@ func checkWebUIShowsOrders(t *testing.T, api, ui string) {
 		t.Fatalf("the Web UI shows no summary for %s (%d)", order.ID, code)
 	}
 	for time.Now().Before(deadline) {
+		// The details live on the start event; the timer's name on its own event.
 		_, history, _ := get(ui + "/api/v1/namespaces/default/workflows/" + order.ID + "/history")
-		if strings.Contains(decodedMetadata(t, history), "Payment window until ") {
+		if meta := decodedMetadata(t, history); strings.Contains(meta, "Payment window until ") && strings.Contains(meta, "**Payment** prepaid") {
 			return
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	t.Fatalf("the Web UI shows no timer named by its deadline for %s", order.ID)
+	t.Fatalf("the Web UI shows no details or no timer named by its deadline for %s", order.ID)
 }
 
-// decodedMetadata gathers the user metadata summaries (base64 JSON payloads)
+// decodedMetadata gathers the user metadata summaries and details (base64 JSON payloads)
 // found anywhere in a Web UI API answer.
 func decodedMetadata(t *testing.T, body string) string {
 	t.Helper()
@@ -196,10 +197,12 @@ func decodedMetadata(t *testing.T, body string) string {
 	walk = func(v any) {
 		switch x := v.(type) {
 		case map[string]any:
-			if summary, ok := x["summary"].(map[string]any); ok {
-				if data, ok := summary["data"].(string); ok {
-					if raw, err := base64.StdEncoding.DecodeString(data); err == nil {
-						texts = append(texts, string(raw))
+			for _, key := range []string{"summary", "details"} {
+				if payload, ok := x[key].(map[string]any); ok {
+					if data, ok := payload["data"].(string); ok {
+						if raw, err := base64.StdEncoding.DecodeString(data); err == nil {
+							texts = append(texts, string(raw))
+						}
 					}
 				}
 			}
