@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	_ "time/tzdata" // order time zones never depend on the host
 
 	"go.temporal.io/sdk/workflow"
 
@@ -736,17 +735,9 @@ func (m *marketplace) emailTo(purpose string, to email.Address, data OrderEmail,
 	m.email(purpose, to, data, attach...)
 }
 
-func (m *marketplace) location() *time.Location {
-	loc, err := time.LoadLocation(m.In.Settings.TimeZone)
-	if err != nil {
-		return time.UTC
-	}
-	return loc
-}
+func (m *marketplace) location() *time.Location { return zone(m.In.Settings.TimeZone) }
 
-func (m *marketplace) localTime(t time.Time) string {
-	return t.In(m.location()).Format("Mon 2 Jan 2006 15:04 MST")
-}
+func (m *marketplace) localTime(t time.Time) string { return localTime(t, m.location()) }
 
 func (m *marketplace) requestedDate() time.Time {
 	d, err := time.ParseInLocation("2006-01-02", m.In.Delivery.RequestedDate, m.location())

@@ -417,13 +417,7 @@ const (
 	deadlineDuplicate = "Duplicate window"
 )
 
-func (m *member) location() *time.Location {
-	loc, err := time.LoadLocation(m.In.Settings.TimeZone)
-	if err != nil {
-		return time.UTC
-	}
-	return loc
-}
+func (m *member) location() *time.Location { return zone(m.In.Settings.TimeZone) }
 
 // localAt is the instant of date at hh:mm local time.
 func (m *member) localAt(date, hhmm string) time.Time {
@@ -712,9 +706,7 @@ func (m *member) humanDate(date string) string {
 	return d.Format("2 January 2006")
 }
 
-func (m *member) localTime(t time.Time) string {
-	return t.In(m.location()).Format("Mon 2 Jan 2006 15:04 MST")
-}
+func (m *member) localTime(t time.Time) string { return localTime(t, m.location()) }
 
 func (m *member) memberAddress() email.Address {
 	return email.Address{Name: m.In.MemberName, Email: m.In.MemberEmail}
