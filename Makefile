@@ -36,3 +36,12 @@ token:
 
 clean:
 	rm -rf bin data
+
+## bench: 100 marketplace + 100 member orders through their lifecycles over the HTTP API, then the
+## raw-Temporal baseline; starts its own `orderflow dev` (ports 18080/17233/18233, database
+## orderflow_bench); prints the figures and writes bin/bench.json. BENCH_FLAGS="-n 20 -c 4" to change.
+BENCH_FLAGS ?=
+.PHONY: bench
+bench:
+	$(GO) build -o bin/orderflow-dev ./cmd/orderflow
+	$(GO) run ./cmd/loadtest bench -start bin/orderflow-dev -out bin/bench.json $(BENCH_FLAGS)

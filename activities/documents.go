@@ -27,11 +27,11 @@ type RenderDocumentInput struct {
 
 // DocumentRef is what the workflow keeps of a stored document.
 type DocumentRef struct {
-	ID       string
-	Kind     string
-	Number   string
-	Filename string
-	SHA256   string
+	ID       string `json:"id"`
+	Kind     string `json:"kind"`
+	Number   string `json:"number,omitempty"`
+	Filename string `json:"filename"`
+	SHA256   string `json:"sha256"`
 }
 
 // RenderDocument renders a PDF and stores it under its id. Rendering is

@@ -56,6 +56,9 @@ type IssuedInvoice struct {
 	Number      string // e.g. "INV-2026-0001"
 	DocumentRef DocumentRef
 	Gross       money.Amount
+	// UBL is the structured e-invoice stored next to the PDF when the buyer
+	// has a VAT number (see storeEInvoice); nil for consumers.
+	UBL *DocumentRef
 }
 
 // IssueInvoice assigns the next number of the year, renders the final PDF
@@ -80,6 +83,12 @@ func (a *Activities) IssueInvoice(ctx context.Context, in IssueInvoiceInput) (Is
 	if err != nil {
 		return IssuedInvoice{}, issueError(in, err)
 	}
+	// E-invoicing (Peppol BIS 3.0): the UBL is saved after the PDF's
+	// transaction, idempotently, on every attempt.
+	eInvoice, err := a.storeEInvoice(ctx, in, doc, inv)
+	if err != nil {
+		return IssuedInvoice{}, issueError(in, err)
+	}
 	if rendered {
 		a.events().InvoiceIssued(in.Kind)
 		a.log().InfoContext(ctx, "invoice issued", "kind", in.Kind, "number", inv.NumberText, "key", in.Key)
@@ -87,6 +96,7 @@ func (a *Activities) IssueInvoice(ctx context.Context, in IssueInvoiceInput) (Is
 	return IssuedInvoice{
 		ID: inv.ID, Number: inv.NumberText, Gross: money.Amount(inv.GrossCents),
 		DocumentRef: DocumentRef{ID: inv.DocumentID, Kind: inv.Kind, Number: inv.NumberText, Filename: inv.Filename, SHA256: inv.DocumentSHA256},
+		UBL:         eInvoice,
 	}, nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 	"github.com/oklog/ulid/v2"
@@ -97,7 +98,7 @@ func (o orders) create(c *gin.Context) {
 	}
 	var req marketplaceRequest
 	if err := decodeStrict(body, &req); err != nil {
-		abortWith(c, http.StatusBadRequest, err.Error())
+		abortBody(c, err)
 		return
 	}
 	in, problem := o.marketplaceInput(p, req, requestID(c))
@@ -117,7 +118,7 @@ func (o orders) create(c *gin.Context) {
 func (o orders) createMember(c *gin.Context, p auth.Principal, body []byte) {
 	var req memberRequest
 	if err := decodeStrict(body, &req); err != nil {
-		abortWith(c, http.StatusBadRequest, err.Error())
+		abortBody(c, err)
 		return
 	}
 	memberID := req.MemberID
@@ -289,6 +290,12 @@ func (o orders) act(c *gin.Context) {
 		abort(c, pr)
 		return
 	}
+	if action != workflows.OpsRetry && action != workflows.OpsSkip && !mayEver(table, action, p.Role) {
+		pr := NewProblem(http.StatusForbidden, fmt.Sprintf("Your role %q may never %s a %s order. Allowed now: %s.", p.Role, action, view.Flow, listOrNone(view.AllowedActions)))
+		pr.StatusNow, pr.AllowedActions = string(view.Status), actionNames(view.AllowedActions)
+		abort(c, pr)
+		return
+	}
 	body, ok := readBody(c)
 	if !ok {
 		return
@@ -316,6 +323,20 @@ func (o orders) act(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, view)
+}
+
+// mayEver reports whether some status of the table grants action to role.
+// Actions only the workflow's own timers apply have no update handler, so
+// without this a person trying one would get Temporal's "unknown update"
+// as a 409 instead of the 403 the table means.
+func mayEver(t workflows.Table, a workflows.Action, role auth.Role) bool {
+	for _, s := range t.Statuses {
+		rule, _ := t.Rule(s, a)
+		if slices.ContainsFunc(rule.Grants, func(g workflows.Grant) bool { return g.Role == role }) {
+			return true
+		}
+	}
+	return false
 }
 
 // apply sends an action to the order's workflow as an update and waits for
@@ -524,6 +545,12 @@ func readBody(c *gin.Context) ([]byte, bool) {
 		}
 		return nil, false
 	}
+	// encoding/json would silently turn invalid UTF-8 into U+FFFD: the order
+	// would keep text other than what was sent.
+	if !utf8.Valid(body) {
+		abortWith(c, http.StatusBadRequest, "The body is not valid UTF-8; send JSON text encoded as UTF-8.")
+		return nil, false
+	}
 	return body, true
 }
 
@@ -531,12 +558,36 @@ func decodeStrict(body []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("The body is not a valid order: %s", describeJSON(err))
+		return decodeError{msg: "The body is not a valid order: " + describeJSON(err), err: err}
 	}
 	if dec.More() {
 		return errors.New("The body must hold exactly one JSON object.")
 	}
 	return nil
+}
+
+// decodeError keeps what the decoder said, so a number out of range can be
+// told from malformed JSON.
+type decodeError struct {
+	msg string
+	err error
+}
+
+func (e decodeError) Error() string { return e.msg }
+func (e decodeError) Unwrap() error { return e.err }
+
+// abortBody answers a body decodeStrict refused: a well-formed number the
+// order cannot hold (an amount over the limit, VAT over 100%) is an invalid
+// payload (422), as it is for actions; anything else is a bad request.
+func abortBody(c *gin.Context, err error) {
+	var pe *money.ParseError
+	if errors.As(err, &pe) {
+		pr := NewProblem(http.StatusUnprocessableEntity, err.Error()+". Fix the value listed in errors.")
+		pr.Errors = map[string]string{"body": pe.Error()}
+		abort(c, pr)
+		return
+	}
+	abortWith(c, http.StatusBadRequest, err.Error())
 }
 
 func describeJSON(err error) string {

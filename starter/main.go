@@ -1,91 +1,92 @@
 // Command starter drives orderflow from a terminal through its HTTP API, the
-// way the Temporal samples' starters drive their workflows. It is also the
-// reference client of the API. Orders and actions arrive with the lifecycles;
-// for now it checks a stack and a token:
+// way the Temporal samples' starters drive their workflows. It never talks
+// to Temporal: it is the reference client of the API.
 //
-//	go run ./starter health                      # is the stack ready?
-//	go run ./starter whoami                      # who does $ORDERFLOW_TOKEN name?
+//	go run ./starter demo                                   # both lifecycles, end to end
+//	go run ./starter create --flow marketplace              # a sample order (or --file order.json)
+//	go run ./starter act ID set_margin --as purchasing:p-1 --json '{"margin_percent": 12}'
+//	go run ./starter show ID                                # status, deadlines, timeline, documents
+//	go run ./starter list --status screening
+//	go run ./starter token --role staff --sub s-1
+//	go run ./starter health | whoami
 //
-// ORDERFLOW_API_URL (default http://localhost:8080) says where the API is.
+// Environment: ORDERFLOW_API_URL (default http://localhost:8080),
+// ORDERFLOW_TOKEN (a fixed token; otherwise tokens are minted per role with
+// ORDERFLOW_TOKEN_SECRET, default dev mode's public secret),
+// ORDERFLOW_WEB_UI_URL (default http://localhost:8233) and TEMPORAL_NAMESPACE
+// (default default) for the Web UI links.
 package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"os/signal"
 	"time"
+
+	"github.com/orderflow/orderflow/internal/auth"
+	"github.com/orderflow/orderflow/internal/config"
 )
 
+const usage = `usage: starter COMMAND [flags]
+  demo                           walk a marketplace and a member order through their lifecycles
+  create --flow marketplace|member [--file order.json] [--as ROLE:ID] [...]
+  act ID ACTION [--json PAYLOAD] [--as ROLE:ID]
+  show ID [--as ROLE:ID]
+  list [--status S] [--flow F] [--owner O] [--as ROLE:ID]
+  token --role ROLE --sub ID [--ttl 24h]
+  health | whoami
+run "starter COMMAND -h" for a command's flags`
+
+// session is what every command works with: the API as some caller, and
+// where the Temporal Web UI shows each order's workflow.
+type session struct {
+	api       client
+	webUI     string
+	namespace string
+	// poll is how often demo re-reads an order while it waits.
+	poll time.Duration
+}
+
 func main() {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	c := client{base: envOr("ORDERFLOW_API_URL", "http://localhost:8080"), token: os.Getenv("ORDERFLOW_TOKEN"), http: http.DefaultClient}
-	if err := run(ctx, c, os.Args[1:], os.Stdout); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	secret := envOr("ORDERFLOW_TOKEN_SECRET", config.DevTokenSecret)
+	s := session{
+		api: client{
+			base: envOr("ORDERFLOW_API_URL", "http://localhost:8080"), token: os.Getenv("ORDERFLOW_TOKEN"),
+			tokens: auth.NewTokens(secret), http: &http.Client{Timeout: 30 * time.Second},
+		},
+		webUI:     envOr("ORDERFLOW_WEB_UI_URL", "http://localhost:8233"),
+		namespace: envOr("TEMPORAL_NAMESPACE", "default"),
+		poll:      500 * time.Millisecond,
+	}
+	if err := run(ctx, s, os.Args[1:], os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "starter:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, c client, args []string, out io.Writer) error {
-	if len(args) != 1 {
-		return errors.New("usage: starter health | whoami")
+func run(ctx context.Context, s session, args []string, out io.Writer) error {
+	if len(args) == 0 {
+		return errors.New(usage)
 	}
-	var path string
-	switch args[0] {
-	case "health":
-		path = "/readyz"
-	case "whoami":
-		if c.token == "" {
-			return errors.New("set ORDERFLOW_TOKEN (mint one with `go run ./cmd/orderflow token --role ROLE --sub ID`)")
-		}
-		path = "/v1/me"
-	default:
-		return fmt.Errorf("unknown command %q (usage: starter health | whoami)", args[0])
+	commands := map[string]func(context.Context, session, []string, io.Writer) error{
+		"health": health, "whoami": whoami, "token": token, "create": create,
+		"act": act, "show": show, "list": list, "demo": demo,
 	}
-	body, err := c.get(ctx, path)
-	if err != nil {
+	cmd, ok := commands[args[0]]
+	if !ok {
+		return fmt.Errorf("unknown command %q\n%s", args[0], usage)
+	}
+	if err := cmd(ctx, s, args[1:], out); !errors.Is(err, flag.ErrHelp) {
 		return err
 	}
-	_, err = fmt.Fprintln(out, string(body))
-	return err
-}
-
-type client struct {
-	base  string
-	token string
-	http  *http.Client
-}
-
-// get returns the body of a 2xx answer, or the problem's detail as an error.
-func (c client) get(ctx context.Context, path string) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+path, nil)
-	if err != nil {
-		return nil, err
-	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("cannot reach the API at %s (is `make run` running?): %w", c.base, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode/100 == 2 {
-		return body, nil
-	}
-	var problem struct{ Detail string }
-	if json.Unmarshal(body, &problem) == nil && problem.Detail != "" {
-		return nil, fmt.Errorf("%s: %s", resp.Status, problem.Detail)
-	}
-	return nil, fmt.Errorf("%s: %s", resp.Status, body)
+	return nil
 }
 
 func envOr(key, fallback string) string {

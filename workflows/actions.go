@@ -142,7 +142,7 @@ func (c *core) allowed(p Party) []Action {
 // timerActions are applied by the workflow's own timers only: never through
 // an update or signal, even by the system role.
 var timerActions = []Action{
-	PaymentWindowElapsed, PendingWindowElapsed, TopSuppliersDeclined, FulfilmentDeadline, ReturnWindowElapsed,
+	PaymentWindowElapsed, PendingWindowElapsed, TopSuppliersDeclined, FulfilmentDeadline, ReturnWindowElapsed, DeliveredAndInvoiced,
 	OfferExpired, SLAElapsed, ClientReminded, InvoiceDrafted, InvoiceIssued, ServiceCompleted, DuplicateWindowEnded,
 }
 

@@ -57,10 +57,12 @@ var marketplaceSpec = map[Status]specActions{
 		"fulfilment_deadline_elapsed": {by("system"), leadsTo("expired")},
 	},
 	"in_progress": {
-		"mark_delivered": {by("supplier/accepted"), leadsTo("completed")},
-		"upload_invoice": {by("supplier/accepted"), leadsTo("completed")},
-		"cannot_fulfil":  {by("supplier/accepted"), leadsTo("cancelled")},
-		"cancel":         {by("customer/owner", "purchasing"), leadsTo("cancelled")},
+		"mark_delivered": {by("supplier/accepted"), stays()},
+		"upload_invoice": {by("supplier/accepted"), stays()},
+		// When both are recorded, the order completes by itself.
+		"delivered_and_invoiced": {by("system"), leadsTo("completed")},
+		"cannot_fulfil":          {by("supplier/accepted"), leadsTo("cancelled")},
+		"cancel":                 {by("customer/owner", "purchasing"), leadsTo("cancelled")},
 	},
 	"completed": {
 		"request_return":        {by("customer/owner"), stays()},

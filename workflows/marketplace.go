@@ -334,7 +334,7 @@ func (m *marketplace) completeWhenDone(ctx workflow.Context) {
 	}
 	now := workflow.Now(ctx)
 	m.CompletedAt = &now
-	m.transition(ctx, Completed, "delivered_and_invoiced", systemActor, "", "")
+	m.transition(ctx, Completed, DeliveredAndInvoiced, systemActor, "", "")
 	data := m.emailData()
 	data.Deadline = m.localTime(now.Add(m.In.Settings.ReturnWindow))
 	m.emailCustomer("order_completed", data)

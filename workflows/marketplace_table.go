@@ -42,6 +42,7 @@ const (
 	TopSuppliersDeclined Action = "top_suppliers_declined"
 	FulfilmentDeadline   Action = "fulfilment_deadline_elapsed"
 	ReturnWindowElapsed  Action = "return_window_elapsed"
+	DeliveredAndInvoiced Action = "delivered_and_invoiced" // both recorded: the order completes
 )
 
 // Guards of the marketplace table: conditions on the order beyond its status.
@@ -105,10 +106,11 @@ var MarketplaceTable = Table{
 		}),
 		PendingExpiring: supplierRound(),
 		InProgress: {
-			MarkDelivered: {Grants: grants(acceptedSupplier), To: []Status{Completed}, Guard: GuardNotDelivered},
-			UploadInvoice: {Grants: grants(acceptedSupplier), To: []Status{Completed}, Guard: GuardNoInvoice},
-			CannotFulfil:  {Grants: grants(acceptedSupplier), To: []Status{Cancelled}},
-			Cancel:        {Grants: grants(customerOwner, purchasing), To: []Status{Cancelled}},
+			MarkDelivered:        {Grants: grants(acceptedSupplier), Guard: GuardNotDelivered},
+			UploadInvoice:        {Grants: grants(acceptedSupplier), Guard: GuardNoInvoice},
+			DeliveredAndInvoiced: {Grants: grants(system), To: []Status{Completed}},
+			CannotFulfil:         {Grants: grants(acceptedSupplier), To: []Status{Cancelled}},
+			Cancel:               {Grants: grants(customerOwner, purchasing), To: []Status{Cancelled}},
 		},
 		Completed: {
 			RequestReturn:       {Grants: grants(customerOwner), Guard: GuardReturnOpen},

@@ -349,6 +349,9 @@ func (m *member) issue(ctx workflow.Context, i int) {
 		}
 		m.Entries[i].Invoice = &InvoiceRef{ID: issued.ID, Number: issued.Number, Gross: issued.Gross, Document: issued.DocumentRef.ID}
 		m.Documents = append(m.Documents, issued.DocumentRef)
+		if issued.UBL != nil { // the e-invoice: data only, replays unchanged
+			m.Documents = append(m.Documents, *issued.UBL)
+		}
 		m.version++
 		data := m.entryEmail(i)
 		data.Invoice = issued.Number
@@ -381,6 +384,9 @@ func (m *member) creditNote(ctx workflow.Context, i int) {
 		}
 		m.Entries[i].CreditNote = &InvoiceRef{ID: issued.ID, Number: issued.Number, Gross: issued.Gross, Document: issued.DocumentRef.ID}
 		m.Documents = append(m.Documents, issued.DocumentRef)
+		if issued.UBL != nil { // the e-invoice: data only, replays unchanged
+			m.Documents = append(m.Documents, *issued.UBL)
+		}
 		m.version++
 		return nil
 	})

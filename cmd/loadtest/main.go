@@ -1,0 +1,55 @@
+// Command loadtest measures orderflow under load over its real HTTP API.
+//
+//	loadtest bench     N orders of both flows through their lifecycles, then the baseline
+//	loadtest baseline  raw Temporal only: update-with-start + update + completion
+//
+// With -start BIN it starts `BIN dev` itself on other ports, a fresh data
+// directory and database, and short member windows; otherwise it drives the
+// stack at -api and TEMPORAL_*.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, "usage: loadtest bench|baseline [flags] (loadtest bench -h for the flags)")
+		return 2
+	}
+	var o options
+	fs := flag.NewFlagSet("loadtest "+args[0], flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	o.register(fs)
+	if err := fs.Parse(args[1:]); err != nil {
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "bench":
+		err = bench(ctx, o, stdout, stderr, true)
+	case "baseline":
+		err = bench(ctx, o, stdout, stderr, false)
+	default:
+		fmt.Fprintf(stderr, "loadtest: unknown mode %q (bench or baseline)\n", args[0])
+		return 2
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "loadtest %s: %v\n", args[0], err)
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,216 @@
+package load
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/orderflow/orderflow/internal/auth"
+)
+
+// Placed is an order a script created and the status its script ends in.
+type Placed struct {
+	ID       string `json:"id"`
+	Flow     string `json:"flow"`
+	Expected string `json:"expected_status"`
+}
+
+// Ledger collects the orders scripts created; safe for concurrent use.
+type Ledger struct {
+	mu     sync.Mutex
+	orders []Placed
+}
+
+func (l *Ledger) add(p Placed) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.orders = append(l.orders, p)
+}
+
+// Orders is a copy of what was placed so far.
+func (l *Ledger) Orders() []Placed {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]Placed(nil), l.orders...)
+}
+
+// Lifecycles drives both flows through the API.
+type Lifecycles struct {
+	API    *API
+	Ledger *Ledger
+	// Supplier accepts every marketplace order; it must be among the top
+	// three for building in BE-BRU (sup_demo_1 in dev mode).
+	Supplier string
+	// Tag makes subjects unique per run.
+	Tag string
+}
+
+// Marketplace drives a prepaid order from creation to completed: pay on the
+// pay page, set_margin, release, accept (once offered), mark_delivered,
+// upload_invoice.
+func (l *Lifecycles) Marketplace(ctx context.Context, i int) error {
+	customer := fmt.Sprintf("c-%s-%d", l.Tag, i)
+	tokens, err := l.tokens(map[string]auth.Role{customer: auth.Customer, "p-load": auth.Purchasing, l.Supplier: auth.Supplier, "o-load": auth.Ops})
+	if err != nil {
+		return err
+	}
+	api := l.API
+	o, err := api.act(ctx, "create_marketplace", "POST", "/v1/orders", tokens[customer], map[string]any{
+		"flow": "marketplace", "customer_email": customer + "@customers.test", "customer_name": "Customer " + customer,
+		"items":         []map[string]any{{"sku": "CEM-25", "description": "Cement 25 kg", "quantity": 10, "unit_price": "6.50", "vat_rate": 21}},
+		"category":      "building",
+		"payment_terms": "prepaid",
+		"delivery":      map[string]any{"address": []string{"Rue Haute 1", "1000 Brussels"}, "region": "BE-BRU", "requested_date": time.Now().AddDate(0, 0, 14).Format(time.DateOnly)},
+	})
+	if err != nil {
+		return err
+	}
+	id := field(o, "id")
+	if id == "" {
+		return fmt.Errorf("create_marketplace: answer without id")
+	}
+	l.Ledger.add(Placed{ID: id, Flow: "marketplace", Expected: "completed"})
+	order := "/v1/orders/" + id
+
+	var payURL string
+	if err := api.until(ctx, "payment link", func() (bool, error) {
+		v, err := api.call(ctx, "get_order", "GET", order, tokens[customer], nil, true)
+		payURL = field(v, "marketplace", "payment", "url")
+		return payURL != "", err
+	}); err != nil {
+		return fmt.Errorf("%s: %w", id, err)
+	}
+	if _, err := api.act(ctx, "pay", "POST", payURL, "", nil); err != nil {
+		return fmt.Errorf("%s: %w", id, err)
+	}
+	if err := l.waitStatus(ctx, id, tokens["o-load"], "screening"); err != nil {
+		return err
+	}
+	steps := []step{
+		{"set_margin", "p-load", map[string]any{"margin_percent": 12}},
+		{"release", "p-load", nil},
+	}
+	if err := l.actAll(ctx, id, tokens, steps); err != nil {
+		return err
+	}
+	// The offer is made by an activity after release: until then the supplier does not see the order.
+	if err := api.until(ctx, "offer", func() (bool, error) {
+		_, err := api.call(ctx, "get_order_as_supplier", "GET", order, tokens[l.Supplier], nil, true)
+		return err == nil, err
+	}); err != nil {
+		return fmt.Errorf("%s: %w", id, err)
+	}
+	steps = []step{
+		{"accept", l.Supplier, nil},
+		{"mark_delivered", l.Supplier, map[string]any{"note": "signed by J. Doe"}},
+		{"upload_invoice", l.Supplier, map[string]any{"number": "LOAD-" + id, "amount": "57.20"}},
+	}
+	if err := l.actAll(ctx, id, tokens, steps); err != nil {
+		return err
+	}
+	return l.waitStatus(ctx, id, tokens["o-load"], "completed")
+}
+
+// Member drives an order submitted with skip_client_confirmation and a
+// proof reference through approval to active. Its first schedule entry is
+// dated today (see AwaitFirstInvoices), the second in 40 days.
+func (l *Lifecycles) Member(ctx context.Context, i int) error {
+	member := fmt.Sprintf("m-%s-%d", l.Tag, i)
+	tokens, err := l.tokens(map[string]auth.Role{member: auth.Member, "s-load": auth.Staff})
+	if err != nil {
+		return err
+	}
+	day := func(offset int) string { return time.Now().UTC().AddDate(0, 0, offset).Format(time.DateOnly) }
+	o, err := l.API.act(ctx, "create_member", "POST", "/v1/orders", tokens[member], map[string]any{
+		"flow": "member", "submit": true, "skip_client_confirmation": true, "proof_reference": "framework contract FC-LOAD",
+		"member_name": "Mia " + member, "member_email": member + "@members.test",
+		"client":            map[string]any{"name": "Carl Client", "company": "Client SA", "vat_number": "BE0123456789", "email": "carl-" + member + "@client.test"},
+		"title":             "Load test engagement",
+		"lines":             []map[string]any{{"description": "Consulting", "quantity": 1, "unit_price": "1000.00", "vat_rate": 21}},
+		"service_period":    map[string]any{"start": day(-1), "end": day(60)},
+		"schedule":          []map[string]any{{"date": day(0), "amount": "500.00"}, {"date": day(40), "amount": "500.00"}},
+		"offer_valid_until": day(10),
+	})
+	if err != nil {
+		return err
+	}
+	id := field(o, "id")
+	if id == "" {
+		return fmt.Errorf("create_member: answer without id")
+	}
+	l.Ledger.add(Placed{ID: id, Flow: "member", Expected: "active"})
+	v, err := l.API.act(ctx, "approve", "POST", "/v1/orders/"+id+"/actions/approve", tokens["s-load"], nil)
+	if err != nil {
+		return fmt.Errorf("%s: %w", id, err)
+	}
+	if got := field(v, "status"); got != "active" {
+		l.API.Rec.Fail("approve: status " + got)
+		return fmt.Errorf("%s: approved into %q, want active", id, got)
+	}
+	return nil
+}
+
+// AwaitFirstInvoices waits, after the run, for the first invoice (dated
+// today) of every member order, and returns how many never got one. It needs
+// a stack started with a short ORDERFLOW_MIN_REVIEW, UTC and 00:00.
+func (l *Lifecycles) AwaitFirstInvoices(ctx context.Context, orders []Placed) int {
+	staff, err := l.API.Token(auth.Staff, "s-load")
+	if err != nil {
+		return len(orders)
+	}
+	missing := 0
+	for _, o := range orders {
+		if o.Flow != "member" {
+			continue
+		}
+		err := l.API.until(ctx, "first invoice", func() (bool, error) {
+			v, err := l.API.call(ctx, "list_invoices", "GET", "/v1/invoices?order="+o.ID, staff, nil, true)
+			list, _ := v["invoices"].([]any)
+			return len(list) >= 1, err
+		})
+		if err != nil {
+			missing++
+		}
+	}
+	return missing
+}
+
+func (l *Lifecycles) tokens(who map[string]auth.Role) (map[string]string, error) {
+	out := make(map[string]string, len(who))
+	for sub, role := range who {
+		t, err := l.API.Token(role, sub)
+		if err != nil {
+			return nil, fmt.Errorf("token for %s: %w", sub, err)
+		}
+		out[sub] = t
+	}
+	return out, nil
+}
+
+// step is one action of a script, by whom, with what body.
+type step struct {
+	action, who string
+	body        any
+}
+
+func (l *Lifecycles) actAll(ctx context.Context, id string, tokens map[string]string, steps []step) error {
+	for _, s := range steps {
+		if _, err := l.API.act(ctx, s.action, http.MethodPost, "/v1/orders/"+id+"/actions/"+s.action, tokens[s.who], s.body); err != nil {
+			return fmt.Errorf("%s: %w", id, err)
+		}
+	}
+	return nil
+}
+
+func (l *Lifecycles) waitStatus(ctx context.Context, id, token, status string) error {
+	err := l.API.until(ctx, "status "+status, func() (bool, error) {
+		v, err := l.API.call(ctx, "get_order", "GET", "/v1/orders/"+id, token, nil, true)
+		return field(v, "status") == status, err
+	})
+	if err != nil {
+		return fmt.Errorf("%s: %w", id, err)
+	}
+	return nil
+}

@@ -1,0 +1,219 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/orderflow/orderflow/internal/auth"
+)
+
+// demo walks one marketplace order to completed and one member order to
+// active, as each party would through the API and the public pages,
+// printing every step and where to watch each workflow in the Web UI.
+func demo(ctx context.Context, s session, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	timeout := fs.Duration("timeout", 5*time.Minute, "give up after this long")
+	if _, err := parse(fs, args, out, 0); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	w := &walk{session: s, out: out}
+	fmt.Fprintf(out, "orderflow demo against %s\n", s.api.base)
+
+	market, err := w.marketplace(ctx)
+	if err != nil {
+		return fmt.Errorf("marketplace order: %w", err)
+	}
+	member, err := w.member(ctx)
+	if err != nil {
+		return fmt.Errorf("member order: %w", err)
+	}
+	fmt.Fprintln(out, "\nFinal statuses:")
+	for _, o := range []order{market, member} {
+		fmt.Fprintf(out, "  %-12s %s  %s (%s)  %s\n", o.Flow, o.ID, o.Status, o.StatusLabel, s.workflowLink(o.ID))
+	}
+	return nil
+}
+
+// walk prints numbered steps and acts as whichever party a step needs.
+type walk struct {
+	session
+	out  io.Writer
+	step int
+}
+
+func (w *walk) say(format string, args ...any) {
+	w.step++
+	fmt.Fprintf(w.out, "%2d. %s\n", w.step, fmt.Sprintf(format, args...))
+}
+
+func (w *walk) as(role auth.Role, subject string) (client, error) {
+	c := w.api
+	c.token = "" // every step is some party's own request, never a fixed token
+	return c.as(role, subject)
+}
+
+// do applies an action as role and subject and returns the order after it.
+func (w *walk) do(ctx context.Context, id, action string, role auth.Role, subject string, payload map[string]any) (order, error) {
+	c, err := w.as(role, subject)
+	if err != nil {
+		return order{}, err
+	}
+	var body any
+	if payload != nil {
+		body = payload
+	}
+	var o order
+	if err := c.call(ctx, "POST", "/v1/orders/"+url.PathEscape(id)+"/actions/"+action, body, &o); err != nil {
+		return o, fmt.Errorf("%s as %s: %w", action, role, err)
+	}
+	w.say("%s %s: %s → %s", role, subject, action, o.Status)
+	return o, nil
+}
+
+// waitFor re-reads the order as role until cond holds; the order moves on
+// its own (webhooks, activities), so the demo waits the way a screen would.
+func (w *walk) waitFor(ctx context.Context, id string, role auth.Role, subject, what string, cond func(order) bool) (order, error) {
+	c, err := w.as(role, subject)
+	if err != nil {
+		return order{}, err
+	}
+	for {
+		var o order
+		if err := c.call(ctx, "GET", "/v1/orders/"+url.PathEscape(id), nil, &o); err != nil {
+			return o, fmt.Errorf("waiting for %s: %w", what, err)
+		}
+		if cond(o) {
+			return o, nil
+		}
+		select {
+		case <-ctx.Done():
+			return o, fmt.Errorf("gave up waiting for %s (the order is %s): %w", what, o.Status, ctx.Err())
+		case <-time.After(w.poll):
+		}
+	}
+}
+
+func (w *walk) marketplace(ctx context.Context) (order, error) {
+	fmt.Fprintln(w.out, "\nA marketplace order: the customer orders and pays, purchasing releases, a supplier delivers.")
+	const customer, buyer = "c-demo", "p-demo"
+	body, _ := sampleOrder("marketplace", time.Now())
+	c, err := w.as(auth.Customer, customer)
+	if err != nil {
+		return order{}, err
+	}
+	var o order
+	if err := c.call(ctx, "POST", "/v1/orders", body, &o); err != nil {
+		return o, fmt.Errorf("create: %w", err)
+	}
+	id := o.ID
+	w.say("customer %s orders %q (prepaid): %s is %s\n    Web UI: %s", customer, o.Title, id, o.Status, w.workflowLink(id))
+
+	o, err = w.waitFor(ctx, id, auth.Customer, customer, "the payment link", func(o order) bool {
+		return o.Marketplace != nil && o.Marketplace.Payment != nil && o.Marketplace.Payment.URL != ""
+	})
+	if err != nil {
+		return o, err
+	}
+	if err := w.api.postForm(ctx, o.Marketplace.Payment.URL); err != nil {
+		return o, fmt.Errorf("pay: %w", err)
+	}
+	w.say("customer pays %s %s on the pay page %s", o.Total, o.Currency, o.Marketplace.Payment.URL)
+	if _, err := w.waitFor(ctx, id, auth.Purchasing, buyer, "screening after the payment", func(o order) bool { return o.Status == "screening" }); err != nil {
+		return o, err
+	}
+	w.say("the payment webhook confirms it: screening")
+
+	if _, err := w.do(ctx, id, "set_margin", auth.Purchasing, buyer, map[string]any{"margin_percent": 12}); err != nil {
+		return o, err
+	}
+	if _, err := w.do(ctx, id, "release", auth.Purchasing, buyer, nil); err != nil {
+		return o, err
+	}
+	o, err = w.waitFor(ctx, id, auth.Purchasing, buyer, "offers to suppliers", func(o order) bool {
+		return o.Marketplace != nil && len(o.Marketplace.Offers) > 0
+	})
+	if err != nil {
+		return o, err
+	}
+	supplier, names := "", []string{}
+	for _, offer := range o.Marketplace.Offers {
+		names = append(names, offer.Supplier.Name+" ("+offer.Supplier.ID+")")
+		if supplier == "" && !offer.Declined {
+			supplier = offer.Supplier.ID
+		}
+	}
+	w.say("offered to the top suppliers: %s", strings.Join(names, ", "))
+	if supplier == "" {
+		return o, fmt.Errorf("every offered supplier declined")
+	}
+
+	if _, err := w.do(ctx, id, "accept", auth.Supplier, supplier, nil); err != nil {
+		return o, err
+	}
+	o, err = w.do(ctx, id, "mark_delivered", auth.Supplier, supplier, map[string]any{"note": "signed by J. Doe (demo)"})
+	if err != nil {
+		return o, err
+	}
+	// As the supplier sees it, the total is what the supplier is paid: its invoice.
+	o, err = w.do(ctx, id, "upload_invoice", auth.Supplier, supplier, map[string]any{"number": "DEMO-" + id[max(0, len(id)-6):], "amount": o.Total})
+	if err != nil {
+		return o, err
+	}
+	o, err = w.waitFor(ctx, id, auth.Purchasing, buyer, "completed", func(o order) bool { return o.Status == "completed" })
+	if err != nil {
+		return o, err
+	}
+	printDeadlines(w.out, o.Deadlines)
+	return o, nil
+}
+
+func (w *walk) member(ctx context.Context) (order, error) {
+	fmt.Fprintln(w.out, "\nA member order: the member submits, staff approve, the client confirms through the emailed link.")
+	const member, staff = "m-demo", "s-demo"
+	body, _ := sampleOrder("member", time.Now())
+	body["submit"] = true
+	c, err := w.as(auth.Member, member)
+	if err != nil {
+		return order{}, err
+	}
+	var o order
+	if err := c.call(ctx, "POST", "/v1/orders", body, &o); err != nil {
+		return o, fmt.Errorf("create: %w", err)
+	}
+	id := o.ID
+	w.say("member %s submits %q: %s is %s\n    Web UI: %s", member, o.Title, id, o.Status, w.workflowLink(id))
+
+	if _, err := w.do(ctx, id, "approve", auth.Staff, staff, nil); err != nil {
+		return o, err
+	}
+	o, err = w.waitFor(ctx, id, auth.Staff, staff, "the client's confirmation link", func(o order) bool {
+		return o.Member != nil && o.Member.ConfirmationLink != nil && o.Member.ConfirmationLink.URL != ""
+	})
+	if err != nil {
+		return o, err
+	}
+	link := o.Member.ConfirmationLink.URL
+	if err := w.api.postForm(ctx, link+"/confirm"); err != nil {
+		return o, fmt.Errorf("confirm: %w", err)
+	}
+	w.say("the client confirms on the page of the emailed link %s", link)
+	o, err = w.waitFor(ctx, id, auth.Staff, staff, "active", func(o order) bool { return o.Status == "active" })
+	if err != nil {
+		return o, err
+	}
+	w.say("the order is active; its billing schedule:")
+	for i, e := range o.Member.Schedule {
+		fmt.Fprintf(w.out, "    %d. %s  %s\n", i+1, e.Date, e.Status)
+	}
+	printDeadlines(w.out, o.Deadlines)
+	fmt.Fprintln(w.out, "    The order now waits on durable timers: the member gets each invoice draft 7 days before its date,\n"+
+		"    and each invoice is issued on its date (the first in about a month). Watch the timers in the Web UI.")
+	return o, nil
+}
