@@ -355,7 +355,13 @@ func (m *member) issue(ctx workflow.Context, i int) {
 		m.version++
 		data := m.entryEmail(i)
 		data.Invoice = issued.Number
-		m.emailWithCopy("invoice_issued", strconv.Itoa(i+1), data, issued.DocumentRef.ID)
+		attach := []string{issued.DocumentRef.ID}
+		if issued.UBL != nil {
+			// The structured e-invoice travels with the PDF. Only the email
+			// activity's input changes, not the commands: no version needed.
+			attach = append(attach, issued.UBL.ID)
+		}
+		m.emailWithCopy("invoice_issued", strconv.Itoa(i+1), data, attach...)
 		return nil
 	})
 }

@@ -139,9 +139,11 @@ func TestMemberInvoiceIssueBoundary(t *testing.T) {
 		if doc.Kind != "invoice" || doc.Number != "INV-2026-0001" || len(doc.Content) == 0 {
 			t.Errorf("invoice document %q %q (%d bytes)", doc.Kind, doc.Number, len(doc.Content))
 		}
-		// To the client with the PDF, a copy to the member.
+		// To the client with the PDF and, the client having a VAT number,
+		// the UBL e-invoice; a copy to the member.
 		m, ok := r.fakes.sentMessage("invoice_issued#1", carl)
-		if !ok || len(m.Cc) != 1 || m.Cc[0].Email != mia || len(m.Attachments) != 1 {
+		if !ok || len(m.Cc) != 1 || m.Cc[0].Email != mia || len(m.Attachments) != 2 ||
+			!strings.HasSuffix(m.Attachments[0].Filename, ".pdf") || !strings.HasSuffix(m.Attachments[1].Filename, ".xml") {
 			t.Errorf("invoice email %+v", m)
 		}
 	})

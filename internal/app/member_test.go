@@ -162,7 +162,9 @@ func TestMemberOrderConfirmedByTheClientToCompleted(t *testing.T) {
 	)
 	issued := m.sys.SendGrid.Messages()
 	i := slices.IndexFunc(issued, func(msg sendgridtest.Message) bool { return msg.CustomArgs["purpose"] == "invoice_issued#1" })
-	if cc := issued[i].Personalizations[0].Cc; len(cc) != 1 || cc[0].Email != "m-1@members.test" || len(issued[i].Attachments) != 1 {
+	// The PDF and, the client having a VAT number, the UBL e-invoice.
+	if cc := issued[i].Personalizations[0].Cc; len(cc) != 1 || cc[0].Email != "m-1@members.test" || len(issued[i].Attachments) != 2 ||
+		!strings.HasSuffix(issued[i].Attachments[0].Filename, ".pdf") || !strings.HasSuffix(issued[i].Attachments[1].Filename, ".xml") {
 		t.Fatalf("invoice email: cc %+v, %d attachments", cc, len(issued[i].Attachments))
 	}
 
