@@ -115,8 +115,8 @@ func (m *marketplace) vet(a Action, p Payload) string {
 // Validate checks a new order before it starts: field → what to fix.
 func (in MarketplaceInput) Validate() map[string]string {
 	problems := map[string]string{}
-	if _, err := mail.ParseAddress(in.CustomerEmail); err != nil || !strings.Contains(in.CustomerEmail, "@") {
-		problems["customer_email"] = "must be an email address"
+	if !isEmail(in.CustomerEmail) {
+		problems["customer_email"] = "must be an email address like ann@example.com"
 	}
 	if in.CustomerID == "" {
 		problems["customer_id"] = "is required"
@@ -157,4 +157,17 @@ func (in MarketplaceInput) Validate() map[string]string {
 		problems["payment_terms"] = `must be "prepaid" or "credit"`
 	}
 	return problems
+}
+
+// isEmail accepts a bare address of printable ASCII (decision: addresses with
+// lookalike letters, direction overrides or spaces are refused rather than
+// mailed), as net/mail parses it.
+func isEmail(s string) bool {
+	for _, r := range s {
+		if r <= ' ' || r > '~' {
+			return false
+		}
+	}
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Address == s && strings.Contains(s, "@")
 }

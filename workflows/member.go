@@ -200,6 +200,10 @@ func (m *member) sendConfirmationLink() {
 	if m.Link != nil {
 		round = m.Link.Round + 1
 	}
+	// The older link stops counting at once (its holder is no longer the
+	// link holder), not only when the new one exists; and a second resend
+	// before then gets the next round.
+	m.Link = &ClientLinkRef{Round: round}
 	in := activities.ClientLinkInput{Key: fmt.Sprintf("%s/confirmation/%d", m.ID, round), OrderID: m.ID, ExpiresAt: m.offerExpiry()}
 	m.enqueue(fmt.Sprintf("client confirmation link %d", round), true, func(ctx workflow.Context) error {
 		var link activities.ClientLinkRef
@@ -597,7 +601,7 @@ func (m *member) relations(p auth.Principal) []Relation {
 	switch {
 	case p.Role == auth.Member && p.Subject == m.In.MemberID:
 		return []Relation{Owner}
-	case p.Role == auth.Client && m.Link != nil && p.Subject == "link:"+m.Link.ID:
+	case p.Role == auth.Client && m.linkHeldBy(p):
 		return []Relation{LinkHolder}
 	}
 	return nil
@@ -610,9 +614,15 @@ func (m *member) visibleTo(p auth.Principal) bool {
 	case auth.Member:
 		return p.Subject == m.In.MemberID
 	case auth.Client:
-		return m.Link != nil && p.Subject == "link:"+m.Link.ID
+		return m.linkHeldBy(p)
 	}
 	return false
+}
+
+// linkHeldBy: p holds the order's current confirmation link (none while a
+// new one is being made).
+func (m *member) linkHeldBy(p auth.Principal) bool {
+	return m.Link != nil && m.Link.ID != "" && p.Subject == "link:"+m.Link.ID
 }
 
 func (m *member) guard(name string) (bool, string) {

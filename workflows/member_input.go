@@ -2,7 +2,6 @@ package workflows
 
 import (
 	"fmt"
-	"net/mail"
 	"strings"
 	"time"
 
@@ -87,8 +86,8 @@ const dateLayout = "2006-01-02"
 // Validate checks the order's content: field → what to fix.
 func (c MemberContent) Validate() map[string]string {
 	problems := map[string]string{}
-	if _, err := mail.ParseAddress(c.Client.Email); err != nil || !strings.Contains(c.Client.Email, "@") {
-		problems["client.email"] = "must be an email address"
+	if !isEmail(c.Client.Email) {
+		problems["client.email"] = "must be an email address like carl@example.com"
 	}
 	textProblems(problems, "client.name", c.Client.Name, true)
 	textProblems(problems, "client.company", c.Client.Company, false)
@@ -156,8 +155,8 @@ func (in MemberInput) Validate() map[string]string {
 	if in.MemberID == "" {
 		problems["member_id"] = "is required"
 	}
-	if _, err := mail.ParseAddress(in.MemberEmail); err != nil || !strings.Contains(in.MemberEmail, "@") {
-		problems["member_email"] = "must be an email address"
+	if !isEmail(in.MemberEmail) {
+		problems["member_email"] = "must be an email address like mia@example.com"
 	}
 	textProblems(problems, "member_name", in.MemberName, false)
 	return problems

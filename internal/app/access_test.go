@@ -1,0 +1,285 @@
+package app_test
+
+// The access matrix, on the real system: every role × every action × own or
+// someone else's order, through the HTTP API. The expectations are written
+// out from lifecycles.md and api.md, not derived from the lifecycle table:
+// 404 for whoever may not see the order, 403 for a role that may never apply
+// the action, 409 for a role that could but not now (or not on this order),
+// 2xx where the table allows it in the order's status.
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/orderflow/orderflow/internal/auth"
+	"github.com/orderflow/orderflow/workflows"
+)
+
+// validBodies are bodies each action would accept, so a refusal is about
+// access, never about the payload.
+var validBodies = map[workflows.Action]any{
+	workflows.PaymentConfirmed:    map[string]any{"payment_id": "pay_access", "amount": "10.00"},
+	workflows.DeclineCredit:       map[string]any{"reason": "credit limit reached"},
+	workflows.SetMargin:           map[string]any{"margin_percent": 10},
+	workflows.Decline:             map[string]any{"reason": "no capacity this week"},
+	workflows.MarkDelivered:       map[string]any{"note": "left at the gate"},
+	workflows.UploadInvoice:       map[string]any{"number": "SUP-1", "amount": "70.00"},
+	workflows.CannotFulfil:        map[string]any{"reason": "out of stock"},
+	workflows.Cancel:              map[string]any{"reason": "changed plans"},
+	workflows.RequestReturn:       map[string]any{"reason": "wrong colour"},
+	workflows.RejectReturn:        map[string]any{"reason": "used goods"},
+	workflows.RejectResalable:     map[string]any{"reason": "damaged"},
+	workflows.Reject:              map[string]any{"reason": "out of scope"},
+	workflows.RequestChanges:      map[string]any{"entry": 1, "comment": "please add the PO number"},
+	workflows.ResolveChanges:      map[string]any{"entry": 1, "note": "done"},
+	workflows.RequestCancellation: map[string]any{"reason": "The client closed the project for good."},
+	workflows.DenyCancellation:    map[string]any{"reason": "work already delivered"},
+	workflows.Duplicate:           map[string]any{"to_draft": true},
+	workflows.Edit: map[string]any{
+		"client": map[string]any{"name": "Carl Client", "email": "carl@client.test"}, "title": "Edited",
+		"lines":          []map[string]any{{"description": "Work", "quantity": 1, "unit_price": "100.00", "vat_rate": 21}},
+		"service_period": map[string]any{"start": day(-30), "end": day(-1)}, "offer_valid_until": day(10),
+		"schedule": []map[string]any{{"date": day(5), "amount": "100.00"}},
+	},
+}
+
+// caller is one row of the matrix: who calls and what they may do.
+type caller struct {
+	name      string
+	role      auth.Role
+	subject   string
+	sees      bool               // may see this order (else 404 for everything)
+	mayEver   []workflows.Action // the role's actions in this flow (else 403)
+	mayNow    []workflows.Action // allowed in the order's current status (2xx)
+	skipNowOK bool               // the allowed ones change the order: tried at the end instead
+}
+
+func (c caller) expect(a workflows.Action) int {
+	switch {
+	case !c.sees:
+		return http.StatusNotFound
+	case slices.Contains(c.mayNow, a):
+		return http.StatusOK
+	case slices.Contains(c.mayEver, a):
+		return http.StatusConflict
+	}
+	return http.StatusForbidden
+}
+
+var (
+	opsActions       = []workflows.Action{workflows.OpsRetry, workflows.OpsSkip}
+	customerActions  = []workflows.Action{workflows.Cancel, workflows.RequestReturn}
+	purchaseActions  = []workflows.Action{workflows.Cancel, workflows.SetMargin, workflows.Release, workflows.ApproveReturn, workflows.RejectReturn}
+	financeActions   = []workflows.Action{workflows.ApproveCredit, workflows.DeclineCredit}
+	supplierActions  = []workflows.Action{workflows.Accept, workflows.Decline, workflows.MarkDelivered, workflows.UploadInvoice, workflows.CannotFulfil, workflows.ConfirmResalable, workflows.RejectResalable}
+	memberActions    = []workflows.Action{workflows.Edit, workflows.Submit, workflows.Discard, workflows.Withdraw, workflows.ResendConfirmation, workflows.RequestChanges, workflows.RequestCancellation, workflows.Duplicate}
+	staffActions     = []workflows.Action{workflows.Approve, workflows.Reject, workflows.ResendConfirmation, workflows.ResolveChanges, workflows.ApproveCancellation, workflows.DenyCancellation}
+	clientActions    = []workflows.Action{workflows.Confirm, workflows.Decline}
+	allActionsOfFlow = func(flow string) []workflows.Action {
+		table, _ := workflows.FlowTable(flow)
+		return append(table.Actions(), opsActions...)
+	}
+)
+
+// checkMatrix applies every action of the flow as each caller and checks
+// the status; allowed actions of callers marked skipNowOK are left out.
+func (m *market) checkMatrix(orderID, flow string, callers []caller) {
+	m.t.Helper()
+	for _, c := range callers {
+		token := m.token(c.role, c.subject)
+		resp, body := m.sys.Do(m.t, "GET", "/v1/orders/"+orderID, token, nil)
+		if want := map[bool]int{true: 200, false: 404}[c.sees]; resp.StatusCode != want {
+			m.t.Errorf("%s: GET %s = %d, want %d: %s", c.name, orderID, resp.StatusCode, want, body)
+		}
+		for _, a := range allActionsOfFlow(flow) {
+			want := c.expect(a)
+			if want == http.StatusOK && c.skipNowOK {
+				continue
+			}
+			got, body := m.try(orderID, a, token)
+			if got != want {
+				m.t.Errorf("%s: %s on %s = %d, want %d: %s", c.name, a, orderID, got, want, body)
+			}
+		}
+	}
+}
+
+// try applies action with a valid body and returns the status and body.
+func (m *market) try(orderID string, a workflows.Action, token string) (int, string) {
+	m.t.Helper()
+	var raw []byte
+	if b, ok := validBodies[a]; ok {
+		raw = mustJSON(m.t, b)
+	}
+	resp, body := m.sys.Do(m.t, "POST", "/v1/orders/"+orderID+"/actions/"+string(a), token, raw)
+	if resp.StatusCode >= 400 && !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/problem+json") {
+		m.t.Errorf("%s on %s = %d with Content-Type %q", a, orderID, resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	return resp.StatusCode, string(body)
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// pendingOrder is a credit order of customer driven to pending and offered
+// to the top three suppliers (alpha, bravo, charlie; delta is fourth).
+func (m *market) pendingOrder(customer string) workflows.OrderView {
+	m.t.Helper()
+	o := m.create(customer, "credit")
+	m.act(o.ID, "approve_credit", m.token(auth.Finance, "f-1"), nil, http.StatusOK)
+	purchasing := m.token(auth.Purchasing, "p-1")
+	m.act(o.ID, "set_margin", purchasing, map[string]any{"margin_percent": 10}, http.StatusOK)
+	m.act(o.ID, "release", purchasing, nil, http.StatusOK)
+	m.offeredTo(o.ID, 3)
+	return m.waitStatus(o.ID, workflows.Pending)
+}
+
+func TestAccessMatrixMarketplacePending(t *testing.T) {
+	m := newMarket(t, nil)
+	o := m.pendingOrder("c-1")
+
+	m.checkMatrix(o.ID, "marketplace", []caller{
+		{name: "customer (owner)", role: auth.Customer, subject: "c-1", sees: true, mayEver: customerActions, mayNow: []workflows.Action{workflows.Cancel}, skipNowOK: true},
+		{name: "customer (other)", role: auth.Customer, subject: "c-2"},
+		{name: "purchasing", role: auth.Purchasing, subject: "p-1", sees: true, mayEver: purchaseActions, mayNow: []workflows.Action{workflows.Cancel}, skipNowOK: true},
+		{name: "finance", role: auth.Finance, subject: "f-1", sees: true, mayEver: financeActions},
+		{name: "supplier (offered)", role: auth.Supplier, subject: "sup_alpha", sees: true, mayEver: supplierActions, mayNow: []workflows.Action{workflows.Accept, workflows.Decline}, skipNowOK: true},
+		{name: "supplier (never offered)", role: auth.Supplier, subject: "sup_delta"},
+		{name: "ops", role: auth.Ops, subject: "o-1", sees: true, mayEver: opsActions},
+		{name: "member", role: auth.Member, subject: "m-1"},
+		{name: "staff", role: auth.Staff, subject: "s-1"},
+		{name: "client", role: auth.Client, subject: "link:cl_none"},
+	})
+	if v := m.get(o.ID, m.token(auth.Ops, "o-1")); v.Status != workflows.Pending || len(v.Timeline) != 4 {
+		t.Fatalf("refused actions changed the order: %s, %d timeline entries", v.Status, len(v.Timeline))
+	}
+
+	// The allowed actions, each where it makes sense: alpha declines (and
+	// may still read the order it was offered), bravo accepts; then the
+	// customer's and purchasing's cancels on orders of their own.
+	alpha, bravo := m.token(auth.Supplier, "sup_alpha"), m.token(auth.Supplier, "sup_bravo")
+	m.act(o.ID, "decline", alpha, validBodies[workflows.Decline], http.StatusOK)
+	m.act(o.ID, "accept", alpha, nil, http.StatusConflict) // declined: no longer offered to alpha
+	if v := m.act(o.ID, "accept", bravo, nil, http.StatusOK); v.Status != workflows.InProgress {
+		t.Fatalf("after bravo accepts: %s", v.Status)
+	}
+	m.act(o.ID, "mark_delivered", alpha, validBodies[workflows.MarkDelivered], http.StatusConflict) // not the accepted supplier
+	m.act(o.ID, "cancel", m.token(auth.Customer, "c-2"), validBodies[workflows.Cancel], http.StatusNotFound)
+
+	byCustomer := m.pendingOrder("c-1")
+	m.act(byCustomer.ID, "cancel", m.token(auth.Customer, "c-1"), validBodies[workflows.Cancel], http.StatusOK)
+	byPurchasing := m.pendingOrder("c-3")
+	m.act(byPurchasing.ID, "cancel", m.token(auth.Purchasing, "p-1"), validBodies[workflows.Cancel], http.StatusOK)
+	m.waitStatus(byCustomer.ID, workflows.Cancelled)
+	m.waitStatus(byPurchasing.ID, workflows.Cancelled)
+}
+
+func TestAccessMatrixMemberClientConfirmation(t *testing.T) {
+	m := newMarket(t, memberEnv)
+	staff := m.token(auth.Staff, "s-1")
+	toClient := func(member, title string) (workflows.OrderView, string) {
+		o := m.createMember(member, map[string]any{"submit": true, "title": title,
+			"schedule": []map[string]any{{"date": day(5), "amount": "1000.00"}}})
+		m.act(o.ID, "approve", staff, nil, http.StatusOK)
+		m.waitStatus(o.ID, workflows.ClientConfirmation)
+		url := m.link(o.ID)
+		return m.currentLink(o.ID), url
+	}
+	a, urlA := toClient("m-1", "Website redesign")
+	b, _ := toClient("m-2", "Logo for the bakery")
+	linkA, linkB := a.Member.ConfirmationLink.ID, b.Member.ConfirmationLink.ID
+
+	m.checkMatrix(a.ID, "member", []caller{
+		{name: "member (owner)", role: auth.Member, subject: "m-1", sees: true, mayEver: memberActions, mayNow: []workflows.Action{workflows.ResendConfirmation}, skipNowOK: true},
+		{name: "member (other)", role: auth.Member, subject: "m-2"},
+		{name: "staff", role: auth.Staff, subject: "s-1", sees: true, mayEver: staffActions, mayNow: []workflows.Action{workflows.ResendConfirmation}, skipNowOK: true},
+		{name: "finance", role: auth.Finance, subject: "f-1", sees: true},
+		{name: "ops", role: auth.Ops, subject: "o-1", sees: true, mayEver: opsActions},
+		{name: "client (link holder)", role: auth.Client, subject: "link:" + linkA, sees: true, mayEver: clientActions, mayNow: clientActions, skipNowOK: true},
+		{name: "client (link of another order)", role: auth.Client, subject: "link:" + linkB},
+		{name: "client (unknown link)", role: auth.Client, subject: "link:cl_forged"},
+		{name: "customer", role: auth.Customer, subject: "c-1"},
+		{name: "purchasing", role: auth.Purchasing, subject: "p-1"},
+		{name: "supplier", role: auth.Supplier, subject: "sup_alpha"},
+	})
+	if v := m.get(a.ID, staff); v.Status != workflows.ClientConfirmation || v.Member.ConfirmationLink.ID != linkA {
+		t.Fatalf("refused actions changed the order: %s, link %+v", v.Status, v.Member.ConfirmationLink)
+	}
+
+	// A's link opens A's page, never B's; as a principal it cannot touch B.
+	page := m.page(urlA)
+	if !strings.Contains(page, "Website redesign") || strings.Contains(page, b.ID) || strings.Contains(page, "Logo for the bakery") {
+		t.Fatalf("A's link shows the wrong order:\n%s", page)
+	}
+	holderOfA := m.token(auth.Client, "link:"+linkA)
+	m.act(b.ID, "confirm", holderOfA, nil, http.StatusNotFound)
+	m.act(b.ID, "decline", holderOfA, validBodies[workflows.Decline], http.StatusNotFound)
+	m.call("GET", "/v1/orders/"+b.ID, holderOfA, nil, http.StatusNotFound, nil)
+
+	// The allowed actions: both resends (each replaces the link, so the old
+	// holder loses the order), then the current holder confirms A and B's
+	// holder declines B.
+	m.act(a.ID, "resend_confirmation", m.token(auth.Member, "m-1"), nil, http.StatusOK)
+	m.act(a.ID, "resend_confirmation", staff, nil, http.StatusOK)
+	// Each resend starts a new round at once, even before the previous new
+	// link exists: the second one is round 3.
+	current := m.linkOfRound(a.ID, 3)
+	m.act(a.ID, "confirm", holderOfA, nil, http.StatusNotFound) // a replaced link no longer sees the order
+	if v := m.act(a.ID, "confirm", m.token(auth.Client, "link:"+current), nil, http.StatusOK); v.Status != workflows.Active {
+		t.Fatalf("after confirm: %s", v.Status)
+	}
+	if v := m.act(b.ID, "decline", m.token(auth.Client, "link:"+linkB), validBodies[workflows.Decline], http.StatusOK); v.Status != workflows.Rejected {
+		t.Fatalf("after decline: %s", v.Status)
+	}
+}
+
+// currentLink waits for the order's confirmation link and returns the view.
+func (m *market) currentLink(id string) workflows.OrderView {
+	m.t.Helper()
+	var v workflows.OrderView
+	m.eventually("confirmation link of "+id, func() bool {
+		v = m.get(id, m.token(auth.Staff, "s-1"))
+		return v.Member != nil && v.Member.ConfirmationLink != nil
+	})
+	return v
+}
+
+// linkOfRound waits for the order's link of round (1 is the first send)
+// and returns its id.
+func (m *market) linkOfRound(id string, round int) string {
+	m.t.Helper()
+	var current string
+	m.eventually(fmt.Sprintf("link round %d of %s", round, id), func() bool {
+		v := m.get(id, m.token(auth.Staff, "s-1"))
+		if l := v.Member.ConfirmationLink; l != nil && l.Round == round {
+			current = l.ID
+		}
+		return current != ""
+	})
+	return current
+}
+
+func (m *market) page(url string) string {
+	m.t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		m.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		m.t.Fatalf("GET %s = %d: %s", url, resp.StatusCode, body)
+	}
+	return string(body)
+}
