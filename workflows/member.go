@@ -410,7 +410,7 @@ func (m *member) invoiceDocument(i int, kind pdf.Kind, now time.Time) pdf.Docume
 	doc := pdf.Document{
 		Kind: kind, Reference: m.ID, IssueDate: now.In(m.location()),
 		ServicePeriod: &pdf.Period{Start: start, End: end},
-		Seller:        pdf.Party{Name: m.In.MemberName, Email: m.In.MemberEmail, Address: []string{"Invoiced through Smart"}},
+		Seller:        m.seller(),
 		Buyer:         pdf.Party{Name: c.Client.Name, Company: c.Client.Company, VATNumber: c.Client.VATNumber, Email: c.Client.Email},
 		Lines:         slices.Clone(m.Entries[i].Lines), Currency: "EUR",
 		Notes: []string{fmt.Sprintf("%s — invoice %d of %d, planned for %s.", c.Title, i+1, len(m.Entries), m.Entries[i].Date)},
@@ -419,6 +419,18 @@ func (m *member) invoiceDocument(i int, kind pdf.Kind, now time.Time) pdf.Docume
 		doc.DueDate = &due
 	}
 	return doc
+}
+
+// seller is who invoices: the cooperative on behalf of the member when the
+// deployment names it (orders started before it was configured keep the
+// member as seller).
+func (m *member) seller() pdf.Party {
+	st := m.In.Settings
+	if st.SellerName == "" {
+		return pdf.Party{Name: m.In.MemberName, Email: m.In.MemberEmail, Address: []string{"Invoiced through Smart"}}
+	}
+	return pdf.Party{Name: st.SellerName, VATNumber: st.SellerVAT, Email: m.In.MemberEmail,
+		Address: []string{"On behalf of " + m.In.MemberName}}
 }
 
 // Deadlines.

@@ -62,6 +62,10 @@ type MemberSettings struct {
 	DuplicateWindow    time.Duration `json:"duplicate_window"`
 	PublicURL          string        `json:"public_url"`
 	StaffEmail         string        `json:"staff_email"`
+	// Seller is who invoices the client: the cooperative, on behalf of the
+	// member (EN 16931 needs the seller's VAT number on e-invoices).
+	SellerName string `json:"seller_name,omitempty"`
+	SellerVAT  string `json:"seller_vat,omitempty"`
 }
 
 // MemberInput starts a member order.

@@ -302,7 +302,7 @@ func MemberSettings(cfg config.Config) workflows.MemberSettings {
 	return workflows.MemberSettings{
 		TimeZone: l.TimeZone, InvoiceTime: l.InvoiceTime, InvoiceDraftLead: l.InvoiceDraftLead, MinReview: l.MinReview,
 		ClientReminderLead: l.ClientReminderLead, SmartSLA: l.SmartSLA, DuplicateWindow: l.DuplicateWindow,
-		PublicURL: cfg.PublicURL, StaffEmail: cfg.StaffEmail,
+		PublicURL: cfg.PublicURL, StaffEmail: cfg.StaffEmail, SellerName: cfg.SellerName, SellerVAT: cfg.SellerVAT,
 	}
 }
 

@@ -179,6 +179,13 @@ func TestMemberOrderConfirmedByTheClientToCompleted(t *testing.T) {
 			t.Fatalf("invoice PDF lacks %q:\n%s", want, text)
 		}
 	}
+	// The client has a VAT number: the structured e-invoice is there too.
+	resp, ubl := m.sys.Do(t, "GET", "/v1/orders/"+o.ID+"/documents/"+invs[0].ID+"-ubl", member, nil)
+	for _, want := range []string{"urn:cen.eu:en16931:2017", invs[0].Number, "BE0000000097", "BE0123456789", "1149.50"} {
+		if resp.StatusCode != 200 || !strings.Contains(string(ubl), want) {
+			t.Fatalf("UBL e-invoice (%d, %s) lacks %q", resp.StatusCode, resp.Header.Get("Content-Type"), want)
+		}
+	}
 	want := []string{"create:draft", "submit:smart_confirmation", "approve:client_confirmation", "confirm:active",
 		"invoice_drafted:active", "request_changes:active", "resolve_changes:active", "invoice_issued:active", "service_completed:completed"}
 	if got := m.timelineSettled(o.ID); !slices.Equal(got, want) {

@@ -33,9 +33,13 @@ type Config struct {
 	// WebUIURL is where staff open the Temporal Web UI; used for links in logs and order views.
 	WebUIURL string `env:"ORDERFLOW_WEB_UI_URL" envDefault:"http://localhost:8233"`
 
-	EmailMode       string        `env:"ORDERFLOW_EMAIL_MODE"` // "capture" or "sendgrid"; default depends on the mode
-	EmailFrom       string        `env:"ORDERFLOW_EMAIL_FROM" envDefault:"orderflow <orders@orderflow.localhost>"`
-	StaffEmail      string        `env:"ORDERFLOW_STAFF_EMAIL" envDefault:"staff@orderflow.localhost"`
+	EmailMode  string `env:"ORDERFLOW_EMAIL_MODE"` // "capture" or "sendgrid"; default depends on the mode
+	EmailFrom  string `env:"ORDERFLOW_EMAIL_FROM" envDefault:"orderflow <orders@orderflow.localhost>"`
+	StaffEmail string `env:"ORDERFLOW_STAFF_EMAIL" envDefault:"staff@orderflow.localhost"`
+	// The seller of record of member invoices; the default VAT number is a
+	// placeholder (valid checksum, no company) to replace in a deployment.
+	SellerName      string        `env:"ORDERFLOW_SELLER_NAME" envDefault:"Smart"`
+	SellerVAT       string        `env:"ORDERFLOW_SELLER_VAT" envDefault:"BE0000000097"`
 	SendGridAPIKey  string        `env:"SENDGRID_API_KEY"`
 	SendGridURL     string        `env:"SENDGRID_BASE_URL" envDefault:"https://api.sendgrid.com"`
 	SendGridTimeout time.Duration `env:"SENDGRID_TIMEOUT" envDefault:"10s"`
