@@ -56,14 +56,18 @@ func runDev(ctx context.Context, _ []string, env environment) error {
 	}
 	defer stopLogged(log, "temporal server", srv.Stop)
 
-	c, err := app.DialTemporal(ctx, env.vars, app.TemporalTarget{HostPort: srv.FrontendHostPort(), Namespace: srv.Namespace()}, log)
+	tel, err := app.NewTelemetry(ctx, env.vars, log)
+	if err != nil {
+		return err
+	}
+	c, err := app.DialTemporal(ctx, env.vars, app.TemporalTarget{HostPort: srv.FrontendHostPort(), Namespace: srv.Namespace(), Telemetry: tel}, log)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
 
 	return app.Process{
-		Config: cfg, Logger: log, Pool: pool, Temporal: c, Worker: true, API: true,
+		Config: cfg, Logger: log, Pool: pool, Temporal: c, Telemetry: tel, Worker: true, API: true,
 		OnReady: func() {
 			log.Info("orderflow dev is up (Ctrl-C stops it)",
 				"api", cfg.PublicURL,

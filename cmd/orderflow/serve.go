@@ -43,12 +43,16 @@ func serve(ctx context.Context, env environment, p app.Process) error {
 		return err
 	}
 	defer pool.Close()
-	c, err := app.DialTemporal(ctx, env.vars, app.TemporalTarget{}, log)
+	tel, err := app.NewTelemetry(ctx, env.vars, log)
+	if err != nil {
+		return err
+	}
+	c, err := app.DialTemporal(ctx, env.vars, app.TemporalTarget{Telemetry: tel}, log)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	p.Config, p.Logger, p.Pool, p.Temporal = cfg, log, pool, c
+	p.Config, p.Logger, p.Pool, p.Temporal, p.Telemetry = cfg, log, pool, c, tel
 	return p.Run(ctx)
 }
 

@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -133,7 +132,6 @@ func DialTemporal(ctx context.Context, vars map[string]string, target TemporalTa
 		return nil, fmt.Errorf("cannot reach Temporal at %s, namespace %s (set TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE, or run `orderflow dev`): %w",
 			opts.HostPort, opts.Namespace, err)
 	}
-	dialedWith.Store(c, tel)
 	return c, nil
 }
 
@@ -149,19 +147,6 @@ func NewTelemetry(ctx context.Context, vars map[string]string, log *slog.Logger)
 		opts.TracerProvider = tp
 	}
 	return observe.New(opts)
-}
-
-// dialedWith remembers the telemetry each client was dialed with, so that
-// Process.Run serves the worker's Temporal metrics on the same registry as
-// the rest without every command passing it along.
-var dialedWith sync.Map // client.Client → *observe.Telemetry
-
-// TelemetryOf is the telemetry DialTemporal configured c with; nil for a
-// client dialed elsewhere.
-func TelemetryOf(c client.Client) *observe.Telemetry {
-	tel, _ := dialedWith.Load(c)
-	t, _ := tel.(*observe.Telemetry)
-	return t
 }
 
 // Mail builds the configured email sender; in capture mode it also returns
@@ -326,8 +311,9 @@ type Process struct {
 	Logger   *slog.Logger
 	Pool     *pgxpool.Pool
 	Temporal client.Client
-	// Telemetry defaults to the one the client was dialed with (TelemetryOf),
-	// so the worker's and the API's metrics share a registry in dev mode.
+	// Telemetry is the one the client was dialed with (TemporalTarget), so
+	// the worker's and the API's metrics share a registry; nil makes a new
+	// one without the Temporal SDK's metrics.
 	Telemetry *observe.Telemetry
 	Worker    bool
 	API       bool
@@ -394,10 +380,7 @@ func (p Process) telemetry(ctx context.Context) (*observe.Telemetry, error) {
 	if p.Telemetry != nil {
 		return p.Telemetry, nil
 	}
-	if tel := TelemetryOf(p.Temporal); tel != nil {
-		return tel, nil
-	}
-	return NewTelemetry(ctx, nil, p.Logger) // a client dialed elsewhere: no Temporal metrics
+	return NewTelemetry(ctx, nil, p.Logger)
 }
 
 // flushTelemetry sends the spans still buffered before the process exits.

@@ -106,8 +106,8 @@ func (d *deployment) start(t *testing.T, worker, api bool, tp *sdktrace.TracerPr
 
 	done := make(chan error, 1)
 	go func() {
-		// The process finds its telemetry from the client, as the commands' do.
-		done <- app.Process{Config: cfg, Logger: log, Pool: pool, Temporal: c, Worker: worker, API: api}.Run(ctx)
+		// The process gets the telemetry its client was dialed with, as the commands' do.
+		done <- app.Process{Config: cfg, Logger: log, Pool: pool, Temporal: c, Telemetry: p.tel, Worker: worker, API: api}.Run(ctx)
 	}()
 	t.Cleanup(func() {
 		cancel()
