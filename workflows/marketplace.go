@@ -500,14 +500,6 @@ func (m *marketplace) deadlines() []Deadline {
 	return nil
 }
 
-func (m *marketplace) nextDeadline() (Deadline, bool) {
-	ds := m.deadlines()
-	if len(ds) == 0 {
-		return Deadline{}, false
-	}
-	return slices.MinFunc(ds, func(a, b Deadline) int { return a.At.Compare(b.At) }), true
-}
-
 func (m *marketplace) elapse(ctx workflow.Context, d Deadline) {
 	switch d.Name {
 	case deadlinePayment:

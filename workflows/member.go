@@ -566,14 +566,6 @@ func (m *member) allInvoiced() bool {
 	return !slices.ContainsFunc(m.Entries, func(e Entry) bool { return e.Status != EntryIssued && e.Status != EntryCancelled })
 }
 
-func (m *member) nextDeadline() (Deadline, bool) {
-	ds := m.deadlines()
-	if len(ds) == 0 {
-		return Deadline{}, false
-	}
-	return slices.MinFunc(ds, func(a, b Deadline) int { return a.At.Compare(b.At) }), true
-}
-
 func (m *member) elapse(ctx workflow.Context, d Deadline) {
 	switch d.Name {
 	case deadlineOffer:

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -150,8 +151,8 @@ type flow interface {
 	vet(a Action, p Payload) (reason string)
 	// apply performs an allowed action: state change and queued effects.
 	apply(ctx workflow.Context, a Action, req ActionRequest, p Payload)
-	// nextDeadline is the nearest deadline the order waits for now, if any.
-	nextDeadline() (Deadline, bool)
+	// deadlines are what the order waits for in its status now.
+	deadlines() []Deadline
 	// elapse applies what happens when deadline d is reached.
 	elapse(ctx workflow.Context, d Deadline)
 	// snapshot is the read-model row of the order now.
@@ -328,7 +329,7 @@ func (c *core) readyToContinueAsNew(ctx workflow.Context) (bool, error) {
 func (c *core) waitForChangeOrDeadline(ctx workflow.Context) error {
 	seen := c.version
 	changed := func() bool { return c.version != seen }
-	d, ok := c.flow.nextDeadline()
+	d, ok := nearest(c.flow.deadlines())
 	if !ok {
 		return workflow.Await(ctx, changed)
 	}
@@ -351,6 +352,14 @@ func (c *core) waitForChangeOrDeadline(ctx workflow.Context) error {
 		c.flow.elapse(ctx, d)
 	}
 	return nil
+}
+
+// nearest is the earliest of ds (the first listed on a tie).
+func nearest(ds []Deadline) (Deadline, bool) {
+	if len(ds) == 0 {
+		return Deadline{}, false
+	}
+	return slices.MinFunc(ds, func(a, b Deadline) int { return a.At.Compare(b.At) }), true
 }
 
 // drain runs queued side effects in order; a step that fails after its
