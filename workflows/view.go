@@ -59,14 +59,8 @@ func (c *core) baseSnapshot(title string, total money.Amount, deadlines []Deadli
 		TotalCents: int64(total), NeedsAttention: c.Attention != nil, Seq: c.Seq,
 		CreatedAt: c.CreatedAt, UpdatedAt: c.updatedAt(),
 	}
-	if len(deadlines) > 0 {
-		next := deadlines[0].At
-		for _, d := range deadlines[1:] {
-			if d.At.Before(next) {
-				next = d.At
-			}
-		}
-		o.NextDeadline = &next
+	if d, ok := nearest(deadlines); ok {
+		o.NextDeadline = &d.At
 	}
 	return o
 }
