@@ -45,3 +45,15 @@ BENCH_FLAGS ?=
 bench:
 	$(GO) build -o bin/orderflow-dev ./cmd/orderflow
 	$(GO) run ./cmd/loadtest bench -start bin/orderflow-dev -out bin/bench.json $(BENCH_FLAGS)
+
+## chaos: the fault run: 30 marketplace + 30 member orders (6 at a time) on its own `orderflow dev`
+## (ports 18180/17333/18333, database orderflow_chaos, email through an in-process SendGrid
+## stand-in) plus 2 extra `orderflow worker`s, while it SIGKILLs those workers, restarts the local
+## Postgres once and has the stand-in answer bursts of 429 and 500; then it audits the end state
+## and exits non-zero on any violation. CHAOS_FLAGS="-n 10 -pg-restart=false" to change.
+CHAOS_FLAGS ?=
+.PHONY: chaos
+chaos:
+	$(GO) build -o bin/orderflow-dev ./cmd/orderflow
+	$(GO) build -o bin/loadtest ./cmd/loadtest
+	bin/loadtest chaos -start bin/orderflow-dev $(CHAOS_FLAGS)

@@ -106,15 +106,15 @@ func chaos(ctx context.Context, o chaosOptions, stdout, stderr io.Writer) error 
 	api.HTTP.Transport = &load.RetryTransport{Base: &http.Transport{MaxIdleConnsPerHost: 64}, Retries: 6, Pause: 500 * time.Millisecond}
 	ledger := &load.Ledger{}
 	lc := &load.Lifecycles{API: api, Ledger: ledger, Supplier: o.supplier, Tag: time.Now().UTC().Format("150405")}
-	script := func(ctx context.Context, i int) error {
+	faults := &load.FaultLog{}
+	schedule := load.Schedule(o.kills, o.bursts, o.pgRestart)
+	// Orders keep starting until the last fault, so every fault meets work in flight.
+	script := load.Paced(func(ctx context.Context, i int) error {
 		if i%2 == 0 {
 			return lc.Marketplace(ctx, i/2)
 		}
 		return lc.Member(ctx, i/2)
-	}
-
-	faults := &load.FaultLog{}
-	schedule := load.Schedule(o.kills, o.bursts, o.pgRestart)
+	}, 2*o.orders, time.Duration(len(schedule))*o.interval)
 	stop := make(chan struct{})
 	faultsDone := make(chan struct{})
 	go func() {
@@ -122,8 +122,8 @@ func chaos(ctx context.Context, o chaosOptions, stdout, stderr io.Writer) error 
 		load.InjectFaults(ctx, schedule, o.interval, st.injectors(o, mail, stderr), stop, stderr, faults)
 	}()
 
-	fmt.Fprintf(stderr, "fault run: %d marketplace + %d member orders, concurrency %d; %d faults scheduled, one every %s\n",
-		o.orders, o.orders, o.concurrency, len(schedule), o.interval)
+	fmt.Fprintf(stderr, "fault run: %d marketplace + %d member orders started over %s, concurrency %d; %d faults scheduled, one every %s\n",
+		o.orders, o.orders, time.Duration(len(schedule))*o.interval, o.concurrency, len(schedule), o.interval)
 	started := time.Now()
 	failed, samples := load.RunAll(ctx, 2*o.orders, o.concurrency, script, stderr)
 	loadTime := time.Since(started)
@@ -137,22 +137,31 @@ func chaos(ctx context.Context, o chaosOptions, stdout, stderr io.Writer) error 
 	faultTime := time.Since(started)
 
 	placed := ledger.Orders()
-	end, settled, err := settle(ctx, pool, mail, placed, o.settle, stderr)
+	end, waited, waiting, err := settle(ctx, pool, mail, placed, o.settle, stderr)
 	if err != nil {
 		return err
+	}
+	settled := "settled after " + waited.Round(time.Second).String()
+	if waiting != "" {
+		settled = fmt.Sprintf("NOT settled after %s (%s)", waited.Round(time.Second), waiting)
 	}
 	delivered := load.DeliveredKeys(mail.Messages())
 	vs := load.AuditRun(placed, end, delivered, finalStatuses())
 
-	fmt.Fprintf(stdout, "fault run: %d orders placed of %d (%d scripts failed), concurrency %d, load %s, faults until %s, settled after %s\n",
-		len(placed), 2*o.orders, failed, o.concurrency, loadTime.Round(time.Second), faultTime.Round(time.Second), settled.Round(time.Second))
+	fmt.Fprintf(stdout, "fault run: %d orders placed of %d (%d scripts failed), concurrency %d, load %s, faults until %s, %s\n",
+		len(placed), 2*o.orders, failed, o.concurrency, loadTime.Round(time.Second), faultTime.Round(time.Second), settled)
 	fmt.Fprintf(stdout, "processes: `orderflow dev` (Temporal, API and a worker; never killed) + %d `orderflow worker` (the ones killed)\n", o.workers)
 	fmt.Fprintf(stdout, "faults injected: %s\n", faults.Summary())
 	for _, s := range faults.Skipped() {
 		fmt.Fprintf(stdout, "fault skipped: %s\n", s)
 	}
-	fmt.Fprintf(stdout, "SendGrid stand-in: %d requests, %d messages accepted; read model: %d emails sent, %d not sent; %d invoices and credit notes; %d refunds\n",
-		mail.Requests(), len(mail.Messages()), len(end.Recorded), len(end.Unsent), len(end.Numbers), sum(end.RefundsPerOrder))
+	accepted := len(mail.Messages())
+	inj := faults.Injected()
+	queued := (inj[load.MailBurst429] + inj[load.MailBurst500]) * o.burstSize
+	fmt.Fprintf(stdout, "SendGrid stand-in: %d requests, %d accepted, %d answered with an error (%d errors queued in bursts; %d problems found in invalid requests)\n",
+		mail.Requests(), accepted, mail.Requests()-accepted, queued, len(mail.Violations()))
+	fmt.Fprintf(stdout, "read model: %d orders, %d emails sent, %d not sent, %d invoices and credit notes, %d refunds\n",
+		len(end.Orders), len(end.Recorded), len(end.Unsent), len(end.Numbers), sum(end.RefundsPerOrder))
 	printViolations(stdout, vs, o.violations)
 	if len(vs) > 0 {
 		return fmt.Errorf("%d violations", len(vs))
@@ -161,22 +170,20 @@ func chaos(ctx context.Context, o chaosOptions, stdout, stderr io.Writer) error 
 }
 
 // settle waits until every order, first invoice and email has landed, or
-// the wait runs out (then the audit reports what is missing).
-func settle(ctx context.Context, pool *pgxpool.Pool, mail *sendgridtest.Server, placed []load.Placed, limit time.Duration, stderr io.Writer) (load.EndState, time.Duration, error) {
+// the wait runs out (then the audit reports what is missing). It returns
+// the end state, how long it waited and what it still waited for.
+func settle(ctx context.Context, pool *pgxpool.Pool, mail *sendgridtest.Server, placed []load.Placed, limit time.Duration, stderr io.Writer) (load.EndState, time.Duration, string, error) {
 	started := time.Now()
 	deadline := started.Add(limit)
 	last := ""
 	for {
 		end, err := load.ReadEndState(ctx, pool)
 		if err != nil {
-			return load.EndState{}, 0, err
+			return load.EndState{}, 0, "", err
 		}
 		waiting := load.Unsettled(placed, end, len(load.DeliveredKeys(mail.Messages())))
 		if waiting == "" || time.Now().After(deadline) || ctx.Err() != nil {
-			if waiting != "" {
-				fmt.Fprintf(stderr, "not settled after %s: %s\n", limit, waiting)
-			}
-			return end, time.Since(started), nil
+			return end, time.Since(started), waiting, nil
 		}
 		if waiting != last {
 			fmt.Fprintf(stderr, "settling: %s\n", waiting)
