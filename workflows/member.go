@@ -255,19 +255,33 @@ func (m *member) approveCancellation(ctx workflow.Context, actor auth.Principal,
 	}
 	m.enqueue("cancellation emails", true, func(ctx workflow.Context) error {
 		data := m.emailData()
-		var notes []string
+		var notes, attach []string
 		for _, e := range m.Entries {
 			if e.CreditNote != nil {
 				notes = append(notes, e.CreditNote.Number)
+				attach = append(attach, m.documentsOf(e.CreditNote.ID)...)
 			}
 		}
 		data.Invoice = strings.Join(notes, ", ")
 		m.emailMember("cancellation_approved", "", data)
 		if credited {
-			m.emailClient("cancellation_approved", "", data)
+			// The client gets the credit notes themselves: PDF and e-invoice.
+			m.emailClient("cancellation_approved", "", data, attach...)
 		}
 		return nil
 	})
+}
+
+// documentsOf lists the stored documents of an issued invoice or credit
+// note: its PDF (id = the invoice id) and its UBL e-invoice when there is one.
+func (m *member) documentsOf(invoiceID string) []string {
+	var ids []string
+	for _, d := range m.Documents {
+		if d.ID == invoiceID || d.ID == invoiceID+"-ubl" {
+			ids = append(ids, d.ID)
+		}
+	}
+	return ids
 }
 
 // duplicate starts a new order with the same content, linked both ways.

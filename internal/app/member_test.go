@@ -226,6 +226,13 @@ func TestMemberOrderCancelledAfterAnInvoiceIsCredited(t *testing.T) {
 		"invoice_draft_ready#1.1→m-2@members.test", "invoice_issued#1→carl@client.test",
 		"cancellation_approved→m-2@members.test", "cancellation_approved→carl@client.test",
 	)
+	msgs := m.sys.SendGrid.Messages()
+	j := slices.IndexFunc(msgs, func(msg sendgridtest.Message) bool {
+		return msg.CustomArgs["order_id"] == o.ID && msg.CustomArgs["purpose"] == "cancellation_approved" && msg.To()[0].Email == "carl@client.test"
+	})
+	if j < 0 || len(msgs[j].Attachments) != 2 || !strings.HasPrefix(msgs[j].Attachments[0].Filename, "credit-note-1") {
+		t.Fatalf("the client's cancellation email does not carry the credit note (PDF and e-invoice)")
+	}
 	final := m.get(o.ID, staff)
 	if e := final.Member.Schedule; e[0].CreditNote == nil || e[1].Status != workflows.EntryCancelled {
 		t.Fatalf("schedule after cancellation: %+v", e)
