@@ -2,7 +2,6 @@ package workflows
 
 import (
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/orderflow/orderflow/internal/auth"
@@ -82,49 +81,14 @@ func memberParties() []specParty {
 	return out
 }
 
-func memberSpecActions() []string {
-	var out []string
-	for _, actions := range memberSpec {
-		for a := range actions {
-			if !slices.Contains(out, a) {
-				out = append(out, a)
-			}
-		}
-	}
-	slices.Sort(out)
-	return out
-}
-
-// expectedMemberRefusal is the answer the spec implies: "" when allowed;
-// UnknownAction outside the flow; WrongRole when the role may never apply
-// the action in a member order; NotAllowedNow when it may, but not in this
-// status or not in this relation to the order.
-func expectedMemberRefusal(s Status, action string, sp specParty) string {
-	if !slices.Contains(memberSpecActions(), action) {
-		return UnknownAction
-	}
-	if cell, ok := memberSpec[s][action]; ok && slices.Contains(cell.who, sp.name) {
-		return ""
-	}
-	role := string(sp.party.Principal.Role)
-	for _, actions := range memberSpec {
-		for _, w := range actions[action].who {
-			if w == role || strings.HasPrefix(w, role+"/") {
-				return NotAllowedNow
-			}
-		}
-	}
-	return WrongRole
-}
-
 func TestMemberTableMatchesSpec(t *testing.T) {
 	// Actions outside the flow: the marketplace's, the ops actions, nonsense.
-	actions := append(memberSpecActions(), "accept", "release", "cancel", "payment_confirmed", "retry", "skip", "fly", "")
+	actions := append(specActionNames(memberSpec), "accept", "release", "cancel", "payment_confirmed", "retry", "skip", "fly", "")
 	checked, allowed := 0, 0
 	for _, s := range MemberTable.Statuses {
 		for _, a := range actions {
 			for _, sp := range memberParties() {
-				want := expectedMemberRefusal(s, a, sp)
+				want := expectedRefusal(memberSpec, s, a, sp)
 				got := ""
 				if r := MemberTable.Check(s, Action(a), sp.party); r != nil {
 					got = r.Code
@@ -208,7 +172,7 @@ func TestMemberTableStatusesAndTransitions(t *testing.T) {
 			}
 		}
 	}
-	if got, want := actionNames(tbl.Actions()), memberSpecActions(); !slices.Equal(got, want) {
+	if got, want := actionNames(tbl.Actions()), specActionNames(memberSpec); !slices.Equal(got, want) {
 		t.Errorf("actions %v\nwant %v", got, want)
 	}
 	// Every action a timer applies is kept from updates and signals.
