@@ -221,29 +221,36 @@ func TestMarketplaceTableStatusesAndTransitions(t *testing.T) {
 // Allowed is what the API shows as allowed_actions: it must list exactly
 // the actions Check lets through, sorted.
 func TestMarketplaceAllowedIsSortedAndAgreesWithCheck(t *testing.T) {
-	for _, s := range MarketplaceTable.Statuses {
-		for _, sp := range specParties() {
-			allowed := MarketplaceTable.Allowed(s, sp.party)
+	requireAllowedAgreesWithCheck(t, MarketplaceTable, specParties())
+	owner := Party{Principal: auth.Principal{Role: auth.Customer, Subject: "c"}, Relations: []Relation{Owner}}
+	if got := MarketplaceTable.Allowed(InProgress, owner); !slices.Equal(got, []Action{"cancel"}) {
+		t.Errorf("the owner may %v in progress, want [cancel]", got)
+	}
+}
+
+// requireAllowedAgreesWithCheck: for every status and party, Allowed is
+// sorted, lists exactly what Check lets through, and is what a refusal lists.
+func requireAllowedAgreesWithCheck(t *testing.T, tbl Table, parties []specParty) {
+	t.Helper()
+	for _, s := range tbl.Statuses {
+		for _, sp := range parties {
+			allowed := tbl.Allowed(s, sp.party)
 			if !slices.IsSorted(allowed) {
 				t.Errorf("%s for %s: %v is not sorted", s, sp.name, allowed)
 			}
 			var want []Action
-			for _, a := range MarketplaceTable.Actions() {
-				if MarketplaceTable.Check(s, a, sp.party) == nil {
+			for _, a := range tbl.Actions() {
+				if tbl.Check(s, a, sp.party) == nil {
 					want = append(want, a)
 				}
 			}
 			if !slices.Equal(allowed, want) {
 				t.Errorf("%s for %s: Allowed %v, Check lets through %v", s, sp.name, allowed, want)
 			}
-			if r := MarketplaceTable.Check(s, "fly", sp.party); !slices.Equal(r.Allowed, allowed) {
+			if r := tbl.Check(s, "fly", sp.party); !slices.Equal(r.Allowed, allowed) {
 				t.Errorf("%s for %s: a refusal lists %v, Allowed is %v", s, sp.name, r.Allowed, allowed)
 			}
 		}
-	}
-	owner := Party{Principal: auth.Principal{Role: auth.Customer, Subject: "c"}, Relations: []Relation{Owner}}
-	if got := MarketplaceTable.Allowed(InProgress, owner); !slices.Equal(got, []Action{"cancel"}) {
-		t.Errorf("the owner may %v in progress, want [cancel]", got)
 	}
 }
 

@@ -188,23 +188,7 @@ func TestMemberTableStatusesAndTransitions(t *testing.T) {
 // Allowed is what the API shows as allowed_actions: exactly what Check lets
 // through, sorted.
 func TestMemberAllowedIsSortedAndAgreesWithCheck(t *testing.T) {
-	for _, s := range MemberTable.Statuses {
-		for _, sp := range memberParties() {
-			allowed := MemberTable.Allowed(s, sp.party)
-			if !slices.IsSorted(allowed) {
-				t.Errorf("%s for %s: %v is not sorted", s, sp.name, allowed)
-			}
-			var want []Action
-			for _, a := range MemberTable.Actions() {
-				if MemberTable.Check(s, a, sp.party) == nil {
-					want = append(want, a)
-				}
-			}
-			if !slices.Equal(allowed, want) {
-				t.Errorf("%s for %s: Allowed %v, Check lets through %v", s, sp.name, allowed, want)
-			}
-		}
-	}
+	requireAllowedAgreesWithCheck(t, MemberTable, memberParties())
 	owner := Party{Principal: auth.Principal{Role: auth.Member, Subject: "m"}, Relations: []Relation{Owner}}
 	if got := MemberTable.Allowed(Draft, owner); !slices.Equal(got, []Action{"discard", "edit", "submit"}) {
 		t.Errorf("the owner may %v in draft, want [discard edit submit]", got)
