@@ -150,6 +150,7 @@ var timerActions = []Action{
 // validator and a signal of the same name, plus the ops actions and the
 // order query.
 func (c *core) registerHandlers(ctx workflow.Context, registry map[Action]func() Payload) error {
+	oneLoop := workflow.GetVersion(ctx, ChangeOneSignalLoop, workflow.DefaultVersion, 1) != workflow.DefaultVersion
 	for _, a := range c.table.Actions() {
 		if slices.Contains(timerActions, a) {
 			continue
@@ -161,6 +162,13 @@ func (c *core) registerHandlers(ctx workflow.Context, registry map[Action]func()
 	for _, a := range []Action{OpsRetry, OpsSkip} {
 		if err := c.registerOps(ctx, a); err != nil {
 			return err
+		}
+	}
+	if oneLoop {
+		c.receiveSignals(ctx)
+	} else {
+		for _, s := range c.signals {
+			workflow.GoNamed(ctx, "signal "+string(s.action), s.receiveEach)
 		}
 	}
 	// An order the viewer may not see answers an empty view rather than an
@@ -206,8 +214,45 @@ func (c *core) registerAction(ctx workflow.Context, a Action, registry map[Actio
 
 // signalHandler applies one signal of an action.
 type signalHandler struct {
+	action  Action
 	channel workflow.ReceiveChannel
 	handle  func(ctx workflow.Context, req ActionRequest)
+}
+
+// ChangeOneSignalLoop is the workflow.GetVersion change id of
+// receiveSignals. Orders started before it received each action's signals
+// in a coroutine of their own: a goroutine per action, whose stack every
+// order in a worker's cache kept (README, "Performance"). Signals of
+// different actions that reach one workflow task may be taken in another
+// order by one coroutine than by several, so the old orders keep their
+// coroutines when they replay: their histories have no marker for it.
+const ChangeOneSignalLoop = "one-signal-loop"
+
+// receiveSignals applies every action's signals in one coroutine, one at a time.
+func (c *core) receiveSignals(ctx workflow.Context) {
+	workflow.GoNamed(ctx, "signals", func(ctx workflow.Context) {
+		sel := workflow.NewSelector(ctx)
+		for _, s := range c.signals {
+			sel.AddReceive(s.channel, func(ch workflow.ReceiveChannel, _ bool) {
+				var req ActionRequest
+				ch.Receive(ctx, &req)
+				s.handle(ctx, req)
+			})
+		}
+		for {
+			sel.Select(ctx)
+		}
+	})
+}
+
+// receiveEach is the coroutine of one action's signals in orders started
+// before ChangeOneSignalLoop.
+func (s signalHandler) receiveEach(ctx workflow.Context) {
+	for {
+		var req ActionRequest
+		s.channel.Receive(ctx, &req)
+		s.handle(ctx, req)
+	}
 }
 
 // listen accepts the action as a signal of the same name, for staff using
@@ -222,14 +267,7 @@ func (c *core) listen(ctx workflow.Context, a Action, handle func(workflow.Conte
 		}
 		handle(ctx, req)
 	}
-	c.signals = append(c.signals, signalHandler{channel: ch, handle: once})
-	workflow.GoNamed(ctx, "signal "+string(a), func(ctx workflow.Context) {
-		for {
-			var req ActionRequest
-			ch.Receive(ctx, &req)
-			once(ctx, req)
-		}
-	})
+	c.signals = append(c.signals, signalHandler{action: a, channel: ch, handle: once})
 }
 
 // seenRequest reports whether the timeline already holds action a of this request.

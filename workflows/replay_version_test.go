@@ -59,17 +59,22 @@ func TestCancelBeforeTheChangeTellsOnlyTheCustomer(t *testing.T) {
 	r.requireRefunds(v, 1)
 }
 
-// The committed histories of this path: one recorded before the change,
-// one after; both replay (TestReplayCommittedHistories), and the markers
-// show which branch each took.
+// The committed histories of a changed path: one recorded before the
+// change, one after; both replay (TestReplayCommittedHistories), and the
+// markers show which branch each took.
 func TestHistoriesOfTheChangeTakeBothBranches(t *testing.T) {
-	before := readHistory(t, filepath.Join(historiesDir, "marketplace_cancelled_pending.json"))
-	after := readHistory(t, filepath.Join(historiesDir, "marketplace_cancelled_pending_v1.json"))
-	if before.records(ChangeCancelTellsOfferedSuppliers) {
-		t.Error("the history from before the change records it")
-	}
-	if !after.records(ChangeCancelTellsOfferedSuppliers) {
-		t.Error("the history from after the change does not record it")
+	for change, path := range map[string]string{
+		ChangeCancelTellsOfferedSuppliers: "marketplace_cancelled_pending",
+		ChangeOneSignalLoop:               "marketplace_parked_email_retried",
+	} {
+		before := readHistory(t, filepath.Join(historiesDir, path+".json"))
+		after := readHistory(t, filepath.Join(historiesDir, path+"_v1.json"))
+		if before.records(change) {
+			t.Errorf("%s: the history from before the change records it", change)
+		}
+		if !after.records(change) {
+			t.Errorf("%s: the history from after the change does not record it", change)
+		}
 	}
 }
 

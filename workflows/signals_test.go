@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"go.temporal.io/sdk/workflow"
+
 	"github.com/orderflow/orderflow/internal/auth"
 )
 
@@ -109,5 +111,33 @@ func TestInvalidSignalsAreRecordedAndRefused(t *testing.T) {
 	r.fakes.mu.Unlock()
 	if recorded != len(cases) {
 		t.Errorf("%d refusals recorded in the read model, want %d", recorded, len(cases))
+	}
+}
+
+// Signals apply the same way on both sides of change "one-signal-loop": in
+// the one coroutine of orders started since, and in the coroutine per action
+// of orders started before (their histories have no marker for it).
+func TestSignalsApplyOnBothSidesOfTheSignalLoopChange(t *testing.T) {
+	for _, before := range []bool{false, true} {
+		r := newRun(t)
+		if before {
+			r.env.OnGetVersion(ChangeOneSignalLoop, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+		}
+		r.signalAt(1*minute, Release, ActionRequest{Actor: customer, RequestID: "sig-refused"})
+		r.signalAt(2*minute, PaymentConfirmed, ActionRequest{Actor: webhook, RequestID: "sig-pay", Payload: rawPayload(paid("pay_1"))})
+		r.signalAt(3*minute, SetMargin, ActionRequest{Actor: buyer, RequestID: "sig-margin", Payload: rawPayload(margin(12))})
+		r.stopAt(hour)
+		r.execute(orderInput("prepaid"))
+
+		r.requireStopped()
+		v := r.query(buyer)
+		var got []string
+		for _, e := range v.Timeline {
+			got = append(got, string(e.Action)+" "+e.Outcome)
+		}
+		want := []string{"create applied", "release refused", "payment_confirmed applied", "set_margin applied"}
+		if !slices.Equal(got, want) {
+			t.Errorf("before the change %v: timeline %v, want %v", before, got, want)
+		}
 	}
 }

@@ -72,6 +72,9 @@ var historyPaths = []historyPath{
 	// The same path recorded after that change: it replays the new branch.
 	{name: "marketplace_cancelled_pending_v1", run: cancelledPending, changes: []string{workflows.ChangeCancelTellsOfferedSuppliers}},
 	{name: "marketplace_parked_email_retried", run: parkedEmailRetried},
+	// Its signals received by the one coroutine of change "one-signal-loop";
+	// the history above keeps a coroutine per action.
+	{name: "marketplace_parked_email_retried_v1", run: parkedEmailRetried, changes: []string{workflows.ChangeOneSignalLoop}},
 	{name: "member_confirmed_changed_issued_completed", env: memberEnv, run: memberConfirmedChangedCompleted},
 	{name: "member_cancelled_credit_note", env: memberEnv, run: memberCancelledCreditNote},
 	{name: "member_rejected_duplicated", env: withEnv(memberEnv, "ORDERFLOW_DUPLICATE_WINDOW", "10s"), run: memberRejectedDuplicated},
