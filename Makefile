@@ -57,3 +57,15 @@ chaos:
 	$(GO) build -o bin/orderflow-dev ./cmd/orderflow
 	$(GO) build -o bin/loadtest ./cmd/loadtest
 	bin/loadtest chaos -start bin/orderflow-dev $(CHAOS_FLAGS)
+
+## scale: 10,000 orders left open on their timers (a third each: marketplace awaiting payment,
+## member in smart_confirmation, member active) in its own `orderflow dev` without a worker (ports
+## 18280/17433/18433, database orderflow_scale) plus one `orderflow worker` (metrics on 18490);
+## then worker memory and API latency while they wait, at worker cache sizes 10000, 2000 and 500.
+## Writes bin/scale.json. SCALE_FLAGS="-n 3000 -cache-sizes 3000,500" to change.
+SCALE_FLAGS ?=
+.PHONY: scale
+scale:
+	$(GO) build -o bin/orderflow-dev ./cmd/orderflow
+	$(GO) build -o bin/loadtest ./cmd/loadtest
+	bin/loadtest scale -start bin/orderflow-dev -out bin/scale.json $(SCALE_FLAGS)

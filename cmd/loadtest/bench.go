@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -13,15 +12,6 @@ import (
 	"go.temporal.io/sdk/contrib/envconfig"
 
 	"github.com/orderflow/orderflow/internal/load"
-)
-
-// Ports of a stack the tool starts itself: not the defaults, so a developer's
-// own `make run` keeps going.
-const (
-	benchAPIAddr      = "127.0.0.1:18080"
-	benchTemporalAddr = "127.0.0.1:17233"
-	benchUIAddr       = "127.0.0.1:18233"
-	benchDatabase     = "orderflow_bench"
 )
 
 // stack is what the run talks to, and the processes it started (if any).
@@ -171,44 +161,15 @@ func startStack(ctx context.Context, o options, stderr io.Writer) (*stack, error
 	if o.start == "" {
 		return &stack{api: o.api}, nil
 	}
-	dir := o.workDir
-	if dir == "" {
-		var err error
-		if dir, err = os.MkdirTemp("", "orderflow-bench-"); err != nil {
-			return nil, err
-		}
-	}
-	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o755); err != nil {
-		return nil, err
-	}
-	dbURL := databaseURL(benchDatabase)
-	if err := dropDatabase(ctx, benchDatabase); err != nil {
-		return nil, err
-	}
-	env := map[string]string{
-		"DATABASE_URL":                dbURL,
-		"ORDERFLOW_API_ADDR":          benchAPIAddr,
-		"ORDERFLOW_PUBLIC_URL":        "http://" + benchAPIAddr,
-		"ORDERFLOW_DEV_TEMPORAL_ADDR": benchTemporalAddr,
-		"ORDERFLOW_DEV_UI_ADDR":       benchUIAddr,
-		"ORDERFLOW_DATA_DIR":          filepath.Join(dir, "data"),
-		"ORDERFLOW_TIMEZONE":          "UTC",
-		"ORDERFLOW_INVOICE_TIME":      "00:00",
-		"ORDERFLOW_MIN_REVIEW":        o.minReview.String(),
-		"LOG_LEVEL":                   "warn",
-	}
-	logPath := filepath.Join(dir, "orderflow-dev.log")
-	fmt.Fprintf(stderr, "starting %s dev (API %s, Temporal %s, database %s, log %s)\n", o.start, benchAPIAddr, benchTemporalAddr, benchDatabase, logPath)
-	p, err := load.StartProc("orderflow dev", o.start, []string{"dev"}, env, logPath)
+	dir, env, err := benchStack.prepare(ctx, o.workDir, map[string]string{
+		"ORDERFLOW_TIMEZONE":     "UTC",
+		"ORDERFLOW_INVOICE_TIME": "00:00",
+		"ORDERFLOW_MIN_REVIEW":   o.minReview.String(),
+	})
 	if err != nil {
 		return nil, err
 	}
-	st := &stack{api: "http://" + benchAPIAddr, temporal: benchTemporalAddr, procs: []*load.Proc{p}}
-	if err := load.WaitReady(ctx, st.api+"/readyz", p, 5*time.Minute); err != nil {
-		st.stop()
-		return nil, err
-	}
-	return st, nil
+	return benchStack.start(ctx, o.start, dir, env, "", stderr)
 }
 
 // databaseURL is DATABASE_URL (or the local default) with its database replaced by name.

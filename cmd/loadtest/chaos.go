@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -24,13 +23,7 @@ import (
 
 // Ports and database of the fault run's stack: not the bench's, so both can
 // be run on one machine (one after the other: they share two cores).
-const (
-	chaosAPIAddr      = "127.0.0.1:18180"
-	chaosTemporalAddr = "127.0.0.1:17333"
-	chaosUIAddr       = "127.0.0.1:18333"
-	chaosDatabase     = "orderflow_chaos"
-	chaosSendGridKey  = "SG.chaos-standin-key"
-)
+const chaosSendGridKey = "SG.chaos-standin-key"
 
 type chaosOptions struct {
 	options
@@ -94,9 +87,9 @@ func chaos(ctx context.Context, o chaosOptions, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer st.stop()
-	pool, err := pgxpool.New(ctx, databaseURL(chaosDatabase))
+	pool, err := pgxpool.New(ctx, databaseURL(chaosPorts.database))
 	if err != nil {
-		return fmt.Errorf("connect to %s: %w", chaosDatabase, err)
+		return fmt.Errorf("connect to %s: %w", chaosPorts.database, err)
 	}
 	defer pool.Close()
 
@@ -259,27 +252,8 @@ func (s *chaosStack) stop() {
 // startChaosStack starts `BIN dev` with email through the stand-in at
 // mailURL, then the extra workers against its Temporal.
 func startChaosStack(ctx context.Context, o chaosOptions, mailURL string, stderr io.Writer) (*chaosStack, error) {
-	dir := o.workDir
-	if dir == "" {
-		var err error
-		if dir, err = os.MkdirTemp("", "orderflow-chaos-"); err != nil {
-			return nil, err
-		}
-	}
-	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o755); err != nil {
-		return nil, err
-	}
-	if err := dropDatabase(ctx, chaosDatabase); err != nil {
-		return nil, err
-	}
 	// Every process gets the same settings: they run the same workflows.
-	env := map[string]string{
-		"DATABASE_URL":                     databaseURL(chaosDatabase),
-		"ORDERFLOW_API_ADDR":               chaosAPIAddr,
-		"ORDERFLOW_PUBLIC_URL":             "http://" + chaosAPIAddr,
-		"ORDERFLOW_DEV_TEMPORAL_ADDR":      chaosTemporalAddr,
-		"ORDERFLOW_DEV_UI_ADDR":            chaosUIAddr,
-		"ORDERFLOW_DATA_DIR":               filepath.Join(dir, "data"),
+	dir, env, err := chaosPorts.prepare(ctx, o.workDir, map[string]string{
 		"ORDERFLOW_TIMEZONE":               "UTC",
 		"ORDERFLOW_INVOICE_TIME":           "00:00",
 		"ORDERFLOW_MIN_REVIEW":             o.minReview.String(),
@@ -288,21 +262,16 @@ func startChaosStack(ctx context.Context, o chaosOptions, mailURL string, stderr
 		"ORDERFLOW_EMAIL_MODE":             "sendgrid",
 		"SENDGRID_API_KEY":                 chaosSendGridKey,
 		"SENDGRID_BASE_URL":                mailURL,
-		"TEMPORAL_ADDRESS":                 chaosTemporalAddr,
 		"ORDERFLOW_METRICS_ADDR":           "127.0.0.1:0",
-		"LOG_LEVEL":                        "warn",
-	}
-	logPath := filepath.Join(dir, "orderflow-dev.log")
-	fmt.Fprintf(stderr, "starting %s dev (API %s, Temporal %s, database %s, SendGrid stand-in %s, logs in %s)\n", o.start, chaosAPIAddr, chaosTemporalAddr, chaosDatabase, mailURL, dir)
-	p, err := load.StartProc("orderflow dev", o.start, []string{"dev"}, env, logPath)
+	})
 	if err != nil {
 		return nil, err
 	}
-	st := &chaosStack{stack: stack{api: "http://" + chaosAPIAddr, temporal: chaosTemporalAddr, procs: []*load.Proc{p}}, bin: o.start, env: env, dir: dir}
-	if err := load.WaitReady(ctx, st.api+"/readyz", p, 5*time.Minute); err != nil {
-		st.stop()
+	dev, err := chaosPorts.start(ctx, o.start, dir, env, ", SendGrid stand-in "+mailURL, stderr)
+	if err != nil {
 		return nil, err
 	}
+	st := &chaosStack{stack: *dev, bin: o.start, env: env, dir: dir}
 	for i := range o.workers {
 		w, err := st.startWorker(i)
 		if err != nil {
@@ -315,8 +284,7 @@ func startChaosStack(ctx context.Context, o chaosOptions, mailURL string, stderr
 }
 
 func (s *chaosStack) startWorker(i int) (*load.Proc, error) {
-	name := fmt.Sprintf("worker %d", i+1)
-	return load.StartProc(name, s.bin, []string{"worker"}, s.env, filepath.Join(s.dir, fmt.Sprintf("worker-%d.log", i+1)))
+	return startWorker(s.bin, s.dir, s.env, i, nil)
 }
 
 // killWorker SIGKILLs the next extra worker in turn and starts it again

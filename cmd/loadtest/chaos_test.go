@@ -46,3 +46,25 @@ func TestPrintViolationsCountsEveryRuleAndCapsTheList(t *testing.T) {
 		t.Errorf("printed past the cap:\n%s", got)
 	}
 }
+
+func TestScaleRefusesToRunWithoutItsOwnStack(t *testing.T) {
+	var out, errs bytes.Buffer
+	if code := run(context.Background(), []string{"scale", "-n", "3"}, &out, &errs); code != 2 {
+		t.Fatalf("exit %d, want 2 (stderr %q)", code, errs.String())
+	}
+	if !strings.Contains(errs.String(), "-start BIN is required") {
+		t.Fatalf("stderr = %q", errs.String())
+	}
+}
+
+func TestCacheSizesFlag(t *testing.T) {
+	sizes, err := parseSizes("10000, 2000,500")
+	if err != nil || !slices.Equal(sizes, []int{10000, 2000, 500}) {
+		t.Fatalf("sizes = %v, %v", sizes, err)
+	}
+	for _, bad := range []string{"", "0", "1e4", "500,,20", "-3"} {
+		if _, err := parseSizes(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}

@@ -4,6 +4,8 @@
 //	loadtest baseline  raw Temporal only: update-with-start + update + completion
 //	loadtest chaos     orders under faults (worker SIGKILLs, a Postgres restart,
 //	                   SendGrid 429/500 bursts), then an audit of the end state
+//	loadtest scale     many orders left open on their timers, then worker memory
+//	                   and API latency while they wait, per worker cache size
 //
 // With -start BIN it starts `BIN dev` itself on other ports, a fresh data
 // directory and database, and short member windows; otherwise it drives the
@@ -29,11 +31,14 @@ func main() {
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: loadtest bench|baseline|chaos [flags] (loadtest bench -h for the flags)")
+		fmt.Fprintln(stderr, "usage: loadtest bench|baseline|chaos|scale [flags] (loadtest bench -h for the flags)")
 		return 2
 	}
-	if args[0] == "chaos" {
+	switch args[0] {
+	case "chaos":
 		return runChaos(ctx, args[1:], stdout, stderr)
+	case "scale":
+		return runScale(ctx, args[1:], stdout, stderr)
 	}
 	var o options
 	fs := flag.NewFlagSet("loadtest "+args[0], flag.ContinueOnError)
@@ -49,7 +54,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "baseline":
 		err = bench(ctx, o, stdout, stderr, false)
 	default:
-		fmt.Fprintf(stderr, "loadtest: unknown mode %q (bench, baseline or chaos)\n", args[0])
+		fmt.Fprintf(stderr, "loadtest: unknown mode %q (bench, baseline, chaos or scale)\n", args[0])
 		return 2
 	}
 	if err != nil {

@@ -67,7 +67,7 @@ func runDev(ctx context.Context, _ []string, env environment) error {
 	defer c.Close()
 
 	return app.Process{
-		Config: cfg, Logger: log, Pool: pool, Temporal: c, Telemetry: tel, Worker: true, API: true,
+		Config: cfg, Logger: log, Pool: pool, Temporal: c, Telemetry: tel, Worker: cfg.Dev.Worker, API: true,
 		OnReady: func() {
 			log.Info("orderflow dev is up (Ctrl-C stops it)",
 				"api", cfg.PublicURL,

@@ -199,6 +199,9 @@ func ClientLinks(cfg config.Config, pool *pgxpool.Pool) (*store.ClientLinks, err
 
 // Worker builds the worker with every workflow and activity registered.
 func Worker(c client.Client, cfg config.Config, acts *activities.Activities) sdkworker.Worker {
+	// The cache is the process's, sized when its first worker starts: in a
+	// process with several workers (tests) the first one's setting holds.
+	sdkworker.SetStickyWorkflowCacheSize(cfg.WorkflowCacheSize)
 	return worker.New(c, cfg.TaskQueue, acts)
 }
 

@@ -23,7 +23,11 @@ const DevTokenSecret = "orderflow-dev-secret-NOT-FOR-PRODUCTION"
 type Config struct {
 	DatabaseURL string `env:"DATABASE_URL" envDefault:"postgres://postgres@127.0.0.1:5432/orderflow?sslmode=disable"`
 	TaskQueue   string `env:"ORDERFLOW_TASK_QUEUE" envDefault:"orderflow"`
-	APIAddr     string `env:"ORDERFLOW_API_ADDR" envDefault:":8080"`
+	// WorkflowCacheSize is how many orders a worker process keeps in memory
+	// between their workflow tasks (the SDK's sticky cache). The default was
+	// chosen from `make scale` (README, "Performance").
+	WorkflowCacheSize int    `env:"ORDERFLOW_WORKFLOW_CACHE_SIZE" envDefault:"10000"`
+	APIAddr           string `env:"ORDERFLOW_API_ADDR" envDefault:":8080"`
 	// MetricsAddr serves /metrics and /healthz of a worker-only process; the
 	// API (and dev mode) serve them on APIAddr.
 	MetricsAddr string `env:"ORDERFLOW_METRICS_ADDR" envDefault:":9090"`
@@ -59,6 +63,9 @@ type Dev struct {
 	TemporalAddr string `env:"ORDERFLOW_DEV_TEMPORAL_ADDR" envDefault:"127.0.0.1:7233"`
 	UIAddr       string `env:"ORDERFLOW_DEV_UI_ADDR" envDefault:"127.0.0.1:8233"`
 	Namespace    string `env:"ORDERFLOW_DEV_NAMESPACE" envDefault:"default"`
+	// Worker false leaves the worker out of the dev process, for a separate
+	// `orderflow worker` (the scale run measures that process alone).
+	Worker bool `env:"ORDERFLOW_DEV_WORKER" envDefault:"true"`
 }
 
 // Lifecycle holds the durations of docs/lifecycles: every one a default that a
@@ -140,6 +147,9 @@ func (c Config) validate(mode Mode) error {
 		}
 	default:
 		problems = append(problems, fmt.Sprintf("ORDERFLOW_EMAIL_MODE must be capture or sendgrid, not %q", c.EmailMode))
+	}
+	if c.WorkflowCacheSize < 1 {
+		problems = append(problems, fmt.Sprintf("ORDERFLOW_WORKFLOW_CACHE_SIZE must be at least 1 (orders kept in a worker's memory), not %d", c.WorkflowCacheSize))
 	}
 	if _, err := time.LoadLocation(c.Lifecycle.TimeZone); err != nil {
 		problems = append(problems, fmt.Sprintf("ORDERFLOW_TIMEZONE %q is not a known time zone (e.g. Europe/Brussels)", c.Lifecycle.TimeZone))

@@ -48,11 +48,12 @@ func TestProductionInsistsOnSecrets(t *testing.T) {
 
 func TestBadValuesAreNamed(t *testing.T) {
 	cases := map[string]map[string]string{
-		"ORDERFLOW_PAYMENT_WINDOW": {"ORDERFLOW_PAYMENT_WINDOW": "a day"},
-		"DATABASE_URL":             {"DATABASE_URL": "mysql://x"},
-		"ORDERFLOW_TIMEZONE":       {"ORDERFLOW_TIMEZONE": "Mars/Olympus"},
-		"ORDERFLOW_INVOICE_TIME":   {"ORDERFLOW_INVOICE_TIME": "9am"},
-		"ORDERFLOW_EMAIL_MODE":     {"ORDERFLOW_EMAIL_MODE": "pigeon"},
+		"ORDERFLOW_PAYMENT_WINDOW":      {"ORDERFLOW_PAYMENT_WINDOW": "a day"},
+		"DATABASE_URL":                  {"DATABASE_URL": "mysql://x"},
+		"ORDERFLOW_TIMEZONE":            {"ORDERFLOW_TIMEZONE": "Mars/Olympus"},
+		"ORDERFLOW_INVOICE_TIME":        {"ORDERFLOW_INVOICE_TIME": "9am"},
+		"ORDERFLOW_EMAIL_MODE":          {"ORDERFLOW_EMAIL_MODE": "pigeon"},
+		"ORDERFLOW_WORKFLOW_CACHE_SIZE": {"ORDERFLOW_WORKFLOW_CACHE_SIZE": "0"},
 	}
 	for name, environ := range cases {
 		_, err := Load(DevMode, environ)

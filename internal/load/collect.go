@@ -195,3 +195,19 @@ func Unsettled(placed []Placed, st EndState, delivered int) string {
 	}
 	return strings.Join(waiting, ", ")
 }
+
+// WaitingOnTimers counts the placed orders that are in their expected status
+// with a pending timer (next_deadline) in the read model.
+func WaitingOnTimers(placed []Placed, st EndState) int {
+	byID := make(map[string]OrderRow, len(st.Orders))
+	for _, o := range st.Orders {
+		byID[o.ID] = o
+	}
+	n := 0
+	for _, p := range placed {
+		if o, ok := byID[p.ID]; ok && o.Status == p.Expected && o.NextDeadline != nil {
+			n++
+		}
+	}
+	return n
+}

@@ -161,3 +161,19 @@ func TestUnsettledNamesWhatIsMissing(t *testing.T) {
 		}
 	}
 }
+
+func TestWaitingOnTimersNeedsTheStatusAndATimer(t *testing.T) {
+	placed := []Placed{{ID: "k1", Flow: "marketplace", Expected: "completed"}, {ID: "m1", Flow: "member", Expected: "active"}}
+	if n := WaitingOnTimers(placed, endState()); n != 2 {
+		t.Fatalf("waiting = %d, want 2", n)
+	}
+	st := endState()
+	st.Orders[0].NextDeadline = nil
+	st.Orders[1].Status = "smart_confirmation"
+	if n := WaitingOnTimers(placed, st); n != 0 {
+		t.Fatalf("waiting = %d, want 0 (k1 has no timer, m1 is in another status)", n)
+	}
+	if n := WaitingOnTimers(append(placed, Placed{ID: "lost", Expected: "active"}), endState()); n != 2 {
+		t.Fatalf("waiting = %d, want 2 (an order missing from the read model is not waiting)", n)
+	}
+}

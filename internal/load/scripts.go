@@ -57,21 +57,10 @@ func (l *Lifecycles) Marketplace(ctx context.Context, i int) error {
 		return err
 	}
 	api := l.API
-	o, err := api.act(ctx, "create_marketplace", "POST", "/v1/orders", tokens[customer], map[string]any{
-		"flow": "marketplace", "customer_email": customer + "@customers.test", "customer_name": "Customer " + customer,
-		"items":         []map[string]any{{"sku": "CEM-25", "description": "Cement 25 kg", "quantity": 10, "unit_price": "6.50", "vat_rate": 21}},
-		"category":      "building",
-		"payment_terms": "prepaid",
-		"delivery":      map[string]any{"address": []string{"Rue Haute 1", "1000 Brussels"}, "region": "BE-BRU", "requested_date": time.Now().AddDate(0, 0, 14).Format(time.DateOnly)},
-	})
+	id, err := l.createMarketplace(ctx, customer, tokens[customer], "completed")
 	if err != nil {
 		return err
 	}
-	id := field(o, "id")
-	if id == "" {
-		return fmt.Errorf("create_marketplace: answer without id")
-	}
-	l.Ledger.add(Placed{ID: id, Flow: "marketplace", Expected: "completed"})
 	order := "/v1/orders/" + id
 
 	var payURL string
@@ -122,26 +111,99 @@ func (l *Lifecycles) Member(ctx context.Context, i int) error {
 	if err != nil {
 		return err
 	}
+	id, err := l.createMember(ctx, member, tokens[member], 0, "active")
+	if err != nil {
+		return err
+	}
+	return l.approve(ctx, id, tokens["s-load"])
+}
+
+// OpenMarketplace creates a prepaid marketplace order and leaves it
+// awaiting payment: it waits on its payment window's timer.
+func (l *Lifecycles) OpenMarketplace(ctx context.Context, i int) error {
+	customer := fmt.Sprintf("c-%s-%d", l.Tag, i)
+	token, err := l.API.Token(auth.Customer, customer)
+	if err != nil {
+		return err
+	}
+	_, err = l.createMarketplace(ctx, customer, token, "awaiting_payment")
+	return err
+}
+
+// OpenMember creates a member order (submitted, client confirmation
+// skipped) and, when approve is set, approves it. Unapproved, it waits in
+// smart_confirmation on its SLA timer; approved, it waits in active on the
+// timer of its first invoice draft, its schedule being 30 and 60 days out.
+func (l *Lifecycles) OpenMember(ctx context.Context, i int, approve bool) error {
+	member := fmt.Sprintf("m-%s-%d", l.Tag, i)
+	token, err := l.API.Token(auth.Member, member)
+	if err != nil {
+		return err
+	}
+	if !approve {
+		_, err = l.createMember(ctx, member, token, 30, "smart_confirmation")
+		return err
+	}
+	id, err := l.createMember(ctx, member, token, 30, "active")
+	if err != nil {
+		return err
+	}
+	staff, err := l.API.Token(auth.Staff, "s-load")
+	if err != nil {
+		return err
+	}
+	return l.approve(ctx, id, staff)
+}
+
+// createMarketplace creates a prepaid marketplace order for customer and
+// records it in the ledger with the status its script ends in.
+func (l *Lifecycles) createMarketplace(ctx context.Context, customer, token, expected string) (string, error) {
+	o, err := l.API.act(ctx, "create_marketplace", "POST", "/v1/orders", token, map[string]any{
+		"flow": "marketplace", "customer_email": customer + "@customers.test", "customer_name": "Customer " + customer,
+		"items":         []map[string]any{{"sku": "CEM-25", "description": "Cement 25 kg", "quantity": 10, "unit_price": "6.50", "vat_rate": 21}},
+		"category":      "building",
+		"payment_terms": "prepaid",
+		"delivery":      map[string]any{"address": []string{"Rue Haute 1", "1000 Brussels"}, "region": "BE-BRU", "requested_date": time.Now().AddDate(0, 0, 14).Format(time.DateOnly)},
+	})
+	if err != nil {
+		return "", err
+	}
+	id := field(o, "id")
+	if id == "" {
+		return "", fmt.Errorf("create_marketplace: answer without id")
+	}
+	l.Ledger.add(Placed{ID: id, Flow: "marketplace", Expected: expected})
+	return id, nil
+}
+
+// createMember creates a member order submitted with skip_client_confirmation
+// and a proof reference, its two invoices firstDay and firstDay+40 days
+// from today, and records it in the ledger with the status its script ends in.
+func (l *Lifecycles) createMember(ctx context.Context, member, token string, firstDay int, expected string) (string, error) {
 	day := func(offset int) string { return time.Now().UTC().AddDate(0, 0, offset).Format(time.DateOnly) }
-	o, err := l.API.act(ctx, "create_member", "POST", "/v1/orders", tokens[member], map[string]any{
+	o, err := l.API.act(ctx, "create_member", "POST", "/v1/orders", token, map[string]any{
 		"flow": "member", "submit": true, "skip_client_confirmation": true, "proof_reference": "framework contract FC-LOAD",
 		"member_name": "Mia " + member, "member_email": member + "@members.test",
 		"client":            map[string]any{"name": "Carl Client", "company": "Client SA", "vat_number": "BE0123456789", "email": "carl-" + member + "@client.test"},
 		"title":             "Load test engagement",
 		"lines":             []map[string]any{{"description": "Consulting", "quantity": 1, "unit_price": "1000.00", "vat_rate": 21}},
-		"service_period":    map[string]any{"start": day(-1), "end": day(60)},
-		"schedule":          []map[string]any{{"date": day(0), "amount": "500.00"}, {"date": day(40), "amount": "500.00"}},
+		"service_period":    map[string]any{"start": day(-1), "end": day(firstDay + 60)},
+		"schedule":          []map[string]any{{"date": day(firstDay), "amount": "500.00"}, {"date": day(firstDay + 40), "amount": "500.00"}},
 		"offer_valid_until": day(10),
 	})
 	if err != nil {
-		return err
+		return "", err
 	}
 	id := field(o, "id")
 	if id == "" {
-		return fmt.Errorf("create_member: answer without id")
+		return "", fmt.Errorf("create_member: answer without id")
 	}
-	l.Ledger.add(Placed{ID: id, Flow: "member", Expected: "active"})
-	v, err := l.API.act(ctx, "approve", "POST", "/v1/orders/"+id+"/actions/approve", tokens["s-load"], nil)
+	l.Ledger.add(Placed{ID: id, Flow: "member", Expected: expected})
+	return id, nil
+}
+
+func (l *Lifecycles) approve(ctx context.Context, id, staff string) error {
+	v, err := l.API.act(ctx, "approve", "POST", "/v1/orders/"+id+"/actions/approve", staff, nil)
 	if err != nil {
 		return fmt.Errorf("%s: %w", id, err)
 	}

@@ -49,10 +49,16 @@ func StartProc(name, bin string, args []string, env map[string]string, logPath s
 // PeakRSS is the process's peak resident memory (VmHWM) in bytes, the last
 // value read if it has exited.
 func (p *Proc) PeakRSS() int64 {
-	if v, err := readVmHWM(p.Cmd.Process.Pid); err == nil {
+	if v, err := readStatus(p.Cmd.Process.Pid, "VmHWM"); err == nil {
 		p.peak = max(p.peak, v)
 	}
 	return p.peak
+}
+
+// RSS is the process's resident memory (VmRSS) in bytes now, 0 once it has exited.
+func (p *Proc) RSS() int64 {
+	v, _ := readStatus(p.Cmd.Process.Pid, "VmRSS")
+	return v
 }
 
 // Stop interrupts the process (Ctrl-C) and waits up to grace before killing it.
@@ -84,29 +90,26 @@ func (p *Proc) Exited() bool {
 	}
 }
 
-// readVmHWM reads the peak resident set size of pid from /proc.
-func readVmHWM(pid int) (int64, error) {
+// readStatus reads a memory figure (VmHWM, VmRSS) of pid from /proc.
+func readStatus(pid int, field string) (int64, error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, err
 	}
 	defer f.Close()
-	return parseVmHWM(f)
-}
-
-func parseVmHWM(f *os.File) (int64, error) {
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if v, ok := VmHWMLine(sc.Text()); ok {
+		if v, ok := StatusLine(sc.Text(), field); ok {
 			return v, nil
 		}
 	}
-	return 0, fmt.Errorf("no VmHWM in /proc status")
+	return 0, fmt.Errorf("no %s in /proc status", field)
 }
 
-// VmHWMLine parses a "VmHWM:   123456 kB" line of /proc/<pid>/status into bytes.
-func VmHWMLine(line string) (int64, bool) {
-	rest, ok := strings.CutPrefix(line, "VmHWM:")
+// StatusLine parses a "VmHWM:   123456 kB" line of /proc/<pid>/status into
+// bytes, if the line is field's.
+func StatusLine(line, field string) (int64, bool) {
+	rest, ok := strings.CutPrefix(line, field+":")
 	if !ok {
 		return 0, false
 	}

@@ -161,17 +161,22 @@ func TestRunAllCountsUnstartedOrdersAsFailedWhenCancelled(t *testing.T) {
 	}
 }
 
-func TestVmHWMLine(t *testing.T) {
-	if v, ok := VmHWMLine("VmHWM:\t  257024 kB"); !ok || v != 257024*1024 {
+func TestStatusLine(t *testing.T) {
+	if v, ok := StatusLine("VmHWM:\t  257024 kB", "VmHWM"); !ok || v != 257024*1024 {
 		t.Fatalf("VmHWM = %d %v", v, ok)
 	}
 	for _, bad := range []string{"VmRSS:  1 kB", "VmHWM: x kB", "VmHWM: 12 MB"} {
-		if _, ok := VmHWMLine(bad); ok {
+		if _, ok := StatusLine(bad, "VmHWM"); ok {
 			t.Errorf("%q parsed", bad)
 		}
 	}
-	own, err := readVmHWM(os.Getpid())
-	if err != nil || own <= 0 {
-		t.Fatalf("own VmHWM = %d, %v", own, err)
+	// Resident now, then the peak: the peak can only have grown since.
+	now, err := readStatus(os.Getpid(), "VmRSS")
+	if err != nil || now <= 0 {
+		t.Fatalf("own VmRSS = %d, %v", now, err)
+	}
+	peak, err := readStatus(os.Getpid(), "VmHWM")
+	if err != nil || peak < now {
+		t.Fatalf("own VmHWM = %d (resident %d), %v", peak, now, err)
 	}
 }
