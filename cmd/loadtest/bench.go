@@ -70,7 +70,7 @@ func bench(ctx context.Context, o options, stdout, stderr io.Writer, orderflow b
 	}
 	report.Print(stdout)
 	if o.out != "" {
-		if err := report.WriteJSON(o.out); err != nil {
+		if err := load.WriteJSON(o.out, report); err != nil {
 			return err
 		}
 	}

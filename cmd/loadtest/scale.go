@@ -2,13 +2,12 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"maps"
 	"math/rand/v2"
-	"os"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -91,10 +90,13 @@ type scalePhase struct {
 	Cached float64 `json:"cached_orders"`
 	// RSS and Heap (Go heap in use) are the worker's before the watch, once
 	// the cache is filled; RSSAfter after it; Peak its VmHWM.
-	RSS      int64   `json:"worker_rss_bytes"`
-	Heap     float64 `json:"worker_heap_inuse_bytes"`
-	RSSAfter int64   `json:"worker_rss_after_watch_bytes"`
-	Peak     int64   `json:"worker_peak_rss_bytes"`
+	RSS  int64   `json:"worker_rss_bytes"`
+	Heap float64 `json:"worker_heap_inuse_bytes"`
+	// Stacks and Goroutines: a cached order keeps its coroutines' goroutines.
+	Stacks     float64 `json:"worker_stack_inuse_bytes"`
+	Goroutines float64 `json:"worker_goroutines"`
+	RSSAfter   int64   `json:"worker_rss_after_watch_bytes"`
+	Peak       int64   `json:"worker_peak_rss_bytes"`
 	// Touch is the pass that filled a restarted worker's cache.
 	Touch *load.Latency `json:"touch,omitempty"`
 	// Latency is per kind during the watch; Hits and Misses the worker's
@@ -210,20 +212,8 @@ func scale(ctx context.Context, o scaleOptions, stdout, stderr io.Writer) error 
 	}
 
 	for i, size := range o.cacheSizes {
-		phase := scalePhase{CacheSize: size}
-		rec := load.NewRecorder()
-		api := load.NewAPI(st.api, o.secret, rec)
-		if i > 0 {
-			fmt.Fprintf(stderr, "worker restarted with cache size %d; touching the %d open orders to fill its cache…\n", size, len(placed))
-			if err := st.restartWorker(ctx, size); err != nil {
-				return err
-			}
-			touch := func(ctx context.Context, i int) error { return api.Touch(ctx, placed[i].ID, ops) }
-			load.RunAll(ctx, len(placed), o.concurrency, touch, stderr)
-			l := rec.Latencies()["touch (refused retry)"]
-			phase.Touch = &l
-		}
-		if err := measureWaiting(ctx, o, st, api, rec, placed, ops, tag, i, &phase, stderr); err != nil {
+		phase, err := measureCacheSize(ctx, o, st, placed, ops, tag, i, size, stderr)
+		if err != nil {
 			return err
 		}
 		report.Phases = append(report.Phases, phase)
@@ -233,11 +223,7 @@ func scale(ctx context.Context, o scaleOptions, stdout, stderr io.Writer) error 
 	report.HistoryEvents = historyEvents(ctx, st, placed)
 	report.print(stdout)
 	if o.out != "" {
-		data, err := json.MarshalIndent(report, "", "  ")
-		if err != nil {
-			return err
-		}
-		if err := os.WriteFile(o.out, append(data, '\n'), 0o644); err != nil {
+		if err := load.WriteJSON(o.out, report); err != nil {
 			return err
 		}
 	}
@@ -252,6 +238,11 @@ func fill(ctx context.Context, o scaleOptions, st *scaleStack, tag string, repor
 	rec := load.NewRecorder()
 	api := load.NewAPI(st.api, o.secret, rec)
 	api.Wait = o.wait
+	// A fill keeps the stack saturated: an order's first view can take
+	// longer than the API waits for it (503). A client retries that with the
+	// same Idempotency-Key, as the API asks; the report counts the retries.
+	retry := &load.RetryTransport{Base: &http.Transport{MaxIdleConnsPerHost: 64}, Retries: 4, Pause: time.Second}
+	api.HTTP.Transport = retry
 	ledger := &load.Ledger{}
 	lc := &load.Lifecycles{API: api, Ledger: ledger, Tag: tag}
 	fmt.Fprintf(stderr, "fill: %d orders left open (a third each: marketplace awaiting payment, member in smart_confirmation, member active), concurrency %d\n", o.orders, o.concurrency)
@@ -262,6 +253,7 @@ func fill(ctx context.Context, o scaleOptions, st *scaleStack, tag string, repor
 	}
 	r := &load.Report{Mode: "fill", Started: started.UTC(), Orders: o.orders, OrdersFailed: failed, Concurrency: o.concurrency}
 	r.Finish(rec, time.Since(started))
+	r.Notes = append(r.Notes, fmt.Sprintf("%d requests retried after a 502/503/504 or a broken connection (creations with their Idempotency-Key, actions with their request_id)", retry.Retried.Load()))
 	report.Fill = r
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
@@ -291,6 +283,27 @@ func awaitWaiting(ctx context.Context, pool *pgxpool.Pool, placed []load.Placed,
 	}
 }
 
+// measureCacheSize measures the worker at cache size size: the one that ran
+// the fill (round 0), else a new one whose cache is filled by touching every
+// open order.
+func measureCacheSize(ctx context.Context, o scaleOptions, st *scaleStack, placed []load.Placed, ops, tag string, round, size int, stderr io.Writer) (scalePhase, error) {
+	phase := scalePhase{CacheSize: size}
+	rec := load.NewRecorder()
+	api := load.NewAPI(st.api, o.secret, rec)
+	if round > 0 {
+		fmt.Fprintf(stderr, "worker restarted with cache size %d; touching the %d open orders to fill its cache…\n", size, len(placed))
+		if err := st.restartWorker(ctx, size); err != nil {
+			return phase, err
+		}
+		touch := func(ctx context.Context, i int) error { return api.Touch(ctx, placed[i].ID, ops) }
+		load.RunAll(ctx, len(placed), o.concurrency, touch, stderr) // failures are in rec's errors
+		l := rec.Latencies()["touch (refused retry)"]
+		phase.Touch = &l
+	}
+	err := measureWaiting(ctx, o, st, api, rec, placed, ops, tag, round, &phase, stderr)
+	return phase, err
+}
+
 // measureWaiting reads the worker's memory and cache once the orders wait,
 // then drives reads (order views: workflow queries; the order list:
 // Postgres) and a trickle of new orders for o.watch, timing them.
@@ -310,6 +323,8 @@ func measureWaiting(ctx context.Context, o scaleOptions, st *scaleStack, api *lo
 	// workflow type of the task that set it: the largest is the latest.
 	phase.Cached = load.FamilyMax(before, "temporal_sticky_cache_size")
 	phase.Heap = load.Family(before, "go_memstats_heap_inuse_bytes")
+	phase.Stacks = load.Family(before, "go_memstats_stack_inuse_bytes")
+	phase.Goroutines = load.Family(before, "go_goroutines")
 	phase.RSS = st.worker.RSS()
 	fmt.Fprintf(stderr, "cache size %d: %.0f orders cached, worker RSS %d MiB (Go heap in use %d MiB); watching for %s…\n",
 		phase.CacheSize, phase.Cached, phase.RSS>>20, int64(phase.Heap)>>20, o.watch)
@@ -367,6 +382,9 @@ func (r *scaleReport) print(w io.Writer) {
 	fmt.Fprintf(w, "scale run: %d orders opened (%d failed), concurrency %d, %.0f s: %.2f orders/s\n", f.Orders, f.OrdersFailed, f.Concurrency, f.Seconds, f.OrdersPerSecond)
 	fmt.Fprintf(w, "  fill latency ms %-17s %6s %8s %8s %8s\n", "action", "count", "p50", "p95", "p99")
 	printLatencies(w, "                  ", f.Latency)
+	for _, n := range f.Notes {
+		fmt.Fprintf(w, "  fill: %s\n", n)
+	}
 	fmt.Fprintf(w, "  %d of %d open orders waiting on a timer in their expected status (settled in %.0f s)\n", r.Waiting, r.Open, r.SettleSeconds)
 	for _, flow := range []string{"marketplace", "member"} {
 		if d, ok := r.HistoryEvents[flow]; ok {
@@ -375,8 +393,8 @@ func (r *scaleReport) print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "  peak RSS of `orderflow dev` (Temporal server + API, no worker): %d MiB\n", r.DevPeakRSS>>20)
 	for _, p := range r.Phases {
-		fmt.Fprintf(w, "  worker cache size %d: %.0f orders cached; worker RSS %d MiB (Go heap in use %d MiB), %d MiB after the watch, peak %d MiB\n",
-			p.CacheSize, p.Cached, p.RSS>>20, int64(p.Heap)>>20, p.RSSAfter>>20, p.Peak>>20)
+		fmt.Fprintf(w, "  worker cache size %d: %.0f orders cached; worker RSS %d MiB (Go heap in use %d MiB, %.0f goroutines on %d MiB of stacks), %d MiB after the watch, peak %d MiB\n",
+			p.CacheSize, p.Cached, p.RSS>>20, int64(p.Heap)>>20, p.Goroutines, int64(p.Stacks)>>20, p.RSSAfter>>20, p.Peak>>20)
 		if p.Touch != nil {
 			fmt.Fprintf(w, "    cache filled by touching every order: p50 %.1f ms, p95 %.1f ms\n", p.Touch.P50, p.Touch.P95)
 		}

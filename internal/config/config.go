@@ -24,9 +24,12 @@ type Config struct {
 	DatabaseURL string `env:"DATABASE_URL" envDefault:"postgres://postgres@127.0.0.1:5432/orderflow?sslmode=disable"`
 	TaskQueue   string `env:"ORDERFLOW_TASK_QUEUE" envDefault:"orderflow"`
 	// WorkflowCacheSize is how many orders a worker process keeps in memory
-	// between their workflow tasks (the SDK's sticky cache). The default was
-	// chosen from `make scale` (README, "Performance").
-	WorkflowCacheSize int    `env:"ORDERFLOW_WORKFLOW_CACHE_SIZE" envDefault:"10000"`
+	// between their workflow tasks (the SDK's sticky cache; its own default is
+	// 10,000). 2,000 was chosen from `make scale` (README, "Performance"): a
+	// cached order costs about 125 KiB, so a worker stays under half a GiB
+	// however many orders are open, and an evicted order is replayed from its
+	// short history (tens of events) at its next event.
+	WorkflowCacheSize int    `env:"ORDERFLOW_WORKFLOW_CACHE_SIZE" envDefault:"2000"`
 	APIAddr           string `env:"ORDERFLOW_API_ADDR" envDefault:":8080"`
 	// MetricsAddr serves /metrics and /healthz of a worker-only process; the
 	// API (and dev mode) serve them on APIAddr.

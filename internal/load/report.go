@@ -55,9 +55,9 @@ func (r *Report) CompareTo(base *Report) {
 
 func round2(f float64) float64 { return math.Round(f*100) / 100 }
 
-// WriteJSON writes the report, indented, to path.
-func (r *Report) WriteJSON(path string) error {
-	data, err := json.MarshalIndent(r, "", "  ")
+// WriteJSON writes v (a report), indented, to path.
+func WriteJSON(path string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode report: %w", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -24,6 +25,8 @@ type RetryTransport struct {
 	Base    http.RoundTripper
 	Retries int
 	Pause   time.Duration // before the first retry, doubled after each
+	// Retried counts the requests sent again, for the report.
+	Retried atomic.Int64
 }
 
 // RoundTrip implements http.RoundTripper.
@@ -57,6 +60,7 @@ func (t *RetryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, req.Context().Err()
 		case <-time.After(pause):
 		}
+		t.Retried.Add(1)
 		pause *= 2
 	}
 }

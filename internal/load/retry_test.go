@@ -44,13 +44,17 @@ func TestRetryTransportRetriesACreateWithOneIdempotencyKey(t *testing.T) {
 	f := &flaky{failures: 2}
 	srv := httptest.NewServer(f)
 	defer srv.Close()
-	resp, err := retryClient().Post(srv.URL+"/v1/orders", "application/json", strings.NewReader(`{"flow":"member"}`))
+	client := retryClient()
+	resp, err := client.Post(srv.URL+"/v1/orders", "application/json", strings.NewReader(`{"flow":"member"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusCreated || len(f.keys) != 3 {
 		t.Fatalf("status %d after %d requests", resp.StatusCode, len(f.keys))
+	}
+	if n := client.Transport.(*RetryTransport).Retried.Load(); n != 2 {
+		t.Fatalf("Retried = %d, want 2", n)
 	}
 	if f.keys[0] == "" || f.keys[1] != f.keys[0] || f.keys[2] != f.keys[0] {
 		t.Fatalf("keys = %v, want one key on every attempt", f.keys)

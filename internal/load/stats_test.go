@@ -89,7 +89,7 @@ func TestReportRatesJSONAndText(t *testing.T) {
 	}
 
 	path := filepath.Join(t.TempDir(), "report.json")
-	if err := r.WriteJSON(path); err != nil {
+	if err := WriteJSON(path, r); err != nil {
 		t.Fatal(err)
 	}
 	raw, err := os.ReadFile(path)
