@@ -161,7 +161,7 @@ func startStack(ctx context.Context, o options, stderr io.Writer) (*stack, error
 	if o.start == "" {
 		return &stack{api: o.api}, nil
 	}
-	dir, env, err := benchStack.prepare(ctx, o.workDir, map[string]string{
+	dir, env, err := benchPorts.prepare(ctx, o.workDir, map[string]string{
 		"ORDERFLOW_TIMEZONE":     "UTC",
 		"ORDERFLOW_INVOICE_TIME": "00:00",
 		"ORDERFLOW_MIN_REVIEW":   o.minReview.String(),
@@ -169,7 +169,7 @@ func startStack(ctx context.Context, o options, stderr io.Writer) (*stack, error
 	if err != nil {
 		return nil, err
 	}
-	return benchStack.start(ctx, o.start, dir, env, "", stderr)
+	return benchPorts.start(ctx, o.start, dir, env, "", stderr)
 }
 
 // databaseURL is DATABASE_URL (or the local default) with its database replaced by name.

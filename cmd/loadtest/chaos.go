@@ -21,8 +21,7 @@ import (
 	"github.com/orderflow/orderflow/workflows"
 )
 
-// Ports and database of the fault run's stack: not the bench's, so both can
-// be run on one machine (one after the other: they share two cores).
+// chaosSendGridKey is what the fault run's processes send to its SendGrid stand-in.
 const chaosSendGridKey = "SG.chaos-standin-key"
 
 type chaosOptions struct {

@@ -14,14 +14,15 @@ import (
 
 // devStack is an `orderflow dev` the tool starts itself, on ports of its own
 // so a developer's `make run` keeps going, with a fresh data directory and
-// database. Each mode has its own, so their figures never mix.
+// database. Each mode has its own, so their figures never mix (run them one
+// after the other all the same: they share two cores).
 type devStack struct {
 	name                        string // names the temporary directory
 	api, temporal, ui, database string
 }
 
 var (
-	benchStack = devStack{name: "bench", api: "127.0.0.1:18080", temporal: "127.0.0.1:17233", ui: "127.0.0.1:18233", database: "orderflow_bench"}
+	benchPorts = devStack{name: "bench", api: "127.0.0.1:18080", temporal: "127.0.0.1:17233", ui: "127.0.0.1:18233", database: "orderflow_bench"}
 	chaosPorts = devStack{name: "chaos", api: "127.0.0.1:18180", temporal: "127.0.0.1:17333", ui: "127.0.0.1:18333", database: "orderflow_chaos"}
 	scalePorts = devStack{name: "scale", api: "127.0.0.1:18280", temporal: "127.0.0.1:17433", ui: "127.0.0.1:18433", database: "orderflow_scale"}
 )

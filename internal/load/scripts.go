@@ -133,19 +133,19 @@ func (l *Lifecycles) OpenMarketplace(ctx context.Context, i int) error {
 // OpenMember creates a member order (submitted, client confirmation
 // skipped) and, when approve is set, approves it. Unapproved, it waits in
 // smart_confirmation on its SLA timer; approved, it waits in active on the
-// timer of its first invoice draft, its schedule being 30 and 60 days out.
+// timer of its first invoice draft, its invoices being 30 and 70 days out.
 func (l *Lifecycles) OpenMember(ctx context.Context, i int, approve bool) error {
 	member := fmt.Sprintf("m-%s-%d", l.Tag, i)
 	token, err := l.API.Token(auth.Member, member)
 	if err != nil {
 		return err
 	}
-	if !approve {
-		_, err = l.createMember(ctx, member, token, 30, "smart_confirmation")
-		return err
+	expected := "smart_confirmation"
+	if approve {
+		expected = "active"
 	}
-	id, err := l.createMember(ctx, member, token, 30, "active")
-	if err != nil {
+	id, err := l.createMember(ctx, member, token, 30, expected)
+	if err != nil || !approve {
 		return err
 	}
 	staff, err := l.API.Token(auth.Staff, "s-load")
