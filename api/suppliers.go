@@ -184,14 +184,7 @@ func (h supplierRoutes) update(c *gin.Context) {
 		abortWith(c, http.StatusUnprocessableEntity, "There is nothing to change: send at least one of "+strings.Join(supplierPatchFields, ", ")+".")
 		return
 	}
-	ctx := c.Request.Context()
-	sup, err := h.store.GetSupplier(ctx, id)
-	if err != nil {
-		h.fail(c, id, err)
-		return
-	}
-	in.applyTo(&sup)
-	updated, err := h.store.UpdateSupplier(ctx, sup)
+	updated, err := h.store.UpdateSupplier(c.Request.Context(), id, in.applyTo)
 	if err != nil {
 		h.fail(c, id, err)
 		return

@@ -33,9 +33,7 @@ func TestSeedDemoSuppliersIsIdempotentAndKeepsEdits(t *testing.T) {
 		t.Fatalf("seeding overwrote an existing supplier: %+v", got)
 	}
 
-	edited := demoSuppliers[0]
-	edited.Rating = 1
-	_, err = s.UpdateSupplier(ctx, edited)
+	_, err = s.UpdateSupplier(ctx, demoSuppliers[0].ID, func(sup *Supplier) { sup.Rating = 1 })
 	mustNoErr(t, err)
 	mustNoErr(t, s.DeactivateSupplier(ctx, "sup_demo_5"))
 	created, err = s.SeedDemoSuppliers(ctx)
@@ -43,7 +41,7 @@ func TestSeedDemoSuppliersIsIdempotentAndKeepsEdits(t *testing.T) {
 	if created != 0 {
 		t.Fatalf("second seed created %d", created)
 	}
-	got, err = s.GetSupplier(ctx, edited.ID)
+	got, err = s.GetSupplier(ctx, demoSuppliers[0].ID)
 	mustNoErr(t, err)
 	if got.Rating != 1 {
 		t.Fatalf("seeding undid an edit: rating %d", got.Rating)

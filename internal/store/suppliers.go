@@ -47,22 +47,34 @@ func (s *Store) CreateSupplier(ctx context.Context, sup Supplier) (Supplier, err
 	return created, nil
 }
 
-// UpdateSupplier replaces the name, email, categories, regions and rating of
-// an existing supplier and returns it as stored. Active is left alone (see
-// DeactivateSupplier, ActivateSupplier) so a partial struct cannot switch a
-// supplier off by accident.
-func (s *Store) UpdateSupplier(ctx context.Context, sup Supplier) (Supplier, error) {
-	sup, err := normalizeSupplier(sup)
-	if err != nil {
+// UpdateSupplier applies change to supplier id and returns it as stored.
+// The row is locked from the read to the write, so two updates at once each
+// see the other's result and neither is lost. change may alter the name,
+// email, categories, regions and rating; Active is left alone (see
+// DeactivateSupplier, ActivateSupplier) and so is the id.
+func (s *Store) UpdateSupplier(ctx context.Context, id string, change func(*Supplier)) (Supplier, error) {
+	var updated Supplier
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		sup, err := scanSupplier(tx.QueryRow(ctx, `SELECT `+supplierColumns+` FROM suppliers WHERE id = $1 FOR UPDATE`, id))
+		if err != nil {
+			return err
+		}
+		change(&sup)
+		sup.ID = id
+		if sup, err = normalizeSupplier(sup); err != nil {
+			return err
+		}
+		updated, err = scanSupplier(tx.QueryRow(ctx, `
+			UPDATE suppliers SET name = $2, email = $3, categories = $4, regions = $5, rating = $6, updated_at = now()
+			WHERE id = $1
+			RETURNING `+supplierColumns,
+			sup.ID, sup.Name, sup.Email, sup.Categories, sup.Regions, sup.Rating))
+		return err
+	})
+	if errors.Is(err, ErrInvalid) {
 		return Supplier{}, err
 	}
-	row := s.pool.QueryRow(ctx, `
-		UPDATE suppliers SET name = $2, email = $3, categories = $4, regions = $5, rating = $6, updated_at = now()
-		WHERE id = $1
-		RETURNING `+supplierColumns,
-		sup.ID, sup.Name, sup.Email, sup.Categories, sup.Regions, sup.Rating)
-	updated, err := scanSupplier(row)
-	return supplierResult(sup.ID, "update", updated, err)
+	return supplierResult(id, "update", updated, err)
 }
 
 // DeactivateSupplier takes a supplier out of every future ranking; its

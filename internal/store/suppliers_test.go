@@ -1,7 +1,9 @@
 package store
 
 import (
+	"fmt"
 	"slices"
+	"sync"
 	"testing"
 )
 
@@ -28,15 +30,17 @@ func TestSupplierLifecycle(t *testing.T) {
 	_, err = s.CreateSupplier(ctx, supplier("sup-1", 10))
 	wantErrIs(t, err, ErrConflict)
 
-	change := supplier("sup-1", 55)
-	change.Name, change.Categories, change.Active = "Renamed", nil, false
-	updated, err := s.UpdateSupplier(ctx, change)
+	updated, err := s.UpdateSupplier(ctx, "sup-1", func(sup *Supplier) {
+		sup.Name, sup.Rating, sup.Categories, sup.Active, sup.ID = "Renamed", 55, nil, false, "sup-other"
+	})
 	mustNoErr(t, err)
-	if updated.Name != "Renamed" || updated.Rating != 55 || len(updated.Categories) != 0 || !updated.Active {
-		t.Fatalf("updated = %+v, want renamed, rating 55, no categories, still active", updated)
+	if updated.ID != "sup-1" || updated.Name != "Renamed" || updated.Rating != 55 || len(updated.Categories) != 0 || !updated.Active {
+		t.Fatalf("updated = %+v, want sup-1 renamed, rating 55, no categories, still active", updated)
 	}
-	_, err = s.UpdateSupplier(ctx, supplier("sup-missing", 1))
+	_, err = s.UpdateSupplier(ctx, "sup-missing", func(sup *Supplier) { sup.Rating = 1 })
 	wantErrIs(t, err, ErrNotFound)
+	_, err = s.UpdateSupplier(ctx, "sup-1", func(sup *Supplier) { sup.Rating = 101 })
+	wantErrIs(t, err, ErrInvalid)
 
 	mustNoErr(t, s.DeactivateSupplier(ctx, "sup-1"))
 	mustNoErr(t, s.DeactivateSupplier(ctx, "sup-1"))
@@ -158,5 +162,35 @@ func TestEligibleSuppliersRanking(t *testing.T) {
 		if !slices.Equal(supplierIDs(got), c.want) {
 			t.Fatalf("%s/%s: ranking = %v, want %v", c.category, c.region, supplierIDs(got), c.want)
 		}
+	}
+}
+
+// Updates at once each build on the other's result: none is lost.
+func TestConcurrentSupplierUpdatesKeepEveryChange(t *testing.T) {
+	s, ctx := newTestStore(t), testContext(t)
+	sup := supplier("sup-busy", 50)
+	sup.Regions = nil
+	_, err := s.CreateSupplier(ctx, sup)
+	mustNoErr(t, err)
+	const n = 12
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Go(func() {
+			_, err := s.UpdateSupplier(ctx, "sup-busy", func(sup *Supplier) {
+				sup.Regions = append(sup.Regions, fmt.Sprintf("region-%02d", i))
+			})
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		mustNoErr(t, err)
+	}
+	got, err := s.GetSupplier(ctx, "sup-busy")
+	mustNoErr(t, err)
+	if len(got.Regions) != n {
+		t.Fatalf("%d regions after %d concurrent additions, want every one: %v", len(got.Regions), n, got.Regions)
 	}
 }
