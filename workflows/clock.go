@@ -1,18 +1,28 @@
 package workflows
 
 import (
+	"sync"
 	"time"
 	_ "time/tzdata" // order time zones never depend on the host
 )
 
+// zones holds each time zone loaded once per process: loading parses the
+// zone's rules (several KiB), and every time in a zone points at its
+// Location, so one per order would be kept by every cached order.
+var zones sync.Map // name → *time.Location
+
 // zone is an order's time zone; the settings were validated at start, so an
 // unknown name (which cannot happen) falls back to UTC rather than failing.
 func zone(name string) *time.Location {
+	if loc, ok := zones.Load(name); ok {
+		return loc.(*time.Location)
+	}
 	loc, err := time.LoadLocation(name)
 	if err != nil {
 		return time.UTC
 	}
-	return loc
+	actual, _ := zones.LoadOrStore(name, loc)
+	return actual.(*time.Location)
 }
 
 // localTime is how emails show an instant: in the order's time zone.
