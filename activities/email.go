@@ -36,6 +36,10 @@ type SendEmailInput struct {
 	Data map[string]any
 	// AttachDocuments are ids of this order's stored documents to attach.
 	AttachDocuments []string
+	// Resend, set by ops after checking the provider, sends an email whose
+	// earlier attempt ended without an answer (its outbox row still
+	// "sending"). An email recorded as sent is never sent again.
+	Resend bool `json:",omitempty"`
 }
 
 // SendEmailResult says what happened; Duplicate is true when an earlier
@@ -75,6 +79,11 @@ func (a *Activities) SendEmail(ctx context.Context, in SendEmailInput) (SendEmai
 	})
 	if err != nil {
 		return SendEmailResult{}, claimError(err)
+	}
+	if !claimed && in.Resend && current.Status == store.EmailSending {
+		if current, claimed, err = a.reclaim(ctx, current); err != nil {
+			return SendEmailResult{}, err
+		}
 	}
 	if !claimed {
 		return alreadyClaimed(current)
@@ -166,6 +175,20 @@ func claimError(err error) error {
 	return temporal.NewApplicationError("claim email: "+err.Error(), ErrEmailUnavailable, err)
 }
 
+// reclaim releases an email whose outcome is unknown, as ops asked, and
+// claims it again for this attempt.
+func (a *Activities) reclaim(ctx context.Context, e store.Email) (store.Email, bool, error) {
+	if err := a.Outbox.MarkEmailFailed(ctx, e.Key, "outcome unknown; ops chose to send it again"); err != nil {
+		return e, false, temporal.NewApplicationError("release email for a resend: "+err.Error(), ErrEmailUnavailable, err)
+	}
+	a.log().WarnContext(ctx, "resending an email whose earlier outcome is unknown, as ops asked", "key", e.Key)
+	current, claimed, err := a.Outbox.ClaimEmail(ctx, e)
+	if err != nil {
+		return e, false, claimError(err)
+	}
+	return current, claimed, nil
+}
+
 // alreadyClaimed answers a call for an email another attempt already owns.
 func alreadyClaimed(e store.Email) (SendEmailResult, error) {
 	if e.Status == store.EmailSent {
@@ -174,7 +197,8 @@ func alreadyClaimed(e store.Email) (SendEmailResult, error) {
 	// "sending": an earlier attempt died between claiming and recording.
 	// Sending again could deliver twice; a person decides.
 	msg := fmt.Sprintf("an earlier attempt to send %s to %s for order %s ended without an answer; "+
-		"check the provider's activity for custom arg idempotency_key=%s, then retry or skip the step",
+		"check the provider's activity for custom arg idempotency_key=%s, then skip the step if it was delivered, "+
+		"or retry it with {\"resend\": true} if not",
 		e.Purpose, e.Recipient, e.OrderID, e.Key)
 	return SendEmailResult{}, temporal.NewNonRetryableApplicationError(msg, ErrEmailOutcomeUnknown, nil)
 }

@@ -264,4 +264,19 @@ func TestSendEmailUnknownOutcomeIsNeverSentAgain(t *testing.T) {
 	if n := r.sendgrid.Requests(); n != 1 {
 		t.Fatalf("the stand-in saw %d requests, want 1: an unknown outcome must not be sent again", n)
 	}
+
+	// Ops checked the provider: it never got the message. Resend sends it,
+	// once; a resend of the email now recorded as sent sends nothing.
+	resend := notice("ord_hang")
+	resend.Resend = true
+	results, err := r.run(t, "wf-hang-resend", resend, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(results) != 2 || results[0].Duplicate || !results[1].Duplicate {
+		t.Fatalf("results = %+v, want sent, then a duplicate", results)
+	}
+	if n, delivered := r.sendgrid.Requests(), len(r.sendgrid.Messages()); n != 2 || delivered != 1 {
+		t.Fatalf("the stand-in saw %d requests and accepted %d, want 2 and 1", n, delivered)
+	}
 }

@@ -26,6 +26,17 @@ type Payload interface {
 	Validate() map[string]string
 }
 
+// RetryPayload is the body of the ops retry: resend sends a parked email
+// whose outcome is unknown again (ops checked the provider first).
+type RetryPayload struct {
+	Resend bool `json:"resend,omitempty"`
+}
+
+func (RetryPayload) Validate() map[string]string { return nil }
+
+// opsPayloads are the bodies of the ops actions, the same in both flows.
+var opsPayloads = map[Action]func() Payload{OpsRetry: func() Payload { return &RetryPayload{} }}
+
 // noPayload is the body of actions that need none: `{}` or nothing.
 type noPayload struct{}
 
@@ -50,6 +61,9 @@ func (e *PayloadError) Error() string {
 // the workflow uses it again for signals and as the final word.
 func DecodePayload(registry map[Action]func() Payload, a Action, raw json.RawMessage) (Payload, error) {
 	newPayload, ok := registry[a]
+	if !ok {
+		newPayload, ok = opsPayloads[a]
+	}
 	if !ok {
 		newPayload = func() Payload { return &noPayload{} }
 	}
@@ -275,10 +289,19 @@ func (c *core) seenRequest(a Action, requestID string) bool {
 	return slices.ContainsFunc(c.Timeline, func(e TimelineEntry) bool { return e.Action == a && e.RequestID == requestID })
 }
 
-// opsCheck: only ops, only on a parked order, and skip only where skipping is safe.
+// opsCheck: only ops, only on a parked order, skip only where skipping is
+// safe, and resend only an email whose outcome is unknown.
 func (c *core) opsCheck(a Action, req ActionRequest) *Refusal {
 	refuse := func(code, why string) *Refusal {
 		return &Refusal{Code: code, Action: a, Status: c.Status, Allowed: c.allowed(c.party(req.Actor)), Reason: why}
+	}
+	p, err := DecodePayload(nil, a, req.Payload)
+	if err != nil {
+		return refuse(InvalidPayload, err.Error())
+	}
+	resend := false
+	if r, ok := p.(*RetryPayload); ok {
+		resend = r.Resend
 	}
 	switch {
 	case req.Actor.Role != auth.Ops:
@@ -287,6 +310,8 @@ func (c *core) opsCheck(a Action, req ActionRequest) *Refusal {
 		return refuse(NotAllowedNow, "the order is not waiting for ops")
 	case a == OpsSkip && !c.Attention.Skippable:
 		return refuse(NotAllowedNow, "the step "+c.Attention.Step+" cannot be skipped safely; fix its cause and retry it")
+	case resend && !c.Attention.Resendable:
+		return refuse(NotAllowedNow, "resend is only for an email whose outcome is unknown; the step "+c.Attention.Step+" is retried without it")
 	}
 	return nil
 }
@@ -294,6 +319,13 @@ func (c *core) opsCheck(a Action, req ActionRequest) *Refusal {
 func (c *core) registerOps(ctx workflow.Context, a Action) error {
 	decide := func(ctx workflow.Context, req ActionRequest) {
 		step := c.Attention.Step
+		// opsCheck decoded it already.
+		if p, _ := DecodePayload(nil, a, req.Payload); p != nil {
+			if r, ok := p.(*RetryPayload); ok && r.Resend {
+				c.resend = true
+				step += " (resend)"
+			}
+		}
 		c.opsDecision(a)
 		// One decision per parking: a second retry or skip handled in the
 		// same workflow task (before park resumes) is refused by opsCheck.

@@ -36,24 +36,25 @@ import (
 
 // fakes records every side effect the workflow asked for.
 type fakes struct {
-	mu          sync.Mutex
-	transitions []activities.RecordTransitionInput
-	sent        []email.Message
-	outbox      map[string]store.Email
-	documents   map[string]store.Document
-	suppliers   []store.Supplier
-	offers      map[string][]string // order → supplier ids, in offer order
-	declines    []string
-	links       map[string]payments.Link // key → link
-	cancelled   []string
-	refunds     map[string]payments.Refund  // key → refund
-	paidLate    bool                        // CancelLink finds the payment already paid
-	failSends   int                         // the next sends fail permanently
-	clientLinks map[string]store.ClientLink // key → link
-	invoices    map[string]store.Invoice    // key → invoice
-	counters    map[string]int64            // series/year → last number
-	failRefunds int                         // the next refunds are refused permanently
-	failLinks   int                         // the next payment links are refused permanently
+	mu           sync.Mutex
+	transitions  []activities.RecordTransitionInput
+	sent         []email.Message
+	outbox       map[string]store.Email
+	documents    map[string]store.Document
+	suppliers    []store.Supplier
+	offers       map[string][]string // order → supplier ids, in offer order
+	declines     []string
+	links        map[string]payments.Link // key → link
+	cancelled    []string
+	refunds      map[string]payments.Refund  // key → refund
+	paidLate     bool                        // CancelLink finds the payment already paid
+	failSends    int                         // the next sends fail permanently
+	unknownSends int                         // the next sends get no answer (not delivered)
+	clientLinks  map[string]store.ClientLink // key → link
+	invoices     map[string]store.Invoice    // key → invoice
+	counters     map[string]int64            // series/year → last number
+	failRefunds  int                         // the next refunds are refused permanently
+	failLinks    int                         // the next payment links are refused permanently
 }
 
 func newFakes() *fakes {
@@ -81,7 +82,8 @@ func (f *fakes) RecordTransition(_ context.Context, o store.Order, e store.Timel
 func (f *fakes) ClaimEmail(_ context.Context, e store.Email) (store.Email, bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if cur, ok := f.outbox[e.Key]; ok && cur.Status == store.EmailSent {
+	// Like the store: only a new or failed email may be claimed.
+	if cur, ok := f.outbox[e.Key]; ok && cur.Status != store.EmailFailed {
 		return cur, false, nil
 	}
 	e.Status = store.EmailSending
@@ -113,6 +115,10 @@ func (f *fakes) Send(_ context.Context, m email.Message) (string, error) {
 	if f.failSends > 0 {
 		f.failSends--
 		return "", &email.PermanentError{StatusCode: 400, Reason: "injected refusal"}
+	}
+	if f.unknownSends > 0 {
+		f.unknownSends--
+		return "", &email.UnknownOutcomeError{Err: errors.New("injected timeout")}
 	}
 	f.sent = append(f.sent, m)
 	return fmt.Sprintf("msg-%d", len(f.sent)), nil

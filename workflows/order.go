@@ -70,6 +70,9 @@ type Attention struct {
 	Error     string    `json:"error"`
 	Since     time.Time `json:"since"`
 	Skippable bool      `json:"skippable"`
+	// Resendable: an email whose outcome is unknown, which a retry with
+	// {"resend": true} sends again once ops have checked the provider.
+	Resendable bool `json:"resendable,omitempty"`
 }
 
 // SentEmail records that an email of a purpose went to a recipient.
@@ -82,6 +85,7 @@ type SentEmail struct {
 type effect struct {
 	step      string
 	skippable bool
+	email     bool // ops may have it resent when its outcome is unknown
 	run       func(ctx workflow.Context) error
 }
 
@@ -107,7 +111,9 @@ type core struct {
 	effects     []effect
 	version     int // bumped on every change, so the main loop re-plans its wait
 	opsDecision func(Action)
-	signals     []signalHandler
+	// resend: ops retried a parked email with "resend"; its next attempt sends again.
+	resend  bool
+	signals []signalHandler
 	// continueAsNew, when set, hands the state to a fresh run once Temporal
 	// suggests it (long histories).
 	continueAsNew func(ctx workflow.Context) error
@@ -245,7 +251,11 @@ func (c *core) upsertSearchAttributes(ctx workflow.Context, o store.Order) {
 }
 
 func (c *core) enqueue(step string, skippable bool, run func(ctx workflow.Context) error) {
-	c.effects = append(c.effects, effect{step: step, skippable: skippable, run: run})
+	c.enqueueEffect(effect{step: step, skippable: skippable, run: run})
+}
+
+func (c *core) enqueueEffect(e effect) {
+	c.effects = append(c.effects, e)
 	c.version++
 }
 
@@ -255,13 +265,15 @@ func (c *core) email(purpose string, to email.Address, data any, attach ...strin
 }
 
 func (c *core) sendEmail(in activities.SendEmailInput) {
-	c.enqueue("email "+in.Purpose+" to "+in.To.Email, true, func(ctx workflow.Context) error {
+	c.enqueueEffect(effect{step: "email " + in.Purpose + " to " + in.To.Email, skippable: true, email: true, run: func(ctx workflow.Context) error {
+		in := in
+		in.Resend, c.resend = c.resend, false
 		if err := workflow.ExecuteActivity(ctx, acts.SendEmail, in).Get(ctx, nil); err != nil {
 			return err
 		}
 		c.Emails = append(c.Emails, SentEmail{Purpose: in.Purpose, Recipient: in.To.Email})
 		return nil
-	})
+	}})
 }
 
 // toMap turns template data into the map the email activity renders from;
@@ -391,7 +403,8 @@ func (c *core) drain(ctx workflow.Context) error {
 
 // park flags the order for ops and waits for their decision.
 func (c *core) park(ctx workflow.Context, e effect, cause error) (Action, error) {
-	c.Attention = &Attention{Step: e.step, Error: failureMessage(cause), Since: workflow.Now(ctx), Skippable: e.skippable}
+	c.Attention = &Attention{Step: e.step, Error: failureMessage(cause), Since: workflow.Now(ctx), Skippable: e.skippable,
+		Resendable: e.email && hasErrorType(cause, activities.ErrEmailOutcomeUnknown)}
 	workflow.GetLogger(ctx).Warn("side effect parked for ops", "step", e.step, "error", cause)
 	// On the timeline now; its read-model write waits behind the parked step.
 	c.note(ctx, StepFailed, systemActor, e.step+": "+c.Attention.Error, "")
@@ -410,6 +423,12 @@ func (c *core) park(ctx workflow.Context, e effect, cause error) (Action, error)
 	c.version++
 	_ = workflow.UpsertTypedSearchAttributes(ctx, NeedsAttention.ValueSet(false))
 	return decision, nil
+}
+
+// hasErrorType reports whether err is an activity's application error of that type.
+func hasErrorType(err error, errType string) bool {
+	var appErr *temporal.ApplicationError
+	return errors.As(err, &appErr) && appErr.Type() == errType
 }
 
 // failureMessage is what ops read: the failing activity's own message and

@@ -67,6 +67,53 @@ func TestParkedEmailIsRetriedByOps(t *testing.T) {
 	}
 }
 
+// An email whose outcome is unknown (the provider did not answer) is never
+// sent again by a plain retry; ops check the provider and retry with resend.
+func TestParkedEmailOfUnknownOutcomeIsResentOnlyWhenOpsSaySo(t *testing.T) {
+	r := newRun(t)
+	r.fakes.unknownSends = 1
+	resend := RetryPayload{Resend: true}
+	r.settledViewAt(1*minute, opsUser, func(v OrderView) {
+		if a := v.Attention; a == nil || a.Step != parkedLinkEmail || !a.Resendable || !strings.Contains(a.Error, "EmailOutcomeUnknown") {
+			t.Errorf("parked: %+v, want the payment link email, resendable", a)
+		}
+	})
+	r.refused(2*minute, OpsRetry, opsUser, map[string]any{"resend": "yes"}, InvalidPayload)
+	r.must(3*minute, OpsRetry, opsUser, nil)
+	r.settledViewAt(4*minute, opsUser, func(v OrderView) {
+		if a := v.Attention; a == nil || !a.Resendable || len(r.fakes.sentTo()) != 0 {
+			t.Errorf("a plain retry: attention %+v, sent %v; want parked again, nothing sent", a, r.fakes.sentTo())
+		}
+	})
+	r.must(5*minute, OpsRetry, opsUser, resend)
+	r.stopAt(hour)
+	r.execute(orderInput("prepaid"))
+
+	r.requireStopped()
+	v := r.query(buyer)
+	r.requireEmails(v, []string{"payment_link→" + ann})
+	if v.NeedsAttention {
+		t.Errorf("still parked after the resend: %+v", v.Attention)
+	}
+	if e := actionEntries(v, OpsRetry); len(e) != 2 || e[1].Reason != parkedLinkEmail+" (resend)" {
+		t.Errorf("retry entries %+v, want a plain retry, then the resend", e)
+	}
+}
+
+// Resend is refused for a step whose failure is known: the email was
+// refused, so a plain retry sends it.
+func TestResendIsOnlyForAnUnknownOutcome(t *testing.T) {
+	r := newRun(t)
+	r.fakes.failSends = 1
+	r.refused(2*minute, OpsRetry, opsUser, RetryPayload{Resend: true}, NotAllowedNow)
+	r.must(3*minute, OpsRetry, opsUser, nil)
+	r.stopAt(hour)
+	r.execute(orderInput("prepaid"))
+
+	r.requireStopped()
+	r.requireEmails(r.query(buyer), []string{"payment_link→" + ann})
+}
+
 func TestParkedEmailIsSkippedByOps(t *testing.T) {
 	r := newRun(t)
 	r.fakes.failSends = 1

@@ -285,10 +285,10 @@ func TestParkedRefundCannotBeSkipped(t *testing.T) {
 }
 
 // An email whose request went out but got no answer may have been
-// delivered: it is never resent by itself, not even by an ops retry, until
-// ops have checked the provider and released the claim (runbook, "email
-// outcome unknown"). Then a retry sends it once.
-func TestEmailOfUnknownOutcomeIsResentOnlyAfterOpsReleaseIt(t *testing.T) {
+// delivered: it is never resent by itself, not even by a plain ops retry,
+// until ops have checked the provider and retry with resend (runbook, "email
+// outcome unknown"). Then it is sent once.
+func TestEmailOfUnknownOutcomeIsResentOnlyWhenOpsAskForIt(t *testing.T) {
 	m := newMarket(t, nil)
 	sg := m.sys.SendGrid
 	ops := m.token(auth.Ops, "o-1")
@@ -305,19 +305,21 @@ func TestEmailOfUnknownOutcomeIsResentOnlyAfterOpsReleaseIt(t *testing.T) {
 	if !strings.Contains(v.Attention.Error, "idempotency_key="+key) {
 		t.Fatalf("second parking: error %q does not tell ops what to look up", v.Attention.Error)
 	}
+	if !v.Attention.Resendable {
+		t.Fatalf("attention %+v: not offered for a resend", v.Attention)
+	}
 	if n := len(m.emails(o.ID)); n != 0 {
-		t.Fatalf("%d emails sent without ops releasing the claim", n)
+		t.Fatalf("%d emails sent without ops asking for a resend", n)
 	}
 
-	// Ops found nothing under that key at the provider: release it, retry.
-	tag, err := m.sys.Pool.Exec(context.Background(),
-		`UPDATE emails SET status = 'failed' WHERE idempotency_key = $1 AND status = 'sending'`, key)
-	if err != nil || tag.RowsAffected() != 1 {
-		t.Fatalf("release the claim: %v (%d rows)", err, tag.RowsAffected())
-	}
-	m.act(o.ID, "retry", ops, nil, http.StatusOK)
+	// Ops found nothing under that key at the provider: retry with resend.
+	m.act(o.ID, "retry", ops, map[string]any{"resend": true}, http.StatusOK)
 	m.expectEmails(o.ID, "payment_link→c-unknown@customers.test")
 	m.eventually("the order no longer waits for ops", func() bool { return !m.get(o.ID, ops).NeedsAttention })
+	m.act(o.ID, "retry", ops, map[string]any{"resend": true}, http.StatusConflict)
+	if n := len(sg.Messages()); n != 1 {
+		t.Fatalf("the provider accepted %d messages, want 1", n)
+	}
 	if got := sg.Messages()[0].CustomArgs["idempotency_key"]; got != key {
 		t.Fatalf("idempotency_key custom arg %q, want %q (the runbook tells ops to search for it)", got, key)
 	}
