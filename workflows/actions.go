@@ -295,13 +295,9 @@ func (c *core) opsCheck(a Action, req ActionRequest) *Refusal {
 	refuse := func(code, why string) *Refusal {
 		return &Refusal{Code: code, Action: a, Status: c.Status, Allowed: c.allowed(c.party(req.Actor)), Reason: why}
 	}
-	p, err := DecodePayload(nil, a, req.Payload)
+	body, err := opsPayload(a, req)
 	if err != nil {
 		return refuse(InvalidPayload, err.Error())
-	}
-	resend := false
-	if r, ok := p.(*RetryPayload); ok {
-		resend = r.Resend
 	}
 	switch {
 	case req.Actor.Role != auth.Ops:
@@ -310,21 +306,27 @@ func (c *core) opsCheck(a Action, req ActionRequest) *Refusal {
 		return refuse(NotAllowedNow, "the order is not waiting for ops")
 	case a == OpsSkip && !c.Attention.Skippable:
 		return refuse(NotAllowedNow, "the step "+c.Attention.Step+" cannot be skipped safely; fix its cause and retry it")
-	case resend && !c.Attention.Resendable:
+	case body.Resend && !c.Attention.Resendable:
 		return refuse(NotAllowedNow, "resend is only for an email whose outcome is unknown; the step "+c.Attention.Step+" is retried without it")
 	}
 	return nil
 }
 
+// opsPayload decodes the body of an ops action; only a retry has one.
+func opsPayload(a Action, req ActionRequest) (RetryPayload, error) {
+	p, err := DecodePayload(nil, a, req.Payload)
+	if r, ok := p.(*RetryPayload); ok && err == nil {
+		return *r, nil
+	}
+	return RetryPayload{}, err
+}
+
 func (c *core) registerOps(ctx workflow.Context, a Action) error {
 	decide := func(ctx workflow.Context, req ActionRequest) {
 		step := c.Attention.Step
-		// opsCheck decoded it already.
-		if p, _ := DecodePayload(nil, a, req.Payload); p != nil {
-			if r, ok := p.(*RetryPayload); ok && r.Resend {
-				c.resend = true
-				step += " (resend)"
-			}
+		if body, _ := opsPayload(a, req); body.Resend { // opsCheck refused a bad body
+			c.resend = true
+			step += " (resend)"
 		}
 		c.opsDecision(a)
 		// One decision per parking: a second retry or skip handled in the
