@@ -170,19 +170,28 @@ func TestMarketplaceTableMatchesSpec(t *testing.T) {
 }
 
 func TestMarketplaceTableStatusesAndTransitions(t *testing.T) {
-	tbl := MarketplaceTable
+	requireTableFollowsSpec(t, MarketplaceTable, marketplaceSpec,
+		[]Status{"cancelled", "expired", "returned"}, []Status{"awaiting_credit", "awaiting_payment"})
+}
+
+// requireTableFollowsSpec checks what both lifecycle tables must be: the
+// spec's statuses, final and initial ones as given, a rule set per status
+// (none in a final one, a way out of every other), every action granted to
+// someone and leading where the spec says, and the spec's actions.
+func requireTableFollowsSpec(t *testing.T, tbl Table, spec map[Status]specActions, final, initial []Status) {
+	t.Helper()
 	var specStatuses []Status
-	for s := range marketplaceSpec {
+	for s := range spec {
 		specStatuses = append(specStatuses, s)
 	}
 	if got, want := sortedStatuses(tbl.Statuses), sortedStatuses(specStatuses); !slices.Equal(got, want) {
 		t.Fatalf("statuses %v, want %v", got, want)
 	}
-	if got := sortedStatuses(tbl.Final); !slices.Equal(got, []Status{"cancelled", "expired", "returned"}) {
-		t.Errorf("final statuses %v", got)
+	if got := sortedStatuses(tbl.Final); !slices.Equal(got, final) {
+		t.Errorf("final statuses %v, want %v", got, final)
 	}
-	if got := sortedStatuses(tbl.Initial); !slices.Equal(got, []Status{"awaiting_credit", "awaiting_payment"}) {
-		t.Errorf("initial statuses %v", got)
+	if got := sortedStatuses(tbl.Initial); !slices.Equal(got, initial) {
+		t.Errorf("initial statuses %v, want %v", got, initial)
 	}
 	if len(tbl.Rules) != len(tbl.Statuses) {
 		t.Errorf("rules for %d statuses, %d statuses", len(tbl.Rules), len(tbl.Statuses))
@@ -207,13 +216,13 @@ func TestMarketplaceTableStatusesAndTransitions(t *testing.T) {
 					t.Errorf("%s %s leads to unknown status %s", s, a, next)
 				}
 			}
-			cell := marketplaceSpec[s][string(a)]
+			cell := spec[s][string(a)]
 			if !slices.Equal(sortedStatuses(r.To), sortedStatuses(cell.to)) {
 				t.Errorf("%s %s leads to %v, want %v", s, a, r.To, cell.to)
 			}
 		}
 	}
-	if got, want := actionNames(tbl.Actions()), specActionNames(marketplaceSpec); !slices.Equal(got, want) {
+	if got, want := actionNames(tbl.Actions()), specActionNames(spec); !slices.Equal(got, want) {
 		t.Errorf("actions %v\nwant %v", got, want)
 	}
 }
