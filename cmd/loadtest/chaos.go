@@ -61,18 +61,25 @@ func setDefault(fs *flag.FlagSet, name, value string) {
 // or failure, 2 bad usage.
 func runChaos(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var o chaosOptions
-	fs := flag.NewFlagSet("loadtest chaos", flag.ContinueOnError)
+	return runOnOwnStack("chaos", "the run kills and restarts processes it started itself", args, stderr, o.register, &o.start,
+		func() error { return chaos(ctx, o, stdout, stderr) })
+}
+
+// runOnOwnStack parses the flags of a mode that needs a stack it starts
+// itself (-start) and runs it: 0 clean, 1 failure, 2 bad usage.
+func runOnOwnStack(mode, why string, args []string, stderr io.Writer, register func(*flag.FlagSet), start *string, run func() error) int {
+	fs := flag.NewFlagSet("loadtest "+mode, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	o.register(fs)
+	register(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if o.start == "" {
-		fmt.Fprintln(stderr, "loadtest chaos: -start BIN is required: the run kills and restarts processes it started itself")
+	if *start == "" {
+		fmt.Fprintf(stderr, "loadtest %s: -start BIN is required: %s\n", mode, why)
 		return 2
 	}
-	if err := chaos(ctx, o, stdout, stderr); err != nil {
-		fmt.Fprintf(stderr, "loadtest chaos: %v\n", err)
+	if err := run(); err != nil {
+		fmt.Fprintf(stderr, "loadtest %s: %v\n", mode, err)
 		return 1
 	}
 	return 0

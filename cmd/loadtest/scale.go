@@ -110,21 +110,8 @@ type scalePhase struct {
 
 func runScale(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var o scaleOptions
-	fs := flag.NewFlagSet("loadtest scale", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	o.register(fs)
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if o.start == "" {
-		fmt.Fprintln(stderr, "loadtest scale: -start BIN is required: the run measures a worker process it started itself")
-		return 2
-	}
-	if err := scale(ctx, o, stdout, stderr); err != nil {
-		fmt.Fprintf(stderr, "loadtest scale: %v\n", err)
-		return 1
-	}
-	return 0
+	return runOnOwnStack("scale", "the run measures a worker process it started itself", args, stderr, o.register, &o.start,
+		func() error { return scale(ctx, o, stdout, stderr) })
 }
 
 // scaleStack is `orderflow dev` without its worker, and one `orderflow worker`.

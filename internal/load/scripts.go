@@ -168,12 +168,7 @@ func (l *Lifecycles) createMarketplace(ctx context.Context, customer, token, exp
 	if err != nil {
 		return "", err
 	}
-	id := field(o, "id")
-	if id == "" {
-		return "", fmt.Errorf("create_marketplace: answer without id")
-	}
-	l.Ledger.add(Placed{ID: id, Flow: "marketplace", Expected: expected})
-	return id, nil
+	return l.place(o, "create_marketplace", "marketplace", expected)
 }
 
 // createMember creates a member order submitted with skip_client_confirmation
@@ -194,11 +189,16 @@ func (l *Lifecycles) createMember(ctx context.Context, member, token string, fir
 	if err != nil {
 		return "", err
 	}
+	return l.place(o, "create_member", "member", expected)
+}
+
+// place records the order that answer o of a creation (kind) created.
+func (l *Lifecycles) place(o map[string]any, kind, flow, expected string) (string, error) {
 	id := field(o, "id")
 	if id == "" {
-		return "", fmt.Errorf("create_member: answer without id")
+		return "", fmt.Errorf("%s: answer without id", kind)
 	}
-	l.Ledger.add(Placed{ID: id, Flow: "member", Expected: expected})
+	l.Ledger.add(Placed{ID: id, Flow: flow, Expected: expected})
 	return id, nil
 }
 
