@@ -32,7 +32,7 @@ func (o *options) register(fs *flag.FlagSet) {
 	fs.IntVar(&o.orders, "n", 100, "orders per flow (baseline: workflows)")
 	fs.IntVar(&o.concurrency, "c", 8, "orders driven at once")
 	fs.StringVar(&o.out, "out", "", "write the report as JSON to this file")
-	fs.StringVar(&o.start, "start", "", "start `BIN dev` (an orderflow binary) on ports 18080/17233/18233 with a fresh database orderflow_bench")
+	fs.StringVar(&o.start, "start", "", "start `BIN dev` (an orderflow binary) on the mode's own ports with a fresh database (cmd/loadtest/stack.go: bench 18080/17233/18233 and orderflow_bench, chaos 18180/…, scale 18280/…)")
 	fs.StringVar(&o.workDir, "workdir", "", "where -start keeps Temporal data and logs (default a new temporary directory)")
 	fs.StringVar(&o.supplier, "supplier", "sup_demo_1", "supplier that accepts the marketplace orders")
 	fs.StringVar(&o.baselineTQ, "baseline-task-queue", "loadtest-baseline", "task queue of the baseline workflow")
