@@ -19,6 +19,10 @@ import (
 const (
 	InvalidPayload = "InvalidPayload"
 	NotVisible     = "NotVisible"
+	// RequestIDTaken: another caller already used this request id on the
+	// order (409). A request id makes a retry apply once; it must never let
+	// one party replay another's request or read its answer.
+	RequestIDTaken = "RequestIDTaken"
 )
 
 // Payload is the body of an action; Validate returns field → problem.
@@ -117,6 +121,9 @@ func (c *core) check(a Action, req ActionRequest, registry map[Action]func() Pay
 		return nil, &Refusal{Code: NotVisible, Action: a, Status: c.Status, Reason: "there is no such order"}
 	}
 	p := c.party(req.Actor)
+	if r := c.requestIDTaken(a, req); r != nil {
+		return nil, r
+	}
 	if r := c.table.Check(c.Status, a, p); r != nil {
 		return nil, r
 	}
@@ -165,6 +172,7 @@ var timerActions = []Action{
 // order query.
 func (c *core) registerHandlers(ctx workflow.Context, registry map[Action]func() Payload) error {
 	oneLoop := workflow.GetVersion(ctx, ChangeOneSignalLoop, workflow.DefaultVersion, 1) != workflow.DefaultVersion
+	c.trusted = workflow.GetVersion(ctx, ChangeTrustedActions, workflow.DefaultVersion, 1) != workflow.DefaultVersion
 	for _, a := range c.table.Actions() {
 		if slices.Contains(timerActions, a) {
 			continue
@@ -180,9 +188,12 @@ func (c *core) registerHandlers(ctx workflow.Context, registry map[Action]func()
 	}
 	if oneLoop {
 		c.receiveSignals(ctx)
+		if c.trusted {
+			c.refuseUnknownSignals(ctx)
+		}
 	} else {
 		for _, s := range c.signals {
-			workflow.GoNamed(ctx, "signal "+string(s.action), s.receiveEach)
+			workflow.GoNamed(ctx, "signal "+string(s.action), func(ctx workflow.Context) { c.receiveEach(ctx, s) })
 		}
 	}
 	// An order the viewer may not see answers an empty view rather than an
@@ -226,74 +237,14 @@ func (c *core) registerAction(ctx workflow.Context, a Action, registry map[Actio
 	return nil
 }
 
-// signalHandler applies one signal of an action.
-type signalHandler struct {
-	action  Action
-	channel workflow.ReceiveChannel
-	handle  func(ctx workflow.Context, req ActionRequest)
-}
-
-// ChangeOneSignalLoop is the workflow.GetVersion change id of
-// receiveSignals. Orders started before it received each action's signals
-// in a coroutine of their own: a goroutine per action, whose stack every
-// order in a worker's cache kept (README, "Performance"). Signals of
-// different actions that reach one workflow task may be taken in another
-// order by one coroutine than by several, so the old orders keep their
-// coroutines when they replay: their histories have no marker for it.
-const ChangeOneSignalLoop = "one-signal-loop"
-
-// receiveSignals applies every action's signals in one coroutine, one at a time.
-func (c *core) receiveSignals(ctx workflow.Context) {
-	workflow.GoNamed(ctx, "signals", func(ctx workflow.Context) {
-		sel := workflow.NewSelector(ctx)
-		for _, s := range c.signals {
-			sel.AddReceive(s.channel, func(ch workflow.ReceiveChannel, _ bool) {
-				var req ActionRequest
-				ch.Receive(ctx, &req)
-				s.handle(ctx, req)
-			})
-		}
-		for {
-			sel.Select(ctx)
-		}
-	})
-}
-
-// receiveEach is the coroutine of one action's signals in orders started
-// before ChangeOneSignalLoop.
-func (s signalHandler) receiveEach(ctx workflow.Context) {
-	for {
-		var req ActionRequest
-		s.channel.Receive(ctx, &req)
-		s.handle(ctx, req)
-	}
-}
-
-// listen accepts the action as a signal of the same name, for staff using
-// the Web UI or CLI. A refused signal is written down, never fails the order.
-func (c *core) listen(ctx workflow.Context, a Action, handle func(workflow.Context, ActionRequest)) {
-	ch := workflow.GetSignalChannel(ctx, string(a))
-	once := func(ctx workflow.Context, req ActionRequest) {
-		// A signal carries no update id: its request id, already on the
-		// timeline, is what makes a resent signal apply once.
-		if req.RequestID != "" && c.seenRequest(a, req.RequestID) {
-			return
-		}
-		handle(ctx, req)
-	}
-	c.signals = append(c.signals, signalHandler{action: a, channel: ch, handle: once})
-}
-
-// seenRequest reports whether the timeline already holds action a of this request.
-func (c *core) seenRequest(a Action, requestID string) bool {
-	return slices.ContainsFunc(c.Timeline, func(e TimelineEntry) bool { return e.Action == a && e.RequestID == requestID })
-}
-
 // opsCheck: only ops, only on a parked order, skip only where skipping is
 // safe, and resend only an email whose outcome is unknown.
 func (c *core) opsCheck(a Action, req ActionRequest) *Refusal {
 	refuse := func(code, why string) *Refusal {
 		return &Refusal{Code: code, Action: a, Status: c.Status, Allowed: c.allowed(c.party(req.Actor)), Reason: why}
+	}
+	if r := c.requestIDTaken(a, req); r != nil {
+		return r
 	}
 	body, err := opsPayload(a, req)
 	if err != nil {

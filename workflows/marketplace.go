@@ -121,6 +121,7 @@ func MarketplaceOrder(ctx workflow.Context, in MarketplaceInput) error {
 	}
 	m := &marketplace{In: in, Totals: totals}
 	m.core = core{ID: in.OrderID, Flow: MarketplaceTable.Flow, Owner: in.CustomerID, CreatedAt: workflow.Now(ctx), table: MarketplaceTable, flow: m}
+	ctx = m.detach(ctx)
 	if err := m.registerHandlers(ctx, marketplacePayloads); err != nil {
 		return err
 	}
@@ -523,6 +524,14 @@ func (m *marketplace) elapse(ctx workflow.Context, d Deadline) {
 }
 
 // Parties and guards.
+
+// cancelRequest: Temporal's cancellation request cancels the order as
+// purchasing would, with its refund and emails, where the table lets
+// purchasing cancel.
+func (m *marketplace) cancelRequest() (Action, ActionRequest) {
+	return Cancel, ActionRequest{Actor: cancelRequestActor(auth.Purchasing),
+		Payload: json.RawMessage(`{"reason": "cancellation requested in Temporal (Web UI or CLI)"}`)}
+}
 
 func (m *marketplace) relations(p auth.Principal) []Relation {
 	var rs []Relation

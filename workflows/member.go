@@ -41,6 +41,7 @@ func MemberOrder(ctx workflow.Context, in MemberInput) error {
 		m.PaymentGuarantee = in.Content.ProofReference != ""
 	}
 	m.continueAsNew = m.continueAsNewError
+	ctx = m.detach(ctx)
 	if err := m.registerHandlers(ctx, memberPayloads); err != nil {
 		return err
 	}
@@ -696,6 +697,13 @@ func (m *member) view(viewer Party) OrderView {
 	}
 	v.Member = d
 	return v
+}
+
+// cancelRequest: Temporal's cancellation request approves the member's
+// cancellation request as staff would; in any other status it is refused,
+// since a member order is cancelled at the member's request only.
+func (m *member) cancelRequest() (Action, ActionRequest) {
+	return ApproveCancellation, ActionRequest{Actor: cancelRequestActor(auth.Staff)}
 }
 
 func (m *member) snapshot() store.Order {

@@ -34,15 +34,17 @@ func TestMemberContinuesAsNewWithItsWholeState(t *testing.T) {
 		in.Content.ServicePeriod = Period{Start: "2026-12-01", End: "2028-11-30"}
 	})
 	continuedAt := brusselsTime(2027, 10, 9, 10, 0, 0) // entries 1-10 issued, 11 drafted the day before
-	changeRequest := ActionRequest{Actor: memberM, RequestID: "sig-change-11",
-		Payload: rawPayload(ChangeRequestPayload{Entry: 11, Comment: "add the October travel costs"})}
+	resolution := ActionRequest{Actor: staffS, RequestID: "sig-resolve-11",
+		Payload: rawPayload(ResolvePayload{Entry: 11, Note: "travel is in the lines"})}
 
 	first := newRun(t)
 	first.activeAt2h()
-	// The member's change request arrives in the same instant Temporal
+	first.must(first.offsetOf(continuedAt.Add(-time.Minute)), RequestChanges, memberM,
+		ChangeRequestPayload{Entry: 11, Comment: "add the October travel costs"})
+	// Staff's resolution arrives as a signal in the same instant Temporal
 	// suggests continuing as new: it must not be lost between the runs.
 	first.env.RegisterDelayedCallback(func() {
-		first.env.SignalWorkflow(string(RequestChanges), changeRequest)
+		first.env.SignalWorkflow(string(ResolveChanges), resolution)
 		first.env.SetContinueAsNewSuggested(true)
 	}, first.offsetOf(continuedAt))
 	first.executeMember(in)
@@ -58,16 +60,16 @@ func TestMemberContinuesAsNewWithItsWholeState(t *testing.T) {
 	if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &next); err != nil {
 		t.Fatalf("decode the next run's input: %v", err)
 	}
-	before := first.query(memberM)
+	before := first.query(staffS)
 	requireCarriedState(t, next, before, in)
 
 	second := newRunWith(t, first.fakes, first.requests, continuedAt)
-	second.refused(second.offsetOf(continuedAt.Add(hour)), ResolveChanges, staffS, ResolvePayload{Entry: 12}, InvalidPayload)
-	second.must(second.offsetOf(continuedAt.Add(2*hour)), ResolveChanges, staffS, ResolvePayload{Entry: 11, Note: "travel is in the lines"})
+	// Resolved in the first run: nothing is open any more.
+	second.refused(second.offsetOf(continuedAt.Add(hour)), ResolveChanges, staffS, ResolvePayload{Entry: 11}, NotAllowedNow)
 	second.executeMember(next)
 
 	second.requireCompleted()
-	v := second.query(memberM)
+	v := second.query(staffS)
 	if got := statuses(v); !slices.Equal(got, []Status{Draft, SmartConfirmation, ClientConfirmation, Active, Completed}) {
 		t.Errorf("statuses across both runs %v", got)
 	}
@@ -79,8 +81,8 @@ func TestMemberContinuesAsNewWithItsWholeState(t *testing.T) {
 	if !slices.EqualFunc(v.Timeline[:len(before.Timeline)], before.Timeline, timelineEntriesEqual) {
 		t.Error("the second run's timeline does not start with the first's")
 	}
-	if es := entriesWithRequest(v, "sig-change-11"); len(es) != 1 || es[0].Action != RequestChanges || es[0].Outcome != "applied" {
-		t.Errorf("the change request signalled at the continue-as-new: %+v, want applied once", es)
+	if es := entriesWithRequest(v, "sig-resolve-11"); len(es) != 1 || es[0].Action != ResolveChanges || es[0].Outcome != "applied" {
+		t.Errorf("the resolution signalled at the continue-as-new: %+v, want applied once", es)
 	}
 	if at := issuedAt(v, 11); !at.Equal(brusselsTime(2027, 10, 15, 9, 0, 0)) {
 		t.Errorf("entry 11 issued at %s, want on its date after the resolution", at)
@@ -170,9 +172,9 @@ func requireCarriedState(t *testing.T, next MemberInput, before OrderView, in Me
 				t.Errorf("carried entry %d: %+v, want issued with its invoice", i+1, e)
 			}
 		case i == 10:
-			// Applied in the first run or carried as a signal: here it was applied.
-			if e.Status != EntryHeld || e.ChangeRequest != "add the October travel costs" || e.DraftedAt == nil {
-				t.Errorf("carried entry 11: %+v, want held with the change request", e)
+			// The resolution signalled at the continue-as-new was applied before it.
+			if e.Status != EntryDrafted || e.ResolvedAt == nil || e.ChangeRequest != "" || e.DraftedAt == nil {
+				t.Errorf("carried entry 11: %+v, want drafted again with the change request resolved", e)
 			}
 		default:
 			if e.Status != EntryPlanned || e.Invoice != nil {

@@ -54,6 +54,15 @@ type TimelineEntry struct {
 	Reason    string    `json:"reason,omitempty"`
 	RequestID string    `json:"request_id,omitempty"`
 	Outcome   string    `json:"outcome"`
+	// Via is "signal" for an action sent as a Temporal signal (its actor is
+	// as the sender typed it) and "cancel_request" for Temporal's
+	// cancellation request; empty for the API and the order's own steps.
+	Via string `json:"via,omitempty"`
+}
+
+// actedBy reports whether p is who this entry names.
+func (e TimelineEntry) actedBy(p auth.Principal) bool {
+	return e.ActorRole == p.Role && e.ActorID == p.Subject
 }
 
 // Deadline is a named absolute instant the order waits for.
@@ -114,6 +123,11 @@ type core struct {
 	// resend: ops retried a parked email with "resend"; its next attempt sends again.
 	resend  bool
 	signals []signalHandler
+	// trusted: started after ChangeTrustedActions (signals.go).
+	trusted bool
+	// via marks the timeline entries written while a signal or Temporal's
+	// cancellation request is applied.
+	via string
 	// continueAsNew, when set, hands the state to a fresh run once Temporal
 	// suggests it (long histories).
 	continueAsNew func(ctx workflow.Context) error
@@ -165,6 +179,37 @@ type flow interface {
 	snapshot() store.Order
 	// view is the order as viewer may see it.
 	view(viewer Party) OrderView
+	// cancelRequest is the action that Temporal's cancellation request
+	// stands for in this flow (docs/security.md).
+	cancelRequest() (Action, ActionRequest)
+}
+
+// cancelRequestActor is who a Temporal cancellation request acts as: a
+// staff-side person of the flow's role, unnamed (the Web UI and the CLI
+// send no identity with it).
+func cancelRequestActor(role auth.Role) auth.Principal {
+	return auth.Principal{Role: role, Subject: "temporal-cancel-request"}
+}
+
+// detach runs the order on a context that Temporal's cancellation request
+// does not cancel, and turns that request (the Web UI's "Request
+// Cancellation" button, `temporal workflow cancel`) into the order's own
+// cancellation where its status allows one, refused on the timeline where
+// not. Left to cancel the order's context, it made every wait of the order
+// return at once, for ever: the worker saw a deadlock and the order was
+// stuck. The request comes once per run; the order keeps working after it.
+func (c *core) detach(ctx workflow.Context) workflow.Context {
+	workflow.GoNamed(ctx, "cancellation request", func(ctx workflow.Context) {
+		ctx.Done().Receive(ctx, nil)
+		ctx, _ = workflow.NewDisconnectedContext(ctx)
+		a, req := c.flow.cancelRequest()
+		i := slices.IndexFunc(c.signals, func(s signalHandler) bool { return s.action == a })
+		c.via = store.ViaCancelRequest
+		defer func() { c.via = "" }()
+		c.signals[i].handle(ctx, req)
+	})
+	detached, _ := workflow.NewDisconnectedContext(ctx)
+	return detached
 }
 
 // sideEffectOptions: every activity is retried with capped backoff; after the
@@ -207,7 +252,7 @@ func (c *core) refuse(ctx workflow.Context, action Action, actor auth.Principal,
 
 func (c *core) appendTimeline(ctx workflow.Context, e TimelineEntry) {
 	c.Seq++
-	e.Seq, e.At = c.Seq, workflow.Now(ctx)
+	e.Seq, e.At, e.Via = c.Seq, workflow.Now(ctx), c.via
 	c.Timeline = append(c.Timeline, e)
 	c.version++
 }
@@ -220,7 +265,7 @@ func (c *core) record(ctx workflow.Context, step string) {
 	in := activities.RecordTransitionInput{Order: order, Entry: store.TimelineEntry{
 		OrderID: c.ID, Seq: entry.Seq, At: entry.At, From: string(entry.From), To: string(entry.To),
 		Action: string(entry.Action), ActorRole: string(entry.ActorRole), ActorID: entry.ActorID,
-		Reason: entry.Reason, RequestID: entry.RequestID, Outcome: entry.Outcome,
+		Reason: entry.Reason, RequestID: entry.RequestID, Outcome: entry.Outcome, Via: entry.Via,
 	}}
 	c.enqueue(step, true, func(ctx workflow.Context) error {
 		return workflow.ExecuteActivity(ctx, acts.RecordTransition, in).Get(ctx, nil)
@@ -325,12 +370,7 @@ func (c *core) readyToContinueAsNew(ctx workflow.Context) (bool, error) {
 		return false, err
 	}
 	for _, s := range c.signals {
-		for {
-			var req ActionRequest
-			if !s.channel.ReceiveAsync(&req) {
-				break
-			}
-			s.handle(ctx, req)
+		for c.receive(ctx, s, true) {
 		}
 	}
 	return len(c.effects) == 0, nil

@@ -12,13 +12,15 @@ import (
 	"github.com/orderflow/orderflow/internal/auth"
 )
 
-// Actions sent as signals (from the Web UI or the CLI) apply like updates;
-// a signal that is not allowed is written on the timeline as refused, with
-// the reason, and never fails the workflow.
+// Actions sent as signals (from the Web UI or the CLI) by the staff-side
+// roles apply like updates, marked "via signal"; a signal that is not
+// allowed, from another role, unreadable or of no known action is written on
+// the timeline as refused, with the reason, and never fails the workflow nor
+// holds up the signals after it.
 
 func TestSignalsApplyLikeUpdates(t *testing.T) {
 	r := newRun(t)
-	r.signalAt(1*minute, PaymentConfirmed, ActionRequest{Actor: webhook, RequestID: "sig-pay", Payload: rawPayload(paid("pay_1"))})
+	r.must(1*minute, PaymentConfirmed, webhook, paid("pay_1"))
 	r.signalAt(2*minute, SetMargin, ActionRequest{Actor: buyer, RequestID: "sig-margin", Payload: rawPayload(margin(12))})
 	r.signalAt(3*minute, Release, ActionRequest{Actor: buyer, RequestID: "sig-release"})
 	r.stopAt(hour)
@@ -29,11 +31,14 @@ func TestSignalsApplyLikeUpdates(t *testing.T) {
 	if got := statuses(v); !slices.Equal(got, []Status{AwaitingPayment, Screening, Pending}) {
 		t.Fatalf("statuses %v", got)
 	}
-	for _, id := range []string{"sig-pay", "sig-margin", "sig-release"} {
+	for _, id := range []string{"sig-margin", "sig-release"} {
 		es := entriesWithRequest(v, id)
-		if len(es) != 1 || es[0].Outcome != "applied" {
-			t.Errorf("%s on the timeline: %+v, want applied once", id, es)
+		if len(es) != 1 || es[0].Outcome != "applied" || es[0].Via != "signal" {
+			t.Errorf("%s on the timeline: %+v, want applied once, via signal", id, es)
 		}
+	}
+	if e := v.Timeline[1]; e.Action != PaymentConfirmed || e.Via != "" {
+		t.Errorf("the update's entry %+v, want payment_confirmed with no via", e)
 	}
 	if m := v.Marketplace.MarginPercent; m == nil || m.String() != "12" {
 		t.Errorf("margin %v, want 12", m)
@@ -49,16 +54,17 @@ func TestInvalidSignalsAreRecordedAndRefused(t *testing.T) {
 		req    ActionRequest
 		reason string // part of the recorded reason
 	}{
-		{Release, ActionRequest{Actor: customer}, "your role customer may not release"},
+		{Release, ActionRequest{Actor: customer}, "a signal may come from staff, purchasing, finance, ops only; a customer acts through the API"},
 		{Release, ActionRequest{Actor: buyer}, "release is not possible while the order is awaiting_payment"},
-		{Accept, ActionRequest{Actor: supplierA}, "no such order"},
-		{Cancel, ActionRequest{Actor: otherCustomer, Payload: rawPayload(because("mine now"))}, "no such order"},
-		{Cancel, ActionRequest{}, "no such order"}, // no actor at all
-		{PaymentConfirmed, ActionRequest{Actor: webhook, Payload: json.RawMessage(`{"payment_id":"pay_1"}`)}, "amount: must be greater than 0"},
-		{PaymentConfirmed, ActionRequest{Actor: webhook, Payload: rawPayload(PaymentConfirmedPayload{PaymentID: "pay_9", Amount: orderGross})}, "not this order's payment"},
-		{Cancel, ActionRequest{Actor: customer, Payload: json.RawMessage(`{"reason": 5}`)}, `"reason" must be a string`},
-		{Cancel, ActionRequest{Actor: customer, Payload: json.RawMessage(`{"why": "x"}`)}, `unknown field "why"`},
-		{Cancel, ActionRequest{Actor: customer, Payload: json.RawMessage(`["not", "an", "object"]`)}, "not usable"},
+		{Accept, ActionRequest{Actor: supplierA}, "a supplier acts through the API"},
+		{Cancel, ActionRequest{Actor: otherCustomer, Payload: rawPayload(because("mine now"))}, "a customer acts through the API"},
+		{Cancel, ActionRequest{}, "the signal names no actor"},
+		// Only the payment provider's signed webhook confirms a payment.
+		{PaymentConfirmed, ActionRequest{Actor: webhook, Payload: rawPayload(paid("pay_1"))}, "a system acts through the API"},
+		{Cancel, ActionRequest{Actor: auth.Principal{Role: auth.Client, Subject: "link:cl_1"}}, "a client acts through the API"},
+		{Cancel, ActionRequest{Actor: buyer, Payload: json.RawMessage(`{"reason": 5}`)}, `"reason" must be a string`},
+		{Cancel, ActionRequest{Actor: buyer, Payload: json.RawMessage(`{"why": "x"}`)}, `unknown field "why"`},
+		{Cancel, ActionRequest{Actor: buyer, Payload: json.RawMessage(`["not", "an", "object"]`)}, "not usable"},
 		{OpsRetry, ActionRequest{Actor: buyer}, "your role purchasing may not retry"},
 		{OpsSkip, ActionRequest{Actor: auth.Principal{Role: auth.Ops, Subject: "o-1"}}, "not waiting for ops"},
 	}
@@ -67,9 +73,12 @@ func TestInvalidSignalsAreRecordedAndRefused(t *testing.T) {
 		tc.req.RequestID = "bad-" + string(rune('a'+i))
 		r.signalAt(minute+time.Duration(i)*second, tc.action, tc.req)
 	}
-	// Not even an action request: the SDK drops it (and logs it).
+	// Not even an action request, and no action at all: refused too, and the
+	// signal after them still applies.
 	r.env.RegisterDelayedCallback(func() { r.env.SignalWorkflow(string(Cancel), "cancel it!") }, 30*minute)
+	r.env.RegisterDelayedCallback(func() { r.env.SignalWorkflow("cancle", ActionRequest{Actor: buyer}) }, 31*minute)
 	r.must(40*minute, PaymentConfirmed, webhook, paid("pay_1"))
+	r.signalAt(41*minute, SetMargin, ActionRequest{Actor: buyer, RequestID: "after", Payload: rawPayload(margin(12))})
 	r.stopAt(hour)
 	r.execute(orderInput("prepaid"))
 
@@ -84,8 +93,18 @@ func TestInvalidSignalsAreRecordedAndRefused(t *testing.T) {
 			refused++
 		}
 	}
-	if refused != len(cases) || len(v.Timeline) != len(cases)+2 {
-		t.Errorf("%d refused entries of %d, want %d and create and payment: %+v", refused, len(v.Timeline), len(cases), v.Timeline)
+	if refused != len(cases)+2 || len(v.Timeline) != len(cases)+5 {
+		t.Errorf("%d refused entries of %d, want %d and create, payment and margin: %+v", refused, len(v.Timeline), len(cases)+2, v.Timeline)
+	}
+	unreadable, unknown := v.Timeline[len(cases)+1], v.Timeline[len(cases)+2]
+	if unreadable.Action != Cancel || unreadable.Outcome != "refused" || !strings.Contains(unreadable.Reason, "must be a JSON object") {
+		t.Errorf("the unreadable signal: %+v", unreadable)
+	}
+	if unknown.Action != "cancle" || unknown.Outcome != "refused" || unknown.ActorRole != auth.Purchasing || !strings.Contains(unknown.Reason, `"cancle" is not an action of marketplace orders`) {
+		t.Errorf("the unknown signal: %+v", unknown)
+	}
+	if es := entriesWithRequest(v, "after"); len(es) != 1 || es[0].Outcome != "applied" {
+		t.Errorf("the signal after the bad ones: %+v, want applied", es)
 	}
 	for i, tc := range cases {
 		id := "bad-" + string(rune('a'+i))
@@ -96,7 +115,7 @@ func TestInvalidSignalsAreRecordedAndRefused(t *testing.T) {
 		}
 		e := es[0]
 		if e.Outcome != "refused" || e.Action != tc.action || e.From != AwaitingPayment || e.To != AwaitingPayment ||
-			e.ActorRole != tc.req.Actor.Role || !strings.Contains(e.Reason, tc.reason) {
+			e.ActorRole != tc.req.Actor.Role || e.Via != "signal" || !strings.Contains(e.Reason, tc.reason) {
 			t.Errorf("%s entry %+v, want %s refused because %q", id, e, tc.action, tc.reason)
 		}
 	}
@@ -109,8 +128,8 @@ func TestInvalidSignalsAreRecordedAndRefused(t *testing.T) {
 		}
 	}
 	r.fakes.mu.Unlock()
-	if recorded != len(cases) {
-		t.Errorf("%d refusals recorded in the read model, want %d", recorded, len(cases))
+	if recorded != len(cases)+2 {
+		t.Errorf("%d refusals recorded in the read model, want %d", recorded, len(cases)+2)
 	}
 }
 
@@ -122,9 +141,11 @@ func TestSignalsApplyOnBothSidesOfTheSignalLoopChange(t *testing.T) {
 		r := newRun(t)
 		if before {
 			r.env.OnGetVersion(ChangeOneSignalLoop, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+			r.env.OnGetVersion(ChangeTrustedActions, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 		}
 		r.signalAt(1*minute, Release, ActionRequest{Actor: customer, RequestID: "sig-refused"})
-		r.signalAt(2*minute, PaymentConfirmed, ActionRequest{Actor: webhook, RequestID: "sig-pay", Payload: rawPayload(paid("pay_1"))})
+		r.signalAt(2*minute, Release, ActionRequest{Actor: buyer, RequestID: "sig-too-early"})
+		r.must(150*second, PaymentConfirmed, webhook, paid("pay_1"))
 		r.signalAt(3*minute, SetMargin, ActionRequest{Actor: buyer, RequestID: "sig-margin", Payload: rawPayload(margin(12))})
 		r.stopAt(hour)
 		r.execute(orderInput("prepaid"))
@@ -135,7 +156,7 @@ func TestSignalsApplyOnBothSidesOfTheSignalLoopChange(t *testing.T) {
 		for _, e := range v.Timeline {
 			got = append(got, string(e.Action)+" "+e.Outcome)
 		}
-		want := []string{"create applied", "release refused", "payment_confirmed applied", "set_margin applied"}
+		want := []string{"create applied", "release refused", "release refused", "payment_confirmed applied", "set_margin applied"}
 		if !slices.Equal(got, want) {
 			t.Errorf("before the change %v: timeline %v, want %v", before, got, want)
 		}

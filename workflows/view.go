@@ -1,9 +1,11 @@
 package workflows
 
 import (
+	"slices"
 	"time"
 
 	"github.com/orderflow/orderflow/activities"
+	"github.com/orderflow/orderflow/internal/auth"
 	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/internal/store"
 )
@@ -39,7 +41,7 @@ func (c *core) baseView(viewer Party, label, title string, total money.Amount, d
 	v := OrderView{
 		ID: c.ID, Flow: c.Flow, Status: c.Status, StatusLabel: label, Owner: c.Owner,
 		Title: title, Currency: "EUR", Total: total, CreatedAt: c.CreatedAt, UpdatedAt: c.updatedAt(),
-		Deadlines: nonNil(deadlines), Timeline: nonNil(c.Timeline), Documents: nonNil(c.Documents),
+		Deadlines: nonNil(deadlines), Timeline: c.timelineFor(viewer.Principal), Documents: nonNil(c.Documents),
 		Emails: nonNil(c.Emails), AllowedActions: nonNil(c.allowed(viewer)),
 		NeedsAttention: c.Attention != nil, Attention: c.Attention, Closed: c.Closed,
 	}
@@ -50,6 +52,22 @@ func (c *core) baseView(viewer Party, label, title string, total money.Amount, d
 		}
 	}
 	return v
+}
+
+// timelineFor is the timeline as p may read it: a request id is shown to
+// its author and to the staff-side roles only, since it answers for its
+// author's request (requestIDTaken refuses its reuse by anyone else).
+func (c *core) timelineFor(p auth.Principal) []TimelineEntry {
+	if slices.Contains(staffSideRoles, p.Role) || p.Role == auth.System {
+		return nonNil(c.Timeline)
+	}
+	out := slices.Clone(c.Timeline)
+	for i := range out {
+		if !out[i].actedBy(p) {
+			out[i].RequestID = ""
+		}
+	}
+	return nonNil(out)
 }
 
 // baseSnapshot is the read-model row of what every flow shares.

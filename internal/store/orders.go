@@ -44,7 +44,15 @@ type TimelineEntry struct {
 	Reason    string
 	RequestID string
 	Outcome   string // OutcomeApplied (the default) or OutcomeRefused
+	Via       string // "" (the API or the workflow itself) or ViaSignal
 }
+
+// How a timeline entry's action reached the order, besides the API and the
+// order's own steps: a Temporal signal or Temporal's cancellation request.
+const (
+	ViaSignal        = "signal"
+	ViaCancelRequest = "cancel_request"
+)
 
 // Timeline outcomes.
 const (
@@ -58,7 +66,7 @@ const orderColumns = `id, flow, status, owner_id, supplier_id, title, currency, 
 	overdue, needs_attention, next_deadline, view, seq, created_at, updated_at`
 
 const timelineColumns = `order_id, seq, at, from_status, to_status, action, actor_role,
-	actor_id, reason, request_id, outcome`
+	actor_id, reason, request_id, outcome, via`
 
 // RecordTransition stores transition entry.Seq of an order in one
 // transaction: the order row takes the given state unless it already holds
@@ -176,13 +184,13 @@ func checkSameOrderState(ctx context.Context, tx pgx.Tx, o Order) error {
 }
 
 func timelineArgs(e TimelineEntry) []any {
-	return []any{e.OrderID, e.Seq, e.At, e.From, e.To, e.Action, e.ActorRole, e.ActorID, e.Reason, e.RequestID, e.Outcome}
+	return []any{e.OrderID, e.Seq, e.At, e.From, e.To, e.Action, e.ActorRole, e.ActorID, e.Reason, e.RequestID, e.Outcome, e.Via}
 }
 
 func insertTimelineEntry(ctx context.Context, tx pgx.Tx, e TimelineEntry) error {
 	tag, err := tx.Exec(ctx, `
 		INSERT INTO order_timeline (`+timelineColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 		ON CONFLICT (order_id, seq) DO NOTHING`, timelineArgs(e)...)
 	if err != nil {
 		if pgCode(err) == pgerrcode.CheckViolation { // an unknown outcome
@@ -195,9 +203,9 @@ func insertTimelineEntry(ctx context.Context, tx pgx.Tx, e TimelineEntry) error 
 	}
 	var differs bool
 	err = tx.QueryRow(ctx, `
-		SELECT (at, from_status, to_status, action, actor_role, actor_id, reason, request_id, outcome)
+		SELECT (at, from_status, to_status, action, actor_role, actor_id, reason, request_id, outcome, via)
 			IS DISTINCT FROM
-			($3::timestamptz, $4::text, $5::text, $6::text, $7::text, $8::text, $9::text, $10::text, $11::text)
+			($3::timestamptz, $4::text, $5::text, $6::text, $7::text, $8::text, $9::text, $10::text, $11::text, $12::text)
 		FROM order_timeline WHERE order_id = $1 AND seq = $2`, timelineArgs(e)...).Scan(&differs)
 	if err != nil {
 		return fmt.Errorf("compare timeline entry: %w", err)
@@ -231,7 +239,7 @@ func (s *Store) Timeline(ctx context.Context, orderID string) ([]TimelineEntry, 
 	entries, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (TimelineEntry, error) {
 		var e TimelineEntry
 		err := row.Scan(&e.OrderID, &e.Seq, &e.At, &e.From, &e.To, &e.Action, &e.ActorRole,
-			&e.ActorID, &e.Reason, &e.RequestID, &e.Outcome)
+			&e.ActorID, &e.Reason, &e.RequestID, &e.Outcome, &e.Via)
 		e.At = e.At.UTC()
 		return e, err
 	})
