@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -176,6 +177,10 @@ func (f *fakes) CreateLink(_ context.Context, r payments.LinkRequest) (payments.
 	return l, nil
 }
 
+func (f *fakes) LinkURL(_ context.Context, paymentID string) (string, error) {
+	return "http://pay.test/" + paymentID, nil
+}
+
 func (f *fakes) CancelLink(_ context.Context, id string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -212,6 +217,8 @@ func (f *fakes) CreateClientLink(_ context.Context, r store.ClientLinkRequest) (
 	f.clientLinks[r.Key] = l
 	return l, nil
 }
+
+func (f *fakes) PathOf(id string) string { return "/c/tok_" + strings.TrimPrefix(id, "link_") }
 
 func (f *fakes) IssueInvoice(_ context.Context, r store.InvoiceRecord, key string, render store.RenderFunc) (store.Invoice, error) {
 	f.mu.Lock()
@@ -368,6 +375,9 @@ type timerOutbound struct {
 }
 
 func (o *timerOutbound) NewTimerWithOptions(ctx workflow.Context, d time.Duration, options workflow.TimerOptions) workflow.Future {
+	if options.Summary == stopSummary {
+		return o.Next.NewTimerWithOptions(ctx, d, options)
+	}
 	o.log.mu.Lock()
 	o.log.timers = append(o.log.timers, scheduledTimer{Summary: options.Summary, FiresAt: workflow.Now(ctx).Add(d)})
 	o.log.mu.Unlock()
@@ -388,9 +398,46 @@ func (o *timerOutbound) UpsertTypedSearchAttributes(ctx workflow.Context, update
 }
 
 // run is one workflow execution in the time-skipping environment.
+// stopInterceptor ends a workflow that would otherwise wait forever (an
+// order left in a status without deadlines) after a time, as if it were cut
+// off there: the workflow returns a cancellation without the order doing
+// anything. Temporal's own cancellation request is no way to stop one,
+// since the order turns it into its own cancellation (cancel_request_test.go).
+type stopInterceptor struct {
+	interceptor.WorkerInterceptorBase
+	after time.Duration // 0: never
+}
+
+const stopSummary = "test harness: stop"
+
+func (i *stopInterceptor) InterceptWorkflow(_ workflow.Context, next interceptor.WorkflowInboundInterceptor) interceptor.WorkflowInboundInterceptor {
+	return &stopInbound{WorkflowInboundInterceptorBase: interceptor.WorkflowInboundInterceptorBase{Next: next}, after: i.after}
+}
+
+type stopInbound struct {
+	interceptor.WorkflowInboundInterceptorBase
+	after time.Duration
+}
+
+func (i *stopInbound) ExecuteWorkflow(ctx workflow.Context, in *interceptor.ExecuteWorkflowInput) (any, error) {
+	if i.after <= 0 || workflow.GetInfo(ctx).ParentWorkflowExecution != nil {
+		return i.Next.ExecuteWorkflow(ctx, in)
+	}
+	var result any
+	var err error
+	done := false
+	workflow.Go(ctx, func(ctx workflow.Context) { result, err = i.Next.ExecuteWorkflow(ctx, in); done = true })
+	stop := workflow.NewTimerWithOptions(ctx, i.after, workflow.TimerOptions{Summary: stopSummary})
+	if awaitErr := workflow.Await(ctx, func() bool { return done || stop.IsReady() }); awaitErr != nil || !done {
+		return nil, temporal.NewCanceledError("stopped by the test")
+	}
+	return result, err
+}
+
 type run struct {
 	t        *testing.T
 	env      *testsuite.TestWorkflowEnvironment
+	stop     *stopInterceptor
 	fakes    *fakes
 	timers   *timerLog
 	attrs    *attributeLog
@@ -427,9 +474,9 @@ func newRunWith(t *testing.T, f *fakes, requests *requestLog, start time.Time) *
 	})
 	env.RegisterWorkflowWithOptions(MarketplaceOrder, workflow.RegisterOptions{Name: MarketplaceWorkflow})
 	env.RegisterWorkflowWithOptions(MemberOrder, workflow.RegisterOptions{Name: MemberWorkflow})
-	timers, attrs := &timerLog{}, &attributeLog{}
-	env.SetWorkerOptions(worker.Options{Interceptors: []interceptor.WorkerInterceptor{&timerInterceptor{log: timers, attrs: attrs}}})
-	return &run{t: t, env: env, fakes: f, timers: timers, attrs: attrs, requests: requests, start: start}
+	timers, attrs, stop := &timerLog{}, &attributeLog{}, &stopInterceptor{}
+	env.SetWorkerOptions(worker.Options{Interceptors: []interceptor.WorkerInterceptor{stop, &timerInterceptor{log: timers, attrs: attrs}}})
+	return &run{t: t, env: env, stop: stop, fakes: f, timers: timers, attrs: attrs, requests: requests, start: start}
 }
 
 // requestLog records what the workflows asked of the activities that must
@@ -531,13 +578,13 @@ func (r *run) settledViewAt(offset time.Duration, viewer auth.Principal, check f
 	}, offset)
 }
 
-// stopAt cancels a workflow that would otherwise wait forever (an order
-// left in a status without deadlines).
+// stopAt ends a workflow that would otherwise wait forever (an order left
+// in a status without deadlines) at offset; call it before executing.
 func (r *run) stopAt(offset time.Duration) {
-	r.env.RegisterDelayedCallback(r.env.CancelWorkflow, offset)
+	r.stop.after = offset
 }
 
-// requireStopped asserts the workflow ended only because stopAt cancelled it.
+// requireStopped asserts the workflow ended only because stopAt stopped it.
 func (r *run) requireStopped() {
 	r.t.Helper()
 	if err := r.env.GetWorkflowError(); !temporal.IsCanceledError(err) {
