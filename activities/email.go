@@ -145,7 +145,11 @@ func (a *Activities) compose(ctx context.Context, in SendEmailInput, key string)
 	if template == "" {
 		template = in.Purpose
 	}
-	subject, text, html, err := a.Templates.Render(template, in.Data)
+	data, err := a.withLinkURL(ctx, in.Data)
+	if err != nil {
+		return email.Message{}, err
+	}
+	subject, text, html, err := a.Templates.Render(template, data)
 	if err != nil {
 		return email.Message{}, temporal.NewNonRetryableApplicationError("email template: "+err.Error(), ErrEmailInvalid, err)
 	}

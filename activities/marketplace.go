@@ -96,10 +96,12 @@ type PaymentLinkInput struct {
 	ExpiresAt     time.Time
 }
 
-// PaymentLink is where the customer pays.
+// PaymentLink is the customer's payment: its id, by which SendEmail finds
+// the pay link's URL (a credential, never returned to the workflow: links.go),
+// and whether it is already paid (made again after the customer paid).
 type PaymentLink struct {
 	PaymentID string
-	URL       string
+	Paid      bool `json:",omitempty"`
 }
 
 // CreatePaymentLink makes the link; the same key always gives the same link.
@@ -111,7 +113,7 @@ func (a *Activities) CreatePaymentLink(ctx context.Context, in PaymentLinkInput)
 	if err != nil {
 		return PaymentLink{}, paymentError(err)
 	}
-	return PaymentLink{PaymentID: link.PaymentID, URL: link.URL}, nil
+	return PaymentLink{PaymentID: link.PaymentID, Paid: link.Paid}, nil
 }
 
 // CancelPaymentLink makes the link unusable. Paid reports that the customer

@@ -16,6 +16,8 @@ const ErrLinkInvalid = "ClientLinkInvalid"
 // ClientLinks makes the client confirmation links of member orders.
 type ClientLinks interface {
 	CreateClientLink(ctx context.Context, r store.ClientLinkRequest) (store.ClientLink, error)
+	// PathOf is where link id points, relative to the public URL.
+	PathOf(id string) string
 }
 
 // ClientLinkInput asks for an order's confirmation link; a new key (a
@@ -26,11 +28,11 @@ type ClientLinkInput struct {
 	ExpiresAt time.Time
 }
 
-// ClientLinkRef is what the order keeps of its link: the id (the workflow
-// recognises the link holder by it) and the URL to email.
+// ClientLinkRef is what the order keeps of its link: the id, by which the
+// workflow recognises the link holder and SendEmail finds the URL (a
+// credential, never returned to the workflow: links.go).
 type ClientLinkRef struct {
-	ID  string
-	URL string
+	ID string
 }
 
 // CreateClientLink makes (or, for the same key, finds again) the link.
@@ -42,5 +44,5 @@ func (a *Activities) CreateClientLink(ctx context.Context, in ClientLinkInput) (
 	if err != nil {
 		return ClientLinkRef{}, err
 	}
-	return ClientLinkRef{ID: link.ID, URL: a.PublicURL + link.Path()}, nil
+	return ClientLinkRef{ID: link.ID}, nil
 }

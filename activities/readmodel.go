@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/orderflow/orderflow/internal/store"
@@ -23,7 +24,10 @@ type RecordTransitionInput struct {
 // RecordTransition writes the transition to the read model. Keyed by order id
 // and sequence: retries and late duplicates change nothing.
 func (a *Activities) RecordTransition(ctx context.Context, in RecordTransitionInput) error {
-	err := a.ReadModel.RecordTransition(ctx, in.Order, in.Entry)
+	order := in.Order
+	// The run tells a reset's rewrite from a conflict (store.RecordTransition).
+	order.RunID = activity.GetInfo(ctx).WorkflowExecution.RunID
+	err := a.ReadModel.RecordTransition(ctx, order, in.Entry)
 	switch {
 	case err == nil:
 		a.recorded(ctx, in)

@@ -265,13 +265,18 @@ func (p clientPages) page(c *gin.Context, status int, render func(*bytes.Buffer)
 		abortWith(c, http.StatusInternalServerError, "The page could not be rendered; report request id "+requestID(c)+".")
 		return
 	}
-	h := c.Writer.Header()
-	// The URL holds the client's token: keep it out of caches, Referer headers and frames
-	// (a framed Confirm button could be clicked by someone else's page).
+	protectLinkPage(c.Writer.Header())
+	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
+}
+
+// protectLinkPage sets the headers of a page whose URL is a bearer link (the
+// client's confirmation page, the pay page): keep the token out of caches,
+// Referer headers and frames (a framed Confirm or Pay button could be
+// clicked by someone else's page).
+func protectLinkPage(h http.Header) {
 	h.Set("Cache-Control", "no-store")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
 }

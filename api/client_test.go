@@ -283,7 +283,7 @@ func TestClientDeclineReachesTheWorkflowOnce(t *testing.T) {
 		t.Fatalf("%d updates, want 1", len(fake.updates))
 	}
 	u := fake.updates[0]
-	if u.WorkflowID != "ord_1" || u.UpdateName != "decline" || u.UpdateID != "decline:link:"+link.ID || len(u.Args) != 1 {
+	if u.WorkflowID != "ord_1" || u.UpdateName != "decline" || u.UpdateID != updateID("decline", workflows.ActionRequest{Actor: linkHolder(link), RequestID: "link:" + link.ID}) || len(u.Args) != 1 {
 		t.Fatalf("update = %+v", u)
 	}
 	req, _ := u.Args[0].(workflows.ActionRequest)
@@ -314,7 +314,7 @@ func TestClientConfirmSendsNoPayload(t *testing.T) {
 		t.Fatalf("confirm = %d %s", rec.Code, rec.Body)
 	}
 	req, _ := fake.updates[0].Args[0].(workflows.ActionRequest)
-	if fake.updates[0].UpdateName != "confirm" || fake.updates[0].UpdateID != "confirm:link:"+link.ID || len(req.Payload) != 0 {
+	if fake.updates[0].UpdateName != "confirm" || fake.updates[0].UpdateID != updateID("confirm", workflows.ActionRequest{Actor: linkHolder(link), RequestID: "link:" + link.ID}) || len(req.Payload) != 0 {
 		t.Fatalf("update = %+v, payload %s", fake.updates[0], req.Payload)
 	}
 	htmlPage(t, do(t, h, "GET", link.Path()+"/done", nil, nil), http.StatusOK, "the order is confirmed", "on ")

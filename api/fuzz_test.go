@@ -93,8 +93,12 @@ func (e encodedJSON) Get(ptr any) error {
 	return json.Unmarshal(b, ptr)
 }
 
-// fuzzRoles are the callers a fuzz input picks from by index.
-var fuzzRoles = []auth.Role{auth.Customer, auth.Purchasing, auth.Member, auth.Staff, auth.Supplier, auth.Finance, auth.Client, auth.Ops}
+// fuzzRoles are the callers a fuzz input picks from by index: the roles a
+// token may name (client and system never hold one).
+var fuzzRoles = auth.PersonRoles
+
+// testOrderID is an order id of the shape the API mints ("ord_" + ULID).
+const testOrderID = "ord_01JQ3ZK7VX4Y2T9M8N6P5R3S1A"
 
 func fuzzAPI(t testing.TB, flow string) (http.Handler, *recordingTemporal) {
 	rec := &recordingTemporal{flow: flow}
@@ -278,7 +282,7 @@ func FuzzActionRequest(f *testing.F) {
 			table, _ := workflows.FlowTable(flow)
 			for _, a := range actions {
 				_, before := tc.counts()
-				rec := send(h, "POST", "/v1/orders/ord_1/actions/"+string(a), authz, raw)
+				rec := send(h, "POST", "/v1/orders/"+testOrderID+"/actions/"+string(a), authz, raw)
 				checkAnswer(t, rec, raw)
 				_, after := tc.counts()
 				payload, _, splitErr := splitRequestID(raw)

@@ -205,7 +205,7 @@ func TestSQLishStringsInPathsAndQueries(t *testing.T) {
 
 func TestHugeBodies(t *testing.T) {
 	huge := []byte(`{"flow":"marketplace","customer_name":"` + strings.Repeat("x", 2<<20) + `"}`)
-	for _, path := range []string{"/v1/orders", "/v1/orders/ord_1/actions/cancel", "/v1/webhooks/payments"} {
+	for _, path := range []string{"/v1/orders", "/v1/orders/" + testOrderID + "/actions/cancel", "/v1/webhooks/payments"} {
 		for _, chunked := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s chunked=%v", path, chunked), func(t *testing.T) {
 				h, tc := fuzzAPI(t, "marketplace")
@@ -262,7 +262,7 @@ func TestHostileActionBodies(t *testing.T) {
 			if tc.action == "upload_invoice" || tc.action == "mark_delivered" {
 				role = auth.Supplier
 			}
-			p := problemOf(t, send(h, "POST", "/v1/orders/ord_1/actions/"+tc.action, bearer(t, role, "sup_alpha"), []byte(tc.body)), tc.status)
+			p := problemOf(t, send(h, "POST", "/v1/orders/"+testOrderID+"/actions/"+tc.action, bearer(t, role, "sup_alpha"), []byte(tc.body)), tc.status)
 			if tc.field != "" && p.Errors[tc.field] == "" {
 				t.Errorf("the problem does not name %s: %+v", tc.field, p)
 			}
@@ -281,7 +281,7 @@ func TestHostileActionBodies(t *testing.T) {
 		`{"entry":1,"lines":[{"description":"x","quantity":1,"unit_price":"1","vat_rate":1000}]}`: "body",
 	} {
 		h, rt := fuzzAPI(t, "member")
-		p := problemOf(t, send(h, "POST", "/v1/orders/ord_1/actions/resolve_changes", bearer(t, auth.Staff, "s-1"), []byte(body)), 422)
+		p := problemOf(t, send(h, "POST", "/v1/orders/"+testOrderID+"/actions/resolve_changes", bearer(t, auth.Staff, "s-1"), []byte(body)), 422)
 		if p.Errors[field] == "" {
 			t.Errorf("%s: the problem does not name %s: %+v", body, field, p)
 		}
@@ -316,7 +316,7 @@ func TestHostileTokens(t *testing.T) {
 	otherAudience["aud"] = []string{"someone-else"}
 
 	h, rt := fuzzAPI(t, "marketplace")
-	if rec := send(h, "GET", "/v1/orders/ord_1", "Bearer "+good, nil); rec.Code != 200 {
+	if rec := send(h, "GET", "/v1/orders/"+testOrderID, "Bearer "+good, nil); rec.Code != 200 {
 		t.Fatalf("the well-signed token is refused (%d): the cases below prove nothing", rec.Code)
 	}
 	for name, authz := range map[string]string{
@@ -337,8 +337,8 @@ func TestHostileTokens(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			for _, r := range []struct{ method, path, body string }{
-				{"GET", "/v1/orders/ord_1", ""},
-				{"POST", "/v1/orders/ord_1/actions/cancel", `{"reason":"forged"}`},
+				{"GET", "/v1/orders/" + testOrderID, ""},
+				{"POST", "/v1/orders/" + testOrderID + "/actions/cancel", `{"reason":"forged"}`},
 				{"POST", "/v1/orders", seedMarketplaceOrder},
 			} {
 				rec := send(h, r.method, r.path, authz, []byte(r.body))

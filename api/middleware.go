@@ -2,6 +2,7 @@ package api
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -25,8 +26,12 @@ const (
 	requestIDHeader = "X-Request-Id"
 	ctxRequestID    = "orderflow.request_id"
 	ctxPrincipal    = "orderflow.principal"
-	// maxBodyBytes bounds every request body; orders are small.
-	maxBodyBytes = 1 << 20
+	ctxTokenExpiry  = "orderflow.token_expiry"
+	// maxBodyBytes bounds every request body. Orders and actions are a few
+	// KiB (each field has its own bound); a webhook event is smaller still.
+	maxBodyBytes = 128 << 10
+	// maxBodyText is maxBodyBytes as the 413 answers name it.
+	maxBodyText = "128 KiB"
 )
 
 // validRequestID accepts what a well-behaved proxy sends and nothing that
@@ -47,7 +52,10 @@ func withRequestID(c *gin.Context) {
 	c.Request = c.Request.WithContext(observe.WithRequestID(c.Request.Context(), id))
 	if span := trace.SpanFromContext(c.Request.Context()); span.IsRecording() {
 		span.SetName(c.Request.Method + " " + routeOf(c))
-		span.SetAttributes(attribute.String("http.route", routeOf(c)), attribute.String("orderflow.request_id", id))
+		// url.path replaces the one the HTTP instrumentation recorded: the
+		// path of a pay or client page is the bearer link itself.
+		span.SetAttributes(attribute.String("http.route", routeOf(c)), attribute.String("orderflow.request_id", id),
+			attribute.String("url.path", redactPath(c.Request.URL.Path)))
 	}
 	c.Next()
 }
@@ -74,7 +82,7 @@ func withAccessLog(log *slog.Logger) gin.HandlerFunc {
 			"request_id", requestID(c),
 			"method", c.Request.Method,
 			"route", routeOf(c),
-			"path", c.Request.URL.Path,
+			"path", redactPath(c.Request.URL.Path),
 			"status", status,
 			"duration_ms", float64(time.Since(start).Microseconds()) / 1000,
 		}
@@ -89,6 +97,34 @@ func withAccessLog(log *slog.Logger) gin.HandlerFunc {
 		}
 		log.Log(c.Request.Context(), level, "http request", attrs...)
 	}
+}
+
+// bearerPathPrefixes are the paths whose next segment is a bearer link's
+// token: whoever reads it can pay the order or answer for the client.
+var bearerPathPrefixes = []string{"/pay/", "/c/"}
+
+// redactPath is path with a link token replaced by redactToken's digest, so
+// logs and traces can tell requests for one link apart from another's and
+// match them with a link at hand, but nobody can open the link from them.
+func redactPath(path string) string {
+	for _, prefix := range bearerPathPrefixes {
+		rest, ok := strings.CutPrefix(path, prefix)
+		if !ok || rest == "" {
+			continue
+		}
+		token, tail, hasTail := strings.Cut(rest, "/")
+		if hasTail {
+			tail = "/" + tail
+		}
+		return prefix + redactToken(token) + tail
+	}
+	return path
+}
+
+// redactToken names a token by the start of its SHA-256: "sha256:1a2b3c4d5e6f".
+func redactToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return "sha256:" + hex.EncodeToString(sum[:6])
 }
 
 // orderOf is the order a request is about: the :id of an order route, or
@@ -146,7 +182,7 @@ func (m *httpMetrics) observe(c *gin.Context) {
 // withBodyLimit refuses oversized bodies before anything reads them.
 func withBodyLimit(c *gin.Context) {
 	if c.Request.ContentLength > maxBodyBytes {
-		abortWith(c, http.StatusRequestEntityTooLarge, fmt.Sprintf("The request body is %d bytes; the limit is %d. Send a smaller body.", c.Request.ContentLength, maxBodyBytes))
+		abortWith(c, http.StatusRequestEntityTooLarge, fmt.Sprintf("The request body is %d bytes; the limit is %s (%d bytes). Send a smaller body.", c.Request.ContentLength, maxBodyText, maxBodyBytes))
 		return
 	}
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxBodyBytes)
@@ -176,13 +212,14 @@ func authenticated(tokens *auth.Tokens) gin.HandlerFunc {
 			abortWith(c, http.StatusUnauthorized, "The Authorization header must read `Bearer <token>`.")
 			return
 		}
-		p, err := tokens.Verify(strings.TrimSpace(token))
+		v, err := tokens.VerifyToken(strings.TrimSpace(token))
 		if err != nil {
 			c.Header("WWW-Authenticate", `Bearer realm="orderflow", error="invalid_token"`)
 			abortWith(c, http.StatusUnauthorized, "The bearer token was refused: "+strings.TrimPrefix(err.Error(), auth.ErrInvalidToken.Error()+": ")+".")
 			return
 		}
-		c.Set(ctxPrincipal, p)
+		c.Set(ctxPrincipal, v.Principal)
+		c.Set(ctxTokenExpiry, v.Expires)
 		c.Next()
 	}
 }
@@ -207,6 +244,16 @@ func joinRoles(roles []auth.Role) string {
 		s[i] = string(r)
 	}
 	return strings.Join(s, ", ")
+}
+
+// tokenExpiry is when the caller's bearer token expires; false without one.
+func tokenExpiry(c *gin.Context) (time.Time, bool) {
+	v, ok := c.Get(ctxTokenExpiry)
+	if !ok {
+		return time.Time{}, false
+	}
+	t, ok := v.(time.Time)
+	return t, ok && !t.IsZero()
 }
 
 func principalOf(c *gin.Context) (auth.Principal, bool) {

@@ -208,7 +208,7 @@ func TestAttentionListsParkedOrdersLongestWaitingFirst(t *testing.T) {
 func TestAttentionIsForOpsOnly(t *testing.T) {
 	fake := &visibilityFake{pages: [][]string{{"ord_a"}}, views: map[string]workflows.OrderView{"ord_a": parkedView("ord_a", "screening", 5, true)}}
 	h, bearer := opsAPI(t, fake)
-	for _, role := range []auth.Role{auth.Purchasing, auth.Staff, auth.Customer, auth.System} {
+	for _, role := range []auth.Role{auth.Purchasing, auth.Staff, auth.Customer} {
 		p := decodeProblem(t, do(t, h, "GET", "/v1/ops/attention", nil, bearer(role)), http.StatusForbidden)
 		if p.Detail == "" {
 			t.Errorf("%s: empty detail", role)

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -72,6 +73,9 @@ type marketplaceRequest struct {
 
 func (o orders) create(c *gin.Context) {
 	p, _ := principalOf(c)
+	if _, ok := idempotencyKey(c); !ok {
+		return
+	}
 	body, ok := readBody(c)
 	if !ok {
 		return
@@ -271,6 +275,9 @@ func (o orders) query(ctx context.Context, id string, p auth.Principal) (workflo
 	if err == nil && view.ID == "" { // the workflow says: not for this viewer
 		err = serviceerror.NewNotFound("order not visible to the caller")
 	}
+	if err == nil {
+		o.withPayLink(ctx, &view, p)
+	}
 	return view, err
 }
 
@@ -330,6 +337,12 @@ func (o orders) act(c *gin.Context) {
 // without this a person trying one would get Temporal's "unknown update"
 // as a 409 instead of the 403 the table means.
 func mayEver(t workflows.Table, a workflows.Action, role auth.Role) bool {
+	// Only the order itself applies these (its timers, the payment webhook,
+	// the client's link page): nobody may through the API, whatever a role's
+	// grant in the table, since the workflow has no handler for a timer's.
+	if workflows.IsInternalAction(t, a) {
+		return false
+	}
 	for _, s := range t.Statuses {
 		rule, _ := t.Rule(s, a)
 		if slices.ContainsFunc(rule.Grants, func(g workflows.Grant) bool { return g.Role == role }) {
@@ -340,13 +353,15 @@ func mayEver(t workflows.Table, a workflows.Action, role auth.Role) bool {
 }
 
 // apply sends an action to the order's workflow as an update and waits for
-// its answer. The update id is the action and request id, so a retried
-// request is applied once and answered with the first result.
+// its answer. The update id is the action, the caller and the request id, so
+// a retried request is applied once and answered with the first result, and
+// nobody else gets that result by sending the same request id (the workflow
+// refuses a request id another caller used: RequestIDTaken).
 func (o orders) apply(ctx context.Context, id string, action workflows.Action, req workflows.ActionRequest) (workflows.OrderView, error) {
 	var view workflows.OrderView
 	handle, err := o.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID:   id,
-		UpdateID:     string(action) + ":" + req.RequestID,
+		UpdateID:     updateID(action, req),
 		UpdateName:   string(action),
 		Args:         []any{req},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
@@ -354,7 +369,16 @@ func (o orders) apply(ctx context.Context, id string, action workflows.Action, r
 	if err == nil {
 		err = handle.Get(ctx, &view)
 	}
+	if err == nil {
+		o.withPayLink(ctx, &view, req.Actor)
+	}
 	return view, err
+}
+
+// updateID is the action, a digest of the caller and the request id.
+func updateID(action workflows.Action, req workflows.ActionRequest) string {
+	caller := sha256.Sum256([]byte(string(req.Actor.Role) + "\x00" + req.Actor.Subject))
+	return string(action) + ":" + hex.EncodeToString(caller[:8]) + ":" + req.RequestID
 }
 
 // splitRequestID takes the optional request_id out of an action body.
@@ -385,6 +409,9 @@ func (o orders) abortForUpdate(c *gin.Context, err error) {
 	case errors.As(err, &appErr):
 		var r workflows.Refusal
 		_ = appErr.Details(&r)
+		if !isRefusal(appErr.Type(), r) {
+			_ = c.Error(err) // logged; never in the answer
+		}
 		abort(c, refusalProblem(appErr.Type(), appErr.Message(), r))
 	case errors.As(err, &notFound):
 		if strings.Contains(err.Error(), "completed") {
@@ -400,6 +427,13 @@ func (o orders) abortForUpdate(c *gin.Context, err error) {
 	}
 }
 
+// isRefusal tells a refusal of the order's workflow (an application error
+// whose type is the refusal's code and whose details are the refusal) from
+// any other error Temporal hands back, whose message is not for callers.
+func isRefusal(code string, r workflows.Refusal) bool {
+	return code != "" && r.Code == code
+}
+
 func refusalProblem(code, message string, r workflows.Refusal) Problem {
 	status := map[string]int{
 		workflows.NotVisible:     http.StatusNotFound,
@@ -410,6 +444,12 @@ func refusalProblem(code, message string, r workflows.Refusal) Problem {
 	}[code]
 	if status == 0 {
 		status = http.StatusConflict
+		if !isRefusal(code, r) {
+			// Not the workflow's refusal but Temporal's own text (an unknown
+			// update with the list of known ones, a failed handler): never
+			// shown to the caller.
+			return NewProblem(status, "The order did not take this action. GET the order to see its status and what you may do now.")
+		}
 	}
 	if code == workflows.NotVisible {
 		return NewProblem(status, "There is no such order, or it is not yours to see.")
@@ -468,18 +508,38 @@ func summarize(r store.Order) orderSummary {
 }
 
 // listFilter reads the query and narrows it to what the caller may see.
+// Every filter is checked: a value the list could never match (a flow or
+// status that does not exist, a cursor the API did not give) is refused
+// rather than answered with an empty or unfiltered page.
 func listFilter(c *gin.Context, p auth.Principal) (store.OrderFilter, *Problem) {
 	f := store.OrderFilter{
 		Flow: c.Query("flow"), Status: c.Query("status"), OwnerID: c.Query("owner"),
 		SupplierID: c.Query("supplier"), Q: c.Query("q"), Cursor: c.Query("cursor"),
 	}
 	if s := c.Query("limit"); s != "" {
-		var n int
-		if _, err := fmt.Sscanf(s, "%d", &n); err != nil || n < 1 || n > store.MaxLimit {
+		n, err := strconv.Atoi(s)
+		if err != nil || strings.TrimLeft(s, "0123456789") != "" || n < 1 || n > store.MaxLimit {
 			pr := invalid("limit", fmt.Sprintf("must be a whole number from 1 to %d", store.MaxLimit))
 			return f, &pr
 		}
 		f.Limit = n
+	}
+	if f.Flow != "" && f.Flow != "member" && f.Flow != "marketplace" {
+		pr := invalid("flow", `must be "member" or "marketplace"`)
+		return f, &pr
+	}
+	if f.Status != "" && !knownStatus(f.Flow, workflows.Status(f.Status)) {
+		where := "of either flow"
+		if f.Flow != "" {
+			where = "of " + f.Flow + " orders"
+		}
+		pr := invalid("status", "is not a status "+where+"; the statuses are listed in /openapi.yaml")
+		return f, &pr
+	}
+	if f.Cursor != "" && !cursorPattern.MatchString(f.Cursor) {
+		pr := NewProblem(http.StatusBadRequest, "The cursor is not one this API gave; start again without it.")
+		pr.Errors = map[string]string{"cursor": "is not a cursor of this API"}
+		return f, &pr
 	}
 	switch c.Query("overdue") {
 	case "":
@@ -505,6 +565,20 @@ func listFilter(c *gin.Context, p auth.Principal) (store.OrderFilter, *Problem) 
 		return f, &pr
 	}
 	return f, nil
+}
+
+// knownStatus: status is one of flow's, or of either flow when flow is "".
+func knownStatus(flow string, status workflows.Status) bool {
+	for _, name := range []string{"member", "marketplace"} {
+		if flow != "" && flow != name {
+			continue
+		}
+		table, _ := workflows.FlowTable(name)
+		if slices.Contains(table.Statuses, status) {
+			return true
+		}
+	}
+	return false
 }
 
 // document serves a stored PDF of an order the caller may see; a supplier
@@ -539,7 +613,7 @@ func readBody(c *gin.Context) ([]byte, bool) {
 	body, err := io.ReadAll(c.Request.Body)
 	if err != nil {
 		if isBodyTooLarge(err) {
-			abortWith(c, http.StatusRequestEntityTooLarge, fmt.Sprintf("The request body is larger than %d bytes; send a smaller body.", maxBodyBytes))
+			abortWith(c, http.StatusRequestEntityTooLarge, fmt.Sprintf("The request body is larger than the limit of %s (%d bytes); send a smaller body.", maxBodyText, maxBodyBytes))
 		} else {
 			abortWith(c, http.StatusBadRequest, "The request body could not be read; send it again.")
 		}

@@ -60,6 +60,7 @@ func (p paymentPages) pay(c *gin.Context) {
 		}
 	}
 	// Post/redirect/get: reloading the result never posts the payment again.
+	protectLinkPage(c.Writer.Header())
 	c.Redirect(http.StatusSeeOther, "/pay/"+c.Param("token"))
 }
 
@@ -78,6 +79,7 @@ func (p paymentPages) page(c *gin.Context, status int, render func(*bytes.Buffer
 		abortWith(c, http.StatusInternalServerError, "The page could not be rendered; report request id "+requestID(c)+".")
 		return
 	}
+	protectLinkPage(c.Writer.Header()) // the URL is the payment link itself
 	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
 }
 

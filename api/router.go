@@ -44,8 +44,8 @@ type Deps struct {
 	Registry *prometheus.Registry
 	// Readiness checks, by name ("temporal", "postgres"); /readyz runs them all.
 	Readiness map[string]func(context.Context) error
-	// Inbox lists captured mail; nil unless email is in capture mode, and then
-	// GET /dev/mail does not exist.
+	// Inbox lists captured mail at GET /dev/mail, which has no login: only
+	// dev mode (and tests) set it; nil, /dev/mail does not exist.
 	Inbox Inbox
 }
 
@@ -59,7 +59,7 @@ func newEngine(d Deps) *gin.Engine {
 	r.ContextWithFallback = true
 
 	metrics := newHTTPMetrics(d.Registry)
-	r.Use(withRequestID, metrics.observe, withAccessLog(d.Logger), recoverToProblem(d.Logger), withBodyLimit)
+	r.Use(withRequestID, metrics.observe, withAccessLog(d.Logger), recoverToProblem(d.Logger), withBodyLimit, withStrictQuery)
 	r.NoRoute(func(c *gin.Context) {
 		abortWith(c, http.StatusNotFound, "There is nothing at "+c.Request.URL.Path+". The endpoints are listed in /openapi.yaml.")
 	})
@@ -77,7 +77,7 @@ func newEngine(d Deps) *gin.Engine {
 	registerPaymentRoutes(r, d)
 	registerClientRoutes(r, d)
 
-	v1 := r.Group("/v1", authenticated(d.Tokens))
+	v1 := r.Group("/v1", authenticated(d.Tokens), withValidPathIDs)
 	v1.GET("/me", me)
 	registerOrderRoutes(v1, d)
 	registerInvoiceRoutes(v1, d)

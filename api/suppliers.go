@@ -226,16 +226,33 @@ func (h supplierRoutes) feedNow(c *gin.Context) {
 	c.JSON(http.StatusOK, toFeedJSON(id, items))
 }
 
-// stream serves the feed as Server-Sent Events until the client goes away
-// or the stream reaches its maximum age.
+// streamDeadlineSlack is how long after a stream's end its connection may
+// still take to write the last event and close.
+const streamDeadlineSlack = 10 * time.Second
+
+// stream serves the feed as Server-Sent Events until the client goes away,
+// the stream reaches its maximum age, or the token that opened it expires:
+// a stream outliving its token would go on showing orders to a caller whom
+// the API no longer knows.
 func (h supplierRoutes) stream(c *gin.Context) {
 	id := c.Param("id")
 	if _, err := h.store.GetSupplier(c.Request.Context(), id); err != nil {
 		h.fail(c, id, err)
 		return
 	}
-	ctx, cancel := context.WithTimeout(c.Request.Context(), h.feed.maxAge)
+	end := time.Now().Add(h.feed.maxAge)
+	if expires, ok := tokenExpiry(c); ok && expires.Before(end) {
+		end = expires
+	}
+	ctx, cancel := context.WithDeadline(c.Request.Context(), end)
 	defer cancel()
+	// The server's read and write timeouts bound ordinary requests (and a
+	// read timeout would end the request's context); the stream sets its own
+	// deadlines instead, up to its end.
+	rc := http.NewResponseController(c.Writer)
+	if err := errors.Join(rc.SetWriteDeadline(end.Add(streamDeadlineSlack)), rc.SetReadDeadline(end.Add(streamDeadlineSlack))); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		_ = c.Error(fmt.Errorf("feed stream deadlines: %w", err))
+	}
 	c.Header("Content-Type", "text/event-stream")
 	c.Header("Cache-Control", "no-cache")
 	c.Header("X-Accel-Buffering", "no") // nginx would otherwise hold events back

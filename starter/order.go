@@ -51,10 +51,7 @@ type order struct {
 			Date   string `json:"date"`
 			Status string `json:"status"`
 		} `json:"schedule"`
-		OfferValidUntil  string `json:"offer_valid_until"`
-		ConfirmationLink *struct {
-			URL string `json:"url"`
-		} `json:"confirmation_link"`
+		OfferValidUntil string `json:"offer_valid_until"`
 	} `json:"member"`
 }
 

@@ -64,6 +64,12 @@ func (e *PayloadError) Error() string {
 // registry; the API uses it to answer 422 before asking the workflow, and
 // the workflow uses it again for signals and as the final word.
 func DecodePayload(registry map[Action]func() Payload, a Action, raw json.RawMessage) (Payload, error) {
+	return decodePayload(registry, a, raw, true)
+}
+
+// decodePayload decodes the body of action a, and checks its own rules
+// (bounds, formats) when validate.
+func decodePayload(registry map[Action]func() Payload, a Action, raw json.RawMessage, validate bool) (Payload, error) {
 	newPayload, ok := registry[a]
 	if !ok {
 		newPayload, ok = opsPayloads[a]
@@ -81,6 +87,9 @@ func DecodePayload(registry map[Action]func() Payload, a Action, raw json.RawMes
 		if dec.More() {
 			return nil, &PayloadError{Action: a, Fields: map[string]string{"body": "only one JSON object is allowed"}}
 		}
+	}
+	if !validate {
+		return p, nil
 	}
 	if problems := p.Validate(); len(problems) > 0 {
 		return nil, &PayloadError{Action: a, Fields: problems}
@@ -117,6 +126,19 @@ func (c *core) party(p auth.Principal) Party {
 // check decides an action: table, guard, payload. It never changes state, so
 // validators may call it.
 func (c *core) check(a Action, req ActionRequest, registry map[Action]func() Payload) (Payload, *Refusal) {
+	return c.decide(a, req, registry, true)
+}
+
+// recheck is check in an update's handler, after its validator accepted
+// it. The payload's own rules (bounds, formats) do not depend on the order,
+// so they are not checked again: on replay the handler runs without the
+// validator, and an update accepted under older, looser rules must apply
+// again as it did.
+func (c *core) recheck(a Action, req ActionRequest, registry map[Action]func() Payload) (Payload, *Refusal) {
+	return c.decide(a, req, registry, false)
+}
+
+func (c *core) decide(a Action, req ActionRequest, registry map[Action]func() Payload, validate bool) (Payload, *Refusal) {
 	if !c.flow.visibleTo(req.Actor) {
 		return nil, &Refusal{Code: NotVisible, Action: a, Status: c.Status, Reason: "there is no such order"}
 	}
@@ -132,7 +154,7 @@ func (c *core) check(a Action, req ActionRequest, registry map[Action]func() Pay
 			return nil, &Refusal{Code: NotAllowedNow, Action: a, Status: c.Status, Allowed: c.allowed(p), Reason: why}
 		}
 	}
-	payload, err := DecodePayload(registry, a, req.Payload)
+	payload, err := decodePayload(registry, a, req.Payload, validate)
 	if err != nil {
 		return nil, &Refusal{Code: InvalidPayload, Action: a, Status: c.Status, Allowed: c.allowed(p), Reason: err.Error()}
 	}
@@ -216,7 +238,7 @@ func (c *core) registerAction(ctx workflow.Context, a Action, registry map[Actio
 	// The handler checks again: two updates validated in the same workflow
 	// task (two suppliers accepting at once) must not both apply.
 	handle := func(ctx workflow.Context, req ActionRequest) (OrderView, error) {
-		payload, r := c.check(a, req, registry)
+		payload, r := c.recheck(a, req, registry)
 		if r != nil {
 			return OrderView{}, refusalError(r)
 		}

@@ -5,15 +5,51 @@ import (
 	"net/mail"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/orderflow/orderflow/internal/money"
 )
 
-// Bodies of the marketplace actions. Validate answers field → what to fix.
+// Bounds of what an order and an action may say. Every field is bounded so
+// that an order's input, and the view every update returns, stays far below
+// Temporal's limits (2 MB a payload, 50 MB a history: a 0.9 MB address once
+// grew a paid order's history past 50 MB and Temporal terminated it). The API
+// also caps a request's body; these limits say which field is too long.
+// Lengths count characters (runes), not bytes.
+const (
+	// maxName: a person's or company's name (customer, member, client).
+	// Invoices and envelopes print far less; 200 fits any real one.
+	maxName = 200
+	// maxEmail: RFC 5321 limits a forward path to 256 octets including the
+	// angle brackets, so an address is at most 254.
+	maxEmail = 254
+	// maxID: customer and member ids, token subjects (like request ids, 128).
+	maxID = 128
+	// maxCode: SKUs, VAT numbers, categories, regions, supplier invoice
+	// numbers, payment ids; real ones are under 40.
+	maxCode = 100
+	// maxTitle: an order's title and an item's or line's description, one
+	// line on the PDF and in the Web UI summary.
+	maxTitle = 500
+	// maxReference: the proof reference ("contract 2026-17 signed 3 Nov").
+	maxReference = 200
+	// maxAddressLines × maxAddressLine: a postal address; UPU S42 uses at
+	// most 6 lines, and no line of one needs more than 200 characters.
+	maxAddressLines = 6
+	maxAddressLine  = 200
+	// maxText: multi-line free text (reasons, notes, comments), the same as
+	// the client page's decline reason (clientpage.MaxReasonLength).
+	maxText = 2000
+	// maxItems, maxLines: the items of a marketplace order, the lines of a
+	// member order or of one planned invoice.
+	maxItems = 100
+	maxLines = 100
+	// maxSchedule: planned invoices of a member order, ten years monthly.
+	maxSchedule = 120
+)
 
-// maxText bounds free text (reasons, notes) so an order's history stays small.
-const maxText = 2000
+// Bodies of the marketplace actions. Validate answers field → what to fix.
 
 // ReasonPayload: a reason is required (cancel, decline credit, returns...).
 type ReasonPayload struct {
@@ -40,10 +76,7 @@ type PaymentConfirmedPayload struct {
 }
 
 func (p *PaymentConfirmedPayload) Validate() map[string]string {
-	problems := map[string]string{}
-	if p.PaymentID == "" {
-		problems["payment_id"] = "is required"
-	}
+	problems := oneLine(map[string]string{}, "payment_id", p.PaymentID, true, maxCode)
 	if p.Amount <= 0 {
 		problems["amount"] = "must be greater than 0"
 	}
@@ -79,23 +112,87 @@ type InvoicePayload struct {
 }
 
 func (p *InvoicePayload) Validate() map[string]string {
-	problems := textProblems(map[string]string{}, "number", p.Number, true)
+	problems := oneLine(map[string]string{}, "number", p.Number, true, maxCode)
 	if p.Amount <= 0 {
 		problems["amount"] = "must be greater than 0"
 	}
 	return problems
 }
 
+// textProblems checks multi-line free text (reasons, notes, comments): at
+// most maxText characters; line breaks and tabs are kept, every other control
+// character is refused.
 func textProblems(problems map[string]string, field, value string, required bool) map[string]string {
+	return checkText(problems, field, value, required, maxText, true)
+}
+
+// oneLine checks a one-line field (names, titles, codes, ids, address lines):
+// at most max characters and no control character at all, so that nothing
+// it reaches (a mail header, a PDF line, a CSV cell) can be split or hidden.
+func oneLine(problems map[string]string, field, value string, required bool, max int) map[string]string {
+	return checkText(problems, field, value, required, max, false)
+}
+
+func checkText(problems map[string]string, field, value string, required bool, max int, multiLine bool) map[string]string {
+	// A value of at most max bytes has at most max runes: only longer ones
+	// are counted.
 	switch {
 	case required && strings.TrimSpace(value) == "":
 		problems[field] = "is required"
 	case !utf8.ValidString(value):
 		problems[field] = "must be valid UTF-8 text"
-	case utf8.RuneCountInString(value) > maxText:
-		problems[field] = fmt.Sprintf("must be at most %d characters", maxText)
+	case len(value) > max && utf8.RuneCountInString(value) > max:
+		problems[field] = fmt.Sprintf("must be at most %d characters; shorten it", max)
+	default:
+		if r, at, bad := controlIn(value, multiLine); bad {
+			what := "a line break or other control character"
+			if multiLine {
+				what = "a control character other than a line break or tab"
+			}
+			problems[field] = fmt.Sprintf("must not contain %s (found U+%04X at character %d); remove it", what, r, at)
+		}
 	}
 	return problems
+}
+
+// controlIn finds the first control character of s (C0, DEL, C1) or Unicode
+// line or paragraph separator, with its position counted from 1. Multi-line
+// text may hold LF, CR (browsers send CRLF from a text area) and TAB.
+func controlIn(s string, multiLine bool) (rune, int, bool) {
+	at := 0
+	for _, r := range s {
+		at++
+		if multiLine && (r == '\n' || r == '\r' || r == '\t') {
+			continue
+		}
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+			return r, at, true
+		}
+	}
+	return 0, 0, false
+}
+
+// emailProblems checks an email address: bounded, then isEmail.
+func emailProblems(problems map[string]string, field, value, example string) {
+	switch {
+	case len(value) > maxEmail:
+		problems[field] = fmt.Sprintf("must be at most %d characters; shorten it", maxEmail)
+	case !isEmail(value):
+		problems[field] = "must be an email address like " + example
+	}
+}
+
+// totalProblems refuses lines that total nothing (or less): an order of
+// 0.00 cannot be paid, and an invoice of 0.00 (or a negative one, which is a
+// credit note) must not be issued.
+func totalProblems(problems map[string]string, field string, lines []money.Line) {
+	t, err := money.Compute(lines)
+	switch {
+	case err != nil:
+		problems[field] = err.Error()
+	case t.Gross <= 0:
+		problems[field] = fmt.Sprintf("must total more than 0.00 (they total %s); check the quantities and unit prices", t.Gross)
+	}
 }
 
 func (m *marketplace) vet(a Action, p Payload) string {
@@ -115,40 +212,52 @@ func (m *marketplace) vet(a Action, p Payload) string {
 // Validate checks a new order before it starts: field → what to fix.
 func (in MarketplaceInput) Validate() map[string]string {
 	problems := map[string]string{}
-	if !isEmail(in.CustomerEmail) {
-		problems["customer_email"] = "must be an email address like ann@example.com"
-	}
-	if in.CustomerID == "" {
-		problems["customer_id"] = "is required"
-	}
-	textProblems(problems, "customer_name", in.CustomerName, false)
-	if len(in.Items) == 0 {
+	emailProblems(problems, "customer_email", in.CustomerEmail, "ann@example.com")
+	oneLine(problems, "customer_id", in.CustomerID, true, maxID)
+	oneLine(problems, "customer_name", in.CustomerName, false, maxName)
+	switch {
+	case len(in.Items) == 0:
 		problems["items"] = "must list at least one item"
-	}
-	if len(in.Items) > 100 {
-		problems["items"] = "must list at most 100 items"
-	}
-	for i, it := range in.Items {
-		at := fmt.Sprintf("items[%d].", i)
-		textProblems(problems, at+"description", it.Description, true)
-		textProblems(problems, at+"sku", it.SKU, false)
-		if err := it.Quantity.CheckPositive(); err != nil {
-			problems[at+"quantity"] = err.Error()
+	case len(in.Items) > maxItems:
+		problems["items"] = fmt.Sprintf("must list at most %d items; split the order", maxItems)
+	default:
+		itemsOK := true
+		for i, it := range in.Items {
+			at := fmt.Sprintf("items[%d].", i)
+			n := len(problems)
+			oneLine(problems, at+"description", it.Description, true, maxTitle)
+			oneLine(problems, at+"sku", it.SKU, false, maxCode)
+			if err := it.Quantity.CheckPositive(); err != nil {
+				problems[at+"quantity"] = err.Error()
+			}
+			if it.UnitPrice < 0 {
+				problems[at+"unit_price"] = "must not be negative"
+			}
+			if err := it.VATRate.Check(); err != nil {
+				problems[at+"vat_rate"] = err.Error()
+			}
+			itemsOK = itemsOK && len(problems) == n
 		}
-		if it.UnitPrice < 0 {
-			problems[at+"unit_price"] = "must not be negative"
-		}
-		if err := it.VATRate.Check(); err != nil {
-			problems[at+"vat_rate"] = err.Error()
+		if itemsOK {
+			totalProblems(problems, "items", itemLines(in.Items))
 		}
 	}
-	if _, err := money.Compute(itemLines(in.Items)); err != nil && len(problems) == 0 {
-		problems["items"] = err.Error()
-	}
-	textProblems(problems, "category", in.Category, true)
-	textProblems(problems, "delivery.region", in.Delivery.Region, true)
-	if len(in.Delivery.Address) == 0 {
+	oneLine(problems, "category", in.Category, true, maxCode)
+	oneLine(problems, "delivery.region", in.Delivery.Region, true, maxCode)
+	switch {
+	case len(in.Delivery.Address) == 0:
 		problems["delivery.address"] = "must have at least one line"
+	case len(in.Delivery.Address) > maxAddressLines:
+		problems["delivery.address"] = fmt.Sprintf("must have at most %d lines; put the address on fewer lines", maxAddressLines)
+	default:
+		blank := true
+		for i, line := range in.Delivery.Address {
+			oneLine(problems, fmt.Sprintf("delivery.address[%d]", i), line, false, maxAddressLine)
+			blank = blank && strings.TrimSpace(line) == ""
+		}
+		if blank {
+			problems["delivery.address"] = "must have at least one line that is not blank"
+		}
 	}
 	if _, err := time.Parse("2006-01-02", in.Delivery.RequestedDate); err != nil {
 		problems["delivery.requested_date"] = "must be a date like 2026-12-01"

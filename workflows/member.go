@@ -211,10 +211,10 @@ func (m *member) sendConfirmationLink() {
 		if err := workflow.ExecuteActivity(ctx, acts.CreateClientLink, in).Get(ctx, &link); err != nil {
 			return err
 		}
-		m.Link = &ClientLinkRef{ID: link.ID, URL: link.URL, Round: round}
+		m.Link = &ClientLinkRef{ID: link.ID, Round: round}
 		m.version++
 		data := m.emailData()
-		data.ActionURL, data.Deadline = link.URL, m.localTime(m.offerExpiry())
+		data.ActionLink, data.Deadline = confirmationLink(link.ID), m.localTime(m.offerExpiry())
 		m.emailClient("confirmation_request", strconv.Itoa(round), data)
 		return nil
 	})
@@ -595,9 +595,9 @@ func (m *member) elapse(ctx workflow.Context, d Deadline) {
 	case deadlineReminder:
 		m.Reminded = true
 		m.note(ctx, ClientReminded, systemActor, "", "")
-		if m.Link != nil {
+		if m.Link != nil && m.Link.ID != "" { // not while a resent link is being made
 			data := m.emailData()
-			data.ActionURL, data.Deadline = m.Link.URL, m.localTime(m.offerExpiry())
+			data.ActionLink, data.Deadline = confirmationLink(m.Link.ID), m.localTime(m.offerExpiry())
 			m.emailClient("confirmation_reminder", "", data)
 		}
 	case deadlineDraft:
@@ -719,6 +719,12 @@ type MemberEmail struct {
 	OrderID, Recipient, Title, Member, Client, Total, Period  string
 	Reason, ActionURL, Deadline, Invoice, InvoiceDate, Amount string
 	Lines                                                     []EmailLine
+	// ActionLink, when set, is the bearer link SendEmail puts in ActionURL.
+	ActionLink *activities.BearerLink `json:",omitempty"`
+}
+
+func confirmationLink(id string) *activities.BearerLink {
+	return &activities.BearerLink{Kind: activities.LinkClientConfirmation, ID: id}
 }
 
 func (m *member) emailData() MemberEmail {

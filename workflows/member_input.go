@@ -90,14 +90,12 @@ const dateLayout = "2006-01-02"
 // Validate checks the order's content: field → what to fix.
 func (c MemberContent) Validate() map[string]string {
 	problems := map[string]string{}
-	if !isEmail(c.Client.Email) {
-		problems["client.email"] = "must be an email address like carl@example.com"
-	}
-	textProblems(problems, "client.name", c.Client.Name, true)
-	textProblems(problems, "client.company", c.Client.Company, false)
-	textProblems(problems, "client.vat_number", c.Client.VATNumber, false)
-	textProblems(problems, "title", c.Title, true)
-	textProblems(problems, "proof_reference", c.ProofReference, false)
+	emailProblems(problems, "client.email", c.Client.Email, "carl@example.com")
+	oneLine(problems, "client.name", c.Client.Name, true, maxName)
+	oneLine(problems, "client.company", c.Client.Company, false, maxName)
+	oneLine(problems, "client.vat_number", c.Client.VATNumber, false, maxCode)
+	oneLine(problems, "title", c.Title, true, maxTitle)
+	oneLine(problems, "proof_reference", c.ProofReference, false, maxReference)
 	linesProblems(problems, "lines", c.Lines)
 	start, errStart := time.Parse(dateLayout, c.ServicePeriod.Start)
 	end, errEnd := time.Parse(dateLayout, c.ServicePeriod.End)
@@ -112,10 +110,10 @@ func (c MemberContent) Validate() map[string]string {
 	switch {
 	case len(c.Schedule) == 0:
 		problems["schedule"] = "must have at least one planned invoice"
-	case len(c.Schedule) > 120:
-		problems["schedule"] = "must have at most 120 planned invoices"
+	case len(c.Schedule) > maxSchedule:
+		problems["schedule"] = fmt.Sprintf("must have at most %d planned invoices; plan fewer, larger invoices", maxSchedule)
 	}
-	for i, e := range c.Schedule {
+	for i, e := range c.Schedule[:min(len(c.Schedule), maxSchedule)] {
 		at := fmt.Sprintf("schedule[%d].", i)
 		if _, err := time.Parse(dateLayout, e.Date); err != nil {
 			problems[at+"date"] = "must be a date like 2026-12-15"
@@ -135,34 +133,37 @@ func (c MemberContent) Validate() map[string]string {
 	return problems
 }
 
+// linesProblems checks the lines of an order or of one planned invoice:
+// their number, each line's description, and a total above 0.
 func linesProblems(problems map[string]string, field string, lines []money.Line) {
 	if len(lines) == 0 {
 		problems[field] = "must have at least one line"
 		return
 	}
-	if len(lines) > 100 {
-		problems[field] = "must have at most 100 lines"
+	if len(lines) > maxLines {
+		problems[field] = fmt.Sprintf("must have at most %d lines; combine some", maxLines)
+		return
+	}
+	n := len(problems)
+	for i, l := range lines {
+		oneLine(problems, fmt.Sprintf("%s[%d].description", field, i), l.Description, true, maxTitle)
+	}
+	if len(problems) > n {
 		return
 	}
 	if err := money.ValidateLines(lines); err != nil {
 		problems[field] = err.Error()
 		return
 	}
-	if _, err := money.Compute(lines); err != nil {
-		problems[field] = err.Error()
-	}
+	totalProblems(problems, field, lines)
 }
 
 // Validate checks a new member order.
 func (in MemberInput) Validate() map[string]string {
 	problems := in.Content.Validate()
-	if in.MemberID == "" {
-		problems["member_id"] = "is required"
-	}
-	if !isEmail(in.MemberEmail) {
-		problems["member_email"] = "must be an email address like mia@example.com"
-	}
-	textProblems(problems, "member_name", in.MemberName, false)
+	oneLine(problems, "member_id", in.MemberID, true, maxID)
+	emailProblems(problems, "member_email", in.MemberEmail, "mia@example.com")
+	oneLine(problems, "member_name", in.MemberName, false, maxName)
 	return problems
 }
 

@@ -37,10 +37,11 @@ type Entry struct {
 	CreditNote    *InvoiceRef  `json:"credit_note,omitempty"`
 }
 
-// ClientLinkRef is the client's current confirmation link.
+// ClientLinkRef is the client's current confirmation link: its id and
+// round, never its URL, which only the client holds, from the email
+// (activities/links.go).
 type ClientLinkRef struct {
 	ID    string `json:"id"`
-	URL   string `json:"url"`
 	Round int    `json:"round"`
 }
 

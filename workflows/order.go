@@ -321,6 +321,15 @@ func (c *core) sendEmail(in activities.SendEmailInput) {
 	}})
 }
 
+// rawJSON is v as an action's payload.
+func rawJSON(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("payload is not JSON: %v", err)) // a code bug, caught by tests
+	}
+	return b
+}
+
 // toMap turns template data into the map the email activity renders from;
 // JSON keeps it deterministic and lets templates see every field.
 func toMap(data any) map[string]any {

@@ -62,7 +62,7 @@ func setDefault(fs *flag.FlagSet, name, value string) {
 func runChaos(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var o chaosOptions
 	return runOnOwnStack("chaos", "the run kills and restarts processes it started itself", args, stderr, o.register, &o.start,
-		func() error { return chaos(ctx, o, stdout, stderr) })
+		func() error { o.ownStackSecret(); return chaos(ctx, o, stdout, stderr) })
 }
 
 // runOnOwnStack parses the flags of a mode that needs a stack it starts

@@ -111,7 +111,7 @@ type scalePhase struct {
 func runScale(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var o scaleOptions
 	return runOnOwnStack("scale", "the run measures a worker process it started itself", args, stderr, o.register, &o.start,
-		func() error { return scale(ctx, o, stdout, stderr) })
+		func() error { o.ownStackSecret(); return scale(ctx, o, stdout, stderr) })
 }
 
 // scaleStack is `orderflow dev` without its worker, and one `orderflow worker`.

@@ -16,13 +16,14 @@ import (
 func runToken(_ context.Context, args []string, env environment) error {
 	fs := flag.NewFlagSet("token", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	role := fs.String("role", "", "role: member, client, staff, customer, purchasing, finance, supplier, ops, system")
+	role := fs.String("role", "", "role of a person: member, staff, customer, purchasing, finance, supplier or ops")
 	sub := fs.String("sub", "", "subject id: member id, customer id, supplier id or staff user")
 	ttl := fs.Duration("ttl", 24*time.Hour, "how long the token is valid")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%v (usage: orderflow token --role ROLE --sub ID [--ttl 24h])", err)
 	}
-	r, err := auth.ParseRole(*role)
+	// Only people hold tokens: client and system are never minted.
+	r, err := auth.ParsePersonRole(*role)
 	if err != nil {
 		return err
 	}

@@ -209,7 +209,7 @@ func Worker(c client.Client, cfg config.Config, acts *activities.Activities) sdk
 type APIOptions struct {
 	Temporal client.Client
 	Pool     *pgxpool.Pool
-	Inbox    api.Inbox // nil unless email is captured
+	Inbox    api.Inbox // serves /dev/mail (no login): dev mode and tests only, else nil
 	// Deliverer sends the sandbox provider's webhooks (see PaymentWebhooks).
 	Deliverer *payments.Deliverer
 	Logger    *slog.Logger
@@ -352,7 +352,7 @@ func (p Process) Run(ctx context.Context) error {
 	}
 	wait := func() error { <-ctx.Done(); return nil }
 	if p.Worker && !p.API {
-		if wait, err = serveHTTP(ctx, p.Config.MetricsAddr, "ORDERFLOW_METRICS_ADDR", "metrics", tel.MetricsHandler(), log); err != nil {
+		if wait, err = serveHTTP(ctx, p.Config.MetricsAddr, "ORDERFLOW_METRICS_ADDR", "metrics", p.Config.HTTP, tel.MetricsHandler(), log); err != nil {
 			return err
 		}
 	}
@@ -360,14 +360,18 @@ func (p Process) Run(ctx context.Context) error {
 		deliverer := PaymentWebhooks(p.Config, p.Pool)
 		go func() { _ = deliverer.Run(ctx, webhookRedelivery) }()
 		opts := APIOptions{Temporal: p.Temporal, Pool: p.Pool, Logger: log, Registry: tel.Registry, Telemetry: tel, Deliverer: deliverer}
-		if inbox != nil {
+		switch {
+		case inbox != nil && p.Config.Mode == config.DevMode:
 			opts.Inbox = inbox
+		case inbox != nil:
+			// /dev/mail has no login: only `orderflow dev`, on loopback, serves it.
+			log.Warn("ORDERFLOW_EMAIL_MODE=capture: emails are kept in Postgres (table captured_mail) and not sent; /dev/mail is served by `orderflow dev` only")
 		}
 		h, err := API(p.Config, opts)
 		if err != nil {
 			return err
 		}
-		if wait, err = Serve(ctx, p.Config.APIAddr, h, log); err != nil {
+		if wait, err = Serve(ctx, p.Config.APIAddr, p.Config.HTTP, h, log); err != nil {
 			return err
 		}
 	}
@@ -403,24 +407,29 @@ const shutdownTimeout = 10 * time.Second
 
 // Serve answers HTTP on addr until ctx ends, then shuts down gracefully.
 // It listens before returning control so a busy port is reported at once.
-func Serve(ctx context.Context, addr string, h http.Handler, log *slog.Logger) (wait func() error, err error) {
-	return serveHTTP(ctx, addr, "ORDERFLOW_API_ADDR", "API", h, log)
+// limits bound each connection's time and how many are served at once.
+func Serve(ctx context.Context, addr string, limits config.HTTP, h http.Handler, log *slog.Logger) (wait func() error, err error) {
+	return serveHTTP(ctx, addr, "ORDERFLOW_API_ADDR", "API", limits, h, log)
 }
 
 // serveHTTP is Serve for the server named what, whose address is set by variable.
-func serveHTTP(ctx context.Context, addr, variable, what string, h http.Handler, log *slog.Logger) (wait func() error, err error) {
+func serveHTTP(ctx context.Context, addr, variable, what string, limits config.HTTP, h http.Handler, log *slog.Logger) (wait func() error, err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("cannot listen on %s (set %s to a free address): %w", addr, variable, err)
 	}
+	if limits.MaxConnections > 0 {
+		ln = limitListener(ln, limits.MaxConnections)
+	}
 	// Requests run under a context that shutdown cancels, so long-lived
 	// streams (the supplier feed) end instead of holding the shutdown up.
 	baseCtx, cancelRequests := context.WithCancel(context.Background())
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, BaseContext: func(net.Listener) context.Context { return baseCtx }}
+	srv := newServer(h, limits)
+	srv.BaseContext = func(net.Listener) context.Context { return baseCtx }
 	srv.RegisterOnShutdown(cancelRequests)
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
-	log.Info(what+" listening", "addr", ln.Addr().String())
+	log.Info(what+" listening", "addr", ln.Addr().String(), "max_connections", limits.MaxConnections)
 	return func() error {
 		select {
 		case err := <-done:
@@ -437,6 +446,28 @@ func serveHTTP(ctx context.Context, addr, variable, what string, h http.Handler,
 		}
 		return nil
 	}, nil
+}
+
+// defaultReadHeaderTimeout holds when limits leave it unset (a Config built
+// by hand): a server without it can be held open by a trickle of headers.
+const defaultReadHeaderTimeout = 10 * time.Second
+
+// newServer is an http.Server bounded by limits (config.HTTP, README
+// "Configuration"): the request's headers and whole body must arrive in
+// time, the answer must be written in time (the supplier feed stream extends
+// its own deadlines), and an idle keep-alive connection is closed.
+func newServer(h http.Handler, limits config.HTTP) *http.Server {
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: limits.ReadHeaderTimeout,
+		ReadTimeout:       limits.ReadTimeout,
+		WriteTimeout:      limits.WriteTimeout,
+		IdleTimeout:       limits.IdleTimeout,
+	}
+	if srv.ReadHeaderTimeout <= 0 {
+		srv.ReadHeaderTimeout = defaultReadHeaderTimeout
+	}
+	return srv
 }
 
 // mapLookup lets envconfig read a given environment instead of the process's.

@@ -53,11 +53,18 @@ func (m *market) createMember(member string, body map[string]any) workflows.Orde
 // link finds the confirmation link emailed to the client.
 func (m *market) link(orderID string) string {
 	m.t.Helper()
+	return m.emailedLink(orderID, "confirmation_request", "/c/")
+}
+
+// emailedLink finds the link under path (e.g. "/c/") in the latest email of
+// the order whose purpose starts with purpose, as its recipient would.
+func (m *market) emailedLink(orderID, purpose, path string) string {
+	m.t.Helper()
 	var link string
-	re := regexp.MustCompile(`http://[^\s"<>]+/c/[A-Za-z0-9._~-]+`)
-	m.eventually("confirmation link of "+orderID, func() bool {
+	re := regexp.MustCompile(`http://[^\s"<>]+` + regexp.QuoteMeta(path) + `[A-Za-z0-9._~-]+`)
+	m.eventually(purpose+" link of "+orderID, func() bool {
 		for _, msg := range m.sys.SendGrid.Messages() {
-			if msg.CustomArgs["order_id"] == orderID && strings.HasPrefix(msg.CustomArgs["purpose"], "confirmation_request") {
+			if msg.CustomArgs["order_id"] == orderID && strings.HasPrefix(msg.CustomArgs["purpose"], purpose) {
 				link = re.FindString(msg.Content("text/plain"))
 			}
 		}

@@ -5,6 +5,7 @@ package auth
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -29,6 +30,16 @@ const (
 // Roles lists every role, in the order of lifecycles.md.
 var Roles = []Role{Member, Client, Staff, Customer, Purchasing, Finance, Supplier, Ops, System}
 
+// PersonRoles are the roles a person may hold, and so the only roles a
+// bearer token may name. Client (the holder of a confirmation link) and
+// System (the order's own timers, the payment webhook) are principals the
+// API builds in-process from a link or a verified signature, never from a
+// token: a token naming them would confirm payments that never happened.
+var PersonRoles = []Role{Member, Staff, Customer, Purchasing, Finance, Supplier, Ops}
+
+// IsPerson reports whether r is a role a person may hold (PersonRoles).
+func (r Role) IsPerson() bool { return slices.Contains(PersonRoles, r) }
+
 // ParseRole accepts a role name as written in lifecycles.md.
 func ParseRole(s string) (Role, error) {
 	for _, r := range Roles {
@@ -36,11 +47,33 @@ func ParseRole(s string) (Role, error) {
 			return r, nil
 		}
 	}
-	names := make([]string, len(Roles))
-	for i, r := range Roles {
+	return "", fmt.Errorf("unknown role %q (one of %s)", s, joinRoles(Roles))
+}
+
+// ParsePersonRole accepts the name of a role a person may hold; client and
+// system are refused with the reason.
+func ParsePersonRole(s string) (Role, error) {
+	r, err := ParseRole(s)
+	if err != nil {
+		return "", fmt.Errorf("unknown role %q (one of %s)", s, joinRoles(PersonRoles))
+	}
+	if !r.IsPerson() {
+		return "", notPersonError(r)
+	}
+	return r, nil
+}
+
+func notPersonError(r Role) error {
+	return fmt.Errorf("no token may name the role %q: only orderflow itself acts as %s (a client answers through the link in their email, "+
+		"payments arrive through the signed webhook); a token names one of %s", r, r, joinRoles(PersonRoles))
+}
+
+func joinRoles(roles []Role) string {
+	names := make([]string, len(roles))
+	for i, r := range roles {
 		names[i] = string(r)
 	}
-	return "", fmt.Errorf("unknown role %q (one of %s)", s, strings.Join(names, ", "))
+	return strings.Join(names, ", ")
 }
 
 // Principal is who is calling.
@@ -52,8 +85,12 @@ type Principal struct {
 const (
 	issuer   = "orderflow"
 	audience = "orderflow-api"
-	// MaxTTL bounds a token's life so a leaked one does not live forever.
+	// MaxTTL bounds a token's life so a leaked one does not live forever;
+	// Verify holds every token to it, not only the ones Mint made.
 	MaxTTL = 90 * 24 * time.Hour
+	// clockSkew is how far in the future a token's iat may be: another
+	// machine's clock may run a little ahead.
+	clockSkew = time.Minute
 )
 
 // ErrInvalidToken is returned, wrapped with the reason, for any token that is
@@ -78,7 +115,7 @@ func NewTokens(secret string) *Tokens {
 
 // Mint returns a signed token for p valid for ttl.
 func (t *Tokens) Mint(p Principal, ttl time.Duration) (string, error) {
-	if _, err := ParseRole(string(p.Role)); err != nil {
+	if _, err := ParsePersonRole(string(p.Role)); err != nil {
 		return "", err
 	}
 	if strings.TrimSpace(p.Subject) == "" {
@@ -101,9 +138,25 @@ func (t *Tokens) Mint(p Principal, ttl time.Duration) (string, error) {
 	return jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(t.secret)
 }
 
-// Verify checks signature, method, issuer, audience and expiry, and returns
-// who the token names.
+// Verify checks signature, method, issuer, audience, issue time and expiry,
+// and returns who the token names.
 func (t *Tokens) Verify(token string) (Principal, error) {
+	v, err := t.VerifyToken(token)
+	return v.Principal, err
+}
+
+// Verified is what a valid token says: who, and until when.
+type Verified struct {
+	Principal
+	// Expires is when the token stops being valid; whatever it opened (a
+	// live feed) ends then too.
+	Expires time.Time
+}
+
+// VerifyToken is Verify with the token's expiry. A token must name a person's
+// role (PersonRoles), carry iat and exp, and live at most MaxTTL: a token
+// minted elsewhere with the secret cannot outlive the rules Mint keeps.
+func (t *Tokens) VerifyToken(token string) (Verified, error) {
 	var c claims
 	_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return t.secret, nil },
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
@@ -113,12 +166,29 @@ func (t *Tokens) Verify(token string) (Principal, error) {
 		jwt.WithTimeFunc(t.now),
 	)
 	if err != nil {
-		return Principal{}, fmt.Errorf("%w: %s", ErrInvalidToken, reason(err))
+		return Verified{}, fmt.Errorf("%w: %s", ErrInvalidToken, reason(err))
 	}
 	if _, err := ParseRole(string(c.Role)); err != nil || c.Subject == "" {
-		return Principal{}, fmt.Errorf("%w: it names no valid role and subject", ErrInvalidToken)
+		return Verified{}, fmt.Errorf("%w: it names no valid role and subject", ErrInvalidToken)
 	}
-	return Principal{Role: c.Role, Subject: c.Subject}, nil
+	if !c.Role.IsPerson() {
+		return Verified{}, fmt.Errorf("%w: it names the role %q, which no token may carry (one of %s)", ErrInvalidToken, c.Role, joinRoles(PersonRoles))
+	}
+	if c.IssuedAt == nil {
+		return Verified{}, fmt.Errorf("%w: it has no issue time (iat); mint one with `orderflow token`", ErrInvalidToken)
+	}
+	issued, expires := c.IssuedAt.Time, c.ExpiresAt.Time
+	if issued.After(t.now().Add(clockSkew)) {
+		return Verified{}, fmt.Errorf("%w: it was issued in the future", ErrInvalidToken)
+	}
+	life := expires.Sub(issued)
+	if life <= 0 {
+		return Verified{}, fmt.Errorf("%w: it expires before it was issued", ErrInvalidToken)
+	}
+	if life > MaxTTL {
+		return Verified{}, fmt.Errorf("%w: it is valid for %s, longer than the %s a token may live; ask for a new one", ErrInvalidToken, life.Round(time.Second), MaxTTL)
+	}
+	return Verified{Principal: Principal{Role: c.Role, Subject: c.Subject}, Expires: expires}, nil
 }
 
 func reason(err error) string {

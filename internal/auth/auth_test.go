@@ -11,7 +11,7 @@ import (
 
 func TestMintVerifyRoundTrip(t *testing.T) {
 	tokens := NewTokens("a-test-secret-of-sufficient-length!")
-	for _, role := range Roles {
+	for _, role := range PersonRoles {
 		tok, err := tokens.Mint(Principal{Role: role, Subject: "sub-" + string(role)}, time.Hour)
 		if err != nil {
 			t.Fatalf("mint %s: %v", role, err)

@@ -16,8 +16,19 @@ import (
 )
 
 // DevTokenSecret signs tokens in dev mode only. It is public by design, so a
-// non-dev process refuses to start without a secret of its own.
+// non-dev process refuses to start with it (or without a secret of its own).
 const DevTokenSecret = "orderflow-dev-secret-NOT-FOR-PRODUCTION"
+
+// DevWebhookSecret is dev mode's payment webhook secret: public too, and
+// refused outside dev mode for the same reason.
+const DevWebhookSecret = DevTokenSecret + "-payments"
+
+// Where the API listens when ORDERFLOW_API_ADDR is unset: dev mode, with its
+// public secrets and its unauthenticated /dev/mail inbox, only on loopback.
+const (
+	DevAPIAddr        = "127.0.0.1:8080"
+	ProductionAPIAddr = ":8080"
+)
 
 // Config is everything a process of orderflow can be told.
 type Config struct {
@@ -29,8 +40,9 @@ type Config struct {
 	// cached order costs about 125 KiB, so a worker stays under half a GiB
 	// however many orders are open, and an evicted order is replayed from its
 	// short history (tens of events) at its next event.
-	WorkflowCacheSize int    `env:"ORDERFLOW_WORKFLOW_CACHE_SIZE" envDefault:"2000"`
-	APIAddr           string `env:"ORDERFLOW_API_ADDR" envDefault:":8080"`
+	WorkflowCacheSize int `env:"ORDERFLOW_WORKFLOW_CACHE_SIZE" envDefault:"2000"`
+	// APIAddr defaults to DevAPIAddr in dev mode, ProductionAPIAddr otherwise.
+	APIAddr string `env:"ORDERFLOW_API_ADDR"`
 	// MetricsAddr serves /metrics and /healthz of a worker-only process; the
 	// API (and dev mode) serve them on APIAddr.
 	MetricsAddr string `env:"ORDERFLOW_METRICS_ADDR" envDefault:":9090"`
@@ -56,8 +68,35 @@ type Config struct {
 	LogLevel  string `env:"LOG_LEVEL" envDefault:"info"`
 	LogFormat string `env:"LOG_FORMAT"` // "json" or "text"; default json, text in dev mode
 
+	HTTP      HTTP
 	Dev       Dev
 	Lifecycle Lifecycle
+
+	// Mode is the mode the configuration was loaded for (not a variable):
+	// what only dev mode may do (serve /dev/mail) asks it.
+	Mode Mode
+}
+
+// HTTP bounds what one client can hold of the API's server (and of a
+// worker's metrics server). Without them a body sent a byte at a time, or
+// an idle keep-alive connection, holds a connection and its goroutine for as
+// long as the client likes: thousands of half-sent webhooks were held at once.
+type HTTP struct {
+	// ReadHeaderTimeout: the request line and headers.
+	ReadHeaderTimeout time.Duration `env:"ORDERFLOW_HTTP_READ_HEADER_TIMEOUT" envDefault:"10s"`
+	// ReadTimeout: the whole request, body included. Orders and actions are a
+	// few KiB (the body limit is 128 KiB), so 30s is plenty on a slow link.
+	ReadTimeout time.Duration `env:"ORDERFLOW_HTTP_READ_TIMEOUT" envDefault:"30s"`
+	// WriteTimeout: from the end of the headers to the end of the answer, so
+	// it bounds a request's handling too; an action waits for its workflow's
+	// answer, which takes well under a second normally. The supplier feed
+	// stream extends it for itself, up to its own end.
+	WriteTimeout time.Duration `env:"ORDERFLOW_HTTP_WRITE_TIMEOUT" envDefault:"60s"`
+	// IdleTimeout: how long a keep-alive connection may wait for its next request.
+	IdleTimeout time.Duration `env:"ORDERFLOW_HTTP_IDLE_TIMEOUT" envDefault:"60s"`
+	// MaxConnections: connections served at once; more wait to be accepted.
+	// Each costs a goroutine and buffers (some KiB); open feed streams count too.
+	MaxConnections int `env:"ORDERFLOW_HTTP_MAX_CONNECTIONS" envDefault:"1024"`
 }
 
 // Dev holds the settings of `orderflow dev` only.
@@ -104,6 +143,7 @@ func Load(mode Mode, environ map[string]string) (Config, error) {
 	if err := env.ParseWithOptions(&c, env.Options{Environment: environ}); err != nil {
 		return Config{}, fmt.Errorf("configuration: %s", describe(err))
 	}
+	c.Mode = mode
 	c.applyModeDefaults(mode)
 	return c, c.validate(mode)
 }
@@ -114,7 +154,10 @@ func (c *Config) applyModeDefaults(mode Mode) {
 			c.TokenSecret = DevTokenSecret
 		}
 		if c.PaymentWebhookSecret == "" {
-			c.PaymentWebhookSecret = DevTokenSecret + "-payments"
+			c.PaymentWebhookSecret = DevWebhookSecret
+		}
+		if c.APIAddr == "" {
+			c.APIAddr = DevAPIAddr
 		}
 		if c.EmailMode == "" {
 			c.EmailMode = "capture"
@@ -122,6 +165,9 @@ func (c *Config) applyModeDefaults(mode Mode) {
 		if c.LogFormat == "" {
 			c.LogFormat = "text"
 		}
+	}
+	if c.APIAddr == "" {
+		c.APIAddr = ProductionAPIAddr
 	}
 	if c.EmailMode == "" {
 		c.EmailMode = "sendgrid"
@@ -139,8 +185,14 @@ func (c Config) validate(mode Mode) error {
 	if mode == Production && len(c.TokenSecret) < 32 {
 		problems = append(problems, "ORDERFLOW_TOKEN_SECRET must be set to a random string of at least 32 characters (e.g. `openssl rand -hex 32`)")
 	}
+	if mode == Production && c.TokenSecret == DevTokenSecret {
+		problems = append(problems, "ORDERFLOW_TOKEN_SECRET is the public development secret, which anyone can sign tokens with: set a random string of at least 32 characters (e.g. `openssl rand -hex 32`); the development secret is for `orderflow dev` only")
+	}
 	if mode == Production && c.PaymentWebhookSecret == "" {
 		problems = append(problems, "ORDERFLOW_PAYMENT_WEBHOOK_SECRET must be set (the payment provider signs webhooks with it)")
+	}
+	if mode == Production && (c.PaymentWebhookSecret == DevWebhookSecret || c.PaymentWebhookSecret == DevTokenSecret) {
+		problems = append(problems, "ORDERFLOW_PAYMENT_WEBHOOK_SECRET is the public development secret, which anyone can sign payment webhooks with: set the secret your payment provider signs with; the development secret is for `orderflow dev` only")
 	}
 	switch c.EmailMode {
 	case "capture":
@@ -154,6 +206,7 @@ func (c Config) validate(mode Mode) error {
 	if c.WorkflowCacheSize < 1 {
 		problems = append(problems, fmt.Sprintf("ORDERFLOW_WORKFLOW_CACHE_SIZE must be at least 1 (orders kept in a worker's memory), not %d", c.WorkflowCacheSize))
 	}
+	problems = append(problems, c.HTTP.validate()...)
 	if _, err := time.LoadLocation(c.Lifecycle.TimeZone); err != nil {
 		problems = append(problems, fmt.Sprintf("ORDERFLOW_TIMEZONE %q is not a known time zone (e.g. Europe/Brussels)", c.Lifecycle.TimeZone))
 	}
@@ -164,6 +217,27 @@ func (c Config) validate(mode Mode) error {
 		return nil
 	}
 	return errors.New("configuration: " + strings.Join(problems, "; "))
+}
+
+func (h HTTP) validate() []string {
+	var problems []string
+	for _, d := range []struct {
+		name  string
+		value time.Duration
+	}{
+		{"ORDERFLOW_HTTP_READ_HEADER_TIMEOUT", h.ReadHeaderTimeout},
+		{"ORDERFLOW_HTTP_READ_TIMEOUT", h.ReadTimeout},
+		{"ORDERFLOW_HTTP_WRITE_TIMEOUT", h.WriteTimeout},
+		{"ORDERFLOW_HTTP_IDLE_TIMEOUT", h.IdleTimeout},
+	} {
+		if d.value <= 0 {
+			problems = append(problems, fmt.Sprintf("%s must be a positive duration such as 30s, not %s", d.name, d.value))
+		}
+	}
+	if h.MaxConnections < 1 {
+		problems = append(problems, fmt.Sprintf("ORDERFLOW_HTTP_MAX_CONNECTIONS must be at least 1, not %d", h.MaxConnections))
+	}
+	return problems
 }
 
 // describe names the variable behind each unparsable value (the env library

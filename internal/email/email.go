@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
+	"unicode"
 )
 
 // Address is a sender or recipient.
@@ -82,9 +83,25 @@ var keyEscaper = strings.NewReplacer("%", "%25", "/", "%2F")
 // prepare checks what every provider would refuse anyway and removes copies
 // to an address that already receives the message: SendGrid refuses a
 // message that names an address twice, and a member who is also the client
-// needs only one copy.
+// needs only one copy. It also makes every text that becomes a mail header
+// one line (headerText), and refuses an address with a space or control
+// character rather than send to something else than was asked.
 func prepare(m Message) (Message, error) {
 	var problems []string
+	m.Subject = headerText(m.Subject)
+	m.From.Name, m.To.Name = headerText(m.From.Name), headerText(m.To.Name)
+	if m.ReplyTo != nil {
+		replyTo := Address{Name: headerText(m.ReplyTo.Name), Email: m.ReplyTo.Email}
+		m.ReplyTo = &replyTo
+	}
+	m.Cc = append([]Address(nil), m.Cc...)
+	for i := range m.Cc {
+		m.Cc[i].Name = headerText(m.Cc[i].Name)
+	}
+	m.Attachments = append([]Attachment(nil), m.Attachments...)
+	for i := range m.Attachments {
+		m.Attachments[i].Filename = headerText(m.Attachments[i].Filename)
+	}
 	if m.Key == "" {
 		problems = append(problems, "no idempotency key (use KeyFor)")
 	}
@@ -94,7 +111,12 @@ func prepare(m Message) (Message, error) {
 	if m.To.Email == "" {
 		problems = append(problems, "no recipient address")
 	}
-	if strings.TrimSpace(m.Subject) == "" {
+	for _, a := range addressesOf(m) {
+		if strings.ContainsFunc(a, breaksHeader) {
+			problems = append(problems, fmt.Sprintf("the address %q holds a space or control character", a))
+		}
+	}
+	if m.Subject == "" {
 		problems = append(problems, "no subject")
 	}
 	if m.Text == "" && m.HTML == "" {
@@ -113,6 +135,32 @@ func prepare(m Message) (Message, error) {
 	}
 	m.Cc = distinctCopies(m.To, m.Cc)
 	return m, nil
+}
+
+// headerText makes s fit a mail header: every control character (CR and
+// LF above all, which would start a header of the sender's choosing), every
+// other white space and Unicode line separator becomes one space, and the
+// ends are trimmed. The templates fold subjects into one line and the API
+// refuses control characters in names; this is the defence in depth for
+// whatever reaches a header anyway (names, subject, attachment file names).
+func headerText(s string) string {
+	return strings.Join(strings.FieldsFunc(strings.ToValidUTF8(s, "\uFFFD"), breaksHeader), " ")
+}
+
+// breaksHeader: control characters (C0, DEL, C1) and Unicode white space,
+// which includes the line and paragraph separators U+2028 and U+2029.
+func breaksHeader(r rune) bool { return unicode.IsControl(r) || unicode.IsSpace(r) }
+
+// addressesOf lists every address the message names.
+func addressesOf(m Message) []string {
+	out := []string{m.From.Email, m.To.Email}
+	for _, a := range m.Cc {
+		out = append(out, a.Email)
+	}
+	if m.ReplyTo != nil {
+		out = append(out, m.ReplyTo.Email)
+	}
+	return out
 }
 
 func distinctCopies(to Address, cc []Address) []Address {

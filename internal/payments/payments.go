@@ -29,6 +29,9 @@ type Provider interface {
 	// id and URL; the same Key with another order, amount or currency is
 	// ErrInvalid (ErrKeyConflict).
 	CreateLink(ctx context.Context, r LinkRequest) (Link, error)
+	// LinkURL is the URL of a link made before, by its payment id: it is a
+	// credential, so callers fetch it when they show it instead of keeping it.
+	LinkURL(ctx context.Context, paymentID string) (string, error)
 	// CancelLink makes a link unusable, so a cancelled or expired order can no
 	// longer be paid. Cancelling a cancelled link is a no-op; a paid one is
 	// ErrAlreadyPaid, which tells the caller that a refund is due.
@@ -55,6 +58,9 @@ type Link struct {
 	PaymentID string
 	URL       string
 	ExpiresAt time.Time
+	// Paid: the key's link was made before and the customer has paid it (a
+	// creation retried, or replayed after a reset, once the money is in).
+	Paid bool
 }
 
 // RefundRequest asks to pay back (part of) a payment.

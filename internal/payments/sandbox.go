@@ -98,15 +98,26 @@ func (s *Sandbox) CreateLink(ctx context.Context, r LinkRequest) (Link, error) {
 		return Link{}, fmt.Errorf("payments: create link: %w: %w: key %s made a link for order %s, %s %s",
 			ErrInvalid, ErrKeyConflict, r.Key, existing.OrderID, existing.Amount, existing.Currency)
 	}
-	return s.link(existing.PaymentID, existing.ExpiresAt), nil
+	l := s.link(existing.PaymentID, existing.ExpiresAt)
+	l.Paid = existing.Paid()
+	return l, nil
 }
 
 func (s *Sandbox) link(paymentID string, expiresAt time.Time) Link {
 	return Link{
 		PaymentID: paymentID,
-		URL:       s.publicURL + "/pay/" + linkToken(s.tokenKey, paymentID),
+		URL:       s.payPage(paymentID),
 		ExpiresAt: expiresAt.UTC(),
 	}
+}
+
+// LinkURL is the pay page of paymentID; its token is derived from the id.
+func (s *Sandbox) LinkURL(_ context.Context, paymentID string) (string, error) {
+	return s.payPage(paymentID), nil
+}
+
+func (s *Sandbox) payPage(paymentID string) string {
+	return s.publicURL + "/pay/" + linkToken(s.tokenKey, paymentID)
 }
 
 // CancelLink makes a link refuse payment from now on.

@@ -71,6 +71,11 @@ type ClientLink struct {
 // Path is where the link points, relative to the public URL: "/c/<token>".
 func (l ClientLink) Path() string { return "/c/" + l.Token }
 
+// PathOf is the Path of link id, made again from its id: the token is
+// derived, so the email that carries it can be rendered without the
+// workflow ever holding the token.
+func (c *ClientLinks) PathOf(id string) string { return "/c/" + c.token(id) }
+
 // ClientLinks keeps the client confirmation links.
 type ClientLinks struct {
 	pool *pgxpool.Pool

@@ -29,6 +29,9 @@ type Order struct {
 	Seq            int64
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
+	// RunID is the workflow run recording the transition (RecordTransition);
+	// empty when not known.
+	RunID string
 }
 
 // TimelineEntry is one transition, or one refused action, of an order.
@@ -82,15 +85,68 @@ func (s *Store) RecordTransition(ctx context.Context, order Order, entry Timelin
 		return err
 	}
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if stale, err := replaceAfterReset(ctx, tx, order, entry); err != nil || stale {
+			return err
+		}
 		if err := upsertOrder(ctx, tx, order); err != nil {
 			return err
 		}
-		return insertTimelineEntry(ctx, tx, entry)
+		if err := insertTimelineEntry(ctx, tx, entry); err != nil {
+			return err
+		}
+		if order.RunID == "" {
+			return nil
+		}
+		_, err := tx.Exec(ctx, `UPDATE orders SET run_id = $2 WHERE id = $1 AND seq = $3`, order.ID, order.RunID, order.Seq)
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("store: record transition %d of order %s: %w", entry.Seq, order.ID, err)
 	}
 	return nil
+}
+
+// replaceAfterReset lets a reset's new run rewrite the read model: when
+// another run than the one that wrote the order records, under a sequence
+// already recorded, an entry that differs from the recorded one, that run
+// was replaced by a reset (a run that continued as new never reuses a
+// sequence), so the recorded entries from that sequence on are dropped and
+// the old run is remembered as superseded. A write of a superseded run is
+// stale: it is acknowledged and changes nothing.
+func replaceAfterReset(ctx context.Context, tx pgx.Tx, o Order, e TimelineEntry) (stale bool, err error) {
+	if o.RunID == "" {
+		return false, nil
+	}
+	var storedRun string
+	var storedSeq int64
+	var superseded bool
+	err = tx.QueryRow(ctx, `
+		SELECT run_id, seq, EXISTS (SELECT 1 FROM superseded_runs WHERE order_id = $1 AND run_id = $2)
+		FROM orders WHERE id = $1 FOR UPDATE`, o.ID, o.RunID).Scan(&storedRun, &storedSeq, &superseded)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("read the order's run: %w", err)
+	case superseded:
+		return true, nil
+	case storedRun == "" || storedRun == o.RunID || e.Seq > storedSeq:
+		return false, nil
+	}
+	differs, err := timelineEntryDiffers(ctx, tx, e)
+	if err != nil || !differs {
+		return false, err
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO superseded_runs (order_id, run_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, o.ID, storedRun); err != nil {
+		return false, fmt.Errorf("supersede run %s: %w", storedRun, err)
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM order_timeline WHERE order_id = $1 AND seq >= $2`, o.ID, e.Seq); err != nil {
+		return false, fmt.Errorf("drop the replaced timeline: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE orders SET seq = $2 WHERE id = $1`, o.ID, e.Seq-1); err != nil {
+		return false, fmt.Errorf("rewind the order: %w", err)
+	}
+	return false, nil
 }
 
 func normalizeTransition(order Order, entry TimelineEntry) (Order, TimelineEntry, error) {
@@ -201,19 +257,32 @@ func insertTimelineEntry(ctx context.Context, tx pgx.Tx, e TimelineEntry) error 
 	if tag.RowsAffected() == 1 {
 		return nil
 	}
-	var differs bool
-	err = tx.QueryRow(ctx, `
-		SELECT (at, from_status, to_status, action, actor_role, actor_id, reason, request_id, outcome, via)
-			IS DISTINCT FROM
-			($3::timestamptz, $4::text, $5::text, $6::text, $7::text, $8::text, $9::text, $10::text, $11::text, $12::text)
-		FROM order_timeline WHERE order_id = $1 AND seq = $2`, timelineArgs(e)...).Scan(&differs)
+	differs, err := timelineEntryDiffers(ctx, tx, e)
 	if err != nil {
-		return fmt.Errorf("compare timeline entry: %w", err)
+		return err
 	}
 	if differs {
 		return fmt.Errorf("%w: timeline entry at this sequence was already recorded with different content (is the workflow deterministic?)", ErrConflict)
 	}
 	return nil
+}
+
+// timelineEntryDiffers reports whether the order's recorded entry at e.Seq
+// differs from e (false when there is none).
+func timelineEntryDiffers(ctx context.Context, tx pgx.Tx, e TimelineEntry) (bool, error) {
+	var differs bool
+	err := tx.QueryRow(ctx, `
+		SELECT (at, from_status, to_status, action, actor_role, actor_id, reason, request_id, outcome, via)
+			IS DISTINCT FROM
+			($3::timestamptz, $4::text, $5::text, $6::text, $7::text, $8::text, $9::text, $10::text, $11::text, $12::text)
+		FROM order_timeline WHERE order_id = $1 AND seq = $2`, timelineArgs(e)...).Scan(&differs)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("compare timeline entry: %w", err)
+	}
+	return differs, nil
 }
 
 // GetOrder returns the order as last recorded, or ErrNotFound.

@@ -242,3 +242,40 @@ func TestRecordTransitionRacingWorkers(t *testing.T) {
 		}
 	}
 }
+
+// A reset's new run rewrites the read model from the first sequence it
+// records differently; the replaced run's late writes change nothing; within
+// one run a different entry at a recorded sequence is still a conflict.
+func TestRecordTransitionFollowsARunThatReplacedAnother(t *testing.T) {
+	s, ctx := newTestStore(t), testContext(t)
+	record := func(run string, seq int64, status string, shift time.Duration) error {
+		o, e := memberOrder("o-r", seq, status)
+		o.RunID, e.At, o.UpdatedAt = run, e.At.Add(shift), o.UpdatedAt.Add(shift)
+		return s.RecordTransition(ctx, o, e)
+	}
+	for seq, status := range []string{"draft", "submitted", "approved"} {
+		mustNoErr(t, record("run-a", int64(seq+1), status, 0))
+	}
+	// The reset's run redoes sequence 2 later, and goes elsewhere from there.
+	mustNoErr(t, record("run-b", 2, "submitted", time.Hour))
+	mustNoErr(t, record("run-b", 2, "submitted", time.Hour)) // a retry
+	mustNoErr(t, record("run-b", 3, "rejected", time.Hour))
+	// The old run's late write is ignored.
+	mustNoErr(t, record("run-a", 4, "active", 0))
+	// Within run-b, another entry at 3 is still a conflict.
+	if err := record("run-b", 3, "active", 2*time.Hour); err == nil {
+		t.Fatal("a different entry at a recorded sequence of the same run was accepted")
+	}
+
+	got, err := s.GetOrder(ctx, "o-r")
+	mustNoErr(t, err)
+	timeline, err := s.Timeline(ctx, "o-r")
+	mustNoErr(t, err)
+	var statuses []string
+	for _, e := range timeline {
+		statuses = append(statuses, e.To)
+	}
+	if got.Seq != 3 || got.Status != "rejected" || fmt.Sprint(statuses) != "[draft submitted rejected]" || !timeline[1].At.Equal(t0.Add(2*time.Minute+time.Hour)) {
+		t.Fatalf("order at %d %s, timeline %v (entry 2 at %s): want run-b's", got.Seq, got.Status, statuses, timeline[1].At)
+	}
+}

@@ -46,14 +46,15 @@ type Options struct {
 
 // System is one running orderflow.
 type System struct {
-	URL      string // base URL of the API
-	Config   config.Config
-	Temporal client.Client
-	Pool     *pgxpool.Pool
-	Store    *store.Store
-	SendGrid *sendgridtest.Server // nil in capture mode
-	Capture  *email.Capture       // nil unless capture mode
-	tokens   *auth.Tokens
+	URL       string // base URL of the API
+	Config    config.Config
+	Temporal  client.Client
+	Namespace string // the Temporal namespace of this system's orders
+	Pool      *pgxpool.Pool
+	Store     *store.Store
+	SendGrid  *sendgridtest.Server // nil in capture mode
+	Capture   *email.Capture       // nil unless capture mode
+	tokens    *auth.Tokens
 }
 
 // NewSystem starts everything and stops it when the test ends.
@@ -77,7 +78,7 @@ func NewSystem(t testing.TB, o Options) *System {
 		"ORDERFLOW_TOKEN_SECRET":           TokenSecret,
 		"ORDERFLOW_PAYMENT_WEBHOOK_SECRET": "testenv-webhook-secret",
 	}
-	s := &System{Temporal: c, tokens: auth.NewTokens(TokenSecret)}
+	s := &System{Temporal: c, Namespace: namespace, tokens: auth.NewTokens(TokenSecret)}
 	if o.Capture {
 		vars["ORDERFLOW_EMAIL_MODE"] = "capture"
 	} else {
