@@ -29,17 +29,23 @@ type market struct {
 
 func newMarket(t *testing.T, env map[string]string) *market {
 	t.Helper()
-	sys := testenv.NewSystem(t, testenv.Options{Env: env})
+	m := &market{t: t, sys: testenv.NewSystem(t, testenv.Options{Env: env})}
+	m.seedSuppliers()
+	return m
+}
+
+// seedSuppliers adds four building suppliers of Brussels, alpha best rated.
+func (m *market) seedSuppliers() {
+	m.t.Helper()
 	for i, name := range []string{"Alpha", "Bravo", "Charlie", "Delta"} {
-		_, err := sys.Store.CreateSupplier(context.Background(), store.Supplier{
+		_, err := m.sys.Store.CreateSupplier(context.Background(), store.Supplier{
 			ID: "sup_" + strings.ToLower(name), Name: name, Email: strings.ToLower(name) + "@suppliers.test",
 			Categories: []string{"building"}, Regions: []string{"BE-BRU"}, Rating: 90 - 10*i, Active: true,
 		})
 		if err != nil {
-			t.Fatal(err)
+			m.t.Fatal(err)
 		}
 	}
-	return &market{t: t, sys: sys}
 }
 
 func (m *market) token(role auth.Role, sub string) string { return m.sys.Token(m.t, role, sub) }

@@ -20,6 +20,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/orderflow/orderflow/internal/auth"
+	"github.com/orderflow/orderflow/internal/testenv"
 	"github.com/orderflow/orderflow/workflows"
 )
 
@@ -312,4 +313,44 @@ func TestAResetNeverLosesAPayment(t *testing.T) {
 	if n != 1 {
 		t.Errorf("the payment email went out %d times: %v", n, m.emails(p.ID))
 	}
+}
+
+// A busy order continues as new when Temporal suggests it (here after a few
+// dozen events) instead of growing until Temporal ends it, and nobody
+// notices: the API answers throughout, the timeline carries on, every email
+// goes out once.
+func TestABusyMarketplaceOrderContinuesAsNew(t *testing.T) {
+	sys := testenv.NewSystem(t, testenv.Options{ShortHistories: true})
+	m := &market{t: t, sys: sys}
+	m.seedSuppliers()
+	p := m.create("c-1", "prepaid")
+	m.pay(p.ID, "c-1")
+	purchasing, bravo := m.token(auth.Purchasing, "p-1"), m.token(auth.Supplier, "sup_bravo")
+	m.act(p.ID, "set_margin", purchasing, map[string]any{"margin_percent": 10}, http.StatusOK)
+	m.act(p.ID, "release", purchasing, nil, http.StatusOK)
+	m.offeredTo(p.ID, 3)
+	m.act(p.ID, "accept", bravo, nil, http.StatusOK)
+	m.act(p.ID, "mark_delivered", bravo, map[string]any{"note": "left at the gate"}, http.StatusOK)
+	m.act(p.ID, "upload_invoice", bravo, map[string]any{"number": "SUP-1", "amount": "70.00"}, http.StatusOK)
+	v := m.waitStatus(p.ID, workflows.Completed)
+
+	ctx := context.Background()
+	desc, err := sys.Temporal.DescribeWorkflowExecution(ctx, p.ID, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first := desc.GetWorkflowExecutionInfo().GetFirstRunId(); first == desc.GetWorkflowExecutionInfo().GetExecution().GetRunId() {
+		t.Fatalf("the order never continued as new (run %s)", first)
+	}
+	for i, e := range v.Timeline {
+		if e.Seq != int64(i+1) {
+			t.Fatalf("timeline entry %d has seq %d across the runs: %+v", i+1, e.Seq, v.Timeline)
+		}
+	}
+	m.settled(p.ID)
+	m.expectEmails(p.ID, "payment_link→c-1@customers.test", "order_acknowledged→c-1@customers.test",
+		"supplier_offer→alpha@suppliers.test", "supplier_offer→bravo@suppliers.test", "supplier_offer→charlie@suppliers.test",
+		"order_confirmed→c-1@customers.test", "purchase_order→bravo@suppliers.test",
+		"order_delivered→c-1@customers.test", "order_completed→c-1@customers.test")
+	m.refundsOf(p.ID, 0)
 }

@@ -42,6 +42,9 @@ type Options struct {
 	Capture bool
 	// Env adds or overrides configuration variables (e.g. short lifecycle windows).
 	Env map[string]string
+	// ShortHistories runs the orders in ShortHistoryNamespace, where Temporal
+	// suggests continuing as new after a few dozen events.
+	ShortHistories bool
 }
 
 // System is one running orderflow.
@@ -63,7 +66,11 @@ func NewSystem(t testing.TB, o Options) *System {
 	ctx := context.Background()
 	log := testLogger(t)
 
-	c, hostPort, namespace := Temporal(t, workflows.SearchAttributes())
+	ns := temporalNamespaceName(t.Name())
+	if o.ShortHistories {
+		ns = ShortHistoryNamespace
+	}
+	c, hostPort, namespace := TemporalNamespace(t, workflows.SearchAttributes(), ns)
 	// The server's address is known before it serves, so links in emails
 	// and the payment provider's webhook point at it.
 	srv := httptest.NewUnstartedServer(nil)

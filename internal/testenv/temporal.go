@@ -47,6 +47,18 @@ var sharedTemporal struct {
 // t.Cleanup registered after this call (cleanups run last-in first-out).
 func Temporal(t testing.TB, searchAttributes map[string]enumspb.IndexedValueType) (c client.Client, hostPort, namespace string) {
 	t.Helper()
+	return TemporalNamespace(t, searchAttributes, temporalNamespaceName(t.Name()))
+}
+
+// ShortHistoryNamespace is a namespace of the shared server in which Temporal
+// suggests continuing as new after a few dozen history events, for tests of
+// what a long-lived order does then (Options.ShortHistories). One test of a
+// test binary may use it.
+const ShortHistoryNamespace = "short-histories"
+
+// TemporalNamespace is Temporal on a namespace of the caller's choosing.
+func TemporalNamespace(t testing.TB, searchAttributes map[string]enumspb.IndexedValueType, namespace string) (c client.Client, hostPort, _ string) {
+	t.Helper()
 	hostPort, err := temporalServer()
 	if err != nil {
 		t.Fatalf("testenv: %v", err)
@@ -54,7 +66,6 @@ func Temporal(t testing.TB, searchAttributes map[string]enumspb.IndexedValueType
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
-	namespace = temporalNamespaceName(t.Name())
 	c, err = client.DialContext(ctx, client.Options{
 		HostPort:  hostPort,
 		Namespace: namespace,
@@ -93,6 +104,9 @@ func startTemporalServer() (hostPort string, err error) {
 			dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key(): true,
 			// Tests that poll visibility would hit the default 10 requests/s.
 			dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 1000,
+			dynamicconfig.HistoryCountSuggestContinueAsNew.Key(): []dynamicconfig.ConstrainedValue{
+				{Constraints: dynamicconfig.Constraints{Namespace: ShortHistoryNamespace}, Value: 40},
+			},
 		}),
 	))
 	return server.GetFrontendHostPort(), nil
