@@ -749,9 +749,9 @@ func (m *marketplace) purchaseOrder(docID string, now time.Time) activities.Rend
 // OrderEmail is the data every marketplace email template receives.
 type OrderEmail struct {
 	OrderID, Recipient, Total, Reason, ActionURL, Deadline, Supplier, Refund, Delivery string
+	Lines                                                                              []EmailLine
 	// ActionLink, when set, is the bearer link SendEmail puts in ActionURL.
 	ActionLink *activities.BearerLink `json:",omitempty"`
-	Lines                                                                              []EmailLine
 }
 
 // EmailLine is one line of an email's order summary.
