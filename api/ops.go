@@ -23,13 +23,22 @@ import (
 
 // The attention list: orders parked on a side effect that failed after its
 // retries, waiting for ops to retry or skip it (POST
-// /v1/orders/{id}/actions/retry|skip). It is read from Temporal's visibility,
-// not from the read model: the step that failed may be the read-model write
-// itself, and then the read model does not know the order is parked.
+// /v1/orders/{id}/actions/retry|skip), and orders whose workflow ended
+// abnormally (terminated, failed, timed out), which ops refund or close
+// (POST /v1/ops/orders/{id}/refund|close, ops_ended.go). It is read from
+// Temporal's visibility, not from the read model: the step that failed may be
+// the read-model write itself, and then the read model does not know the
+// order is parked; an ended workflow records nothing more at all.
 
 const (
 	// parkedQuery finds parked orders; closed workflows are never parked.
 	parkedQuery = `NeedsAttention = true AND ExecutionStatus = "Running"`
+	// endedQuery finds orders whose workflow ended abnormally (ops_ended.go);
+	// a reset's old run is among them, and left out once described.
+	endedQuery = `ExecutionStatus = "Terminated" OR ExecutionStatus = "Failed" OR ExecutionStatus = "TimedOut"`
+	// attentionQuery lists both in one pass, so that limit and truncated
+	// keep their meaning.
+	attentionQuery = `(` + parkedQuery + `) OR ` + endedQuery
 	// maxAttention bounds one call: each listed order costs a query.
 	maxAttention = 200
 	// attentionQueries is how many order queries run at once.
@@ -42,11 +51,14 @@ const (
 func registerOpsRoutes(v1 *gin.RouterGroup, d Deps) {
 	h := opsRoutes{orders{d}}
 	v1.GET("/ops/attention", requireRole(auth.Ops), h.attention)
+	v1.POST("/ops/orders/:id/refund", requireRole(auth.Ops), h.refundEnded)
+	v1.POST("/ops/orders/:id/close", requireRole(auth.Ops), h.closeEnded)
 }
 
 type opsRoutes struct{ orders }
 
-// parkedOrder is one line of the attention list.
+// parkedOrder is one line of the attention list: a parked order (Attention
+// set) or one whose workflow ended abnormally (Ended set).
 type parkedOrder struct {
 	ID             string               `json:"id"`
 	Flow           string               `json:"flow"`
@@ -55,7 +67,9 @@ type parkedOrder struct {
 	AllowedActions []workflows.Action   `json:"allowed_actions"`
 	// Error says why the order could not be asked for its view (its worker
 	// is down, say); flow and status then come from its search attributes.
+	// For an ended order: why its money state could not be read.
 	Error string `json:"error,omitempty"`
+	endedOrder
 }
 
 func (h opsRoutes) attention(c *gin.Context) {
@@ -72,31 +86,40 @@ func (h opsRoutes) attention(c *gin.Context) {
 	found, truncated, err := h.listParked(c.Request.Context(), limit)
 	if err != nil {
 		_ = c.Error(err)
-		abortWith(c, http.StatusServiceUnavailable, "Temporal's visibility could not be read; check /readyz and retry. The Web UI lists the same orders with the filter `NeedsAttention = true`.")
+		abortWith(c, http.StatusServiceUnavailable, "Temporal's visibility (or the read model) could not be read; check /readyz and retry. The Web UI lists the same orders with the filter `"+attentionQuery+"`.")
 		return
 	}
 	out := h.describeAll(c.Request.Context(), found, p)
 	c.JSON(http.StatusOK, gin.H{"orders": out, "truncated": truncated})
 }
 
-// listParked pages through visibility for at most limit parked orders;
-// truncated says there are more.
+// listParked pages through visibility for at most limit parked or
+// abnormally ended orders, leaving out the ended runs ops closed; truncated
+// says there are more.
 func (h opsRoutes) listParked(ctx context.Context, limit int) (found []*workflowExecution, truncated bool, err error) {
 	var token []byte
 	for {
 		resp, err := h.Temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
-			PageSize: int32(min(limit+1, 100)), NextPageToken: token, Query: parkedQuery,
+			PageSize: int32(min(limit+1, 100)), NextPageToken: token, Query: attentionQuery,
 		})
 		if err != nil {
 			return nil, false, fmt.Errorf("list parked orders: %w", err)
 		}
+		page := make([]*workflowExecution, 0, len(resp.GetExecutions()))
 		for _, e := range resp.GetExecutions() {
-			found = append(found, &workflowExecution{
-				id:     e.GetExecution().GetWorkflowId(),
-				flow:   keyword(e.GetSearchAttributes(), workflows.OrderFlow.GetName()),
-				status: keyword(e.GetSearchAttributes(), workflows.OrderStatus.GetName()),
+			page = append(page, &workflowExecution{
+				id:       e.GetExecution().GetWorkflowId(),
+				runID:    e.GetExecution().GetRunId(),
+				flow:     keyword(e.GetSearchAttributes(), workflows.OrderFlow.GetName()),
+				status:   keyword(e.GetSearchAttributes(), workflows.OrderStatus.GetName()),
+				ended:    endedState(e.GetStatus()),
+				closedAt: timeOf(e.GetCloseTime()),
 			})
 		}
+		if page, err = h.withoutClosed(ctx, page); err != nil {
+			return nil, false, err
+		}
+		found = append(found, page...)
 		if len(found) > limit {
 			return found[:limit], true, nil
 		}
@@ -107,9 +130,11 @@ func (h opsRoutes) listParked(ctx context.Context, limit int) (found []*workflow
 	}
 }
 
-// workflowExecution is what visibility says of a parked order.
+// workflowExecution is what visibility says of a parked or ended order.
 type workflowExecution struct {
-	id, flow, status string
+	id, runID, flow, status string
+	ended                   string // "" for a running (parked) order
+	closedAt                time.Time
 }
 
 // keyword reads a keyword search attribute; "" when absent or not a string.
@@ -148,23 +173,40 @@ func (h opsRoutes) describeAll(ctx context.Context, found []*workflowExecution, 
 		}
 	}
 	slices.SortFunc(out, func(a, b parkedOrder) int {
+		sa, sb := a.since(), b.since()
 		switch {
-		case a.Attention == nil && b.Attention == nil:
+		case sa.IsZero() && sb.IsZero():
 			return cmp.Compare(a.ID, b.ID)
-		case a.Attention == nil: // unknown wait: after the known ones
+		case sa.IsZero(): // unknown wait: after the known ones
 			return 1
-		case b.Attention == nil:
+		case sb.IsZero():
 			return -1
 		}
-		return cmp.Or(a.Attention.Since.Compare(b.Attention.Since), cmp.Compare(a.ID, b.ID))
+		return cmp.Or(sa.Compare(sb), cmp.Compare(a.ID, b.ID))
 	})
 	return out
 }
 
-// describe queries one order as the ops caller; nil when it is not parked (any more).
+// since is when the order started to wait for ops: when it parked, or when
+// its workflow ended; zero when unknown.
+func (o parkedOrder) since() time.Time {
+	switch {
+	case o.Attention != nil:
+		return o.Attention.Since
+	case o.EndedAt != nil:
+		return *o.EndedAt
+	}
+	return time.Time{}
+}
+
+// describe queries one order as the ops caller (describes an ended one);
+// nil when it is not parked (any more).
 func (h opsRoutes) describe(ctx context.Context, e *workflowExecution, ops auth.Principal) *parkedOrder {
 	ctx, cancel := context.WithTimeout(ctx, attentionQueryTimeout)
 	defer cancel()
+	if e.ended != "" {
+		return h.describeEnded(ctx, e)
+	}
 	view, err := h.query(ctx, e.id, ops)
 	var notFound *serviceerror.NotFound
 	switch {

@@ -7,18 +7,27 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	commonpb "go.temporal.io/api/common/v1"
+	enumspb "go.temporal.io/api/enums/v1"
+	failurepb "go.temporal.io/api/failure/v1"
+	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/api/serviceerror"
 	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/orderflow/orderflow/internal/auth"
+	"github.com/orderflow/orderflow/internal/money"
+	"github.com/orderflow/orderflow/internal/payments"
+	"github.com/orderflow/orderflow/internal/pgtest"
+	"github.com/orderflow/orderflow/internal/store"
 	"github.com/orderflow/orderflow/workflows"
 )
 
@@ -32,6 +41,15 @@ type visibilityFake struct {
 	listErr   error
 	views     map[string]workflows.OrderView
 	queryErrs map[string]error
+
+	// Ended orders: their status in visibility (absent: running), when
+	// they closed, the order's current run as DescribeWorkflowExecution
+	// tells it (absent: not found) and the reason in their close event.
+	statuses   map[string]enumspb.WorkflowExecutionStatus
+	closedAt   map[string]time.Time
+	current    map[string]currentRun
+	endReasons map[string]string
+	described  []string
 
 	mu        sync.Mutex
 	queries   []string // visibility queries received
@@ -53,13 +71,18 @@ func (f *visibilityFake) ListWorkflow(_ context.Context, req *workflowservice.Li
 	}
 	resp := &workflowservice.ListWorkflowExecutionsResponse{}
 	for _, id := range f.pages[page] {
-		resp.Executions = append(resp.Executions, &workflowpb.WorkflowExecutionInfo{
+		info := &workflowpb.WorkflowExecutionInfo{
 			Execution: &commonpb.WorkflowExecution{WorkflowId: id, RunId: "run-" + id},
 			SearchAttributes: &commonpb.SearchAttributes{IndexedFields: map[string]*commonpb.Payload{
 				workflows.OrderFlow.GetName():   mustPayload("marketplace"),
 				workflows.OrderStatus.GetName(): mustPayload("status-of-" + id),
 			}},
-		})
+		}
+		if st, ok := f.statuses[id]; ok {
+			info.Status = st
+			info.CloseTime = timestamppb.New(f.closedAt[id])
+		}
+		resp.Executions = append(resp.Executions, info)
 	}
 	if page+1 < len(f.pages) {
 		resp.NextPageToken = []byte(strconv.Itoa(page + 1))
@@ -82,6 +105,55 @@ func (f *visibilityFake) QueryWorkflow(_ context.Context, id, _, queryType strin
 		return nil, err
 	}
 	return client.NewValue(payloads), nil
+}
+
+// currentRun is what DescribeWorkflowExecution says of an order's latest run.
+type currentRun struct {
+	runID  string
+	status enumspb.WorkflowExecutionStatus
+}
+
+func (f *visibilityFake) DescribeWorkflowExecution(_ context.Context, id, runID string) (*workflowservice.DescribeWorkflowExecutionResponse, error) {
+	f.mu.Lock()
+	f.described = append(f.described, id)
+	f.mu.Unlock()
+	run, ok := f.current[id]
+	if !ok || runID != "" {
+		return nil, serviceerror.NewNotFound("workflow not found")
+	}
+	return &workflowservice.DescribeWorkflowExecutionResponse{WorkflowExecutionInfo: &workflowpb.WorkflowExecutionInfo{
+		Execution: &commonpb.WorkflowExecution{WorkflowId: id, RunId: run.runID}, Status: run.status,
+	}}, nil
+}
+
+func (f *visibilityFake) GetWorkflowHistory(_ context.Context, id, runID string, _ bool, filter enumspb.HistoryEventFilterType) client.HistoryEventIterator {
+	if filter != enumspb.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT {
+		panic("only the close event is read")
+	}
+	ev := &historypb.HistoryEvent{}
+	switch f.current[id].status {
+	case enumspb.WORKFLOW_EXECUTION_STATUS_TERMINATED:
+		ev.Attributes = &historypb.HistoryEvent_WorkflowExecutionTerminatedEventAttributes{
+			WorkflowExecutionTerminatedEventAttributes: &historypb.WorkflowExecutionTerminatedEventAttributes{Reason: f.endReasons[id]}}
+	case enumspb.WORKFLOW_EXECUTION_STATUS_FAILED:
+		ev.Attributes = &historypb.HistoryEvent_WorkflowExecutionFailedEventAttributes{
+			WorkflowExecutionFailedEventAttributes: &historypb.WorkflowExecutionFailedEventAttributes{Failure: &failurepb.Failure{Message: f.endReasons[id]}}}
+	case enumspb.WORKFLOW_EXECUTION_STATUS_TIMED_OUT:
+		ev.Attributes = &historypb.HistoryEvent_WorkflowExecutionTimedOutEventAttributes{
+			WorkflowExecutionTimedOutEventAttributes: &historypb.WorkflowExecutionTimedOutEventAttributes{}}
+	}
+	return &oneEvent{ev: ev}
+}
+
+type oneEvent struct {
+	ev   *historypb.HistoryEvent
+	read bool
+}
+
+func (it *oneEvent) HasNext() bool { return !it.read }
+func (it *oneEvent) Next() (*historypb.HistoryEvent, error) {
+	it.read = true
+	return it.ev, nil
 }
 
 func mustPayload(v any) *commonpb.Payload {
@@ -197,8 +269,9 @@ func TestAttentionListsParkedOrdersLongestWaitingFirst(t *testing.T) {
 		t.Errorf("order that did not answer: %+v", mute)
 	}
 
-	if len(fake.queries) != 2 || fake.queries[0] != `NeedsAttention = true AND ExecutionStatus = "Running"` || fake.queries[1] != fake.queries[0] {
-		t.Errorf("visibility queries %q, want the parked query on both pages", fake.queries)
+	want := `(NeedsAttention = true AND ExecutionStatus = "Running") OR ExecutionStatus = "Terminated" OR ExecutionStatus = "Failed" OR ExecutionStatus = "TimedOut"`
+	if len(fake.queries) != 2 || fake.queries[0] != want || fake.queries[1] != fake.queries[0] {
+		t.Errorf("visibility queries %q, want the parked-or-ended query on both pages", fake.queries)
 	}
 	if len(fake.viewers) != 6 || slices.ContainsFunc(fake.viewers, func(p auth.Principal) bool { return p != (auth.Principal{Role: auth.Ops, Subject: "ops-1"}) }) {
 		t.Errorf("orders queried for %v, want each once for the ops caller", fake.viewers)
@@ -267,5 +340,182 @@ func TestAttentionWithNothingParkedIsAnEmptyList(t *testing.T) {
 	rec := do(t, h, "GET", "/v1/ops/attention", nil, bearer(auth.Ops))
 	if rec.Code != http.StatusOK || rec.Body.String() != `{"orders":[],"truncated":false}` {
 		t.Fatalf("nothing parked = %d %s, want an empty array", rec.Code, rec.Body)
+	}
+}
+
+// Orders whose workflow ended abnormally (ops_ended.go).
+
+// endedAPI serves the ops routes on the fake, with a real read model and
+// the sandbox payment provider in a fresh database.
+func endedAPI(t *testing.T, fake *visibilityFake) (http.Handler, func(role auth.Role) map[string]string, *store.Store, *payments.Sandbox) {
+	t.Helper()
+	pool := pgtest.New(t)
+	d := testDeps(nil)
+	d.Temporal = fake
+	d.Store = store.New(pool)
+	d.Payments = payments.NewSandbox(pool, "http://shop.test", []byte("webhook-secret"))
+	_, bearer := opsAPI(t, fake)
+	return New(d), bearer, d.Store, d.Payments
+}
+
+// paidOrder makes the order's payment link, as its workflow does, and pays it.
+func paidOrder(t *testing.T, s *payments.Sandbox, orderID string, cents money.Amount) {
+	t.Helper()
+	ctx := context.Background()
+	l, err := s.CreateLink(ctx, payments.LinkRequest{Key: orderID + "/payment", OrderID: orderID, Amount: cents, Currency: "EUR", ExpiresAt: time.Now().Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, token, _ := strings.Cut(l.URL, "/pay/")
+	if _, err := s.Pay(ctx, token); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type wireEnded struct {
+	Orders []struct {
+		ID             string   `json:"id"`
+		Status         string   `json:"status"`
+		Ended          string   `json:"ended"`
+		EndedAt        string   `json:"ended_at"`
+		EndedReason    string   `json:"ended_reason"`
+		AllowedActions []string `json:"allowed_actions"`
+		Error          string   `json:"error"`
+		Money          *struct {
+			Held     string            `json:"held"`
+			Payments []json.RawMessage `json:"payments"`
+			Invoices []json.RawMessage `json:"invoices"`
+		} `json:"money"`
+	} `json:"orders"`
+}
+
+const (
+	terminated = enumspb.WORKFLOW_EXECUTION_STATUS_TERMINATED
+	failed     = enumspb.WORKFLOW_EXECUTION_STATUS_FAILED
+	timedOut   = enumspb.WORKFLOW_EXECUTION_STATUS_TIMED_OUT
+	running    = enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING
+	completed  = enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED
+)
+
+func TestAttentionListsOrdersWhoseWorkflowEndedAbnormally(t *testing.T) {
+	ids := []string{"ord_parked", "ord_term", "ord_fail", "ord_tout", "ord_reset", "ord_closed", "ord_gone"}
+	fake := &visibilityFake{
+		pages: [][]string{ids[:4], ids[4:]},
+		views: map[string]workflows.OrderView{"ord_parked": parkedView("ord_parked", "screening", 30, true)}, // parked at 08:30
+		statuses: map[string]enumspb.WorkflowExecutionStatus{
+			"ord_term": terminated, "ord_fail": failed, "ord_tout": timedOut, "ord_reset": terminated, "ord_closed": terminated, "ord_gone": terminated,
+		},
+		closedAt: map[string]time.Time{
+			"ord_term": parkedAt.Add(-10 * time.Minute), "ord_fail": parkedAt.Add(-time.Hour), "ord_tout": parkedAt.Add(-5 * time.Minute),
+			"ord_reset": parkedAt.Add(-2 * time.Hour), "ord_closed": parkedAt.Add(-3 * time.Hour), "ord_gone": parkedAt,
+		},
+		current: map[string]currentRun{
+			"ord_term": {"run-ord_term", terminated}, "ord_fail": {"run-ord_fail", failed}, "ord_tout": {"run-ord_tout", timedOut},
+			"ord_reset":  {"run-after-reset", running}, // a reset's old run: the new run carries the order
+			"ord_closed": {"run-ord_closed", terminated},
+		},
+		endReasons: map[string]string{"ord_term": "Workflow history size exceeds limit.", "ord_fail": "panic: boom"},
+	}
+	h, bearer, st, pay := endedAPI(t, fake)
+	paidOrder(t, pay, "ord_term", 9317)
+	ctx := context.Background()
+	if _, err := st.RecordEndedAction(ctx, store.EndedAction{EndedRun: store.EndedRun{OrderID: "ord_closed", RunID: "run-ord_closed"},
+		Ended: "terminated", Action: "close", ActorRole: "ops", ActorID: "ops-1", Reason: "dealt with"}); err != nil {
+		t.Fatal(err)
+	}
+	o, e := readModelOrder("ord_fail", "active")
+	if err := st.RecordTransition(ctx, o, e); err != nil {
+		t.Fatal(err)
+	}
+
+	rec := do(t, h, "GET", "/v1/ops/attention", nil, bearer(auth.Ops))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("attention = %d %s", rec.Code, rec.Body)
+	}
+	var got wireEnded
+	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	var listed []string
+	for _, o := range got.Orders {
+		listed = append(listed, o.ID)
+	}
+	// Longest waiting first: ended at 08:00, parked at 08:30, ended at 08:50 and 08:55.
+	if want := []string{"ord_fail", "ord_parked", "ord_term", "ord_tout"}; !slices.Equal(listed, want) {
+		t.Fatalf("listed %v, want %v\n%s", listed, want, rec.Body)
+	}
+	fail, term, tout := got.Orders[0], got.Orders[2], got.Orders[3]
+	if fail.Ended != "failed" || fail.Status != "active" || fail.EndedReason != "panic: boom" || fail.Error != "" ||
+		fail.Money == nil || fail.Money.Held != "0.00" || !slices.Equal(fail.AllowedActions, []string{"close"}) {
+		t.Errorf("failed order %+v", fail)
+	}
+	if term.Ended != "terminated" || term.Status != "status-of-ord_term" || term.EndedReason != "Workflow history size exceeds limit." ||
+		term.EndedAt != "2026-05-04T08:50:00Z" || term.Money == nil || term.Money.Held != "93.17" || len(term.Money.Payments) != 1 ||
+		!slices.Equal(term.AllowedActions, []string{"refund"}) {
+		t.Errorf("terminated order %+v", term)
+	}
+	if tout.Ended != "timed_out" || tout.EndedReason == "" || tout.Money == nil || len(tout.Money.Payments) != 0 || tout.Money.Invoices == nil {
+		t.Errorf("timed-out order %+v", tout)
+	}
+	if slices.Contains(fake.described, "ord_closed") {
+		t.Error("a closed order was described: it should be left out as listed")
+	}
+	if got.Orders[1].Ended != "" || got.Orders[1].Money != nil {
+		t.Errorf("parked order %+v", got.Orders[1])
+	}
+}
+
+// readModelOrder is the read model's row of an order at its first transition.
+func readModelOrder(id, status string) (store.Order, store.TimelineEntry) {
+	return store.Order{ID: id, Flow: "member", Status: status, OwnerID: "m-1", Title: id, CreatedAt: parkedAt, UpdatedAt: parkedAt},
+		store.TimelineEntry{Seq: 1, At: parkedAt, From: "", To: status, Action: "create", ActorRole: "member", ActorID: "m-1"}
+}
+
+func TestRefundAndCloseAreOnlyForOrdersWhoseWorkflowEndedAbnormally(t *testing.T) {
+	id := "ord_01ARZ3NDEKTSV4RRFFQ69G5FAV"
+	fake := &visibilityFake{current: map[string]currentRun{id: {"run-1", running}}}
+	h, bearer, _, pay := endedAPI(t, fake)
+	paidOrder(t, pay, id, 5000)
+	ops := bearer(auth.Ops)
+	reason := func(s string) *strings.Reader { return strings.NewReader(`{"reason": "` + s + `"}`) }
+
+	for _, path := range []string{"/v1/ops/orders/" + id + "/refund", "/v1/ops/orders/" + id + "/close"} {
+		for _, role := range []auth.Role{auth.Purchasing, auth.Staff, auth.Customer, auth.Supplier} {
+			decodeProblem(t, do(t, h, "POST", path, reason("x"), bearer(role)), http.StatusForbidden)
+		}
+		decodeProblem(t, do(t, h, "POST", path, reason("x"), nil), http.StatusUnauthorized)
+		p := decodeProblem(t, do(t, h, "POST", path, reason("x"), ops), http.StatusConflict)
+		if !strings.Contains(p.Detail, "is running: use the order's own actions") {
+			t.Errorf("%s of a running order: %q", path, p.Detail)
+		}
+	}
+	fake.current[id] = currentRun{"run-1", completed}
+	p := decodeProblem(t, do(t, h, "POST", "/v1/ops/orders/"+id+"/refund", nil, ops), http.StatusConflict)
+	if !strings.Contains(p.Detail, "ended normally (completed)") {
+		t.Errorf("refund of a completed order: %q", p.Detail)
+	}
+	decodeProblem(t, do(t, h, "POST", "/v1/ops/orders/ord_01ARZ3NDEKTSV4RRFFQ69G5FAW/refund", nil, ops), http.StatusNotFound)
+	decodeProblem(t, do(t, h, "POST", "/v1/ops/orders/not-an-order/close", reason("x"), ops), http.StatusNotFound)
+
+	fake.current[id] = currentRun{"run-1", failed}
+	for _, body := range []string{"", "{}", `{"reason": ""}`, `{"reason": " \t "}`, `{"reason": "` + strings.Repeat("x", 501) + `"}`} {
+		p := decodeProblem(t, do(t, h, "POST", "/v1/ops/orders/"+id+"/close", strings.NewReader(body), ops), http.StatusUnprocessableEntity)
+		if p.Errors["reason"] == "" {
+			t.Errorf("close with %q: errors %v, want one for reason", body, p.Errors)
+		}
+	}
+	decodeProblem(t, do(t, h, "POST", "/v1/ops/orders/"+id+"/close", strings.NewReader(`{"reason": "x", "force": true}`), ops), http.StatusBadRequest)
+	p = decodeProblem(t, do(t, h, "POST", "/v1/ops/orders/"+id+"/close", reason("done"), ops), http.StatusConflict)
+	if !strings.Contains(p.Detail, "refund it first") || !slices.Equal(p.AllowedActions, []string{"refund"}) {
+		t.Errorf("close while money is held: %+v", p)
+	}
+
+	rec := do(t, h, "POST", "/v1/ops/orders/"+id+"/refund", nil, ops)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("refund of a failed order = %d %s", rec.Code, rec.Body)
+	}
+	rec = do(t, h, "POST", "/v1/ops/orders/"+id+"/close", reason("refunded"), ops)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("close after the refund = %d %s", rec.Code, rec.Body)
 	}
 }
