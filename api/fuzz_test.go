@@ -51,7 +51,11 @@ func (r *recordingTemporal) QueryWorkflow(_ context.Context, id, _, _ string, _ 
 	if !strings.HasPrefix(id, "ord_") {
 		return nil, serviceerror.NewNotFound("workflow not found")
 	}
-	return encodedJSON{workflows.OrderView{ID: id, Flow: r.flow, Status: "pending"}}, nil
+	// Every action allowed now: the API answers a body it cannot use itself
+	// (a refused action's body goes to the workflow, which refuses the action).
+	table, _ := workflows.FlowTable(r.flow)
+	allowed := append(table.Actions(), workflows.OpsRetry, workflows.OpsSkip)
+	return encodedJSON{workflows.OrderView{ID: id, Flow: r.flow, Status: "pending", AllowedActions: allowed}}, nil
 }
 
 func (r *recordingTemporal) UpdateWorkflow(_ context.Context, o client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error) {

@@ -312,7 +312,11 @@ func (o orders) act(c *gin.Context) {
 		abortWith(c, http.StatusBadRequest, err.Error())
 		return
 	}
-	if _, err := workflows.DecodePayload(registry, action, payload); err != nil {
+	// A body that cannot be used is answered here, unless the action is not
+	// allowed now: then the workflow says why (409, or 403 when the order's
+	// part is someone else's) before anything about the body, which fixing
+	// would not help.
+	if _, err := workflows.DecodePayload(registry, action, payload); err != nil && slices.Contains(view.AllowedActions, action) {
 		var pe *workflows.PayloadError
 		if errors.As(err, &pe) {
 			pr := NewProblem(http.StatusUnprocessableEntity, pe.Error()+". Fix the fields listed in errors.")
@@ -324,12 +328,24 @@ func (o orders) act(c *gin.Context) {
 	if rid == "" {
 		rid = requestID(c)
 	}
+	before := view
 	view, err = o.apply(c.Request.Context(), id, action, workflows.ActionRequest{Actor: p, RequestID: rid, Payload: payload})
 	if err != nil {
-		o.abortForUpdate(c, err)
+		o.abortForAction(c, err, before)
 		return
 	}
 	c.JSON(http.StatusOK, view)
+}
+
+// abortForAction answers a refused action: every refusal says the order's
+// status and what the caller may do now, from the view read before the
+// action where the refusal itself does not (an order that has ended).
+func (o orders) abortForAction(c *gin.Context, err error, before workflows.OrderView) {
+	p := updateProblem(c, err)
+	if (p.Status == http.StatusConflict || p.Status == http.StatusForbidden) && p.StatusNow == "" {
+		p.StatusNow, p.AllowedActions = string(before.Status), actionNames(before.AllowedActions)
+	}
+	abort(c, p)
 }
 
 // mayEver reports whether some status of the table grants action to role.
@@ -403,6 +419,12 @@ func splitRequestID(body []byte) (json.RawMessage, string, error) {
 
 // abortForUpdate turns what Temporal said into the HTTP answer.
 func (o orders) abortForUpdate(c *gin.Context, err error) {
+	abort(c, updateProblem(c, err))
+}
+
+// updateProblem is the answer to what Temporal said; what is not for
+// callers is logged with the request instead.
+func updateProblem(c *gin.Context, err error) Problem {
 	var appErr *temporal.ApplicationError
 	var notFound *serviceerror.NotFound
 	switch {
@@ -412,18 +434,17 @@ func (o orders) abortForUpdate(c *gin.Context, err error) {
 		if !isRefusal(appErr.Type(), r) {
 			_ = c.Error(err) // logged; never in the answer
 		}
-		abort(c, refusalProblem(appErr.Type(), appErr.Message(), r))
+		return refusalProblem(appErr.Type(), appErr.Message(), r)
 	case errors.As(err, &notFound):
 		if strings.Contains(err.Error(), "completed") {
-			abortWith(c, http.StatusConflict, "The order has ended; no more actions are possible. GET the order to see its final status.")
-			return
+			return NewProblem(http.StatusConflict, "The order has ended; no more actions are possible. GET the order to see its final status.")
 		}
-		abortWith(c, http.StatusNotFound, "There is no such order, or it is not yours to see.")
+		return NewProblem(http.StatusNotFound, "There is no such order, or it is not yours to see.")
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
-		abortWith(c, http.StatusServiceUnavailable, "The order did not answer in time; retry with the same request_id.")
+		return NewProblem(http.StatusServiceUnavailable, "The order did not answer in time; retry with the same request_id.")
 	default:
 		_ = c.Error(err)
-		abortWith(c, http.StatusServiceUnavailable, "Temporal did not answer; retry with the same request_id. If it persists, check /readyz.")
+		return NewProblem(http.StatusServiceUnavailable, "Temporal did not answer; retry with the same request_id. If it persists, check /readyz.")
 	}
 }
 
@@ -439,6 +460,7 @@ func refusalProblem(code, message string, r workflows.Refusal) Problem {
 		workflows.NotVisible:     http.StatusNotFound,
 		workflows.UnknownAction:  http.StatusNotFound,
 		workflows.WrongRole:      http.StatusForbidden,
+		workflows.NotYours:       http.StatusForbidden,
 		workflows.NotAllowedNow:  http.StatusConflict,
 		workflows.InvalidPayload: http.StatusUnprocessableEntity,
 	}[code]

@@ -9,14 +9,15 @@ import (
 // Problem is an RFC 9457 problem detail. Detail always tells a person what to
 // do next; the optional members carry what a client needs to recover.
 type Problem struct {
-	Type           string            `json:"type"`
-	Title          string            `json:"title"`
-	Status         int               `json:"status"`
-	Detail         string            `json:"detail"`
-	Instance       string            `json:"instance,omitempty"`
-	RequestID      string            `json:"request_id,omitempty"`
-	StatusNow      string            `json:"status_now,omitempty"`
-	AllowedActions []string          `json:"allowed_actions,omitempty"`
+	Type      string `json:"type"`
+	Title     string `json:"title"`
+	Status    int    `json:"status"`
+	Detail    string `json:"detail"`
+	Instance  string `json:"instance,omitempty"`
+	RequestID string `json:"request_id,omitempty"`
+	StatusNow string `json:"status_now,omitempty"`
+	// AllowedActions is on every refusal of an action, empty when nothing is allowed.
+	AllowedActions []string          `json:"allowed_actions,omitzero"`
 	Errors         map[string]string `json:"errors,omitempty"`
 }
 

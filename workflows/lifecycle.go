@@ -137,7 +137,8 @@ func (t Table) Allowed(s Status, p Party) []Action {
 const (
 	UnknownAction = "UnknownAction" // no such action in this flow
 	WrongRole     = "WrongRole"     // the role may never do this here (403)
-	NotAllowedNow = "NotAllowedNow" // not in this status, or not for this party (409)
+	NotYours      = "NotYours"      // the role may, but this order's part is another party's (403)
+	NotAllowedNow = "NotAllowedNow" // not in this status (409)
 )
 
 // Refusal explains why an action was refused, with what the party may do now.
@@ -168,7 +169,7 @@ func (t Table) Check(s Status, a Action, p Party) *Refusal {
 	case !ok:
 		return refuse(NotAllowedNow, fmt.Sprintf("%s is not possible while the order is %s", a, s))
 	case r.roleMay(p.Principal.Role):
-		return refuse(NotAllowedNow, fmt.Sprintf("%s is not yours to do on this order (it needs: %s)", a, describeGrants(r.Grants)))
+		return refuse(NotYours, fmt.Sprintf("%s is not yours to do on this order (it needs: %s)", a, describeGrants(r.Grants)))
 	default:
 		return refuse(NotAllowedNow, fmt.Sprintf("%s is not possible for %s while the order is %s (now it needs: %s)", a, p.Principal.Role, s, describeGrants(r.Grants)))
 	}

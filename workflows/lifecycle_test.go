@@ -122,8 +122,9 @@ func specActionNames(spec map[Status]specActions) []string {
 
 // expectedRefusal is the answer the spec implies: "" when allowed;
 // WrongRole when the role may never apply the action in this flow;
-// NotAllowedNow when the role may, but not in this status or not in this
-// relation to the order.
+// NotYours when the role may in this status, but not in this relation to
+// the order (another party's part); NotAllowedNow when the role may, but not
+// in this status.
 func expectedRefusal(spec map[Status]specActions, s Status, action string, sp specParty) string {
 	if !slices.Contains(specActionNames(spec), action) {
 		return UnknownAction
@@ -132,6 +133,10 @@ func expectedRefusal(spec map[Status]specActions, s Status, action string, sp sp
 		return ""
 	}
 	role := string(sp.party.Principal.Role)
+	holds := func(w string) bool { return w == role || strings.HasPrefix(w, role+"/") }
+	if slices.ContainsFunc(spec[s][action].who, holds) {
+		return NotYours
+	}
 	for _, actions := range spec {
 		for _, w := range actions[action].who {
 			if w == role || strings.HasPrefix(w, role+"/") {

@@ -235,8 +235,8 @@ func TestMarketplacePaths(t *testing.T) {
 			last := tc.statuses[len(tc.statuses)-1]
 			switch tc.ending {
 			case endsFinal:
-				if v.Status != last || v.Closed {
-					t.Errorf("ended %s (closed %v), want final %s", v.Status, v.Closed, last)
+				if v.Status != last || !v.Closed {
+					t.Errorf("ended %s (closed %v), want final %s, closed", v.Status, v.Closed, last)
 				}
 			case endsClosed:
 				r.requireClosedAfterReturnWindow(v)

@@ -43,7 +43,7 @@ func (c *core) baseView(viewer Party, label, title string, total money.Amount, d
 		Title: title, Currency: "EUR", Total: total, CreatedAt: c.CreatedAt, UpdatedAt: c.updatedAt(),
 		Deadlines: nonNil(deadlines), Timeline: c.timelineFor(viewer.Principal), Documents: nonNil(c.Documents),
 		Emails: nonNil(c.Emails), AllowedActions: nonNil(c.allowed(viewer)),
-		NeedsAttention: c.Attention != nil, Attention: c.Attention, Closed: c.Closed,
+		NeedsAttention: c.Attention != nil, Attention: c.Attention, Closed: c.Closed || c.table.IsFinal(c.Status),
 	}
 	if c.Attention != nil && viewer.Principal.Role == "ops" {
 		v.AllowedActions = append(v.AllowedActions, OpsRetry)

@@ -4,8 +4,8 @@ package app_test
 // someone else's order, through the HTTP API. The expectations are written
 // out from lifecycles.md and api.md, not derived from the lifecycle table:
 // 404 for whoever may not see the order, 403 for a role that may never apply
-// the action, 409 for a role that could but not now (or not on this order),
-// 2xx where the table allows it in the order's status.
+// the action or whose part of the order it is not, 409 for a role that could
+// but not now, 2xx where the table allows it in the order's status.
 
 import (
 	"encoding/json"
@@ -170,11 +170,15 @@ func TestAccessMatrixMarketplacePending(t *testing.T) {
 	// customer's and purchasing's cancels on orders of their own.
 	alpha, bravo := m.token(auth.Supplier, "sup_alpha"), m.token(auth.Supplier, "sup_bravo")
 	m.act(o.ID, "decline", alpha, validBodies[workflows.Decline], http.StatusOK)
-	m.act(o.ID, "accept", alpha, nil, http.StatusConflict) // declined: no longer offered to alpha
+	m.act(o.ID, "accept", alpha, nil, http.StatusForbidden) // declined: no longer offered to alpha
 	if v := m.act(o.ID, "accept", bravo, nil, http.StatusOK); v.Status != workflows.InProgress {
 		t.Fatalf("after bravo accepts: %s", v.Status)
 	}
-	m.act(o.ID, "mark_delivered", alpha, validBodies[workflows.MarkDelivered], http.StatusConflict) // not the accepted supplier
+	// Another supplier's part of the order: 403, with the status and what the caller may do.
+	resp, body := m.sys.Do(t, "POST", "/v1/orders/"+o.ID+"/actions/mark_delivered", alpha, mustJSON(t, validBodies[workflows.MarkDelivered]))
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(string(body), `"status_now":"in_progress"`) || !strings.Contains(string(body), `"allowed_actions":[]`) {
+		t.Fatalf("mark_delivered by a supplier that did not win = %d: %s", resp.StatusCode, body)
+	}
 	m.act(o.ID, "cancel", m.token(auth.Customer, "c-2"), validBodies[workflows.Cancel], http.StatusNotFound)
 
 	byCustomer := m.pendingOrder("c-1")
