@@ -243,7 +243,9 @@ func (m *marketplace) apply(ctx workflow.Context, a Action, req ActionRequest, p
 		data := m.emailData()
 		data.Reason = m.Return.Reason
 		m.emailCustomer("return_approved", data)
-		m.emailSupplier("return_approved", data)
+		toSupplier := m.supplierEmailData(*m.Supplier)
+		toSupplier.Reason = m.Return.Reason
+		m.emailSupplier("return_approved", toSupplier)
 	case RejectReturn:
 		m.Return.Decision = "rejected"
 		reason := p.(*ReasonPayload).Reason
@@ -287,10 +289,7 @@ func (m *marketplace) accept(ctx workflow.Context, actor auth.Principal, rid str
 		}
 		return err
 	})
-	poEmail := m.emailData()
-	lines, cost := m.supplierLines()
-	poEmail.Lines, poEmail.Total = emailLines(lines), money.Format(cost, "EUR")
-	m.emailTo("purchase_order", supplierAddress(*m.Supplier), poEmail, docID)
+	m.emailTo("purchase_order", supplierAddress(*m.Supplier), m.supplierEmailData(*m.Supplier), docID)
 }
 
 func (m *marketplace) decline(ctx workflow.Context, actor auth.Principal, reason, rid string) {
@@ -335,8 +334,8 @@ func (m *marketplace) cancel(ctx workflow.Context, a Action, actor auth.Principa
 	data.Refund = m.refundDue()
 	m.emailCustomer("order_cancelled", data)
 	if m.Supplier != nil {
-		toSupplier := data
-		toSupplier.Refund = "" // the customer's refund is none of the supplier's business
+		toSupplier := m.supplierEmailData(*m.Supplier) // nothing of the customer's price or refund
+		toSupplier.Reason = reason
 		m.emailSupplier("order_cancelled", toSupplier)
 	} else {
 		m.withdrawOffers(ctx, reason)
@@ -456,8 +455,8 @@ func (m *marketplace) offerToSuppliers(round, limit int) {
 		}
 		for _, s := range fresh {
 			m.Offers = append(m.Offers, Offer{Supplier: s, Round: round})
-			data := m.emailData()
-			data.Recipient, data.ActionURL = s.Name, m.In.Settings.PublicURL+"/v1/suppliers/"+s.ID+"/feed"
+			data := m.supplierEmailData(s)
+			data.ActionURL = m.In.Settings.PublicURL + "/v1/suppliers/" + s.ID + "/feed"
 			data.Deadline = m.localTime(m.fulfilmentDue())
 			m.emailTo("supplier_offer", supplierAddress(s), data)
 		}
@@ -631,6 +630,12 @@ func (m *marketplace) guard(name string) (bool, string) {
 		return m.Return != nil && m.Return.Decision == "", "there is no return request waiting for a decision"
 	case GuardNotDelivered:
 		return m.DeliveryNote == nil, "the delivery is already recorded"
+	case GuardNotDeliveredYet:
+		// Orders started before ChangeTrustedActions could be cancelled
+		// after delivery; when they replay, they still can
+		// (docs/versioning.md).
+		return !m.trusted || m.DeliveryNote == nil,
+			"the supplier has delivered; the order completes with the supplier's invoice, or the customer requests a return after it"
 	case GuardNoInvoice:
 		return m.SupplierInvoice == nil, "your invoice is already recorded"
 	case GuardReturnApproved:
@@ -679,13 +684,13 @@ func (m *marketplace) view(viewer Party) OrderView {
 		d.MarginPercent, d.Offers = m.MarginRate, m.Offers
 		if m.MarginRate != nil {
 			_, cost := m.supplierLines()
-			d.SupplierCost = &cost
+			d.SupplierCost = &cost.Net
 		}
 	case auth.Supplier:
 		// A supplier sees what it would be paid, never the customer's price or other offers.
 		_, cost := m.supplierLines()
-		d.Totals, d.SupplierCost, d.Payment, d.CustomerEmail = money.Totals{}, &cost, nil, ""
-		v.Total = cost
+		d.Totals, d.SupplierCost, d.Payment, d.CustomerEmail = money.Totals{}, &cost.Net, nil, ""
+		v.Total = cost.Net
 	}
 	v.Marketplace = d
 	return v
@@ -709,9 +714,11 @@ func (m *marketplace) title() string {
 	return strings.Join(parts, ", ")
 }
 
-// supplierLines are the items at the supplier's price: the customer's unit
-// price less the margin, line by line.
-func (m *marketplace) supplierLines() ([]money.Line, money.Amount) {
+// supplierLines are the items at the supplier's price, and their totals:
+// the customer's unit price less the margin, line by line. The purchase
+// order, every email to a supplier and the supplier's view of the order
+// take what the supplier is paid from here.
+func (m *marketplace) supplierLines() ([]money.Line, money.Totals) {
 	lines := itemLines(m.In.Items)
 	if m.MarginRate != nil {
 		for i := range lines {
@@ -720,7 +727,7 @@ func (m *marketplace) supplierLines() ([]money.Line, money.Amount) {
 		}
 	}
 	totals, _ := money.Compute(lines)
-	return lines, totals.Net
+	return lines, totals
 }
 
 func itemLines(items []Item) []money.Line {
@@ -746,34 +753,62 @@ func (m *marketplace) purchaseOrder(docID string, now time.Time) activities.Rend
 	}
 }
 
-// OrderEmail is the data every marketplace email template receives.
+// OrderEmail is the data every marketplace email template receives. Its
+// amounts are the recipient's: the customer's prices in an email to the
+// customer, what the supplier is paid in one to a supplier
+// (supplierEmailData). Total is incl. VAT, TotalExclVAT and VAT its parts.
 type OrderEmail struct {
-	OrderID, Recipient, Total, Reason, ActionURL, Deadline, Supplier, Refund, Delivery string
-	Lines                                                                              []EmailLine
+	OrderID, Recipient, Total, TotalExclVAT, VAT, Reason, ActionURL, Deadline, Supplier, Refund, Delivery string
+	Lines                                                                                                 []EmailLine
 	// ActionLink, when set, is the bearer link SendEmail puts in ActionURL.
 	ActionLink *activities.BearerLink `json:",omitempty"`
 }
 
-// EmailLine is one line of an email's order summary.
-type EmailLine struct{ Description, Quantity, Amount string }
+// EmailLine is one line of an email's order summary: Amount excl. VAT,
+// AmountInclVAT with the VAT at the line's rate (the document's VAT is
+// computed per rate on the total, so the lines incl. VAT may add up to a
+// cent more or less than the total).
+type EmailLine struct{ Description, Quantity, Amount, AmountInclVAT string }
 
+// emailData is the data of an email to the customer: the customer's prices.
 func (m *marketplace) emailData() OrderEmail {
 	e := OrderEmail{
-		OrderID: m.ID, Recipient: m.customerName(), Total: money.Format(m.Totals.Gross, "EUR"),
-		Delivery: strings.Join(m.In.Delivery.Address, ", ") + " (" + m.In.Delivery.Region + "), on " + m.In.Delivery.RequestedDate,
-		Lines:    emailLines(itemLines(m.In.Items)),
+		OrderID: m.ID, Recipient: m.customerName(), Delivery: m.deliveryText(),
+		Lines: emailLines(itemLines(m.In.Items)),
 	}
+	e.setTotals(m.Totals)
 	if m.Supplier != nil {
 		e.Supplier = m.Supplier.Name
 	}
 	return e
 }
 
+// supplierEmailData is the data of an email to supplier s: the goods, the
+// delivery and what the supplier is paid (supplierLines), line by line and
+// in total. Never the customer's prices, totals, name or address, nor the
+// margin: the data is in the workflow's history and the email outbox too.
+func (m *marketplace) supplierEmailData(s activities.SupplierRef) OrderEmail {
+	lines, totals := m.supplierLines()
+	e := OrderEmail{OrderID: m.ID, Recipient: s.Name, Supplier: s.Name, Delivery: m.deliveryText(), Lines: emailLines(lines)}
+	e.setTotals(totals)
+	return e
+}
+
+func (e *OrderEmail) setTotals(t money.Totals) {
+	e.Total, e.TotalExclVAT, e.VAT = money.Format(t.Gross, "EUR"), money.Format(t.Net, "EUR"), money.Format(t.VAT, "EUR")
+}
+
+func (m *marketplace) deliveryText() string {
+	return strings.Join(m.In.Delivery.Address, ", ") + " (" + m.In.Delivery.Region + "), on " + m.In.Delivery.RequestedDate
+}
+
 func emailLines(lines []money.Line) []EmailLine {
 	out := make([]EmailLine, len(lines))
 	for i, l := range lines {
 		net, _ := money.LineNet(l)
-		out[i] = EmailLine{Description: l.Description, Quantity: l.Quantity.String(), Amount: money.Format(net, "EUR")}
+		vat, _ := money.VATOn(net, l.VATRate)
+		out[i] = EmailLine{Description: l.Description, Quantity: l.Quantity.String(),
+			Amount: money.Format(net, "EUR"), AmountInclVAT: money.Format(net+vat, "EUR")}
 	}
 	return out
 }

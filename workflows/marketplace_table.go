@@ -53,6 +53,9 @@ const (
 	GuardReturnApproved  = "return_approved"  // the supplier inspects an approved return
 	GuardNotDelivered    = "not_delivered"    // delivery is recorded once
 	GuardNoInvoice       = "no_invoice"       // the supplier's invoice is recorded once
+	// GuardNotDeliveredYet: a delivered order is completed by the
+	// supplier's invoice or undone by a return, never cancelled (issue 12).
+	GuardNotDeliveredYet = "not_delivered_yet"
 )
 
 var (
@@ -109,8 +112,8 @@ var MarketplaceTable = Table{
 			MarkDelivered:        {Grants: grants(acceptedSupplier), Guard: GuardNotDelivered},
 			UploadInvoice:        {Grants: grants(acceptedSupplier), Guard: GuardNoInvoice},
 			DeliveredAndInvoiced: {Grants: grants(system), To: []Status{Completed}},
-			CannotFulfil:         {Grants: grants(acceptedSupplier), To: []Status{Cancelled}},
-			Cancel:               {Grants: grants(customerOwner, purchasing), To: []Status{Cancelled}},
+			CannotFulfil:         {Grants: grants(acceptedSupplier), To: []Status{Cancelled}, Guard: GuardNotDeliveredYet},
+			Cancel:               {Grants: grants(customerOwner, purchasing), To: []Status{Cancelled}, Guard: GuardNotDeliveredYet},
 		},
 		Completed: {
 			RequestReturn:       {Grants: grants(customerOwner), Guard: GuardReturnOpen},

@@ -89,7 +89,7 @@ func TestPaymentLinkContent(t *testing.T) {
 	if subject != "Payment for your order ord_01JM8Z6Q4WX3" {
 		t.Errorf("subject %q", subject)
 	}
-	for _, want := range []string{"Hello Ann Peeters,", "please pay € 1,234.50", "Please pay before 3 March 2026, 14:00", "the order expires"} {
+	for _, want := range []string{"Hello Ann Peeters,", "please pay € 1,493.75", "Please pay before 3 March 2026, 14:00", "the order expires"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("%q missing from the text body", want)
 		}
@@ -175,18 +175,20 @@ func TestParsePurposeNeedsAllParts(t *testing.T) {
 
 // marketplaceEmails lists the purposes of the marketplace flow and, for each,
 // the optional keys it shows when given and whether it shows the total and
-// the order lines. Every one of them gets the same data shape: orderEmail.
+// the order lines, and (pay) the lines and totals excl. and incl. VAT, as
+// the emails to suppliers show what they are paid. Every one of them gets
+// the same data shape: orderEmail.
 var marketplaceEmails = map[string]struct {
-	shows        []string
-	total, lines bool
+	shows             []string
+	total, lines, pay bool
 }{
 	"payment_link":       {shows: []string{"ActionURL", "Deadline", "Delivery"}, total: true, lines: true},
 	"credit_approved":    {shows: []string{"ActionURL"}, total: true},
 	"credit_declined":    {shows: []string{"Reason", "ActionURL", "Deadline"}, total: true},
 	"order_acknowledged": {shows: []string{"ActionURL", "Delivery"}, total: true, lines: true},
-	"supplier_offer":     {shows: []string{"ActionURL", "Deadline", "Delivery"}, total: true, lines: true},
+	"supplier_offer":     {shows: []string{"ActionURL", "Deadline", "Delivery"}, total: true, lines: true, pay: true},
 	"order_confirmed":    {shows: []string{"ActionURL", "Supplier", "Delivery"}, total: true, lines: true},
-	"purchase_order":     {shows: []string{"ActionURL", "Delivery"}, total: true, lines: true},
+	"purchase_order":     {shows: []string{"ActionURL", "Delivery"}, total: true, lines: true, pay: true},
 	"order_delivered":    {shows: []string{"ActionURL", "Supplier", "Delivery"}},
 	"order_completed":    {shows: []string{"ActionURL", "Deadline"}},
 	"order_expired":      {shows: []string{"Reason", "ActionURL", "Refund"}},
@@ -209,9 +211,16 @@ var optionalSamples = map[string]string{
 }
 
 var sampleLines = []map[string]string{
-	{"Description": "Office chair, black", "Quantity": "2", "Amount": "€ 398.00"},
-	{"Description": "Standing desk 160 cm", "Quantity": "1", "Amount": "€ 836.50"},
+	{"Description": "Office chair, black", "Quantity": "2", "Amount": "€ 398.00", "AmountInclVAT": "€ 481.58"},
+	{"Description": "Standing desk 160 cm", "Quantity": "1", "Amount": "€ 836.50", "AmountInclVAT": "€ 1,012.17"},
 }
+
+// The totals of sampleLines at 21%: Total is incl. VAT.
+const sampleTotalExclVAT, sampleVAT = "€ 1,234.50", "€ 259.25"
+
+// orderEmailKeys is how many keys every marketplace email's data has: the
+// always-set ones and the optional ones.
+var orderEmailKeys = 6 + len(optionalSamples)
 
 // orderEmail is the data of a marketplace email as the email activity gets
 // it: JSON decoded into map[string]any, every key present, the lines as []any
@@ -222,7 +231,10 @@ func orderEmail(given ...string) map[string]any {
 		"OrderID":   "ord_01JM8Z6Q4WX3",
 		"Recipient": "Ann Peeters",
 		"Lines":     sampleLines,
-		"Total":     "€ 1,234.50",
+		"Total":     "€ 1,493.75",
+		// TotalExclVAT and VAT: what Total is made of.
+		"TotalExclVAT": sampleTotalExclVAT,
+		"VAT":          sampleVAT,
 	}
 	for key := range optionalSamples {
 		data[key] = ""
@@ -254,8 +266,8 @@ func TestMarketplaceExamplesHaveTheOrderEmailShape(t *testing.T) {
 			t.Errorf("no template for %q", purpose)
 		}
 		data := examples[purpose]
-		if len(data) != 4+len(optionalSamples) {
-			t.Errorf("%s: %d keys, want the %d of the order email", purpose, len(data), 4+len(optionalSamples))
+		if len(data) != orderEmailKeys {
+			t.Errorf("%s: %d keys, want the %d of the order email", purpose, len(data), orderEmailKeys)
 		}
 		for _, key := range m.shows {
 			if s, _ := data[key].(string); s == "" {
@@ -287,11 +299,17 @@ func TestMarketplaceEmailsShowTheirFacts(t *testing.T) {
 				want = append(want, data[key].(string))
 			}
 			if m.total {
-				want = append(want, "€ 1,234.50")
+				want = append(want, "€ 1,493.75")
 			}
 			if m.lines {
 				for _, line := range sampleLines {
 					want = append(want, line["Description"], line["Amount"])
+				}
+			}
+			if m.pay {
+				want = append(want, sampleTotalExclVAT, sampleVAT, "excl. VAT", "incl. VAT", "Total payable to you")
+				for _, line := range sampleLines {
+					want = append(want, line["AmountInclVAT"])
 				}
 			}
 			for _, w := range want {
@@ -436,7 +454,7 @@ type memberEmail struct {
 	Deadline, Invoice, InvoiceDate, Amount    string
 }
 
-type emailLine struct{ Description, Quantity, Amount string }
+type emailLine struct{ Description, Quantity, Amount, AmountInclVAT string }
 
 // memberEmails lists the templates of the member-order flow and, for each,
 // the optional keys it shows when given, the always-set keys it names
@@ -476,8 +494,8 @@ var memberSamples = map[string]string{
 }
 
 var memberLines = []emailLine{
-	{Description: "Design and prototyping", Quantity: "24", Amount: "€ 1,200.00"},
-	{Description: "Front-end development", Quantity: "16", Amount: "€ 800.00"},
+	{Description: "Design and prototyping", Quantity: "24", Amount: "€ 1,200.00", AmountInclVAT: "€ 1,452.00"},
+	{Description: "Front-end development", Quantity: "16", Amount: "€ 800.00", AmountInclVAT: "€ 968.00"},
 }
 
 // memberData is the data of a member-order email as the email activity gets
