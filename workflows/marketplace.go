@@ -396,6 +396,14 @@ func (m *marketplace) requestPayment(ctx workflow.Context, purpose, reason strin
 			return err
 		}
 		m.Payment = &PaymentState{ID: link.PaymentID, Amount: m.Totals.Gross}
+		if m.trusted && m.Status != AwaitingPayment {
+			// Cancelled or expired while the link was being made: its
+			// settlement found no link, so this one is cancelled now (and
+			// refunded, had it been paid already), and no email asks for
+			// the money.
+			m.settlePayment(m.Timeline[len(m.Timeline)-1].Action)
+			return nil
+		}
 		if link.Paid {
 			m.paidBeforeAsked(ctx, link.PaymentID)
 			return nil
@@ -452,6 +460,9 @@ func (m *marketplace) offerToSuppliers(round, limit int) {
 		}
 		if err := workflow.ExecuteActivity(ctx, acts.RecordOffers, rec).Get(ctx, nil); err != nil {
 			return err
+		}
+		if m.trusted && m.Status != Pending && m.Status != PendingExpiring {
+			return nil // accepted, cancelled or expired while the suppliers were ranked: no offer goes out
 		}
 		for _, s := range fresh {
 			m.Offers = append(m.Offers, Offer{Supplier: s, Round: round})

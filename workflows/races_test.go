@@ -1,0 +1,93 @@
+package workflows
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/orderflow/orderflow/activities"
+)
+
+// Races where money moves: the test environment holds an activity until
+// the other event is in, so the two interleave the same way every run.
+
+// The customer cancels while the payment link is being made: the link that
+// then arrives is cancelled at once (a payment on it would never be
+// refunded) and no email asks for the money.
+func TestCancelWhileThePaymentLinkIsMade(t *testing.T) {
+	for _, paid := range []bool{false, true} {
+		r := newRun(t)
+		r.fakes.paidLate = paid // the customer paid the link before it was cancelled
+		r.env.OnActivity(acts.CreatePaymentLink, mock.Anything, mock.Anything).After(10*minute).Return(activities.PaymentLink{PaymentID: "pay_1"}, nil)
+		r.must(minute, Cancel, customer, because("changed my mind"))
+		r.execute(orderInput("prepaid"))
+
+		r.requireCompleted()
+		v := r.query(buyer)
+		if v.Status != Cancelled || !slices.Equal(r.fakes.cancelledLinks(), []string{"pay_1"}) {
+			t.Fatalf("paid %v: status %s, links cancelled %v; want cancelled and the late link cancelled", paid, v.Status, r.fakes.cancelledLinks())
+		}
+		if slices.ContainsFunc(r.fakes.sentTo(), func(s string) bool { return strings.HasPrefix(s, "payment_link→") }) {
+			t.Errorf("paid %v: a cancelled order asked for payment: %v", paid, r.fakes.sentTo())
+		}
+		if want := map[bool]int{false: 0, true: 1}[paid]; r.fakes.refundCount() != want {
+			t.Errorf("paid %v: %d refunds, want %d", paid, r.fakes.refundCount(), want)
+		}
+	}
+}
+
+// Before change trusted-actions the late link stayed payable: old orders
+// keep that when they replay.
+func TestCancelWhileThePaymentLinkIsMadeBeforeTheChange(t *testing.T) {
+	r := newRun(t)
+	r.env.OnGetVersion(ChangeTrustedActions, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	r.env.OnActivity(acts.CreatePaymentLink, mock.Anything, mock.Anything).After(10*minute).Return(activities.PaymentLink{PaymentID: "pay_1"}, nil)
+	r.must(minute, Cancel, customer, because("changed my mind"))
+	r.execute(orderInput("prepaid"))
+
+	r.requireCompleted()
+	if len(r.fakes.cancelledLinks()) != 0 || !slices.Contains(r.fakes.sentTo(), "payment_link→"+ann) {
+		t.Errorf("links cancelled %v, emails %v: want the old behaviour", r.fakes.cancelledLinks(), r.fakes.sentTo())
+	}
+}
+
+// A supplier accepts while the second round of offers is being ranked: no
+// offer of the second round goes out for an order already taken.
+func TestAcceptWhileTheOffersAreMade(t *testing.T) {
+	r := newRun(t)
+	r.script(steps(paidAt1m, releasedAt3m))
+	// Every ranking is held for 10 minutes: the first round goes out at
+	// +13m; the second starts when the pending window ends (2 h after the
+	// release, +2h3m), and bravo accepts while it is ranked.
+	round := 0
+	rank := func(context.Context, activities.RankSuppliersInput) ([]activities.SupplierRef, error) {
+		round++
+		var out []activities.SupplierRef
+		for _, s := range r.fakes.suppliers {
+			out = append(out, activities.SupplierRef{ID: s.ID, Name: s.Name, Email: s.Email})
+		}
+		return out, nil
+	}
+	r.env.OnActivity(acts.RankSuppliers, mock.Anything, mock.Anything).After(10 * minute).Return(rank)
+	r.must(2*hour+8*minute, Accept, supplierB, nil)
+	r.stopAt(3 * hour)
+	r.execute(orderInput("prepaid"))
+
+	r.requireStopped()
+	v := r.query(buyer)
+	if v.Status != InProgress || round != 2 {
+		t.Fatalf("status %s after %d rankings", v.Status, round)
+	}
+	for _, s := range r.fakes.sentTo() {
+		if s == "supplier_offer→delta@example.com" || s == "supplier_offer→echo@example.com" {
+			t.Errorf("an offer went out for an order already accepted: %v", r.fakes.sentTo())
+		}
+	}
+	if len(v.Marketplace.Offers) != 3 {
+		t.Errorf("offers %+v, want the first round's three only", v.Marketplace.Offers)
+	}
+}
