@@ -205,14 +205,18 @@ func TestMemberInputBounds(t *testing.T) {
 		return out
 	}
 	cases = append(cases,
-		boundCase{"100 lines", boundMember(func(in *MemberInput) { in.Content.Lines = boundLines(line(100), 100) }), "", ""},
+		boundCase{"100 lines", boundMember(func(in *MemberInput) {
+			in.Content.Lines = boundLines(line(2000), 100) // 2,000.00 as the schedule
+		}), "", ""},
 		boundCase{"101 lines", boundMember(func(in *MemberInput) { in.Content.Lines = boundLines(line(100), 101) }), "lines", "at most 100 lines"},
-		boundCase{"120 planned invoices", boundMember(func(in *MemberInput) { in.Content.Schedule = schedule(120) }), "", ""},
+		boundCase{"120 planned invoices", boundMember(func(in *MemberInput) {
+			in.Content.Schedule, in.Content.Lines = schedule(120), []money.Line{line(120 * 100)}
+		}), "", ""},
 		boundCase{"121 planned invoices", boundMember(func(in *MemberInput) { in.Content.Schedule = schedule(121) }), "schedule", "at most 120"},
 		boundCase{"lines that total 0", boundMember(func(in *MemberInput) { in.Content.Lines = []money.Line{line(0)} }), "lines", "more than 0.00"},
 		boundCase{"a credit that cancels the price", boundMember(func(in *MemberInput) { in.Content.Lines = []money.Line{line(5000), line(-5000)} }), "lines", "more than 0.00"},
 		boundCase{"lines that total less than 0", boundMember(func(in *MemberInput) { in.Content.Lines = []money.Line{line(-5000)} }), "lines", "more than 0.00"},
-		boundCase{"a discount line", boundMember(func(in *MemberInput) { in.Content.Lines = []money.Line{line(5000), line(-1000)} }), "", ""},
+		boundCase{"a discount line", boundMember(func(in *MemberInput) { in.Content.Lines = []money.Line{line(210000), line(-10000)} }), "", ""},
 		boundCase{"an invoice whose lines total 0", boundMember(func(in *MemberInput) {
 			in.Content.Schedule[0] = ScheduleEntry{Date: "2026-12-15", Lines: []money.Line{line(0)}}
 		}), "schedule[0].lines", "more than 0.00"},

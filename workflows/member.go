@@ -265,8 +265,11 @@ func (m *member) approveCancellation(ctx workflow.Context, actor auth.Principal,
 		}
 		data.Invoice = strings.Join(notes, ", ")
 		m.emailMember("cancellation_approved", "", data)
-		if credited {
-			// The client gets the credit notes themselves: PDF and e-invoice.
+		// The client is told even when nothing was invoiced (issue 12), with
+		// the credit notes themselves, PDF and e-invoice, when there are any.
+		// Orders started before change trusted-actions told the client only
+		// of credit notes (docs/versioning.md).
+		if credited || m.trusted {
 			m.emailClient("cancellation_approved", "", data, attach...)
 		}
 		return nil
@@ -347,6 +350,9 @@ func (m *member) draft(ctx workflow.Context, i int) {
 	})
 	data := m.entryEmail(i)
 	data.ActionURL = m.In.Settings.PublicURL + "/v1/orders/" + m.ID
+	// When it will be issued, the minimum review included. Only the email
+	// activity's input changes, not the commands: no version needed.
+	data.Deadline = m.localTime(m.issueAt(*e))
 	m.emailMember("invoice_draft_ready", fmt.Sprintf("%d.%d", i+1, e.DraftVersion), data, docID)
 }
 
@@ -520,11 +526,17 @@ func (m *member) wallClockBefore(t time.Time, d time.Duration) time.Time {
 }
 
 // issueAt is when a drafted entry is issued: its date at the invoice time,
-// but never sooner than the minimum review after its draft; a resolved
-// change request is issued at once when its date has passed.
+// but never sooner than the minimum review after its draft or after the
+// resolution of its change request (issue 12). Orders started before change
+// trusted-actions issue a resolved entry whose date has passed at once
+// (docs/versioning.md).
 func (m *member) issueAt(e Entry) time.Time {
 	at := m.localAt(e.Date, m.In.Settings.InvoiceTime)
 	switch {
+	case e.ResolvedAt != nil && m.trusted:
+		if min := e.ResolvedAt.Add(m.In.Settings.MinReview); min.After(at) {
+			return min
+		}
 	case e.ResolvedAt != nil:
 		if e.ResolvedAt.After(at) {
 			return *e.ResolvedAt

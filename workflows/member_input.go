@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -127,10 +128,49 @@ func (c MemberContent) Validate() map[string]string {
 			problems[at+"amount"] = "must be greater than 0 (or give lines)"
 		}
 	}
+	scheduleTotalProblems(problems, c)
 	if _, err := time.Parse(dateLayout, c.OfferValidUntil); err != nil && !(c.SkipClientConfirmation && c.OfferValidUntil == "") {
 		problems["offer_valid_until"] = "must be a date like 2026-12-01 (required unless client confirmation is skipped)"
 	}
 	return problems
+}
+
+// scheduleTotalProblems refuses a schedule whose planned invoices do not add
+// up to the order: excl. VAT and at each VAT rate, since an entry's amount is
+// excl. VAT (entryLines). Comparing the bases rather than the gross keeps a
+// legitimate split from failing on a cent of VAT rounding per invoice.
+// Checked only once the lines and the schedule are otherwise valid.
+func scheduleTotalProblems(problems map[string]string, c MemberContent) {
+	for field := range problems {
+		if strings.HasPrefix(field, "lines") || strings.HasPrefix(field, "schedule") {
+			return
+		}
+	}
+	var planned []money.Line
+	for i, e := range c.Schedule {
+		planned = append(planned, entryLines(c, i, e)...)
+	}
+	order, errOrder := money.Compute(c.Lines)
+	sched, errSched := money.Compute(planned)
+	switch {
+	case errOrder != nil || errSched != nil:
+		problems["schedule"] = "the planned invoices cannot be totalled; plan fewer or smaller invoices"
+	case sched.Net != order.Net:
+		problems["schedule"] = fmt.Sprintf("the planned invoices total %s but the order totals %s (excl. VAT); make them equal",
+			money.Format(sched.Net, "EUR"), money.Format(order.Net, "EUR"))
+	case !slices.Equal(sched.ByRate, order.ByRate):
+		problems["schedule"] = fmt.Sprintf("the planned invoices total %s (%s) but the order totals %s (%s); make them equal at each VAT rate",
+			money.Format(sched.Gross, "EUR"), byRate(sched), money.Format(order.Gross, "EUR"), byRate(order))
+	}
+}
+
+// byRate says "1,000.00 at 21%, 200.00 at 6%".
+func byRate(t money.Totals) string {
+	parts := make([]string, len(t.ByRate))
+	for i, b := range t.ByRate {
+		parts[i] = fmt.Sprintf("%s at %s%%", money.Format(b.Base, "EUR"), b.Rate)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // linesProblems checks the lines of an order or of one planned invoice:

@@ -9,6 +9,7 @@ import (
 
 	"github.com/orderflow/orderflow/internal/auth"
 	"github.com/orderflow/orderflow/internal/money"
+	"go.temporal.io/sdk/workflow"
 )
 
 // Every path through the member table as a time-skipping run: the status
@@ -129,6 +130,7 @@ func TestMemberDraftEditSubmit(t *testing.T) {
 	edited := in.Content
 	edited.Title = "Website redesign, phase 2"
 	edited.Schedule = entries("2026-12-15", "2027-01-15", "2027-01-29")
+	edited.Lines = []money.Line{{Description: "Design and build", Quantity: money.QuantityOf(1), UnitPrice: 3 * monthlyAmount, VATRate: money.Percent(21)}}
 
 	r.refused(30*minute, Approve, staffS, nil, NotVisible) // drafts are not visible to staff
 	r.viewAt(30*minute, staffS, func(v OrderView) {
@@ -496,10 +498,18 @@ func TestMemberCancellationDenied(t *testing.T) {
 		}
 	})
 	r.must(since(2026, 12, 18, 10, 0, 0), ResolveChanges, staffS, ResolvePayload{Entry: 1, Note: "rate is right"})
+	// Resolved past its date, it still gets the minimum review (issue 12).
 	r.viewAt(since(2026, 12, 18, 10, 1, 0), memberM, func(v OrderView) {
 		e := v.Member.Schedule[0]
-		if e.Status != EntryIssued || e.Invoice == nil || e.Invoice.Number != "INV-2026-0002" || e.DraftVersion != 1 {
+		if e.Status != EntryDrafted || e.DraftVersion != 1 {
 			t.Errorf("entry 1 after its resolution: %+v", e)
+		}
+		r.requireDeadlines(v, Deadline{Name: deadlineIssue, Entry: 1, At: time.Date(2026, 12, 20, 10, 0, 0, 0, brussels)})
+	})
+	r.viewAt(since(2026, 12, 20, 10, 1, 0), memberM, func(v OrderView) {
+		e := v.Member.Schedule[0]
+		if e.Status != EntryIssued || e.Invoice == nil || e.Invoice.Number != "INV-2026-0002" || e.DraftVersion != 1 {
+			t.Errorf("entry 1 after the minimum review: %+v", e)
 		}
 	})
 	r.executeMember(in)
@@ -510,8 +520,8 @@ func TestMemberCancellationDenied(t *testing.T) {
 		t.Errorf("statuses %v", got)
 	}
 	issued := actionEntries(v, InvoiceIssued)
-	if len(issued) != 2 || !issued[0].At.Equal(time.Date(2026, 12, 17, 10, 0, 0, 0, brussels)) || !issued[1].At.Equal(time.Date(2026, 12, 18, 10, 0, 0, 0, brussels)) {
-		t.Errorf("issued %+v, want entry 2 at the denial and entry 1 at the resolution", issued)
+	if len(issued) != 2 || !issued[0].At.Equal(time.Date(2026, 12, 17, 10, 0, 0, 0, brussels)) || !issued[1].At.Equal(time.Date(2026, 12, 20, 10, 0, 0, 0, brussels)) {
+		t.Errorf("issued %+v, want entry 2 at the denial and entry 1 the minimum review after its resolution", issued)
 	}
 	if deny := actionEntries(v, DenyCancellation); len(deny) != 1 || deny[0].Reason != "two invoices are already agreed" {
 		t.Errorf("deny entry %+v", deny)
@@ -574,10 +584,22 @@ func TestMemberCancellationApproved(t *testing.T) {
 	}
 }
 
-// Nothing issued yet: the cancellation cancels everything and only the
-// member hears of it.
+// Nothing issued yet: the cancellation cancels everything, and the member
+// and the client hear of it (issue 12; before change trusted-actions only
+// the member did).
 func TestMemberCancellationApprovedBeforeAnyInvoice(t *testing.T) {
+	for _, before := range []bool{false, true} {
+		t.Run(map[bool]string{false: "after the change", true: "before the change"}[before], func(t *testing.T) {
+			memberCancellationApprovedBeforeAnyInvoice(t, before)
+		})
+	}
+}
+
+func memberCancellationApprovedBeforeAnyInvoice(t *testing.T, before bool) {
 	r := newRun(t)
+	if before {
+		r.env.OnGetVersion(ChangeTrustedActions, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	}
 	r.must(hour, Approve, staffS, nil)
 	r.must(2*hour, Confirm, clientLink("link_1"), nil)
 	r.must(3*hour, RequestCancellation, memberM, CancellationPayload{Reason: "the client cancelled the whole project"})
@@ -589,6 +611,13 @@ func TestMemberCancellationApprovedBeforeAnyInvoice(t *testing.T) {
 	if !slices.Equal(entryStatuses(v), repeat(EntryCancelled, 2)) || len(r.fakes.invoiceNumbers()) != 0 {
 		t.Errorf("entries %v, numbers %v", entryStatuses(v), r.fakes.invoiceNumbers())
 	}
-	r.requireMemberEmails(v, submitted(v, 1), "order_approved→"+mia, "confirmation_request#1→"+carl,
-		"member_order_confirmed→"+mia, "member_order_confirmed→"+carl, "cancellation_approved→"+mia)
+	want := []string{submitted(v, 1), "order_approved→" + mia, "confirmation_request#1→" + carl,
+		"member_order_confirmed→" + mia, "member_order_confirmed→" + carl, "cancellation_approved→" + mia}
+	if !before {
+		want = append(want, "cancellation_approved→"+carl)
+	}
+	r.requireMemberEmails(v, want...)
+	if text := r.fakes.message("cancellation_approved", carl); !before && !strings.Contains(text, "will not be issued") {
+		t.Errorf("the client is not told the planned invoices are off:\n%s", text)
+	}
 }

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/orderflow/orderflow/internal/email"
+	"github.com/orderflow/orderflow/internal/money"
+	"go.temporal.io/sdk/workflow"
 )
 
 // The invoice schedule of an active member order at its boundaries: the
@@ -207,8 +209,9 @@ func TestMemberMinimumReview(t *testing.T) {
 }
 
 // A change request resolved with a new date moves the issue to that date at
-// 09:00, after a new draft; resolved with no change once the date has
-// passed, the entry is issued at once.
+// 09:00, after a new draft; resolved once the date has passed, the entry is
+// issued the minimum review after the resolution (issue 12; at once before
+// change trusted-actions).
 func TestMemberChangeRequestMovesTheDate(t *testing.T) {
 	requested := brusselsTime(2026, 12, 9, 10, 0, 0)
 
@@ -253,30 +256,75 @@ func TestMemberChangeRequestMovesTheDate(t *testing.T) {
 		}
 	})
 
-	t.Run("no change after the date", func(t *testing.T) {
+	// Resolved after its date, the entry still gets the minimum review from
+	// the resolution (issue 12); orders started before change
+	// trusted-actions issue it at once.
+	for _, before := range []bool{false, true} {
+		name := map[bool]string{false: "no change after the date", true: "no change after the date, before the change"}[before]
+		t.Run(name, func(t *testing.T) {
+			resolved := brusselsTime(2026, 12, 16, 10, 0, 0)
+			issue := resolved.Add(memberSettings.MinReview)
+			if before {
+				issue = resolved
+			}
+			r := newRun(t)
+			if before {
+				r.env.OnGetVersion(ChangeTrustedActions, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+			}
+			r.activeAt2h()
+			r.must(fromStart(requested), RequestChanges, memberM, ChangeRequestPayload{Entry: 1, Comment: "is the rate right?"})
+			r.settledViewAt(fromStart(resolved)-second, memberM, func(v OrderView) {
+				if e := v.Member.Schedule[0]; e.Status != EntryHeld {
+					t.Errorf("held past its date: %+v", e)
+				}
+			})
+			r.must(fromStart(resolved), ResolveChanges, staffS, ResolvePayload{Entry: 1, Note: "the rate is right"})
+			if !before {
+				r.settledViewAt(fromStart(issue)-second, memberM, func(v OrderView) {
+					if e := v.Member.Schedule[0]; e.Status != EntryDrafted {
+						t.Errorf("issued before the minimum review: %+v", e)
+					}
+				})
+			}
+			r.stopAt(fromStart(issue) + hour)
+			r.executeMember(memberInput())
+
+			r.requireStopped()
+			v := r.query(memberM)
+			if i := actionEntries(v, InvoiceIssued); len(i) != 1 || !i[0].At.Equal(issue) {
+				t.Errorf("issued %+v, want at %s", i, issue)
+			}
+			if e := v.Member.Schedule[0]; e.DraftVersion != 1 || e.Invoice == nil || e.Invoice.Number != "INV-2026-0001" {
+				t.Errorf("entry 1 %+v, want issued from its first draft", e)
+			}
+			r.requireMemberEmails(v, append(append([]string{submitted(v, 1)}, confirmedMails...),
+				"invoice_draft_ready#1.1→"+mia, "invoice_issued#1→"+carl)...)
+		})
+	}
+
+	// A new amount after the date: a new draft, issued after the minimum
+	// review, and the draft email says when.
+	t.Run("new amount after the date", func(t *testing.T) {
 		resolved := brusselsTime(2026, 12, 16, 10, 0, 0)
+		issue := resolved.Add(memberSettings.MinReview)
 		r := newRun(t)
 		r.activeAt2h()
-		r.must(fromStart(requested), RequestChanges, memberM, ChangeRequestPayload{Entry: 1, Comment: "is the rate right?"})
-		r.settledViewAt(fromStart(resolved)-second, memberM, func(v OrderView) {
-			if e := v.Member.Schedule[0]; e.Status != EntryHeld {
-				t.Errorf("held past its date: %+v", e)
-			}
-		})
-		r.must(fromStart(resolved), ResolveChanges, staffS, ResolvePayload{Entry: 1, Note: "the rate is right"})
-		r.stopAt(fromStart(resolved) + hour)
+		r.must(fromStart(requested), RequestChanges, memberM, ChangeRequestPayload{Entry: 1, Comment: "travel is missing"})
+		r.must(fromStart(resolved), ResolveChanges, staffS, ResolvePayload{Entry: 1, Amount: ptr(money.Amount(110000)), Note: "travel added"})
+		r.stopAt(fromStart(issue) + hour)
 		r.executeMember(memberInput())
 
 		r.requireStopped()
 		v := r.query(memberM)
-		if i := actionEntries(v, InvoiceIssued); len(i) != 1 || !i[0].At.Equal(resolved) {
-			t.Errorf("issued %+v, want at once at %s", i, resolved)
+		if i := actionEntries(v, InvoiceIssued); len(i) != 1 || !i[0].At.Equal(issue) {
+			t.Errorf("issued %+v, want at %s", i, issue)
 		}
-		if e := v.Member.Schedule[0]; e.DraftVersion != 1 || e.Invoice == nil || e.Invoice.Number != "INV-2026-0001" {
-			t.Errorf("entry 1 %+v, want issued from its first draft", e)
+		if text := r.fakes.message("invoice_draft_ready#1.2", mia); !strings.Contains(text, "Fri 18 Dec 2026 10:00") {
+			t.Errorf("the new draft does not say when it is issued (%s):\n%s", localTime(issue, brussels), text)
 		}
-		r.requireMemberEmails(v, append(append([]string{submitted(v, 1)}, confirmedMails...),
-			"invoice_draft_ready#1.1→"+mia, "invoice_issued#1→"+carl)...)
+		if text := r.fakes.message("invoice_draft_ready#1.1", mia); !strings.Contains(text, "Tue 15 Dec 2026 09:00") {
+			t.Errorf("the first draft does not say when it is issued:\n%s", text)
+		}
 	})
 }
 
