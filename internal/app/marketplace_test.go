@@ -309,6 +309,20 @@ func TestMarketplaceCreditDeclinedPaidCompletedReturned(t *testing.T) {
 	m.refundsOf(o.ID, 1)
 }
 
+// acceptedBy is a prepaid order of customer, paid, released at a 10% margin,
+// offered to the top three and accepted by supplier (one of them).
+func (m *market) acceptedBy(customer, supplier string) workflows.OrderView {
+	m.t.Helper()
+	purchasing := m.token(auth.Purchasing, "p-1")
+	o := m.create(customer, "prepaid")
+	m.pay(o.ID, customer)
+	m.waitStatus(o.ID, workflows.Screening)
+	m.act(o.ID, "set_margin", purchasing, map[string]any{"margin_percent": 10}, http.StatusOK)
+	m.act(o.ID, "release", purchasing, nil, http.StatusOK)
+	m.offeredTo(o.ID, 3)
+	return m.act(o.ID, "accept", m.token(auth.Supplier, supplier), nil, http.StatusOK)
+}
+
 // offeredTo waits until the order is offered to n suppliers (suppliers learn
 // of an order from its offer, after the release).
 func (m *market) offeredTo(id string, n int) {

@@ -22,14 +22,7 @@ var htmlTag = regexp.MustCompile(`<[^>]*>`)
 // prices, gross, name or address, nor the margin.
 func TestMarketplaceSupplierEmailsShowTheSuppliersPay(t *testing.T) {
 	m := newMarket(t, nil)
-	purchasing, bravo := m.token(auth.Purchasing, "p-1"), m.token(auth.Supplier, "sup_bravo")
-	o := m.create("c-1", "prepaid")
-	m.pay(o.ID, "c-1")
-	m.waitStatus(o.ID, workflows.Screening)
-	m.act(o.ID, "set_margin", purchasing, map[string]any{"margin_percent": 10}, http.StatusOK)
-	m.act(o.ID, "release", purchasing, nil, http.StatusOK)
-	m.offeredTo(o.ID, 3)
-	m.act(o.ID, "accept", bravo, nil, http.StatusOK)
+	o := m.acceptedBy("c-1", "sup_bravo")
 	m.act(o.ID, "cancel", m.token(auth.Customer, "c-1"), map[string]any{"reason": "found it cheaper"}, http.StatusOK)
 	m.waitStatus(o.ID, workflows.Cancelled)
 	m.expectEmails(o.ID,
@@ -85,13 +78,7 @@ func TestMarketplaceSupplierEmailsShowTheSuppliersPay(t *testing.T) {
 func TestMarketplaceCancelRefusedAfterDelivery(t *testing.T) {
 	m := newMarket(t, nil)
 	purchasing, bravo, customer := m.token(auth.Purchasing, "p-1"), m.token(auth.Supplier, "sup_bravo"), m.token(auth.Customer, "c-1")
-	o := m.create("c-1", "prepaid")
-	m.pay(o.ID, "c-1")
-	m.waitStatus(o.ID, workflows.Screening)
-	m.act(o.ID, "set_margin", purchasing, map[string]any{"margin_percent": 10}, http.StatusOK)
-	m.act(o.ID, "release", purchasing, nil, http.StatusOK)
-	m.offeredTo(o.ID, 3)
-	m.act(o.ID, "accept", bravo, nil, http.StatusOK)
+	o := m.acceptedBy("c-1", "sup_bravo")
 	m.act(o.ID, "mark_delivered", bravo, map[string]any{"note": "signed by J. Doe"}, http.StatusOK)
 
 	const reason = "The supplier has delivered; the order completes with the supplier's invoice, or the customer requests a return after it."
