@@ -75,6 +75,15 @@ var historyPaths = []historyPath{
 	// Its signals received by the one coroutine of change "one-signal-loop";
 	// the history above keeps a coroutine per action.
 	{name: "marketplace_parked_email_retried_v1", run: parkedEmailRetried, changes: []string{workflows.ChangeOneSignalLoop}},
+	// Recorded after change "trusted-actions" (signals from staff-side roles
+	// only, request ids per caller, marketplace continue-as-new, the
+	// delivered and race guards, the member schedule and review rules): they
+	// replay its new branch; the ones above keep the old.
+	{name: "marketplace_prepaid_completed_v1", env: map[string]string{"ORDERFLOW_RETURN_WINDOW": "3s"}, run: prepaidCompleted,
+		changes: []string{workflows.ChangeTrustedActions}},
+	{name: "marketplace_parked_email_retried_v2", run: parkedEmailRetried, changes: []string{workflows.ChangeOneSignalLoop, workflows.ChangeTrustedActions}},
+	{name: "member_confirmed_changed_issued_completed_v1", env: memberEnv, run: memberConfirmedChangedCompleted,
+		changes: []string{workflows.ChangeTrustedActions}},
 	{name: "member_confirmed_changed_issued_completed", env: memberEnv, run: memberConfirmedChangedCompleted},
 	{name: "member_cancelled_credit_note", env: memberEnv, run: memberCancelledCreditNote},
 	{name: "member_rejected_duplicated", env: withEnv(memberEnv, "ORDERFLOW_DUPLICATE_WINDOW", "10s"), run: memberRejectedDuplicated},
