@@ -466,8 +466,9 @@ func (m *marketplace) offerToSuppliers(round, limit int) {
 		}
 		for _, s := range fresh {
 			m.Offers = append(m.Offers, Offer{Supplier: s, Round: round})
+			// No link: the feed is the API's JSON behind a bearer token,
+			// nothing a supplier can open (TestEmailsLinkOnlyToPages).
 			data := m.supplierEmailData(s)
-			data.ActionURL = m.In.Settings.PublicURL + "/v1/suppliers/" + s.ID + "/feed"
 			data.Deadline = m.localTime(m.fulfilmentDue())
 			m.emailTo("supplier_offer", supplierAddress(s), data)
 		}

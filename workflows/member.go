@@ -348,8 +348,9 @@ func (m *member) draft(ctx workflow.Context, i int) {
 		m.Documents = append(m.Documents, ref)
 		return nil
 	})
+	// No "View the order" link: the API's JSON behind a bearer token is
+	// nothing a member can open (TestEmailsLinkOnlyToPages).
 	data := m.entryEmail(i)
-	data.ActionURL = m.In.Settings.PublicURL + "/v1/orders/" + m.ID
 	// When it will be issued, the minimum review included. Only the email
 	// activity's input changes, not the commands: no version needed.
 	data.Deadline = m.localTime(m.issueAt(*e))
@@ -602,7 +603,6 @@ func (m *member) elapse(ctx workflow.Context, d Deadline) {
 		m.note(ctx, SLAElapsed, systemActor, "waiting longer than the Smart confirmation target", "")
 		data := m.emailData()
 		data.Recipient, data.Deadline = "Member support", m.localTime(*m.SubmittedAt)
-		data.ActionURL = m.In.Settings.PublicURL + "/v1/orders/" + m.ID
 		m.email("sla_escalation", email.Address{Name: "Member support", Email: m.In.Settings.StaffEmail}, data)
 	case deadlineReminder:
 		m.Reminded = true

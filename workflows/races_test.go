@@ -91,3 +91,27 @@ func TestAcceptWhileTheOffersAreMade(t *testing.T) {
 		t.Errorf("offers %+v, want the first round's three only", v.Marketplace.Offers)
 	}
 }
+
+// No email links to the API's JSON (a bearer-token URL that opens nothing a
+// person can use): the links an email carries open a page.
+func TestEmailsLinkOnlyToPages(t *testing.T) {
+	r := newRun(t)
+	r.script(steps(paidAt1m, releasedAt3m, acceptedAt4mB, fulfilled(supplierB, 5*minute)))
+	r.execute(orderInput("prepaid"))
+	m := newRun(t)
+	m.must(hour, Approve, staffS, nil)
+	m.must(2*hour, Confirm, clientLink("link_1"), nil)
+	m.executeMember(memberInput())
+	for _, run := range []*run{r, m} {
+		run.fakes.mu.Lock()
+		for _, msg := range run.fakes.sent {
+			if strings.Contains(msg.Text, "/v1/") || strings.Contains(msg.HTML, "/v1/") {
+				t.Errorf("%s to %s links to the API:\n%s", msg.Purpose, msg.To.Email, msg.Text)
+			}
+		}
+		if len(run.fakes.sent) < 5 {
+			t.Errorf("only %d emails sent: the check proves little", len(run.fakes.sent))
+		}
+		run.fakes.mu.Unlock()
+	}
+}
