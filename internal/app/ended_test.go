@@ -221,14 +221,7 @@ func TestClosingAnEndedUnpaidOrderCancelsItsPaymentLink(t *testing.T) {
 	m := newMarket(t, nil)
 	ops := m.token(auth.Ops, "o-1")
 	o := m.create("c-3", "prepaid")
-	var url string
-	m.eventually("payment link", func() bool {
-		v := m.get(o.ID, m.token(auth.Customer, "c-3"))
-		if v.Marketplace.Payment != nil {
-			url = v.Marketplace.Payment.URL
-		}
-		return url != ""
-	})
+	url := m.payLink(o.ID, "c-3")
 	m.terminate(o.ID, "test")
 
 	line := m.waitEnded(o.ID, "terminated")

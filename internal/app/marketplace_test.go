@@ -141,8 +141,8 @@ func (m *market) settled(id string) store.Order {
 	return row
 }
 
-// pay pays the order on the sandbox pay page, as the customer would.
-func (m *market) pay(id, customer string) {
+// payLink waits for the pay link in the paying customer's view of the order.
+func (m *market) payLink(id, customer string) string {
 	m.t.Helper()
 	var url string
 	m.eventually("payment link of "+id, func() bool {
@@ -152,6 +152,13 @@ func (m *market) pay(id, customer string) {
 		}
 		return url != ""
 	})
+	return url
+}
+
+// pay pays the order on the sandbox pay page, as the customer would.
+func (m *market) pay(id, customer string) {
+	m.t.Helper()
+	url := m.payLink(id, customer)
 	page, err := http.Get(url)
 	if err != nil || page.StatusCode != 200 {
 		m.t.Fatalf("pay page: %v %v", page, err)
@@ -309,18 +316,12 @@ func TestMarketplaceCreditDeclinedPaidCompletedReturned(t *testing.T) {
 	m.refundsOf(o.ID, 1)
 }
 
-// acceptedBy is a prepaid order of customer, paid, released at a 10% margin,
-// offered to the top three and accepted by supplier (one of them).
+// acceptedBy is a prepaid order of customer released to the top three
+// (releasedToSuppliers) and accepted by supplier, one of them.
 func (m *market) acceptedBy(customer, supplier string) workflows.OrderView {
 	m.t.Helper()
-	purchasing := m.token(auth.Purchasing, "p-1")
-	o := m.create(customer, "prepaid")
-	m.pay(o.ID, customer)
-	m.waitStatus(o.ID, workflows.Screening)
-	m.act(o.ID, "set_margin", purchasing, map[string]any{"margin_percent": 10}, http.StatusOK)
-	m.act(o.ID, "release", purchasing, nil, http.StatusOK)
-	m.offeredTo(o.ID, 3)
-	return m.act(o.ID, "accept", m.token(auth.Supplier, supplier), nil, http.StatusOK)
+	id := m.releasedToSuppliers(customer)
+	return m.act(id, "accept", m.token(auth.Supplier, supplier), nil, http.StatusOK)
 }
 
 // offeredTo waits until the order is offered to n suppliers (suppliers learn

@@ -119,14 +119,7 @@ func TestBearerLinksAreOnlyInTheirEmails(t *testing.T) {
 
 	// The pay link: in the paying customer's own view and email, nowhere else.
 	p := m.create("c-2", "prepaid")
-	var pay string
-	m.eventually("pay link", func() bool {
-		v := m.get(p.ID, m.token(auth.Customer, "c-2"))
-		if v.Marketplace.Payment != nil {
-			pay = v.Marketplace.Payment.URL
-		}
-		return pay != ""
-	})
+	pay := m.payLink(p.ID, "c-2")
 	payToken := pay[strings.LastIndex(pay, "/pay/")+len("/pay/"):]
 	m.expectEmails(p.ID, "payment_link→c-2@customers.test")
 	if text := m.sys.SendGrid.Messages()[len(m.sys.SendGrid.Messages())-1].Content("text/plain"); !strings.Contains(text, pay) {
