@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/orderflow/orderflow/internal/auth"
 	"github.com/orderflow/orderflow/internal/observe"
+	"github.com/orderflow/orderflow/workflows"
 )
 
 const (
@@ -34,9 +34,8 @@ const (
 	maxBodyText = "128 KiB"
 )
 
-// validRequestID accepts what a well-behaved proxy sends and nothing that
-// could forge log lines.
-var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
+// validRequestID is the workflows' rule for request ids, for X-Request-Id too.
+var validRequestID = workflows.ValidRequestID
 
 // withRequestID adopts the caller's X-Request-Id or mints one, and echoes it.
 // The request's context carries it too: the Temporal client sends it to the

@@ -34,8 +34,10 @@ const ChangeTrustedActions = "trusted-actions"
 // staffSideRoles may act by signal and read every request id on a timeline.
 var staffSideRoles = []auth.Role{auth.Staff, auth.Purchasing, auth.Finance, auth.Ops}
 
-// validSignalRequestID is the API's rule for request ids, for signals too.
-var validSignalRequestID = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
+// ValidRequestID is the rule for request ids, of actions through the API
+// and of signals alike: what a well-behaved proxy sends and nothing that
+// could forge log lines.
+var ValidRequestID = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
 
 // signalHandler applies one signal of an action.
 type signalHandler struct {
@@ -129,7 +131,7 @@ func decodeSignal(raw converter.RawValue) (req ActionRequest, why string) {
 	if err := dec.Decode(&req); err != nil {
 		return ActionRequest{}, "the signal's input is not an action request (" + describeJSONError(err) + ")" + shape
 	}
-	if req.RequestID != "" && !validSignalRequestID.MatchString(req.RequestID) {
+	if req.RequestID != "" && !ValidRequestID.MatchString(req.RequestID) {
 		return ActionRequest{Actor: req.Actor}, "request_id must be 1 to 128 letters, digits or ._:-"
 	}
 	if req.Actor.Role == "" || strings.TrimSpace(req.Actor.Subject) == "" {
