@@ -195,6 +195,7 @@ var timerActions = []Action{
 func (c *core) registerHandlers(ctx workflow.Context, registry map[Action]func() Payload) error {
 	oneLoop := workflow.GetVersion(ctx, ChangeOneSignalLoop, workflow.DefaultVersion, 1) != workflow.DefaultVersion
 	c.trusted = workflow.GetVersion(ctx, ChangeTrustedActions, workflow.DefaultVersion, 1) != workflow.DefaultVersion
+	c.businessRules = workflow.GetVersion(ctx, ChangeBusinessRules, workflow.DefaultVersion, 1) != workflow.DefaultVersion
 	for _, a := range c.table.Actions() {
 		if slices.Contains(timerActions, a) {
 			continue

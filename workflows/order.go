@@ -125,6 +125,8 @@ type core struct {
 	signals []signalHandler
 	// trusted: started after ChangeTrustedActions (signals.go).
 	trusted bool
+	// businessRules: started after ChangeBusinessRules (versions.go).
+	businessRules bool
 	// via marks the timeline entries written while a signal or Temporal's
 	// cancellation request is applied.
 	via string

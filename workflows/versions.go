@@ -1,0 +1,11 @@
+package workflows
+
+// ChangeBusinessRules is the workflow.GetVersion change id of the lifecycle
+// rules issue 12 added after ChangeTrustedActions: every status that waits
+// for a person has an owner who is reminded and staff who are escalated, a
+// paid customer may cancel in screening, a credit order's return gets a
+// credit note, a member may withdraw a cancellation request or an order in
+// client confirmation, and the other rules docs/versioning.md lists. Orders
+// started before it keep the rules they started with when they replay
+// (core.businessRules is false for them).
+const ChangeBusinessRules = "business-rules"
