@@ -9,6 +9,7 @@ import (
 
 	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/internal/payments"
+	"github.com/orderflow/orderflow/internal/pdf"
 	"github.com/orderflow/orderflow/internal/store"
 )
 
@@ -154,4 +155,74 @@ func paymentError(err error) error {
 	default:
 		return err
 	}
+}
+
+// Numbers assigns gapless numbers, each once per idempotency key
+// (store.AssignNumber).
+type Numbers interface {
+	AssignNumber(ctx context.Context, series string, year int, key string) (int64, error)
+}
+
+// OrderCreditNoteSeries numbers the credit notes of marketplace orders
+// bought on credit terms: the marketplace is their seller, not the members
+// the INV and CN series invoice for, so it has a gapless series of its own.
+const OrderCreditNoteSeries = "MCN"
+
+// OrderCreditNoteInput asks for the credit note of a marketplace order
+// bought on credit terms, whose return leaves nothing to refund: the credit
+// note is what tells the customer the amount is no longer due.
+type OrderCreditNoteInput struct {
+	// Key makes the number idempotent: order id + "/credit-note".
+	Key        string
+	OrderID    string
+	DocumentID string
+	Filename   string
+	// Year numbers the document: the issue date's year in the order's time zone.
+	Year int
+	// Document is a credit note crediting its order (CreditsOrder), without
+	// its number, which the issue assigns.
+	Document pdf.Document
+}
+
+// IssueOrderCreditNote gives the credit note the next number of its series
+// for the year (the same number on every retry: the key holds it), renders
+// it and stores it under its id. The document is checked before a number is
+// taken, so a number is never spent on a document that cannot render.
+func (a *Activities) IssueOrderCreditNote(ctx context.Context, in OrderCreditNoteInput) (DocumentRef, error) {
+	invalid := func(msg string, err error) error {
+		return temporal.NewNonRetryableApplicationError("credit note "+in.Key+": "+msg, ErrInvoiceInvalid, err)
+	}
+	doc := in.Document
+	switch {
+	case doc.Kind != pdf.CreditNote || !doc.CreditsOrder:
+		return DocumentRef{}, invalid("the document is not a credit note of its order", nil)
+	case doc.Number != "":
+		return DocumentRef{}, invalid("the document already has a number; the issue assigns it", nil)
+	case doc.Reference != in.OrderID:
+		return DocumentRef{}, invalid("the document refers to another order", nil)
+	case in.Key == "" || in.DocumentID == "" || in.Year == 0:
+		return DocumentRef{}, invalid("key, document id and year are required", nil)
+	}
+	check := doc
+	check.Number = store.FormatInvoiceNumber(OrderCreditNoteSeries, in.Year, 1)
+	if err := check.Validate(); err != nil {
+		return DocumentRef{}, invalid(err.Error(), err)
+	}
+	numbers, ok := a.Invoices.(Numbers)
+	if !ok {
+		return DocumentRef{}, invalid("the invoices store cannot number documents", nil)
+	}
+	n, err := numbers.AssignNumber(ctx, OrderCreditNoteSeries, in.Year, in.Key)
+	if errors.Is(err, store.ErrInvalid) || errors.Is(err, store.ErrConflict) {
+		return DocumentRef{}, invalid(err.Error(), err)
+	}
+	if err != nil {
+		return DocumentRef{}, err
+	}
+	doc.Number = store.FormatInvoiceNumber(OrderCreditNoteSeries, in.Year, n)
+	ref, err := a.RenderDocument(ctx, RenderDocumentInput{ID: in.DocumentID, OrderID: in.OrderID, Filename: in.Filename, Document: doc})
+	if err == nil {
+		a.log().InfoContext(ctx, "order credit note issued", "number", doc.Number, "key", in.Key)
+	}
+	return ref, err
 }

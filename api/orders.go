@@ -144,8 +144,13 @@ func (o orders) createMember(c *gin.Context, p auth.Principal, body []byte) {
 		abort(c, pr)
 		return
 	}
+	problem, warnings := o.memberCreateChecks(in) // issue 12: offer dates
+	if problem != nil {
+		abort(c, *problem)
+		return
+	}
 	o.start(c, p, body, in.OrderID, workflows.MemberWorkflow, in, startInfo{
-		owner: memberID, flow: "member",
+		owner: memberID, flow: "member", warnings: warnings,
 		summary: fmt.Sprintf("Member order %s for %s: %s, %d invoices", in.OrderID, in.Content.Client.Name, truncate(in.Content.Title, 80), len(in.Content.Schedule)),
 		details: fmt.Sprintf("**Member** %s (%s)  \n**Client** %s <%s>  \n**Service period** %s – %s  \n**Invoices** %d, first on %s  \n**Offer valid until** %s",
 			memberID, in.MemberEmail, in.Content.Client.Name, in.Content.Client.Email, in.Content.ServicePeriod.Start, in.Content.ServicePeriod.End,
@@ -178,6 +183,7 @@ func (o orders) marketplaceInput(p auth.Principal, req marketplaceRequest, rid s
 type startInfo struct {
 	owner, flow, summary string
 	details              string // Markdown shown under the summary in the Web UI
+	warnings             []Warning
 }
 
 // start creates the order's workflow under id. With an Idempotency-Key the id
@@ -225,7 +231,7 @@ func (o orders) start(c *gin.Context, p auth.Principal, body []byte, id string, 
 		return
 	}
 	c.Header("Location", "/v1/orders/"+id)
-	c.JSON(status, view)
+	answerOrder(c, status, view, info.warnings)
 }
 
 func (o orders) sameRequest(ctx context.Context, id string, fingerprint []byte) bool {
@@ -272,13 +278,68 @@ func (o orders) query(ctx context.Context, id string, p auth.Principal) (workflo
 	if err == nil {
 		err = res.Get(&view)
 	}
+	if notFound := (*serviceerror.NotFound)(nil); errors.As(err, &notFound) {
+		// Temporal no longer knows the order (its retention purged the
+		// closed workflow): read it back from the read model, through the
+		// same projection the workflow's query uses.
+		view, err = o.archived(ctx, id, p)
+	}
 	if err == nil && view.ID == "" { // the workflow says: not for this viewer
 		err = serviceerror.NewNotFound("order not visible to the caller")
 	}
 	if err == nil {
 		o.withPayLink(ctx, &view, p)
+		if p.Role != auth.Client { // the client's view names no other order (workflows.Project)
+			o.withRecordedDuplicates(ctx, &view) // issue 12: duplicated after it closed
+		}
 	}
 	return view, err
+}
+
+// archived is the caller's view of an order Temporal no longer holds, from
+// the system view the read model recorded at its last transition, with the
+// documents stored and the emails sent since; NotFound for an unknown order and for a caller who
+// may not see it, as the live query answers. Nothing is allowed on it.
+func (o orders) archived(ctx context.Context, id string, p auth.Principal) (workflows.OrderView, error) {
+	notFound := serviceerror.NewNotFound("order not found")
+	if o.Store == nil {
+		return workflows.OrderView{}, notFound
+	}
+	row, err := o.Store.GetOrder(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return workflows.OrderView{}, notFound
+	}
+	if err != nil {
+		return workflows.OrderView{}, err
+	}
+	var full workflows.OrderView
+	if err := json.Unmarshal(row.View, &full); err != nil || full.ID != id {
+		return workflows.OrderView{}, notFound
+	}
+	if docs, err := o.Store.ListDocuments(ctx, id); err == nil {
+		for _, d := range docs {
+			if !slices.ContainsFunc(full.Documents, func(r activities.DocumentRef) bool { return r.ID == d.ID }) {
+				full.Documents = append(full.Documents, activities.DocumentRef{ID: d.ID, Kind: d.Kind, Number: d.Number, Filename: d.Filename, SHA256: d.SHA256})
+			}
+		}
+	}
+	// Emails sent after the order's last transition (a completion email)
+	// are in the outbox only.
+	if sent, err := o.Store.ListEmails(ctx, id); err == nil {
+		for _, e := range sent {
+			if e.Status == store.EmailSent && !slices.ContainsFunc(full.Emails, func(s workflows.SentEmail) bool {
+				return s.Purpose == e.Purpose && s.Recipient == e.Recipient
+			}) {
+				full.Emails = append(full.Emails, workflows.SentEmail{Purpose: e.Purpose, Recipient: e.Recipient})
+			}
+		}
+	}
+	view, ok := workflows.Project(full, p)
+	if !ok {
+		return workflows.OrderView{}, notFound
+	}
+	view.AllowedActions = []workflows.Action{}
+	return view, nil
 }
 
 // act applies an action to an order as a workflow update.
@@ -328,13 +389,31 @@ func (o orders) act(c *gin.Context) {
 	if rid == "" {
 		rid = requestID(c)
 	}
+	// Member dates (issue 12): refused or warned about here, where today's
+	// date is known; a closed rejected order is duplicated from the read model.
+	var warnings []Warning
+	closedRejected := view.Flow == "member" && view.Closed && view.Status == workflows.Rejected
+	if slices.Contains(view.AllowedActions, action) || (action == workflows.Duplicate && closedRejected) {
+		var problem *Problem
+		if problem, warnings = o.memberActionChecks(view, action, payload); problem != nil {
+			abort(c, *problem)
+			return
+		}
+	}
+	if action == workflows.Duplicate && closedRejected {
+		o.duplicateClosed(c, p, id, &view, payload, rid)
+		return
+	}
 	before := view
 	view, err = o.apply(c.Request.Context(), id, action, workflows.ActionRequest{Actor: p, RequestID: rid, Payload: payload})
 	if err != nil {
 		o.abortForAction(c, err, before)
 		return
 	}
-	c.JSON(http.StatusOK, view)
+	if action == workflows.Duplicate && view.Member != nil && len(view.Member.Duplicates) > 0 {
+		c.Header("Location", "/v1/orders/"+view.Member.Duplicates[len(view.Member.Duplicates)-1])
+	}
+	answerOrder(c, http.StatusOK, view, warnings)
 }
 
 // abortForAction answers a refused action: every refusal says the order's
@@ -580,7 +659,9 @@ func listFilter(c *gin.Context, p auth.Principal) (store.OrderFilter, *Problem) 
 	case auth.Purchasing, auth.Finance:
 		f.Flow = "marketplace"
 	case auth.Staff:
-		f.Flow = "member"
+		// Member drafts are the member's own (workflows.Visible): not even
+		// ?status=draft lists them, but the ones this staff user created.
+		f.Flow, f.HideDrafts, f.DraftsOf = "member", true, p.Subject
 	case auth.Ops:
 	default:
 		pr := NewProblem(http.StatusForbidden, "Your role may not list orders.")
@@ -613,9 +694,9 @@ func (o orders) document(c *gin.Context) {
 		o.abortForUpdate(c, err)
 		return
 	}
-	if !slices.ContainsFunc(view.Documents, func(d activities.DocumentRef) bool {
-		return d.ID == docID && (p.Role != auth.Supplier || d.Kind == "purchase_order")
-	}) {
+	// The view is already the caller's part (workflows.Project): a supplier's
+	// holds its own purchase order only, a customer's no purchase order.
+	if !slices.ContainsFunc(view.Documents, func(d activities.DocumentRef) bool { return d.ID == docID }) {
 		abortWith(c, http.StatusNotFound, "This order has no such document for you; GET the order to see its documents.")
 		return
 	}

@@ -2,9 +2,12 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -13,7 +16,9 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/orderflow/orderflow/internal/auth"
+	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/internal/payments"
+	"github.com/orderflow/orderflow/internal/store"
 	"github.com/orderflow/orderflow/workflows"
 )
 
@@ -120,11 +125,9 @@ func (p paymentPages) webhook(c *gin.Context) {
 	case err == nil:
 		c.JSON(http.StatusOK, gin.H{"status": "applied", "event": ev.ID})
 	case orderWillNotTakeIt(err):
-		// The order was cancelled or expired before the payment arrived. A
-		// 4xx would make the provider retry and then give up; the order's
-		// own cancellation found the payment (CancelLink) and refunds it.
-		p.Logger.Warn("payment for an order that no longer awaits it", "order_id", ev.Data.OrderID, "event", ev.ID, "error", err)
-		c.JSON(http.StatusOK, gin.H{"status": "ignored", "event": ev.ID, "reason": "the order no longer awaits a payment"})
+		// The order no longer awaits a payment: a redelivery of the one it
+		// took, or a late payment for an order that ended (latePayment).
+		p.latePayment(c, ev, err)
 	default:
 		o.abortForUpdate(c, err)
 	}
@@ -138,4 +141,132 @@ func orderWillNotTakeIt(err error) bool {
 	}
 	var notFound *serviceerror.NotFound
 	return errors.As(err, &notFound) && strings.Contains(err.Error(), "completed")
+}
+
+// latePayment answers a payment the order refused or could not take (its
+// workflow has closed). No payment is kept for an order that ended without
+// it: when the order was cancelled or expired, or its workflow has closed
+// without this payment as its own, what the provider holds of it is
+// refunded here, under the key the workflow's own refund uses (order id +
+// "/refund", refundKey), so the customer is refunded once whichever of the
+// two comes first, however often the event is delivered. The refund is
+// recorded on the order's timeline in the read model (the workflow can no
+// longer record it). A redelivery of the payment the order took is only
+// acknowledged; so is a payment for a running order that will settle it
+// itself (its cancellation or expiry cancels the link and refunds a paid one).
+func (p paymentPages) latePayment(c *gin.Context, ev payments.Event, cause error) {
+	ctx := c.Request.Context()
+	id := ev.Data.OrderID
+	ignore := func(reason string) {
+		p.Logger.Warn("payment for an order that no longer awaits it", "order_id", id, "event", ev.ID, "reason", reason, "error", cause)
+		c.JSON(http.StatusOK, gin.H{"status": "ignored", "event": ev.ID, "reason": reason})
+	}
+	closed := !workflowRefused(cause)
+	view, err := orders{p.Deps}.query(ctx, id, paymentsActor)
+	if err != nil {
+		_ = c.Error(fmt.Errorf("late payment %s for order %s: read the order: %w", ev.Data.PaymentID, id, err))
+		abortWith(c, http.StatusServiceUnavailable, "The order could not be read to settle a late payment; retry.")
+		return
+	}
+	ended := view.Status == workflows.Cancelled || view.Status == workflows.Expired
+	own := view.Marketplace != nil && view.Marketplace.Payment != nil && view.Marketplace.Payment.ID == ev.Data.PaymentID && view.Marketplace.Payment.Paid
+	switch {
+	case !ended && own:
+		ignore("the order took this payment already")
+		return
+	case !ended && !closed:
+		ignore("the order no longer awaits a payment")
+		return
+	case p.Payments == nil:
+		// A real provider: this API has no refund access (Deps.Payments).
+		p.Logger.Error("a late payment needs a refund in the provider's dashboard", "order_id", id, "payment_id", ev.Data.PaymentID, "event", ev.ID)
+		c.JSON(http.StatusOK, gin.H{"status": "ignored", "event": ev.ID, "reason": "refund it in the provider's dashboard"})
+		return
+	}
+	refund, made, err := p.refundLate(ctx, id, ev.Data.PaymentID, view.Status)
+	switch {
+	case errors.Is(err, payments.ErrInvalid), errors.Is(err, payments.ErrNotPaid), errors.Is(err, payments.ErrNotFound):
+		_ = c.Error(err)
+		ignore("the payment cannot be refunded: " + err.Error())
+		return
+	case err != nil:
+		// 5xx: the provider delivers the event again, and the refund is
+		// made once however often it does.
+		_ = c.Error(err)
+		abortWith(c, http.StatusServiceUnavailable, "The late payment could not be refunded yet; retry.")
+		return
+	}
+	// A running order writes its own timeline (its refund of the same key
+	// finds this one); only a closed one needs the line written for it.
+	if made && closed && p.Store != nil {
+		if err := p.recordLateRefund(ctx, id, refund); err != nil {
+			_ = c.Error(err) // refunded; only the timeline line is missing
+		}
+	}
+	p.Logger.Warn("late payment refunded", "order_id", id, "status", view.Status, "payment_id", ev.Data.PaymentID, "refund_id", refund.RefundID, "event", ev.ID)
+	c.JSON(http.StatusOK, gin.H{"status": "refunded", "event": ev.ID, "refund": refund.RefundID, "amount": refund.Amount})
+}
+
+// refundLate refunds what the provider holds of the payment; made is false
+// when nothing was held any more (refunded before: by the order, or by an
+// earlier delivery of this event), and refund is then the order's refund.
+func (p paymentPages) refundLate(ctx context.Context, orderID, paymentID string, status workflows.Status) (payments.Refund, bool, error) {
+	pays, err := p.Payments.PaymentsOfOrder(ctx, orderID)
+	if err != nil {
+		return payments.Refund{}, false, err
+	}
+	i := slices.IndexFunc(pays, func(v payments.PaymentView) bool { return v.PaymentID == paymentID })
+	if i < 0 {
+		return payments.Refund{}, false, fmt.Errorf("%w: payment %s is not one of order %s", payments.ErrNotFound, paymentID, orderID)
+	}
+	key := refundKey(orderID, i, paymentID)
+	if held := pays[i].Held(); held > 0 {
+		r, err := p.Payments.Refund(ctx, payments.RefundRequest{
+			Key: key, OrderID: orderID, PaymentID: paymentID, Amount: held,
+			Reason: "late payment: the order is " + string(status) + " and took no payment",
+		})
+		return r, err == nil, err
+	}
+	r, err := p.Payments.RefundOfKey(ctx, key)
+	return r, false, err
+}
+
+// LatePaymentRefunded is the timeline action of a late payment refunded by
+// the webhook, written to the read model after the order's workflow ended.
+const LatePaymentRefunded = "late_payment_refunded"
+
+// recordLateRefund writes the refund on the order's timeline in the read
+// model. The entry is keyed by the refund (its instant), so a repeat writes
+// nothing new.
+func (p paymentPages) recordLateRefund(ctx context.Context, orderID string, r payments.Refund) error {
+	o, err := p.Store.GetOrder(ctx, orderID)
+	if err != nil {
+		return fmt.Errorf("record late refund %s of order %s: %w", r.RefundID, orderID, err)
+	}
+	entries, err := p.Store.Timeline(ctx, orderID)
+	if err != nil {
+		return fmt.Errorf("record late refund %s of order %s: %w", r.RefundID, orderID, err)
+	}
+	reason := "refund " + r.RefundID + " of " + money.Format(r.Amount, "EUR") + " for payment " + r.PaymentID
+	for _, e := range entries {
+		if e.Action == LatePaymentRefunded && e.Reason == reason {
+			return nil
+		}
+	}
+	o.Seq++
+	o.UpdatedAt = r.At
+	err = p.Store.RecordTransition(ctx, o, store.TimelineEntry{
+		OrderID: orderID, Seq: o.Seq, At: r.At, From: o.Status, To: o.Status, Action: LatePaymentRefunded,
+		ActorRole: string(paymentsActor.Role), ActorID: paymentsActor.Subject, Reason: reason, Outcome: store.OutcomeApplied,
+	})
+	if err != nil {
+		return fmt.Errorf("record late refund %s of order %s: %w", r.RefundID, orderID, err)
+	}
+	return nil
+}
+
+// workflowRefused: the workflow answered (it runs) and refused.
+func workflowRefused(err error) bool {
+	var appErr *temporal.ApplicationError
+	return errors.As(err, &appErr)
 }

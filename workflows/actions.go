@@ -126,7 +126,7 @@ func (c *core) party(p auth.Principal) Party {
 // check decides an action: table, guard, payload. It never changes state, so
 // validators may call it.
 func (c *core) check(a Action, req ActionRequest, registry map[Action]func() Payload) (Payload, *Refusal) {
-	return c.decide(a, req, registry, true)
+	return c.seenBy(req.Actor)(c.decide(a, req, registry, true))
 }
 
 // recheck is check in an update's handler, after its validator accepted
@@ -135,7 +135,23 @@ func (c *core) check(a Action, req ActionRequest, registry map[Action]func() Pay
 // validator, and an update accepted under older, looser rules must apply
 // again as it did.
 func (c *core) recheck(a Action, req ActionRequest, registry map[Action]func() Payload) (Payload, *Refusal) {
-	return c.decide(a, req, registry, false)
+	return c.seenBy(req.Actor)(c.decide(a, req, registry, false))
+}
+
+// seenBy makes a refusal tell its caller no more than the caller's view
+// does (projection.go): a supplier that declined the order, or whose offer
+// ended without it taking the order, reads that the order is no longer
+// available, not what became of it.
+func (c *core) seenBy(p auth.Principal) func(Payload, *Refusal) (Payload, *Refusal) {
+	return func(payload Payload, r *Refusal) (Payload, *Refusal) {
+		if r == nil || r.Code == NotVisible || p.Role != auth.Supplier {
+			return payload, r
+		}
+		if v := c.flow.view(c.party(p)); v.Status == NoLongerAvailable {
+			r.Status, r.Allowed, r.Reason = NoLongerAvailable, []Action{}, "this order is no longer available to you"
+		}
+		return payload, r
+	}
 }
 
 func (c *core) decide(a Action, req ActionRequest, registry map[Action]func() Payload, validate bool) (Payload, *Refusal) {
@@ -150,7 +166,7 @@ func (c *core) decide(a Action, req ActionRequest, registry map[Action]func() Pa
 		return nil, r
 	}
 	if rule, _ := c.table.Rule(c.Status, a); rule.Guard != "" {
-		if ok, why := c.flow.guard(rule.Guard); !ok {
+		if ok, why := c.flow.guard(rule.Guard, p); !ok {
 			return nil, &Refusal{Code: NotAllowedNow, Action: a, Status: c.Status, Allowed: c.allowed(p), Reason: why}
 		}
 	}
@@ -170,7 +186,7 @@ func (c *core) allowed(p Party) []Action {
 	for _, a := range c.table.Allowed(c.Status, p) {
 		rule, _ := c.table.Rule(c.Status, a)
 		if rule.Guard != "" {
-			if ok, _ := c.flow.guard(rule.Guard); !ok {
+			if ok, _ := c.flow.guard(rule.Guard, p); !ok {
 				continue
 			}
 		}
@@ -187,6 +203,7 @@ func (c *core) allowed(p Party) []Action {
 var timerActions = []Action{
 	PaymentWindowElapsed, PendingWindowElapsed, TopSuppliersDeclined, FulfilmentDeadline, ReturnWindowElapsed, DeliveredAndInvoiced,
 	OfferExpired, SLAElapsed, ClientReminded, InvoiceDrafted, InvoiceIssued, ServiceCompleted, DuplicateWindowEnded,
+	OwnerTold, OwnerReminded, StaffEscalated,
 }
 
 // registerHandlers makes every action of the table an update with a
@@ -221,10 +238,9 @@ func (c *core) registerHandlers(ctx workflow.Context, registry map[Action]func()
 	}
 	// An order the viewer may not see answers an empty view rather than an
 	// error: query errors reach the client as text only on some server paths.
+	// The view is the system's projected onto the viewer (projection.go),
+	// empty for a viewer who may not see the order.
 	return workflow.SetQueryHandler(ctx, OrderQuery, func(viewer auth.Principal) (OrderView, error) {
-		if !c.flow.visibleTo(viewer) {
-			return OrderView{}, nil
-		}
 		return c.flow.view(c.party(viewer)), nil
 	})
 }

@@ -36,11 +36,22 @@ var marketplaceSpec = map[Status]specActions{
 		"decline_credit":         {by("finance"), leadsTo("awaiting_payment")},
 		"cancel":                 {by("customer/owner", "purchasing"), leadsTo("cancelled")},
 		"payment_window_elapsed": {by("system"), leadsTo("expired")},
+		// Issue 12: the waits for a person (waits.go).
+		"owner_told":      {by("system"), stays()},
+		"owner_reminded":  {by("system"), stays()},
+		"staff_escalated": {by("system"), stays()},
 	},
 	"screening": {
 		"set_margin": {by("purchasing"), stays()},
 		"release":    {by("purchasing"), leadsTo("pending")},
-		"cancel":     {by("purchasing"), leadsTo("cancelled")},
+		// Issue 12 (change business-rules): a paid customer may cancel in
+		// screening, refunded (guard customer_may_cancel keeps older orders
+		// to purchasing only).
+		"cancel": {by("customer/owner", "purchasing"), leadsTo("cancelled")},
+		// Issue 12: the waits for a person (waits.go).
+		"owner_told":      {by("system"), stays()},
+		"owner_reminded":  {by("system"), stays()},
+		"staff_escalated": {by("system"), stays()},
 	},
 	"pending": {
 		"accept":                      {by("supplier/offered"), leadsTo("in_progress")},
@@ -63,6 +74,9 @@ var marketplaceSpec = map[Status]specActions{
 		"delivered_and_invoiced": {by("system"), leadsTo("completed")},
 		"cannot_fulfil":          {by("supplier/accepted"), leadsTo("cancelled")},
 		"cancel":                 {by("customer/owner", "purchasing"), leadsTo("cancelled")},
+		// Issue 12: the waits for a person (waits.go).
+		"owner_reminded":  {by("system"), stays()},
+		"staff_escalated": {by("system"), stays()},
 	},
 	"completed": {
 		"request_return":        {by("customer/owner"), stays()},
@@ -71,6 +85,10 @@ var marketplaceSpec = map[Status]specActions{
 		"confirm_resalable":     {by("supplier/accepted"), leadsTo("returned")},
 		"reject_resalable":      {by("supplier/accepted"), stays()},
 		"return_window_elapsed": {by("system"), stays()},
+		// Issue 12: the waits for a person (waits.go).
+		"owner_told":      {by("system"), stays()},
+		"owner_reminded":  {by("system"), stays()},
+		"staff_escalated": {by("system"), stays()},
 	},
 	"returned":  {},
 	"expired":   {},

@@ -45,6 +45,9 @@ type MarketplaceSettings struct {
 	ReturnWindow       time.Duration `json:"return_window"`
 	TimeZone           string        `json:"time_zone"`
 	PublicURL          string        `json:"public_url"`
+	// Waits: who is told, reminded and escalated while the order waits for
+	// a person (waits.go).
+	Waits WaitSettings `json:"waits"`
 }
 
 // MarketplaceInput starts a marketplace order.
@@ -123,6 +126,15 @@ type marketplaceState struct {
 	SupplierInvoice *SupplierInvoice
 	Return          *ReturnState
 	Refunded        money.Amount
+	// PaymentAskedAt is when finance declined the credit and the order
+	// asked for payment instead: its payment window counts from then
+	// (orders since ChangeBusinessRules; nil before, and for prepaid orders).
+	PaymentAskedAt *time.Time `json:",omitempty"`
+	// CreditNote is the credit note of a credit order's return (orders
+	// since ChangeBusinessRules).
+	CreditNote *activities.DocumentRef `json:",omitempty"`
+	// Waits: the wait emails already sent (waits.go).
+	Waits WaitMarks `json:",omitempty"`
 }
 
 // MarketplaceOrder runs one marketplace order from creation to its final status.
@@ -205,6 +217,12 @@ func (m *marketplace) apply(ctx workflow.Context, a Action, req ActionRequest, p
 		m.emailCustomer("credit_approved", m.emailData())
 	case DeclineCredit:
 		reason := p.(*ReasonPayload).Reason
+		if m.businessRules {
+			// A late decision must not leave the customer minutes to pay:
+			// a full payment window from now (paymentDue).
+			now := workflow.Now(ctx)
+			m.PaymentAskedAt = &now
+		}
 		m.transition(ctx, AwaitingPayment, a, actor, reason, rid)
 		m.requestPayment(ctx, "credit_declined", reason)
 	case SetMargin:
@@ -241,7 +259,7 @@ func (m *marketplace) apply(ctx workflow.Context, a Action, req ActionRequest, p
 		m.Return.Decision = "approved"
 		m.note(ctx, a, actor, "", rid)
 		data := m.emailData()
-		data.Reason = m.Return.Reason
+		data.Reason, data.Refund = m.Return.Reason, m.refundDue()
 		m.emailCustomer("return_approved", data)
 		toSupplier := m.supplierEmailData(*m.Supplier)
 		toSupplier.Reason = m.Return.Reason
@@ -257,7 +275,11 @@ func (m *marketplace) apply(ctx workflow.Context, a Action, req ActionRequest, p
 		yes := true
 		m.Return.Resalable = &yes
 		m.transition(ctx, Returned, a, actor, "", rid)
-		m.refund("return")
+		if m.businessRules && (m.Payment == nil || !m.Payment.Paid) {
+			m.creditReturn(ctx) // bought on credit terms: no payment to refund
+		} else {
+			m.refund("return")
+		}
 	case RejectResalable:
 		no := false
 		m.Return.Resalable = &no
@@ -525,6 +547,43 @@ func (m *marketplace) refund(why Action) {
 	})
 }
 
+// creditReturn issues the credit note of a returned order bought on credit
+// terms, which was never paid through a link and so has nothing to refund:
+// the credit note says the amount is no longer due, and the customer gets
+// it by email. Keyed by order: one credit note, one number, however often
+// the step is retried. Like a refund, it cannot be skipped.
+func (m *marketplace) creditReturn(ctx workflow.Context) {
+	now := workflow.Now(ctx).In(m.location())
+	lines := itemLines(m.In.Items)
+	for i := range lines {
+		lines[i].UnitPrice = -lines[i].UnitPrice
+	}
+	in := activities.OrderCreditNoteInput{
+		Key: m.ID + "/credit-note", OrderID: m.ID, DocumentID: m.ID + "-credit-note",
+		Filename: "credit-note-" + m.ID + ".pdf", Year: now.Year(),
+		Document: pdf.Document{
+			Kind: pdf.CreditNote, CreditsOrder: true, Reference: m.ID, IssueDate: now,
+			Seller: pdf.Party{Name: "orderflow marketplace"},
+			Buyer:  pdf.Party{Name: m.customerName(), Email: m.In.CustomerEmail},
+			Lines:  lines, Currency: "EUR",
+			Notes: []string{"The goods were returned in resalable condition: " + m.Return.Reason},
+		},
+	}
+	m.enqueue("credit note", false, func(ctx workflow.Context) error {
+		var ref activities.DocumentRef
+		if err := workflow.ExecuteActivity(ctx, acts.IssueOrderCreditNote, in).Get(ctx, &ref); err != nil {
+			return err
+		}
+		m.CreditNote = &ref
+		m.Documents = append(m.Documents, ref)
+		m.version++
+		data := m.emailData()
+		data.Reason, data.Refund = m.Return.Reason, money.Format(m.Totals.Gross, "EUR")
+		m.email("credit_note_issued", email.Address{Name: m.In.CustomerName, Email: m.In.CustomerEmail}, data, ref.ID)
+		return nil
+	})
+}
+
 func (m *marketplace) refundDue() string {
 	if m.Payment == nil || !m.Payment.Paid {
 		return ""
@@ -541,7 +600,12 @@ const (
 	deadlineReturns    = "Return window"
 )
 
+// paymentDue ends the payment window: from creation, or from the credit's
+// decline when that asked for the payment (PaymentAskedAt).
 func (m *marketplace) paymentDue() time.Time {
+	if m.PaymentAskedAt != nil {
+		return m.PaymentAskedAt.Add(m.In.Settings.PaymentWindow)
+	}
 	return m.CreatedAt.Add(m.In.Settings.PaymentWindow)
 }
 
@@ -552,8 +616,13 @@ func (m *marketplace) fulfilmentDue() time.Time {
 	return m.ReleasedAt.Add(m.In.Settings.FulfilmentDeadline)
 }
 
-// deadlines are what the order waits for in its status now.
+// deadlines are what the order waits for in its status now: its lifecycle
+// deadlines, then the steps of the waits for a person (waits.go).
 func (m *marketplace) deadlines() []Deadline {
+	return append(m.lifecycleDeadlines(), waitDeadlines(m.waits(), m.Waits)...)
+}
+
+func (m *marketplace) lifecycleDeadlines() []Deadline {
 	switch m.Status {
 	case AwaitingPayment, AwaitingCredit:
 		return []Deadline{{Name: deadlinePayment, At: m.paymentDue()}}
@@ -574,6 +643,9 @@ func (m *marketplace) deadlines() []Deadline {
 }
 
 func (m *marketplace) elapse(ctx workflow.Context, d Deadline) {
+	if m.elapseWait(ctx, d, m.waits(), &m.Waits, m.waitContext()) {
+		return
+	}
 	switch d.Name {
 	case deadlinePayment:
 		m.transition(ctx, Expired, PaymentWindowElapsed, systemActor, "not paid in time", "")
@@ -593,6 +665,78 @@ func (m *marketplace) elapse(ctx workflow.Context, d Deadline) {
 		m.Closed = true
 		m.note(ctx, ReturnWindowElapsed, systemActor, "returns closed", "")
 	}
+}
+
+// waits are what the order waits for a person to do now (issue 12):
+// purchasing to release it, finance to decide a credit request, the
+// supplier to deliver once the requested date has passed, purchasing to
+// decide a return and the supplier to inspect an approved one. Orders
+// started before ChangeBusinessRules have none.
+func (m *marketplace) waits() []Wait {
+	s := m.In.Settings.Waits
+	if !m.businessRules || !s.enabled() {
+		return nil
+	}
+	purchasing := WaitOwner{Role: auth.Purchasing, Label: "purchasing", Name: "Purchasing", Email: s.PurchasingEmail}
+	finance := WaitOwner{Role: auth.Finance, Label: "finance", Name: "Finance", Email: s.FinanceEmail}
+	staff := WaitOwner{Role: auth.Staff, Label: "staff", Name: "Staff", Email: s.StaffEmail}
+	var supplier WaitOwner
+	if m.Supplier != nil {
+		supplier = WaitOwner{Role: auth.Supplier, Label: "the supplier", Name: m.Supplier.Name, Email: m.Supplier.Email}
+	}
+	switch m.Status {
+	case Screening:
+		if at, n, ok := m.enteredStatus(Screening); ok {
+			return []Wait{s.newWait("screening", n, "release or cancel the order", purchasing, staff, at)}
+		}
+	case AwaitingCredit:
+		if at, n, ok := m.enteredStatus(AwaitingCredit); ok {
+			w := s.newWait("credit", n, "approve or decline the credit request", finance, staff, at)
+			return []Wait{s.beforeExpiry(w, m.paymentDue())}
+		}
+	case InProgress:
+		// The purchase order told the supplier the date; the wait begins
+		// when the date has passed without a delivery.
+		due := m.requestedDate()
+		accepted, n, ok := m.applied(Accept)
+		if m.Supplier == nil || m.DeliveryNote != nil || due.IsZero() || !ok {
+			return nil
+		}
+		since := due.AddDate(0, 0, 1)
+		if accepted.After(since) {
+			since = accepted
+		}
+		w := s.newWait("delivery", n, "deliver the order, requested for "+m.In.Delivery.RequestedDate+", and record it", supplier, purchasing, since)
+		w.Told = true
+		return []Wait{w}
+	case Completed:
+		switch {
+		case m.Return == nil:
+		case m.Return.Decision == "":
+			if at, n, ok := m.applied(RequestReturn); ok {
+				return []Wait{s.newWait("return_decision", n, "approve or reject the return request", purchasing, staff, at)}
+			}
+		case m.Return.Decision == "approved" && m.Return.Resalable == nil && m.Supplier != nil:
+			if at, n, ok := m.applied(ApproveReturn); ok {
+				// The supplier's return_approved email told it.
+				w := s.newWait("return_inspection", n, "inspect the returned goods and confirm or reject them as resalable", supplier, purchasing, at)
+				w.Told = true
+				return []Wait{w}
+			}
+		}
+	}
+	return nil
+}
+
+// waitContext is what the wait emails say of the order; a credit request
+// expires with the payment window.
+func (m *marketplace) waitContext() waitContext {
+	return waitContext{title: m.title(), loc: m.location(), expiry: func(w Wait) time.Time {
+		if m.Status == AwaitingCredit {
+			return m.paymentDue()
+		}
+		return time.Time{}
+	}}
 }
 
 // Parties and guards.
@@ -620,19 +764,13 @@ func (m *marketplace) relations(p auth.Principal) []Relation {
 	return rs
 }
 
+// visibleTo: who may see the order is decided where what they see is
+// (projection.go), from the same system view.
 func (m *marketplace) visibleTo(p auth.Principal) bool {
-	switch p.Role {
-	case auth.Purchasing, auth.Finance, auth.Ops, auth.System:
-		return true
-	case auth.Customer:
-		return p.Subject == m.In.CustomerID
-	case auth.Supplier:
-		return m.offered(p.Subject)
-	}
-	return false
+	return Visible(m.systemView(), p)
 }
 
-func (m *marketplace) guard(name string) (bool, string) {
+func (m *marketplace) guard(name string, p Party) (bool, string) {
 	switch name {
 	case GuardMarginSet:
 		return m.MarginRate != nil, "set a margin (set_margin) before releasing the order"
@@ -650,6 +788,12 @@ func (m *marketplace) guard(name string) (bool, string) {
 			"the supplier has delivered; the order completes with the supplier's invoice, or the customer requests a return after it"
 	case GuardNoInvoice:
 		return m.SupplierInvoice == nil, "your invoice is already recorded"
+	case GuardCustomerMayCancel:
+		// Orders started before ChangeBusinessRules let only purchasing
+		// cancel in screening; when they replay, a customer's cancel is
+		// refused as it was then (docs/versioning.md).
+		return p.Principal.Role != auth.Customer || m.businessRules,
+			"cancel is not possible for customer while the order is screening (orders placed before the customer could cancel in screening)"
 	case GuardReturnApproved:
 		return m.Return != nil && m.Return.Decision == "approved" && m.Return.Resalable == nil, "there is no approved return waiting for inspection"
 	}
@@ -685,26 +829,22 @@ type MarketplaceDetails struct {
 }
 
 func (m *marketplace) view(viewer Party) OrderView {
-	v := m.baseView(viewer, StatusLabels[m.Status], m.title(), m.Totals.Gross, m.deadlines())
-	d := &MarketplaceDetails{
+	return m.forViewer(m.systemView(), viewer)
+}
+
+// systemView is the whole order (projection.go narrows it per viewer).
+func (m *marketplace) systemView() OrderView {
+	v := m.baseView(StatusLabels[m.Status], m.title(), m.Totals.Gross, m.deadlines())
+	v.Marketplace = &MarketplaceDetails{
 		CustomerEmail: m.In.CustomerEmail, Items: m.In.Items, Category: m.In.Category, Delivery: m.In.Delivery,
 		PaymentTerms: m.In.PaymentTerms, Totals: m.Totals, Payment: m.Payment, Supplier: m.Supplier,
 		DeliveryNote: m.DeliveryNote, SupplierInvoice: m.SupplierInvoice, Return: m.Return, Refunded: m.Refunded,
+		MarginPercent: m.MarginRate, Offers: m.Offers,
 	}
-	switch viewer.Principal.Role {
-	case auth.Purchasing, auth.Finance, auth.Ops, auth.System:
-		d.MarginPercent, d.Offers = m.MarginRate, m.Offers
-		if m.MarginRate != nil {
-			_, cost := m.supplierLines()
-			d.SupplierCost = &cost.Net
-		}
-	case auth.Supplier:
-		// A supplier sees what it would be paid, never the customer's price or other offers.
+	if m.MarginRate != nil {
 		_, cost := m.supplierLines()
-		d.Totals, d.SupplierCost, d.Payment, d.CustomerEmail = money.Totals{}, &cost.Net, nil, ""
-		v.Total = cost.Net
+		v.Marketplace.SupplierCost = &cost.Net
 	}
-	v.Marketplace = d
 	return v
 }
 
@@ -731,15 +871,7 @@ func (m *marketplace) title() string {
 // order, every email to a supplier and the supplier's view of the order
 // take what the supplier is paid from here.
 func (m *marketplace) supplierLines() ([]money.Line, money.Totals) {
-	lines := itemLines(m.In.Items)
-	if m.MarginRate != nil {
-		for i := range lines {
-			cut, _ := money.VATOn(lines[i].UnitPrice, *m.MarginRate)
-			lines[i].UnitPrice -= cut
-		}
-	}
-	totals, _ := money.Compute(lines)
-	return lines, totals
+	return supplierLinesOf(m.In.Items, m.MarginRate)
 }
 
 func itemLines(items []Item) []money.Line {

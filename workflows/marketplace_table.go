@@ -56,6 +56,10 @@ const (
 	// GuardNotDeliveredYet: a delivered order is completed by the
 	// supplier's invoice or undone by a return, never cancelled (issue 12).
 	GuardNotDeliveredYet = "not_delivered_yet"
+	// GuardCustomerMayCancel: in screening the customer may cancel (and is
+	// refunded) since change business-rules (issue 12); purchasing always
+	// could. Evaluated per party: it never refuses purchasing.
+	GuardCustomerMayCancel = "customer_may_cancel"
 )
 
 var (
@@ -97,11 +101,19 @@ var MarketplaceTable = Table{
 			DeclineCredit:        {Grants: grants(finance), To: []Status{AwaitingPayment}},
 			Cancel:               {Grants: grants(customerOwner, purchasing), To: []Status{Cancelled}},
 			PaymentWindowElapsed: {Grants: grants(system), To: []Status{Expired}},
+			OwnerTold:            {Grants: grants(system)},
+			OwnerReminded:        {Grants: grants(system)},
+			StaffEscalated:       {Grants: grants(system)},
 		},
 		Screening: {
 			SetMargin: {Grants: grants(purchasing)},
 			Release:   {Grants: grants(purchasing), To: []Status{Pending}, Guard: GuardMarginSet},
-			Cancel:    {Grants: grants(purchasing), To: []Status{Cancelled}},
+			Cancel:    {Grants: grants(customerOwner, purchasing), To: []Status{Cancelled}, Guard: GuardCustomerMayCancel},
+
+			// The waits for a person (waits.go), in every status that has one.
+			OwnerTold:      {Grants: grants(system)},
+			OwnerReminded:  {Grants: grants(system)},
+			StaffEscalated: {Grants: grants(system)},
 		},
 		Pending: withRules(supplierRound(), map[Action]Rule{
 			PendingWindowElapsed: {Grants: grants(system), To: []Status{PendingExpiring}},
@@ -112,6 +124,8 @@ var MarketplaceTable = Table{
 			MarkDelivered:        {Grants: grants(acceptedSupplier), Guard: GuardNotDelivered},
 			UploadInvoice:        {Grants: grants(acceptedSupplier), Guard: GuardNoInvoice},
 			DeliveredAndInvoiced: {Grants: grants(system), To: []Status{Completed}},
+			OwnerReminded:        {Grants: grants(system)},
+			StaffEscalated:       {Grants: grants(system)},
 			CannotFulfil:         {Grants: grants(acceptedSupplier), To: []Status{Cancelled}, Guard: GuardNotDeliveredYet},
 			Cancel:               {Grants: grants(customerOwner, purchasing), To: []Status{Cancelled}, Guard: GuardNotDeliveredYet},
 		},
@@ -122,6 +136,9 @@ var MarketplaceTable = Table{
 			ConfirmResalable:    {Grants: grants(acceptedSupplier), To: []Status{Returned}, Guard: GuardReturnApproved},
 			RejectResalable:     {Grants: grants(acceptedSupplier), Guard: GuardReturnApproved},
 			ReturnWindowElapsed: {Grants: grants(system)},
+			OwnerTold:           {Grants: grants(system)},
+			OwnerReminded:       {Grants: grants(system)},
+			StaffEscalated:      {Grants: grants(system)},
 		},
 		Returned:  {},
 		Expired:   {},

@@ -112,8 +112,14 @@ func (m *member) apply(ctx workflow.Context, a Action, req ActionRequest, p Payl
 	case Reject:
 		m.reject(ctx, a, actor, p.(*ReasonPayload).Reason, rid, "order_rejected")
 	case Withdraw:
+		if m.Status == ClientConfirmation { // change business-rules (GuardWithdrawFromClient)
+			m.withdrawFromClient(ctx, actor, rid)
+			break
+		}
 		m.SubmittedAt, m.Overdue = nil, false
 		m.transition(ctx, Draft, a, actor, "", rid)
+	case WithdrawCancellation:
+		m.transition(ctx, m.cancellationFrom(), a, actor, "cancellation request withdrawn", rid)
 	case Confirm:
 		m.PaymentGuarantee = true
 		m.activate(ctx, a, actor, rid)
@@ -144,7 +150,7 @@ func (m *member) apply(ctx workflow.Context, a Action, req ActionRequest, p Payl
 		data.Reason = reason
 		m.emailMember("cancellation_denied", fmt.Sprint(m.Seq), data)
 	case Duplicate:
-		m.duplicate(ctx, actor, p.(*DuplicatePayload).ToDraft, rid)
+		m.duplicate(ctx, actor, p.(*DuplicatePayload), rid)
 	}
 }
 
@@ -197,7 +203,7 @@ func (m *member) reject(ctx workflow.Context, a Action, actor auth.Principal, re
 
 // sendConfirmationLink makes a new single-use link for the client and emails it.
 func (m *member) sendConfirmationLink() {
-	round := 1
+	round := m.LinkRound + 1 // after a withdrawal (0 before one)
 	if m.Link != nil {
 		round = m.Link.Round + 1
 	}
@@ -210,6 +216,9 @@ func (m *member) sendConfirmationLink() {
 		var link activities.ClientLinkRef
 		if err := workflow.ExecuteActivity(ctx, acts.CreateClientLink, in).Get(ctx, &link); err != nil {
 			return err
+		}
+		if m.LinkRound >= round {
+			return nil // withdrawn meanwhile: RevokeClientLinks, queued behind, revokes it
 		}
 		m.Link = &ClientLinkRef{ID: link.ID, Round: round}
 		m.version++
@@ -276,6 +285,36 @@ func (m *member) approveCancellation(ctx workflow.Context, actor auth.Principal,
 	})
 }
 
+// withdrawFromClient takes an order in client confirmation back to draft
+// (issue 12): the client's link stops working at once (the workflow no
+// longer knows a link holder) and in the store (revoked, so the page says
+// so), and the client is told the offer was withdrawn. The SLA and the
+// reminder start afresh on the next submit and approval.
+func (m *member) withdrawFromClient(ctx workflow.Context, actor auth.Principal, rid string) {
+	if m.Link != nil {
+		m.LinkRound = m.Link.Round
+	}
+	m.Link = nil
+	m.SubmittedAt, m.Overdue, m.Reminded = nil, false, false
+	m.transition(ctx, Draft, Withdraw, actor, "withdrawn from client confirmation", rid)
+	in := activities.RevokeClientLinksInput{OrderID: m.ID}
+	m.enqueue("revoke client links", true, func(ctx workflow.Context) error {
+		return workflow.ExecuteActivity(ctx, acts.RevokeClientLinks, in).Get(ctx, nil)
+	})
+	m.emailClient("offer_withdrawn", strconv.Itoa(m.LinkRound), m.emailData())
+}
+
+// cancellationFrom is the status the open cancellation request was made
+// in: where withdrawing it goes back to (active unless the table grows).
+func (m *member) cancellationFrom() Status {
+	for i := len(m.Timeline) - 1; i >= 0; i-- {
+		if e := m.Timeline[i]; e.To == CancellationRequested && e.From != CancellationRequested && e.Outcome != store.OutcomeRefused {
+			return e.From
+		}
+	}
+	return Active
+}
+
 // documentsOf lists the stored documents of an issued invoice or credit
 // note: its PDF (id = the invoice id) and its UBL e-invoice when there is one.
 func (m *member) documentsOf(invoiceID string) []string {
@@ -289,7 +328,7 @@ func (m *member) documentsOf(invoiceID string) []string {
 }
 
 // duplicate starts a new order with the same content, linked both ways.
-func (m *member) duplicate(ctx workflow.Context, actor auth.Principal, toDraft bool, rid string) {
+func (m *member) duplicate(ctx workflow.Context, actor auth.Principal, p *DuplicatePayload, rid string) {
 	n := len(m.Duplicates) + 1
 	sum := sha256.Sum256([]byte(fmt.Sprintf("%s/duplicate/%d", m.ID, n)))
 	var id ulid.ULID
@@ -297,9 +336,13 @@ func (m *member) duplicate(ctx workflow.Context, actor auth.Principal, toDraft b
 	newID := "ord_" + id.String()
 	m.Duplicates = append(m.Duplicates, newID)
 	note := "duplicated to " + newID
-	// A copy of an expired offer would be rejected again at once: it waits
-	// in draft for the member to set a new offer date.
-	if !toDraft && m.In.Content.OfferValidUntil != "" && !m.offerExpiry().After(workflow.Now(ctx)) {
+	// The copy goes to Smart confirmation with the new offer and invoice
+	// dates the member gave (issue 12; the API refuses a copy whose offer
+	// has passed without a new date). One whose offer has passed all the
+	// same (a signal, or midnight in between) would be rejected again at
+	// once: it waits in draft for the member to set a new offer date.
+	content, toDraft := DuplicateContent(m.In.Content, *p), p.ToDraft
+	if !toDraft && content.OfferValidUntil != "" && !m.endOfDay(content.OfferValidUntil).After(workflow.Now(ctx)) {
 		toDraft = true
 		note += ", kept in draft: its offer has expired"
 	}
@@ -307,7 +350,7 @@ func (m *member) duplicate(ctx workflow.Context, actor auth.Principal, toDraft b
 
 	in := MemberInput{
 		OrderID: newID, MemberID: m.In.MemberID, MemberName: m.In.MemberName, MemberEmail: m.In.MemberEmail,
-		Content: m.In.Content, Submit: !toDraft, CreatedBy: actor, RequestID: rid, Settings: m.In.Settings, DuplicatedFrom: m.ID,
+		Content: content, Submit: !toDraft, CreatedBy: actor, RequestID: rid, Settings: m.In.Settings, DuplicatedFrom: m.ID,
 	}
 	m.enqueue("start duplicate "+newID, true, func(ctx workflow.Context) error {
 		child := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
@@ -323,6 +366,12 @@ func (m *member) duplicate(ctx workflow.Context, actor auth.Principal, toDraft b
 		}
 		return err
 	})
+}
+
+// endOfDay is the end of date (23:59:59) in the order's time zone.
+func (m *member) endOfDay(date string) time.Time {
+	d, _ := time.ParseInLocation(dateLayout, date, m.location())
+	return time.Date(d.Year(), d.Month(), d.Day(), 23, 59, 59, 0, m.location())
 }
 
 // Invoice schedule.
@@ -555,7 +604,13 @@ func (m *member) periodEnd() time.Time {
 	return time.Date(d.Year(), d.Month(), d.Day()+1, 0, 0, 0, 0, m.location())
 }
 
+// deadlines are what the order waits for in its status now: its lifecycle
+// deadlines, then the steps of the waits for a person (waits.go).
 func (m *member) deadlines() []Deadline {
+	return append(m.lifecycleDeadlines(), waitDeadlines(m.waits(), m.Waits)...)
+}
+
+func (m *member) lifecycleDeadlines() []Deadline {
 	var ds []Deadline
 	switch m.Status {
 	case SmartConfirmation:
@@ -595,6 +650,9 @@ func (m *member) allInvoiced() bool {
 }
 
 func (m *member) elapse(ctx workflow.Context, d Deadline) {
+	if m.elapseWait(ctx, d, m.waits(), &m.Waits, waitContext{title: m.In.Content.Title, loc: m.location()}) {
+		return
+	}
 	switch d.Name {
 	case deadlineOffer:
 		m.reject(ctx, OfferExpired, systemActor, "the offer expired before the order became active", "", "offer_expired")
@@ -626,6 +684,47 @@ func (m *member) elapse(ctx workflow.Context, d Deadline) {
 	}
 }
 
+// waits are what the order waits for staff (member support) to do now
+// (issue 12): decide a cancellation request, resolve each invoice change
+// request; staff are told at once, reminded, then escalated at
+// ORDERFLOW_STAFF_EMAIL. Orders started before ChangeBusinessRules have
+// none.
+func (m *member) waits() []Wait {
+	s := m.In.Settings.Waits
+	if !m.businessRules || !s.enabled() {
+		return nil
+	}
+	if s.StaffEmail == "" {
+		s.StaffEmail = m.In.Settings.StaffEmail
+	}
+	support := WaitOwner{Role: auth.Staff, Label: "member support", Name: "Member support", Email: s.StaffEmail}
+	escalation := WaitOwner{Role: auth.Staff, Label: "staff", Name: "Staff", Email: s.StaffEmail}
+	var ws []Wait
+	switch m.Status {
+	case CancellationRequested:
+		if at, n, ok := m.enteredStatus(CancellationRequested); ok {
+			ws = append(ws, s.newWait("cancellation_request", n, "approve or deny the member's cancellation request", support, escalation, at))
+		}
+	case Active:
+		for i, e := range m.Entries {
+			if e.Status != EntryHeld {
+				continue
+			}
+			prefix := fmt.Sprintf("invoice %d:", i+1)
+			at, n, ok := m.entered(func(t TimelineEntry) bool {
+				return t.Action == RequestChanges && strings.HasPrefix(t.Reason, prefix)
+			})
+			if !ok {
+				continue
+			}
+			w := s.newWait(fmt.Sprintf("change_request_%d", i+1), n, fmt.Sprintf("resolve the change request on invoice %d", i+1), support, escalation, at)
+			w.Entry = i + 1
+			ws = append(ws, w)
+		}
+	}
+	return ws
+}
+
 // Parties, guards, payload checks.
 
 func (m *member) relations(p auth.Principal) []Relation {
@@ -638,16 +737,11 @@ func (m *member) relations(p auth.Principal) []Relation {
 	return nil
 }
 
+// visibleTo: who may see the order is decided where what they see is
+// (projection.go), from the same system view: drafts are the member's
+// (and the staff user's who created one on the member's behalf).
 func (m *member) visibleTo(p auth.Principal) bool {
-	switch p.Role {
-	case auth.Staff, auth.Finance, auth.Ops, auth.System:
-		return m.Status != Draft || p.Role != auth.Staff // drafts are not visible to staff
-	case auth.Member:
-		return p.Subject == m.In.MemberID
-	case auth.Client:
-		return m.linkHeldBy(p)
-	}
-	return false
+	return Visible(m.systemView(), p)
 }
 
 // linkHeldBy: p holds the order's current confirmation link (none while a
@@ -656,7 +750,7 @@ func (m *member) linkHeldBy(p auth.Principal) bool {
 	return m.Link != nil && m.Link.ID != "" && p.Subject == "link:"+m.Link.ID
 }
 
-func (m *member) guard(name string) (bool, string) {
+func (m *member) guard(name string, _ Party) (bool, string) {
 	switch name {
 	case GuardDraftToReview:
 		return slices.ContainsFunc(m.Entries, func(e Entry) bool { return e.Status == EntryDrafted }),
@@ -664,6 +758,8 @@ func (m *member) guard(name string) (bool, string) {
 	case GuardChangeOpen:
 		return slices.ContainsFunc(m.Entries, func(e Entry) bool { return e.Status == EntryHeld }),
 			"there is no open change request"
+	case GuardWithdrawFromClient:
+		return m.businessRules, "this order was created before an order could be withdrawn from client confirmation"
 	}
 	return false, "unknown guard " + name
 }
@@ -684,6 +780,10 @@ func (m *member) vet(a Action, p Payload) string {
 		if e, ok := entryOf(pl.Entry); !ok || e.Status != EntryHeld {
 			return fmt.Sprintf("invoice %d has no open change request", pl.Entry)
 		}
+	case *DuplicatePayload:
+		if n := len(pl.ScheduleDates); n > 0 && n != len(m.In.Content.Schedule) {
+			return fmt.Sprintf("schedule_dates has %d dates; give one per planned invoice (%d)", n, len(m.In.Content.Schedule))
+		}
 	}
 	return ""
 }
@@ -696,18 +796,20 @@ func (m *member) totals() money.Totals {
 }
 
 func (m *member) view(viewer Party) OrderView {
-	v := m.baseView(viewer, MemberStatusLabels[m.Status], m.In.Content.Title, m.totals().Gross, m.deadlines())
+	return m.forViewer(m.systemView(), viewer)
+}
+
+// systemView is the whole order (projection.go narrows it per viewer).
+func (m *member) systemView() OrderView {
+	v := m.baseView(MemberStatusLabels[m.Status], m.In.Content.Title, m.totals().Gross, m.deadlines())
 	c := m.In.Content
-	d := &MemberDetails{
-		MemberName: m.In.MemberName, Client: c.Client, Lines: c.Lines, Totals: m.totals(), ServicePeriod: c.ServicePeriod,
-		Schedule: m.Entries, OfferValidUntil: c.OfferValidUntil, SkipConfirmation: c.SkipClientConfirmation,
-		ProofReference: c.ProofReference, PaymentGuarantee: m.PaymentGuarantee, Overdue: m.Overdue,
-		DuplicatedFrom: m.In.DuplicatedFrom, Duplicates: m.Duplicates,
+	v.Member = &MemberDetails{
+		MemberName: m.In.MemberName, MemberEmail: m.In.MemberEmail, Client: c.Client, Lines: c.Lines, Totals: m.totals(),
+		ServicePeriod: c.ServicePeriod, Schedule: m.Entries, OfferValidUntil: c.OfferValidUntil,
+		SkipConfirmation: c.SkipClientConfirmation, ProofReference: c.ProofReference,
+		PaymentGuarantee: m.PaymentGuarantee, Overdue: m.Overdue,
+		DuplicatedFrom: m.In.DuplicatedFrom, Duplicates: m.Duplicates, ConfirmationLink: m.Link,
 	}
-	if viewer.Principal.Role != auth.Client {
-		d.ConfirmationLink = m.Link
-	}
-	v.Member = d
 	return v
 }
 

@@ -67,6 +67,9 @@ type MemberSettings struct {
 	// member (EN 16931 needs the seller's VAT number on e-invoices).
 	SellerName string `json:"seller_name,omitempty"`
 	SellerVAT  string `json:"seller_vat,omitempty"`
+	// Waits: who is told, reminded and escalated while the order waits for
+	// a person (waits.go).
+	Waits WaitSettings `json:"waits"`
 }
 
 // MemberInput starts a member order.
@@ -278,11 +281,49 @@ func (p *CancellationPayload) Validate() map[string]string {
 }
 
 // DuplicatePayload copies a rejected order; ToDraft keeps the copy in draft.
+// OfferValidUntil and ScheduleDates (one per planned invoice, in order)
+// replace the original's dates: the copy goes to Smart confirmation, and an
+// offer or invoice date that has passed must be given anew (issue 12;
+// checked by the API, which knows today's date).
 type DuplicatePayload struct {
-	ToDraft bool `json:"to_draft"`
+	ToDraft         bool     `json:"to_draft"`
+	OfferValidUntil string   `json:"offer_valid_until,omitempty"`
+	ScheduleDates   []string `json:"schedule_dates,omitempty"`
 }
 
-func (p *DuplicatePayload) Validate() map[string]string { return nil }
+func (p *DuplicatePayload) Validate() map[string]string {
+	problems := map[string]string{}
+	if p.OfferValidUntil != "" {
+		if _, err := time.Parse(dateLayout, p.OfferValidUntil); err != nil {
+			problems["offer_valid_until"] = "must be a date like 2026-12-01"
+		}
+	}
+	if len(p.ScheduleDates) > maxSchedule {
+		problems["schedule_dates"] = fmt.Sprintf("must have at most %d dates, one per planned invoice", maxSchedule)
+		return problems
+	}
+	for i, d := range p.ScheduleDates {
+		if _, err := time.Parse(dateLayout, d); err != nil {
+			problems[fmt.Sprintf("schedule_dates[%d]", i)] = "must be a date like 2026-12-15"
+		}
+	}
+	return problems
+}
+
+// DuplicateContent is the content of a duplicate of c: the same, with the
+// payload's new dates.
+func DuplicateContent(c MemberContent, p DuplicatePayload) MemberContent {
+	if p.OfferValidUntil != "" {
+		c.OfferValidUntil = p.OfferValidUntil
+	}
+	if len(p.ScheduleDates) > 0 {
+		c.Schedule = slices.Clone(c.Schedule)
+		for i := range c.Schedule[:min(len(c.Schedule), len(p.ScheduleDates))] {
+			c.Schedule[i].Date = p.ScheduleDates[i]
+		}
+	}
+	return c
+}
 
 var memberPayloads = map[Action]func() Payload{
 	Edit:                func() Payload { return &EditPayload{} },

@@ -30,6 +30,10 @@ const (
 	DenyCancellation    Action = "deny_cancellation"
 	Duplicate           Action = "duplicate"
 
+	// WithdrawCancellation: the member takes a cancellation request back
+	// before staff decide it (issue 12).
+	WithdrawCancellation Action = "withdraw_cancellation"
+
 	// Applied by the workflow's own timers.
 	OfferExpired         Action = "offer_expired"
 	SLAElapsed           Action = "sla_elapsed"
@@ -44,6 +48,9 @@ const (
 const (
 	GuardDraftToReview = "draft_to_review" // request_changes needs an invoice draft not issued yet
 	GuardChangeOpen    = "change_open"     // resolve_changes needs an open change request
+	// GuardWithdrawFromClient: withdraw in client_confirmation is a rule of
+	// change business-rules; orders started before it keep refusing it.
+	GuardWithdrawFromClient = "withdraw_from_client"
 )
 
 var (
@@ -75,6 +82,7 @@ var MemberTable = Table{
 			Confirm:            {Grants: grants(linkHolder), To: []Status{Active}},
 			Decline:            {Grants: grants(linkHolder), To: []Status{Rejected}},
 			ResendConfirmation: {Grants: grants(memberOwner, staff)},
+			Withdraw:           {Grants: grants(memberOwner), To: []Status{Draft}, Guard: GuardWithdrawFromClient},
 			OfferExpired:       {Grants: grants(system), To: []Status{Rejected}},
 			ClientReminded:     {Grants: grants(system)},
 		},
@@ -85,10 +93,19 @@ var MemberTable = Table{
 			InvoiceDrafted:      {Grants: grants(system)},
 			InvoiceIssued:       {Grants: grants(system)},
 			ServiceCompleted:    {Grants: grants(system), To: []Status{Completed}},
+			// The waits for a person (waits.go).
+			OwnerTold:      {Grants: grants(system)},
+			OwnerReminded:  {Grants: grants(system)},
+			StaffEscalated: {Grants: grants(system)},
 		},
 		CancellationRequested: {
 			ApproveCancellation: {Grants: grants(staff), To: []Status{Cancelled}},
 			DenyCancellation:    {Grants: grants(staff), To: []Status{Active}},
+			OwnerTold:           {Grants: grants(system)},
+			OwnerReminded:       {Grants: grants(system)},
+			StaffEscalated:      {Grants: grants(system)},
+			// Back to the status the request came from (only active so far).
+			WithdrawCancellation: {Grants: grants(memberOwner), To: []Status{Active}},
 		},
 		Rejected: {
 			Duplicate:            {Grants: grants(memberOwner)},

@@ -30,6 +30,7 @@ var memberSpec = map[Status]specActions{
 		"confirm":             {by("client/link"), leadsTo("active")},
 		"decline":             {by("client/link"), leadsTo("rejected")},
 		"resend_confirmation": {by("member/owner", "staff"), stays()},
+		"withdraw":            {by("member/owner"), leadsTo("draft")}, // issue 12
 		"offer_expired":       {by("system"), leadsTo("rejected")},
 		"client_reminded":     {by("system"), stays()},
 	},
@@ -40,10 +41,20 @@ var memberSpec = map[Status]specActions{
 		"invoice_drafted":      {by("system"), stays()},
 		"invoice_issued":       {by("system"), stays()},
 		"service_completed":    {by("system"), leadsTo("completed")},
+		// Issue 12: the waits for a person (waits.go).
+		"owner_told":      {by("system"), stays()},
+		"owner_reminded":  {by("system"), stays()},
+		"staff_escalated": {by("system"), stays()},
 	},
 	"cancellation_requested": {
 		"approve_cancellation": {by("staff"), leadsTo("cancelled")},
 		"deny_cancellation":    {by("staff"), leadsTo("active")},
+		// Issue 12: the member takes the request back.
+		"withdraw_cancellation": {by("member/owner"), leadsTo("active")},
+		// Issue 12: the waits for a person (waits.go).
+		"owner_told":      {by("system"), stays()},
+		"owner_reminded":  {by("system"), stays()},
+		"staff_escalated": {by("system"), stays()},
 	},
 	"rejected": {
 		"duplicate":              {by("member/owner"), stays()},
@@ -55,7 +66,9 @@ var memberSpec = map[Status]specActions{
 
 // memberGuards: the actions of active that need more than the status
 // (a draft to review; an open change request).
-var memberGuards = map[string]string{"request_changes": "draft_to_review", "resolve_changes": "change_open"}
+var memberGuards = map[string]string{"request_changes": "draft_to_review", "resolve_changes": "change_open",
+	// Issue 12: only orders started after change business-rules.
+	"client_confirmation withdraw": "withdraw_from_client"}
 
 // memberParties: every role, and for members and clients every relation
 // they can have to a member order (or none).
@@ -135,8 +148,12 @@ func TestMemberTableStatusesAndTransitions(t *testing.T) {
 			t.Errorf("status %s has no label", s)
 		}
 		for a, r := range tbl.Rules[s] {
-			if r.Guard != memberGuards[string(a)] {
-				t.Errorf("%s %s has guard %q, want %q", s, a, r.Guard, memberGuards[string(a)])
+			want := memberGuards[string(a)]
+			if g, ok := memberGuards[string(s)+" "+string(a)]; ok {
+				want = g
+			}
+			if r.Guard != want {
+				t.Errorf("%s %s has guard %q, want %q", s, a, r.Guard, want)
 			}
 		}
 	}
@@ -158,8 +175,8 @@ func TestMemberAllowedIsSortedAndAgreesWithCheck(t *testing.T) {
 	if got := MemberTable.Allowed(Draft, owner); !slices.Equal(got, []Action{"discard", "edit", "submit"}) {
 		t.Errorf("the owner may %v in draft, want [discard edit submit]", got)
 	}
-	if got := MemberTable.Allowed(ClientConfirmation, owner); !slices.Equal(got, []Action{"resend_confirmation"}) {
-		t.Errorf("the owner may %v in client confirmation, want [resend_confirmation]", got)
+	if got := MemberTable.Allowed(ClientConfirmation, owner); !slices.Equal(got, []Action{"resend_confirmation", "withdraw"}) {
+		t.Errorf("the owner may %v in client confirmation, want [resend_confirmation withdraw]", got)
 	}
 }
 

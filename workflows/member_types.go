@@ -58,11 +58,18 @@ type memberState struct {
 	PaymentGuarantee bool           `json:"payment_guarantee"`
 	RejectedAt       *time.Time     `json:"rejected_at,omitempty"`
 	Duplicates       []string       `json:"duplicates,omitempty"`
+	// Waits: the wait emails already sent (waits.go).
+	Waits WaitMarks `json:"waits,omitempty"`
+	// LinkRound is the round of the last confirmation link of an order
+	// withdrawn from client confirmation (Link is nil then): the next link
+	// takes the next round, so it never finds the revoked one again.
+	LinkRound int `json:"link_round,omitempty"`
 }
 
 // MemberDetails is the member part of the order view.
 type MemberDetails struct {
 	MemberName       string         `json:"member_name"`
+	MemberEmail      string         `json:"member_email,omitempty"`
 	Client           Client         `json:"client"`
 	Lines            []money.Line   `json:"lines"`
 	Totals           money.Totals   `json:"totals"`

@@ -166,8 +166,9 @@ type flow interface {
 	relations(p auth.Principal) []Relation
 	// visibleTo reports whether the principal may see the order at all.
 	visibleTo(p auth.Principal) bool
-	// guard checks a named state condition of the table; reason says why not.
-	guard(name string) (ok bool, reason string)
+	// guard checks a named state condition of the table for party p (most
+	// guards look at the order only); reason says why not.
+	guard(name string, p Party) (ok bool, reason string)
 	// vet checks a decoded payload against the order (e.g. the payment it
 	// confirms is this order's); a non-empty reason refuses the action.
 	vet(a Action, p Payload) (reason string)

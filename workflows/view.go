@@ -36,38 +36,39 @@ type OrderView struct {
 	Member      *MemberDetails      `json:"member,omitempty"`
 }
 
-// baseView fills what every flow's view shares.
-func (c *core) baseView(viewer Party, label, title string, total money.Amount, deadlines []Deadline) OrderView {
-	v := OrderView{
+// baseView fills what every flow's view shares, as the system sees it: the
+// whole order, which the read model stores and Project (projection.go)
+// narrows to each viewer's part.
+func (c *core) baseView(label, title string, total money.Amount, deadlines []Deadline) OrderView {
+	return OrderView{
 		ID: c.ID, Flow: c.Flow, Status: c.Status, StatusLabel: label, Owner: c.Owner,
 		Title: title, Currency: "EUR", Total: total, CreatedAt: c.CreatedAt, UpdatedAt: c.updatedAt(),
-		Deadlines: nonNil(deadlines), Timeline: c.timelineFor(viewer.Principal), Documents: nonNil(c.Documents),
-		Emails: nonNil(c.Emails), AllowedActions: nonNil(c.allowed(viewer)),
+		Deadlines: nonNil(deadlines), Timeline: nonNil(slices.Clone(c.Timeline)), Documents: nonNil(slices.Clone(c.Documents)),
+		Emails: nonNil(slices.Clone(c.Emails)), AllowedActions: []Action{},
 		NeedsAttention: c.Attention != nil, Attention: c.Attention, Closed: c.Closed || c.table.IsFinal(c.Status),
 	}
-	if c.Attention != nil && viewer.Principal.Role == "ops" {
+}
+
+// forViewer is the order as viewer may see it: the system's view projected
+// onto viewer (the same function serves an order read back from Postgres),
+// with what viewer may do now, which only the workflow knows. An order the
+// viewer may not see is the empty view.
+func (c *core) forViewer(full OrderView, viewer Party) OrderView {
+	v, ok := full, true
+	if viewer.Principal.Role != auth.System {
+		v, ok = Project(full, viewer.Principal)
+	}
+	if !ok {
+		return OrderView{}
+	}
+	v.AllowedActions = nonNil(c.allowed(viewer))
+	if c.Attention != nil && viewer.Principal.Role == auth.Ops {
 		v.AllowedActions = append(v.AllowedActions, OpsRetry)
 		if c.Attention.Skippable {
 			v.AllowedActions = append(v.AllowedActions, OpsSkip)
 		}
 	}
 	return v
-}
-
-// timelineFor is the timeline as p may read it: a request id is shown to
-// its author and to the staff-side roles only, since it answers for its
-// author's request (requestIDTaken refuses its reuse by anyone else).
-func (c *core) timelineFor(p auth.Principal) []TimelineEntry {
-	if slices.Contains(staffSideRoles, p.Role) || p.Role == auth.System {
-		return nonNil(c.Timeline)
-	}
-	out := slices.Clone(c.Timeline)
-	for i := range out {
-		if !out[i].actedBy(p) {
-			out[i].RequestID = ""
-		}
-	}
-	return nonNil(out)
 }
 
 // baseSnapshot is the read-model row of what every flow shares.

@@ -280,7 +280,18 @@ func MarketplaceSettings(cfg config.Config) workflows.MarketplaceSettings {
 	return workflows.MarketplaceSettings{
 		PaymentWindow: l.PaymentWindow, PendingWindow: l.PendingWindow,
 		FulfilmentDeadline: l.FulfilmentDeadline, ReturnWindow: l.ReturnWindow,
-		TimeZone: l.TimeZone, PublicURL: cfg.PublicURL,
+		TimeZone: l.TimeZone, PublicURL: cfg.PublicURL, Waits: WaitSettings(cfg),
+	}
+}
+
+// WaitSettings are who is told, reminded and escalated, and when, while an
+// order waits for a person (workflows/waits.go).
+func WaitSettings(cfg config.Config) workflows.WaitSettings {
+	l := cfg.Lifecycle
+	return workflows.WaitSettings{
+		RemindAfter: l.RemindAfter, EscalateAfter: l.EscalateAfter,
+		CreditReminderLead: l.CreditReminderLead, CreditEscalationLead: l.CreditEscalationLead,
+		PurchasingEmail: l.PurchasingEmail, FinanceEmail: l.FinanceEmail, StaffEmail: cfg.StaffEmail,
 	}
 }
 
@@ -291,6 +302,7 @@ func MemberSettings(cfg config.Config) workflows.MemberSettings {
 		TimeZone: l.TimeZone, InvoiceTime: l.InvoiceTime, InvoiceDraftLead: l.InvoiceDraftLead, MinReview: l.MinReview,
 		ClientReminderLead: l.ClientReminderLead, SmartSLA: l.SmartSLA, DuplicateWindow: l.DuplicateWindow,
 		PublicURL: cfg.PublicURL, StaffEmail: cfg.StaffEmail, SellerName: cfg.SellerName, SellerVAT: cfg.SellerVAT,
+		Waits: WaitSettings(cfg),
 	}
 }
 

@@ -88,6 +88,17 @@ var historyPaths = []historyPath{
 	{name: "member_cancelled_credit_note", env: memberEnv, run: memberCancelledCreditNote},
 	{name: "member_rejected_duplicated", env: withEnv(memberEnv, "ORDERFLOW_DUPLICATE_WINDOW", "10s"), run: memberRejectedDuplicated},
 	{name: "member_skip_confirmation_active", env: memberEnv, run: memberSkipConfirmationActive, open: true},
+	// Recorded after change "business-rules" (issue 12): withdrawn from
+	// client confirmation (links revoked, client told), submitted and
+	// confirmed again, a cancellation request withdrawn, completed.
+	{name: "member_withdrawn_reconfirmed", env: memberEnv, run: memberWithdrawnReconfirmed, changes: []string{workflows.ChangeBusinessRules}},
+	// Recorded after change "business-rules": the waits told, reminded and
+	// escalated (short delays), a credit order's return credited, a paid
+	// customer's cancel in screening refunded.
+	{name: "marketplace_credit_escalated_credit_note", env: shortWaits(nil), run: creditEscalatedCreditNote,
+		changes: []string{workflows.ChangeBusinessRules}},
+	{name: "marketplace_screening_cancelled_by_customer", run: screeningCancelledByCustomer,
+		changes: []string{workflows.ChangeBusinessRules}},
 }
 
 // requireRecording skips unless histories are to be recorded: recording
@@ -265,22 +276,53 @@ func prepaidCompleted(m *market) string {
 }
 
 func creditDeclinedReturned(m *market) string {
-	purchasing, alpha, customer := m.token(auth.Purchasing, "p-1"), m.token(auth.Supplier, "sup_alpha"), m.token(auth.Customer, "c-2")
 	o := m.create("c-2", "credit")
 	m.act(o.ID, "decline_credit", m.token(auth.Finance, "f-1"), map[string]any{"reason": "no credit history"}, http.StatusOK)
 	m.pay(o.ID, "c-2")
 	m.waitStatus(o.ID, workflows.Screening)
-	m.act(o.ID, "set_margin", purchasing, map[string]any{"margin_percent": "10"}, http.StatusOK)
-	m.act(o.ID, "release", purchasing, nil, http.StatusOK)
-	m.offeredTo(o.ID, 3)
-	m.act(o.ID, "accept", alpha, nil, http.StatusOK)
-	m.fulfil(o.ID, "sup_alpha")
-	m.act(o.ID, "request_return", customer, map[string]any{"reason": "wrong colour"}, http.StatusOK)
-	m.act(o.ID, "approve_return", purchasing, nil, http.StatusOK)
-	if v := m.act(o.ID, "confirm_resalable", alpha, nil, http.StatusOK); v.Status != workflows.Returned {
+	m.releasedDeliveredReturned(o.ID, "c-2")
+	m.expectRefunded(o.ID, "c-2")
+	return o.ID
+}
+
+// creditEscalatedCreditNote: finance approves a credit order only after
+// it was reminded and staff escalated; purchasing releases it after the
+// same; delivered, invoiced, returned: the customer gets a credit note.
+func creditEscalatedCreditNote(m *market) string {
+	o := m.create("c-7", "credit")
+	m.waitMessage(o.ID, "wait_escalation#credit.1", staffAddr)
+	m.act(o.ID, "approve_credit", m.token(auth.Finance, "f-1"), nil, http.StatusOK)
+	m.waitMessage(o.ID, "wait_escalation#screening.1", staffAddr)
+	m.releasedDeliveredReturned(o.ID, "c-7")
+	m.expectEmailsAmong(o.ID, "credit_note_issued→c-7@customers.test")
+	return o.ID
+}
+
+// releasedDeliveredReturned takes an order in screening through release,
+// sup_alpha's acceptance, delivery and invoice, to a return the supplier
+// confirms resalable.
+func (m *market) releasedDeliveredReturned(id, customer string) {
+	m.t.Helper()
+	purchasing, alpha := m.token(auth.Purchasing, "p-1"), m.token(auth.Supplier, "sup_alpha")
+	m.act(id, "set_margin", purchasing, map[string]any{"margin_percent": "10"}, http.StatusOK)
+	m.act(id, "release", purchasing, nil, http.StatusOK)
+	m.offeredTo(id, 3)
+	m.act(id, "accept", alpha, nil, http.StatusOK)
+	m.fulfil(id, "sup_alpha")
+	m.act(id, "request_return", m.token(auth.Customer, customer), map[string]any{"reason": "wrong colour"}, http.StatusOK)
+	m.act(id, "approve_return", purchasing, nil, http.StatusOK)
+	if v := m.act(id, "confirm_resalable", alpha, nil, http.StatusOK); v.Status != workflows.Returned {
 		m.t.Fatalf("after resalable: %s", v.Status)
 	}
-	m.expectRefunded(o.ID, "c-2")
+}
+
+// screeningCancelledByCustomer: a paid customer cancels before release.
+func screeningCancelledByCustomer(m *market) string {
+	o := m.create("c-8", "prepaid")
+	m.pay(o.ID, "c-8")
+	m.waitStatus(o.ID, workflows.Screening)
+	m.act(o.ID, "cancel", m.token(auth.Customer, "c-8"), map[string]any{"reason": "ordered twice"}, http.StatusOK)
+	m.expectRefunded(o.ID, "c-8")
 	return o.ID
 }
 
@@ -404,6 +446,26 @@ func memberCancelledCreditNote(m *market) string {
 	m.act(o.ID, "request_cancellation", member, map[string]any{"reason": "The client closed the project; no further work will be done."}, http.StatusOK)
 	m.act(o.ID, "approve_cancellation", staff, nil, http.StatusOK)
 	m.eventually("credit note", func() bool { return len(m.invoices(o.ID)) == 2 })
+	return o.ID
+}
+
+func memberWithdrawnReconfirmed(m *market) string {
+	member, staff := m.token(auth.Member, "m-5"), m.token(auth.Staff, "s-1")
+	o := m.createMember("m-5", map[string]any{"submit": true, "schedule": []map[string]any{{"date": day(0), "amount": "1000.00"}}})
+	m.act(o.ID, "approve", staff, nil, http.StatusOK)
+	m.link(o.ID)
+	m.act(o.ID, "withdraw", member, nil, http.StatusOK)
+	m.act(o.ID, "submit", member, nil, http.StatusOK)
+	m.act(o.ID, "approve", staff, nil, http.StatusOK)
+	link := m.emailedLink(o.ID, "confirmation_request#2", "/c/")
+	resp, err := http.PostForm(link+"/confirm", nil)
+	if err != nil {
+		m.t.Fatal(err)
+	}
+	resp.Body.Close()
+	m.waitStatus(o.ID, workflows.Active)
+	m.act(o.ID, "request_cancellation", member, map[string]any{"reason": "The client may stop the project next month."}, http.StatusOK)
+	m.act(o.ID, "withdraw_cancellation", member, nil, http.StatusOK)
 	return o.ID
 }
 

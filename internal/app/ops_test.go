@@ -335,6 +335,12 @@ func TestPostgresOutageShorterThanTheRetryWindowParksNothing(t *testing.T) {
 	o := m.create("c-outage", "prepaid")
 	m.pay(o.ID, "c-outage")
 	m.waitStatus(o.ID, workflows.Screening)
+	// Purchasing is told of the order in screening; once the order has
+	// recorded that email as sent, it is quiet until the action below.
+	m.eventually("purchasing told", func() bool {
+		return slices.Contains(m.get(o.ID, m.token(auth.Ops, "o-1")).Emails,
+			workflows.SentEmail{Purpose: "wait_started#screening.1", Recipient: purchasingAddr})
+	})
 	m.settled(o.ID)
 
 	db := cutOffDatabase(t, m.sys.Config.DatabaseURL)

@@ -9,6 +9,7 @@ package app_test
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"testing"
 
 	"github.com/orderflow/orderflow/internal/auth"
@@ -42,11 +43,11 @@ func TestRefusalsSayTheStatusAndWhatIsAllowedNow(t *testing.T) {
 	m.pay(o.ID, "c-1")
 	m.waitStatus(o.ID, workflows.Screening)
 
-	// The customer may not cancel in screening: that, not the malformed
-	// reason, is the answer.
-	r := m.refused(o.ID, "cancel", customer, `{"reason": 5}`, http.StatusConflict)
-	if r.StatusNow != "screening" || len(*r.AllowedActions) != 0 || r.Errors != nil {
-		t.Errorf("refusal %+v, want screening, nothing allowed, no field errors", r)
+	// The customer may not request a return before the order is completed:
+	// that, not the malformed reason, is the answer; it may cancel.
+	r := m.refused(o.ID, "request_return", customer, `{"reason": 5}`, http.StatusConflict)
+	if r.StatusNow != "screening" || !slices.Equal(*r.AllowedActions, []string{"cancel"}) || r.Errors != nil {
+		t.Errorf("refusal %+v, want screening, cancel allowed, no field errors", r)
 	}
 	// Purchasing may: its malformed body is what is wrong.
 	purchasing := m.token(auth.Purchasing, "p-1")

@@ -125,6 +125,15 @@ type Lifecycle struct {
 	SmartSLA           time.Duration `env:"ORDERFLOW_SMART_SLA" envDefault:"24h"`
 	// DuplicateWindow keeps a rejected member order open for `duplicate` (decision).
 	DuplicateWindow time.Duration `env:"ORDERFLOW_DUPLICATE_WINDOW" envDefault:"720h"`
+	// Waits for a person (issue 12): the owner is reminded RemindAfter and
+	// staff escalated EscalateAfter after the wait began; a credit request
+	// is reminded and escalated its leads before the payment window ends.
+	RemindAfter          time.Duration `env:"ORDERFLOW_REMIND_AFTER" envDefault:"24h"`
+	EscalateAfter        time.Duration `env:"ORDERFLOW_ESCALATE_AFTER" envDefault:"48h"`
+	CreditReminderLead   time.Duration `env:"ORDERFLOW_CREDIT_REMINDER_LEAD" envDefault:"12h"`
+	CreditEscalationLead time.Duration `env:"ORDERFLOW_CREDIT_ESCALATION_LEAD" envDefault:"6h"`
+	PurchasingEmail      string        `env:"ORDERFLOW_PURCHASING_EMAIL" envDefault:"purchasing@orderflow.localhost"`
+	FinanceEmail         string        `env:"ORDERFLOW_FINANCE_EMAIL" envDefault:"finance@orderflow.localhost"`
 }
 
 // Mode says which command reads the configuration: dev mode fills in safe
@@ -213,10 +222,29 @@ func (c Config) validate(mode Mode) error {
 	if _, err := time.Parse("15:04", c.Lifecycle.InvoiceTime); err != nil {
 		problems = append(problems, fmt.Sprintf("ORDERFLOW_INVOICE_TIME %q must be a time of day like 09:00", c.Lifecycle.InvoiceTime))
 	}
+	problems = append(problems, c.Lifecycle.validateWaits()...)
 	if len(problems) == 0 {
 		return nil
 	}
 	return errors.New("configuration: " + strings.Join(problems, "; "))
+}
+
+// validateWaits: a reminder comes before its escalation, both after the wait began.
+func (l Lifecycle) validateWaits() []string {
+	var problems []string
+	if l.RemindAfter <= 0 || l.EscalateAfter <= l.RemindAfter {
+		problems = append(problems, fmt.Sprintf("ORDERFLOW_REMIND_AFTER (%s) must be positive and ORDERFLOW_ESCALATE_AFTER (%s) longer than it", l.RemindAfter, l.EscalateAfter))
+	}
+	if l.CreditEscalationLead <= 0 || l.CreditReminderLead <= l.CreditEscalationLead {
+		problems = append(problems, fmt.Sprintf("ORDERFLOW_CREDIT_ESCALATION_LEAD (%s) must be positive and ORDERFLOW_CREDIT_REMINDER_LEAD (%s) longer than it (the reminder comes first)", l.CreditEscalationLead, l.CreditReminderLead))
+	}
+	for name, addr := range map[string]string{"ORDERFLOW_PURCHASING_EMAIL": l.PurchasingEmail, "ORDERFLOW_FINANCE_EMAIL": l.FinanceEmail} {
+		if !strings.Contains(addr, "@") || strings.ContainsAny(addr, " \t\r\n") {
+			problems = append(problems, fmt.Sprintf("%s %q must be an email address", name, addr))
+		}
+	}
+	sort.Strings(problems)
+	return problems
 }
 
 func (h HTTP) validate() []string {

@@ -24,6 +24,9 @@ var examples = func() map[string]map[string]any {
 			"ActionURL":   "https://orderflow.example/orders/mb-0007",
 			"ActionLabel": "View the order",
 		},
+		// The waits for a person (workflows/waits.go): waits_test.go.
+		"wait_reminder":   waitData(true),
+		"wait_escalation": waitData(false),
 	}
 	for purpose, m := range marketplaceEmails {
 		ex[purpose] = orderEmail(m.shows...)
@@ -197,6 +200,7 @@ var marketplaceEmails = map[string]struct {
 	"return_rejected":    {shows: []string{"Reason", "ActionURL"}},
 	"resalable_rejected": {shows: []string{"Reason", "ActionURL", "Supplier"}},
 	"refund_issued":      {shows: []string{"Reason", "ActionURL", "Refund"}},
+	"credit_note_issued": {shows: []string{"Reason", "ActionURL", "Refund"}},
 }
 
 // optionalSamples are example values of the keys that may be "". Each is
@@ -479,6 +483,7 @@ var memberEmails = map[string]struct {
 	"cancellation_denied":    {shows: []string{"Reason", "ActionURL"}, names: []string{"Title"}, says: []string{"not approved", "invoicing resumes"}},
 	"sla_escalation":         {shows: []string{"Deadline", "ActionURL"}, names: []string{"Title", "Member", "Client"}, total: true, says: []string{"waiting for Smart confirmation", "24 hours on weekdays"}},
 	"member_order_completed": {shows: []string{"Period", "ActionURL"}, names: []string{"Title", "Client"}, says: []string{"completed", "issued or cancelled", "still unpaid"}},
+	"offer_withdrawn":        {names: []string{"Title", "Member"}, says: []string{"withdrawn", "no longer works"}}, // issue 12
 }
 
 // memberSamples are example values of the keys that may be "". Each is

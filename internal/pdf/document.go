@@ -69,6 +69,10 @@ type Document struct {
 	Notes    []string
 	// CreditedInvoice is the number of the invoice a credit note credits.
 	CreditedInvoice string
+	// CreditsOrder: the credit note credits the order itself (Reference),
+	// one bought on credit terms that has no invoice of its own (a
+	// marketplace order's return); then CreditedInvoice stays empty.
+	CreditsOrder bool
 	// Delivery is for purchase orders only.
 	Delivery *Delivery
 }
@@ -97,8 +101,11 @@ func (d Document) Validate() error {
 	default:
 		add("unknown document kind %q", d.Kind)
 	}
-	if d.Kind == CreditNote && strings.TrimSpace(d.CreditedInvoice) == "" {
+	if d.Kind == CreditNote && strings.TrimSpace(d.CreditedInvoice) == "" && !d.CreditsOrder {
 		add("a credit note must name the invoice it credits")
+	}
+	if d.CreditsOrder && (d.Kind != CreditNote || d.CreditedInvoice != "") {
+		add("only a credit note without a credited invoice credits its order")
 	}
 	if d.Kind != CreditNote && d.CreditedInvoice != "" {
 		add("only a credit note credits an invoice")

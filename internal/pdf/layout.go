@@ -108,7 +108,7 @@ func (d Document) headingFields() []field {
 		fields = append(fields, field{"Due date", formatDate(*d.DueDate)})
 	}
 	fields = append(fields, field{"Order", d.Reference})
-	if d.Kind == CreditNote {
+	if d.Kind == CreditNote && !d.CreditsOrder {
 		fields = append(fields, field{"Credits invoice", d.CreditedInvoice})
 	}
 	return fields

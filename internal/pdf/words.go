@@ -70,7 +70,11 @@ func (d Document) notesToPrint() []string {
 	case InvoiceDraft:
 		notes = append(notes, "This is a draft for review. The final invoice will carry a number and may still change.")
 	case CreditNote:
-		notes = append(notes, "This credit note credits invoice "+d.CreditedInvoice+" for the amounts shown above.")
+		if d.CreditsOrder {
+			notes = append(notes, "This credit note credits order "+d.Reference+", bought on credit terms, for the amounts shown above: they are no longer due.")
+		} else {
+			notes = append(notes, "This credit note credits invoice "+d.CreditedInvoice+" for the amounts shown above.")
+		}
 	}
 	return append(notes, d.Notes...)
 }

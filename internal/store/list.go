@@ -30,8 +30,14 @@ type OrderFilter struct {
 	Overdue        *bool
 	NeedsAttention *bool
 	Q              string // case-insensitive substring of the id or the title
-	Limit          int    // <= 0 means DefaultLimit; above MaxLimit means MaxLimit
-	Cursor         string // NextCursor of the previous page, "" for the first
+	// HideDrafts leaves out member orders in draft, but those that the
+	// staff user DraftsOf created on the member's behalf (the create entry
+	// of the order's recorded view names its creator): drafts are the
+	// member's own until submitted.
+	HideDrafts bool
+	DraftsOf   string
+	Limit      int    // <= 0 means DefaultLimit; above MaxLimit means MaxLimit
+	Cursor     string // NextCursor of the previous page, "" for the first
 }
 
 // OrderPage is one page of orders, newest first. NextCursor is "" on the last page.
@@ -112,6 +118,9 @@ func (f OrderFilter) conditions() (where []string, args []any) {
 	if f.NeedsAttention != nil {
 		add("needs_attention = $?", *f.NeedsAttention)
 	}
+	if f.HideDrafts {
+		add(`(NOT (flow = 'member' AND status = 'draft') OR (view->'timeline'->0->>'action' = 'create' AND view->'timeline'->0->>'actor_role' = 'staff' AND view->'timeline'->0->>'actor_id' = $?))`, f.DraftsOf)
+	}
 	if f.Q != "" {
 		// strpos rather than ILIKE: no escaping of % and _ in user input.
 		add("(strpos(lower(id), lower($?)) > 0 OR strpos(lower(title), lower($?)) > 0)", f.Q)
@@ -128,7 +137,11 @@ func (f OrderFilter) fingerprint() string {
 		}
 		return strconv.FormatBool(*p)
 	}
-	return strings.Join([]string{f.Flow, f.Status, f.OwnerID, f.SupplierID, b(f.Overdue), b(f.NeedsAttention), f.Q}, "\x00")
+	parts := []string{f.Flow, f.Status, f.OwnerID, f.SupplierID, b(f.Overdue), b(f.NeedsAttention), f.Q}
+	if f.HideDrafts {
+		parts = append(parts, "hide drafts", f.DraftsOf)
+	}
+	return strings.Join(parts, "\x00")
 }
 
 // position is where the previous page ended.

@@ -198,3 +198,44 @@ func TestListOrdersRefusesForeignCursors(t *testing.T) {
 		}
 	})
 }
+
+// Member drafts are the member's own: HideDrafts leaves them out, but those
+// whose recorded view's create entry names the staff user DraftsOf.
+func TestListOrdersHidesDraftsFromStaff(t *testing.T) {
+	s, ctx := newTestStore(t), testContext(t)
+	record := func(id, flow, status, creatorRole, creator string, i int) {
+		view := fmt.Sprintf(`{"id": %q, "timeline": [{"seq": 1, "action": "create", "actor_role": %q, "actor_id": %q}]}`, id, creatorRole, creator)
+		o := Order{ID: id, Flow: flow, Status: status, OwnerID: "m-1", Title: id, View: json.RawMessage(view),
+			CreatedAt: t0.Add(time.Duration(i) * time.Minute)}
+		mustNoErr(t, s.RecordTransition(ctx, o, TimelineEntry{Seq: 1, At: o.CreatedAt, To: status, Action: "create", ActorRole: creatorRole, ActorID: creator}))
+	}
+	record("d-member", "member", "draft", "member", "m-1", 1)
+	record("d-staff-1", "member", "draft", "staff", "s-1", 2)
+	record("d-staff-2", "member", "draft", "staff", "s-2", 3)
+	record("submitted", "member", "smart_confirmation", "member", "m-1", 4)
+	record("market", "marketplace", "pending", "customer", "s-1", 5)
+
+	for _, c := range []struct {
+		f    OrderFilter
+		want string
+	}{
+		{OrderFilter{}, "market submitted d-staff-2 d-staff-1 d-member"},
+		{OrderFilter{HideDrafts: true, DraftsOf: "s-1"}, "market submitted d-staff-1"},
+		{OrderFilter{HideDrafts: true, DraftsOf: "s-1", Status: "draft"}, "d-staff-1"},
+		{OrderFilter{HideDrafts: true, DraftsOf: "s-3", Status: "draft"}, ""},
+		{OrderFilter{HideDrafts: true, DraftsOf: "m-1", Status: "draft"}, ""}, // a member id is no staff creator
+		{OrderFilter{HideDrafts: true, Q: "d-"}, ""},
+	} {
+		page, err := s.ListOrders(ctx, c.f)
+		mustNoErr(t, err)
+		if got := strings.Join(ids(page.Orders), " "); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.f, got, c.want)
+		}
+	}
+	// A cursor of the staff list is not one of the unfiltered list.
+	page, err := s.ListOrders(ctx, OrderFilter{HideDrafts: true, DraftsOf: "s-1", Limit: 1})
+	mustNoErr(t, err)
+	if _, err := s.ListOrders(ctx, OrderFilter{Cursor: page.NextCursor}); err == nil {
+		t.Error("a staff list's cursor pages the unfiltered list")
+	}
+}

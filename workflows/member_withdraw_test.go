@@ -1,0 +1,166 @@
+package workflows
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/orderflow/orderflow/internal/money"
+)
+
+// Issue 12: the member withdraws an order from client confirmation or a
+// cancellation request; a duplicate takes new dates.
+
+// revokedLinks counts RevokeClientLinks per fakes and order.
+var revokedLinks sync.Map // *fakes → *revocations
+
+type revocations struct {
+	mu     sync.Mutex
+	orders []string
+}
+
+func (f *fakes) RevokeClientLinks(_ context.Context, orderID string) (int64, error) {
+	v, _ := revokedLinks.LoadOrStore(f, &revocations{})
+	r := v.(*revocations)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.orders = append(r.orders, orderID)
+	return 1, nil
+}
+
+func (f *fakes) revocationsOf(orderID string) int {
+	v, ok := revokedLinks.Load(f)
+	if !ok {
+		return 0
+	}
+	r := v.(*revocations)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, id := range r.orders {
+		if id == orderID {
+			n++
+		}
+	}
+	return n
+}
+
+func TestMemberWithdrawsFromClientConfirmation(t *testing.T) {
+	r := newRun(t)
+	hour, minute := time.Hour, time.Minute
+	r.must(hour, Approve, staffS, nil)
+	r.refused(2*hour-minute, Withdraw, otherMember, nil, NotVisible)
+	r.refused(2*hour-minute, Withdraw, staffS, nil, WrongRole) // staff do not withdraw on the member's behalf
+	r.must(2*hour, Withdraw, memberM, nil)
+	// The client's link no longer counts: the order is not even visible to it.
+	r.refused(2*hour+minute, Confirm, clientLink("link_1"), nil, NotVisible)
+	r.viewAt(2*hour+2*minute, memberM, func(v OrderView) {
+		if v.Status != Draft || v.Member.ConfirmationLink != nil || len(v.Deadlines) != 0 {
+			t.Errorf("after withdraw: %s, link %+v, deadlines %v", v.Status, v.Member.ConfirmationLink, v.Deadlines)
+		}
+	})
+	r.must(3*hour, Submit, memberM, nil)
+	r.must(4*hour, Approve, staffS, nil)
+	r.refused(5*hour-minute, Confirm, clientLink("link_1"), nil, NotVisible) // the old link stays dead
+	r.must(5*hour, Confirm, clientLink("link_2"), nil)
+	r.stopAt(6 * hour)
+	r.executeMember(memberInput())
+
+	r.requireStopped()
+	v := r.query(memberM)
+	if got := statuses(v); !slices.Equal(got, []Status{Draft, SmartConfirmation, ClientConfirmation, Draft, SmartConfirmation, ClientConfirmation, Active}) {
+		t.Errorf("statuses %v", got)
+	}
+	if w := actionEntries(v, Withdraw); len(w) != 1 || w[0].From != ClientConfirmation || w[0].To != Draft {
+		t.Errorf("withdraw entries %+v", w)
+	}
+	if n := r.fakes.revocationsOf("ord_member"); n != 1 {
+		t.Errorf("client links revoked %d times, want once", n)
+	}
+	if v.Member.ConfirmationLink == nil || v.Member.ConfirmationLink.Round != 2 {
+		t.Errorf("the second link: %+v, want round 2", v.Member.ConfirmationLink)
+	}
+	sent := r.fakes.emailsOf("ord_member")
+	if !slices.Contains(sent, "offer_withdrawn#1→"+carl) || !slices.Contains(sent, "confirmation_request#2→"+carl) {
+		t.Errorf("emails %v: want the client told of the withdrawal and a second request", sent)
+	}
+}
+
+// Orders started before change business-rules keep refusing withdraw in
+// client confirmation.
+func TestMemberWithdrawFromClientConfirmationBeforeTheChange(t *testing.T) {
+	r := newRun(t)
+	r.env.OnGetVersion(ChangeBusinessRules, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	r.must(time.Hour, Approve, staffS, nil)
+	r.refused(2*time.Hour, Withdraw, memberM, nil, NotAllowedNow)
+	r.stopAt(3 * time.Hour)
+	r.executeMember(memberInput())
+
+	r.requireStopped()
+	if v := r.query(memberM); v.Status != ClientConfirmation || slices.Contains(v.AllowedActions, Withdraw) {
+		t.Errorf("status %s, allowed %v", v.Status, v.AllowedActions)
+	}
+}
+
+func TestMemberWithdrawsACancellationRequest(t *testing.T) {
+	r := newRun(t)
+	hour, minute := time.Hour, time.Minute
+	in := memberWith(func(in *MemberInput) {
+		in.Content.SkipClientConfirmation, in.Content.OfferValidUntil, in.Content.ProofReference = true, "", "contract C-1"
+	})
+	r.must(hour, Approve, staffS, nil)
+	r.must(2*hour, RequestCancellation, memberM, CancellationPayload{Reason: "the client may stop the project next month"})
+	r.refused(3*hour-minute, WithdrawCancellation, staffS, nil, WrongRole)
+	r.refused(3*hour-minute, WithdrawCancellation, otherMember, nil, NotVisible)
+	r.must(3*hour, WithdrawCancellation, memberM, nil)
+	r.refused(3*hour+minute, WithdrawCancellation, memberM, nil, NotAllowedNow) // nothing left to withdraw
+	r.refused(3*hour+minute, ApproveCancellation, staffS, nil, NotAllowedNow)
+	// Invoicing resumes: the first draft is made on its day.
+	r.viewAt(since(2026, 12, 8, 9, 0, 1), memberM, func(v OrderView) {
+		if v.Status != Active || v.Member.Schedule[0].Status != EntryDrafted {
+			t.Errorf("after the withdrawal: %s, entry 1 %s", v.Status, v.Member.Schedule[0].Status)
+		}
+	})
+	r.stopAt(since(2026, 12, 8, 10, 0, 0))
+	r.executeMember(in)
+
+	r.requireStopped()
+	v := r.query(memberM)
+	if got := statuses(v); !slices.Equal(got, []Status{Draft, SmartConfirmation, Active, CancellationRequested, Active}) {
+		t.Errorf("statuses %v", got)
+	}
+	if w := actionEntries(v, WithdrawCancellation); len(w) != 1 || w[0].ActorID != memberM.Subject {
+		t.Errorf("withdraw_cancellation entries %+v", w)
+	}
+}
+
+// A duplicate goes to Smart confirmation with the new dates it was given.
+func TestMemberDuplicateTakesNewDates(t *testing.T) {
+	r := newRun(t)
+	r.env.SetDetachedChildWait(false)
+	hour := time.Hour
+	r.must(hour, Reject, staffS, ReasonPayload{Reason: "the offer expires too soon"})
+	r.refused(2*hour-time.Minute, Duplicate, memberM, DuplicatePayload{ScheduleDates: []string{"2027-01-15"}}, InvalidPayload) // one date for two invoices
+	r.must(2*hour, Duplicate, memberM, DuplicatePayload{OfferValidUntil: "2026-12-20", ScheduleDates: []string{"2027-01-15", "2027-02-15"}})
+	var child OrderView
+	r.viewAt(2*hour+time.Minute, memberM, func(v OrderView) {
+		if len(v.Member.Duplicates) == 1 {
+			child = r.queryOrder(v.Member.Duplicates[0], memberM)
+		}
+	})
+	r.stopAt(3 * hour)
+	r.executeMember(memberInput())
+
+	r.requireStopped()
+	if child.Status != SmartConfirmation || child.Member.OfferValidUntil != "2026-12-20" || len(child.Member.Schedule) != 2 ||
+		child.Member.Schedule[0].Date != "2027-01-15" || child.Member.Schedule[1].Date != "2027-02-15" {
+		t.Fatalf("duplicate: %s, offer %s, schedule %+v", child.Status, child.Member.OfferValidUntil, child.Member.Schedule)
+	}
+	if got := child.Member.Schedule[0].Lines; len(got) != 1 || got[0].UnitPrice != money.Amount(100000) {
+		t.Errorf("the copy's first invoice: %+v", got)
+	}
+}
