@@ -85,7 +85,7 @@ func (p clientPages) show(c *gin.Context) {
 	}
 	cv := confirmationView(view)
 	cv.ConfirmURL, cv.DeclineURL = link.Path()+"/confirm", link.Path()+"/decline"
-	p.page(c, http.StatusOK, func(w *bytes.Buffer) error { return clientpage.RenderConfirmation(w, cv) })
+	linkPage(c, http.StatusOK, func(w *bytes.Buffer) error { return clientpage.RenderConfirmation(w, cv) })
 }
 
 // awaitsClient: the workflow lets the link holder answer now.
@@ -178,7 +178,7 @@ func (p clientPages) done(c *gin.Context) {
 		cv := confirmationView(view)
 		dv.OrderTitle, dv.Member = cv.Title, cv.Member
 	}
-	p.page(c, http.StatusOK, func(w *bytes.Buffer) error { return clientpage.RenderDone(w, dv) })
+	linkPage(c, http.StatusOK, func(w *bytes.Buffer) error { return clientpage.RenderDone(w, dv) })
 }
 
 // linkProblem explains a link that cannot be used. The link comes with
@@ -255,28 +255,5 @@ func (p clientPages) ready(c *gin.Context) bool {
 }
 
 func (p clientPages) problem(c *gin.Context, status int, title, message string) {
-	p.page(c, status, func(w *bytes.Buffer) error { return clientpage.RenderLinkProblem(w, title, message) })
-}
-
-func (p clientPages) page(c *gin.Context, status int, render func(*bytes.Buffer) error) {
-	var buf bytes.Buffer
-	if err := render(&buf); err != nil {
-		_ = c.Error(err)
-		abortWith(c, http.StatusInternalServerError, "The page could not be rendered; report request id "+requestID(c)+".")
-		return
-	}
-	protectLinkPage(c.Writer.Header())
-	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
-}
-
-// protectLinkPage sets the headers of a page whose URL is a bearer link (the
-// client's confirmation page, the pay page): keep the token out of caches,
-// Referer headers and frames (a framed Confirm or Pay button could be
-// clicked by someone else's page).
-func protectLinkPage(h http.Header) {
-	h.Set("Cache-Control", "no-store")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	linkPage(c, status, func(w *bytes.Buffer) error { return clientpage.RenderLinkProblem(w, title, message) })
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/internal/payments"
 	"github.com/orderflow/orderflow/internal/store"
+	"github.com/orderflow/orderflow/internal/webpage"
 	"github.com/orderflow/orderflow/workflows"
 )
 
@@ -48,7 +49,7 @@ func (p paymentPages) show(c *gin.Context) {
 	if v.Paid() {
 		render = payments.RenderPaidPage
 	}
-	p.page(c, http.StatusOK, func(w *bytes.Buffer) error { return render(w, v) })
+	linkPage(c, http.StatusOK, func(w *bytes.Buffer) error { return render(w, v) })
 }
 
 // pay takes the payment, then delivers the provider's webhook at once so the
@@ -65,7 +66,7 @@ func (p paymentPages) pay(c *gin.Context) {
 		}
 	}
 	// Post/redirect/get: reloading the result never posts the payment again.
-	protectLinkPage(c.Writer.Header())
+	webpage.ProtectLink(c.Writer.Header())
 	c.Redirect(http.StatusSeeOther, "/pay/"+c.Param("token"))
 }
 
@@ -74,18 +75,7 @@ func (p paymentPages) problemPage(c *gin.Context, err error) {
 	if status >= 500 {
 		_ = c.Error(err)
 	}
-	p.page(c, status, func(w *bytes.Buffer) error { return payments.RenderProblemPage(w, title, msg) })
-}
-
-func (p paymentPages) page(c *gin.Context, status int, render func(*bytes.Buffer) error) {
-	var buf bytes.Buffer
-	if err := render(&buf); err != nil {
-		_ = c.Error(err)
-		abortWith(c, http.StatusInternalServerError, "The page could not be rendered; report request id "+requestID(c)+".")
-		return
-	}
-	protectLinkPage(c.Writer.Header()) // the URL is the payment link itself
-	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
+	linkPage(c, status, func(w *bytes.Buffer) error { return payments.RenderProblemPage(w, title, msg) })
 }
 
 // webhook receives signed payment events. A payment confirms the order (the

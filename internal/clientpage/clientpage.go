@@ -9,25 +9,20 @@ package clientpage
 
 import (
 	"embed"
-	"fmt"
-	"html/template"
 	"io"
+
+	"github.com/orderflow/orderflow/internal/webpage"
 )
 
 //go:embed templates/*.html
 var templateFiles embed.FS
 
+// Each page goes into the shared layout with the style of these pages.
 var (
-	confirmationPage = parsePage("templates/confirmation.html")
-	donePage         = parsePage("templates/done.html")
-	problemPage      = parsePage("templates/problem.html")
+	confirmationPage = webpage.MustParse(templateFiles, "templates/style.html", "templates/confirmation.html")
+	donePage         = webpage.MustParse(templateFiles, "templates/style.html", "templates/done.html")
+	problemPage      = webpage.MustParse(templateFiles, "templates/style.html", "templates/problem.html")
 )
-
-// parsePage runs at start-up on embedded files only; a broken template is a
-// build defect that the tests catch, never input.
-func parsePage(name string) *template.Template {
-	return template.Must(template.ParseFS(templateFiles, "templates/layout.html", name))
-}
 
 // MaxReasonLength bounds the decline reason, as the workflow's free text.
 const MaxReasonLength = 2000
@@ -105,24 +100,17 @@ func RenderConfirmation(w io.Writer, v ConfirmationView) error {
 		ConfirmationView
 		MaxReasonLength int
 	}{v, MaxReasonLength}
-	return render(w, confirmationPage, data)
+	return webpage.Render(w, confirmationPage, data)
 }
 
 // RenderDone writes the thank-you page after the client's answer.
 func RenderDone(w io.Writer, v DoneView) error {
-	return render(w, donePage, v)
+	return webpage.Render(w, donePage, v)
 }
 
 // RenderLinkProblem writes a friendly page for a link that cannot be used
 // (unknown, already used, expired, replaced) or an answer that did not go
 // through. message is a complete sentence that says what to do next.
 func RenderLinkProblem(w io.Writer, title, message string) error {
-	return render(w, problemPage, struct{ Title, Message string }{title, message})
-}
-
-func render(w io.Writer, page *template.Template, data any) error {
-	if err := page.ExecuteTemplate(w, "layout", data); err != nil {
-		return fmt.Errorf("clientpage: render: %w", err)
-	}
-	return nil
+	return webpage.Render(w, problemPage, struct{ Title, Message string }{title, message})
 }

@@ -1,18 +1,19 @@
 package email
 
 import (
-	_ "embed"
-	"fmt"
-	htmltemplate "html/template"
+	"embed"
 	"io"
 	"regexp"
 	"strings"
+
+	"github.com/orderflow/orderflow/internal/webpage"
 )
 
 //go:embed inbox.html
-var inboxSource string
+var inboxFiles embed.FS
 
-var inboxPage = htmltemplate.Must(htmltemplate.New("inbox").Parse(inboxSource))
+// inboxPage is the inbox in the layout the HTML pages share.
+var inboxPage = webpage.MustParse(inboxFiles, "inbox.html")
 
 // RenderInbox writes the dev-mode inbox page: every message with its
 // headers, the text body with its links made clickable and the HTML body in
@@ -27,10 +28,7 @@ func RenderInbox(w io.Writer, mails []Captured) error {
 			Srcdoc: `<base target="_blank">` + m.HTML,
 		}
 	}
-	if err := inboxPage.Execute(w, view); err != nil {
-		return fmt.Errorf("render inbox: %w", err)
-	}
-	return nil
+	return webpage.Render(w, inboxPage, view)
 }
 
 type inboxMail struct {

@@ -3,29 +3,23 @@ package payments
 import (
 	"embed"
 	"errors"
-	"fmt"
-	"html/template"
 	"io"
 	"net/http"
 	"time"
 
 	"github.com/orderflow/orderflow/internal/money"
+	"github.com/orderflow/orderflow/internal/webpage"
 )
 
 //go:embed pages/*.html
 var pageFiles embed.FS
 
+// Each page goes into the shared layout with the style of these pages.
 var (
-	payPage     = parsePage("pages/pay.html")
-	paidPage    = parsePage("pages/paid.html")
-	problemPage = parsePage("pages/problem.html")
+	payPage     = webpage.MustParse(pageFiles, "pages/style.html", "pages/pay.html")
+	paidPage    = webpage.MustParse(pageFiles, "pages/style.html", "pages/paid.html")
+	problemPage = webpage.MustParse(pageFiles, "pages/style.html", "pages/problem.html")
 )
-
-// parsePage runs at start-up on embedded files only; a broken template is a
-// build defect that the tests catch, never input.
-func parsePage(name string) *template.Template {
-	return template.Must(template.ParseFS(pageFiles, "pages/layout.html", name))
-}
 
 // pageTimeFormat is unambiguous for anyone: the time zone is spelled out.
 const pageTimeFormat = "2 January 2006, 15:04 MST"
@@ -60,26 +54,19 @@ func newPageData(v PaymentView) pageData {
 // carries the unguessable link token, which is all the authority paying
 // needs, and a forged cross-site POST could only pay what the customer owes.
 func RenderPayPage(w io.Writer, v PaymentView) error {
-	return render(w, payPage, newPageData(v))
+	return webpage.Render(w, payPage, newPageData(v))
 }
 
 // RenderPaidPage writes the confirmation after payment: what was paid and
 // what happens next.
 func RenderPaidPage(w io.Writer, v PaymentView) error {
-	return render(w, paidPage, newPageData(v))
+	return webpage.Render(w, paidPage, newPageData(v))
 }
 
 // RenderProblemPage writes a page for a link that cannot be used (see
 // DescribeLinkError for the words).
 func RenderProblemPage(w io.Writer, title, message string) error {
-	return render(w, problemPage, struct{ Title, Message string }{title, message})
-}
-
-func render(w io.Writer, page *template.Template, data any) error {
-	if err := page.ExecuteTemplate(w, "layout", data); err != nil {
-		return fmt.Errorf("payments: render page: %w", err)
-	}
-	return nil
+	return webpage.Render(w, problemPage, struct{ Title, Message string }{title, message})
 }
 
 // DescribeLinkError turns an error of View or Pay into the HTTP status, title
