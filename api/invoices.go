@@ -1,8 +1,6 @@
 package api
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -141,7 +139,7 @@ const clockSkew = 5 * time.Minute
 
 func (h invoiceRoutes) markPaid(c *gin.Context) {
 	var req paymentRequest
-	if !readOptionalBody(c, &req, `{"paid_at": "2026-04-20T10:00:00Z"}`) {
+	if !readJSON(c, &req, true, `{"paid_at": "2026-04-20T10:00:00Z"}`) {
 		return
 	}
 	at := h.now()
@@ -157,7 +155,7 @@ func (h invoiceRoutes) markPaid(c *gin.Context) {
 
 func (h invoiceRoutes) markUnpaid(c *gin.Context) {
 	var req struct{}
-	if !readOptionalBody(c, &req, `{}`) {
+	if !readJSON(c, &req, true, `{}`) {
 		return
 	}
 	h.setPaid(c, false, h.now())
@@ -171,29 +169,6 @@ func (h invoiceRoutes) setPaid(c *gin.Context, paid bool, at time.Time) {
 		return
 	}
 	c.JSON(http.StatusOK, toInvoiceJSON(inv))
-}
-
-// readOptionalBody decodes a JSON object into v when a body was sent,
-// refusing unknown members; an empty body leaves v as it is.
-func readOptionalBody(c *gin.Context, v any, example string) bool {
-	body, ok := readBody(c)
-	if !ok {
-		return false
-	}
-	if len(bytes.TrimSpace(body)) == 0 {
-		return true
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		abortWith(c, http.StatusBadRequest, fmt.Sprintf("The body must be a JSON object such as %s, or empty: %s.", example, describeJSON(err)))
-		return false
-	}
-	if dec.More() {
-		abortWith(c, http.StatusBadRequest, "The body must hold exactly one JSON object.")
-		return false
-	}
-	return true
 }
 
 // fail answers a store error. An id of "" means the call named no invoice.

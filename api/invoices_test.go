@@ -273,6 +273,8 @@ func TestMarkInvoicePaidRefusals(t *testing.T) {
 		"malformed":     `{"paid_at": `,
 		"not a time":    `{"paid_at": "yesterday"}`,
 		"not an object": `["2026-04-01T00:00:00Z"]`,
+		"data after":    `{"paid_at": "2026-04-01T00:00:00Z"}}`,
+		"two objects":   `{"paid_at": "2026-04-01T00:00:00Z"} {}`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			decodeProblem(t, do(t, h, "POST", "/v1/invoices/ord_a-invoice-0/paid", strings.NewReader(body), finance), 400)

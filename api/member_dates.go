@@ -139,13 +139,13 @@ func (o orders) memberActionChecks(view workflows.OrderView, action workflows.Ac
 		return nil, warnings
 	case workflows.Edit:
 		var p workflows.EditPayload
-		if json.Unmarshal(payload, &p) == nil {
+		if workflows.DecodeJSON(payload, &p) == nil {
 			_, warnings := day.offerChecks("offer_valid_until", p.OfferValidUntil, false)
 			return nil, warnings
 		}
 	case workflows.Duplicate:
 		var p workflows.DuplicatePayload
-		if json.Unmarshal(payload, &p) == nil {
+		if workflows.DecodeJSON(payload, &p) == nil {
 			return duplicateChecks(day, memberContentOf(view), p)
 		}
 	}

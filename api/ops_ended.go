@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -275,18 +274,11 @@ func (h opsRoutes) endedRunOf(c *gin.Context, id string) (run latestRun, ok bool
 // ok is false when the request was answered (bad body, or a reason
 // required and missing).
 func opsReason(c *gin.Context, required bool) (reason string, ok bool) {
-	body, ok := readBody(c)
-	if !ok {
-		return "", false
-	}
 	var req struct {
 		Reason string `json:"reason"`
 	}
-	if len(bytes.TrimSpace(body)) > 0 {
-		if err := decodeStrict(body, &req); err != nil {
-			abortWith(c, http.StatusBadRequest, strings.Replace(err.Error(), "is not a valid order", `must be {"reason": "..."}`, 1))
-			return "", false
-		}
+	if !readJSON(c, &req, true, `{"reason": "..."}`) {
+		return "", false
 	}
 	reason = strings.TrimSpace(req.Reason)
 	switch {

@@ -8,12 +8,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 	"github.com/oklog/ulid/v2"
@@ -80,29 +78,32 @@ func (o orders) create(c *gin.Context) {
 	if !ok {
 		return
 	}
-	var head struct {
-		Flow string `json:"flow"`
-	}
-	if err := json.Unmarshal(body, &head); err != nil {
-		abortWith(c, http.StatusBadRequest, "The body must be a JSON object: "+describeJSON(err))
+	// The flow decides who may create and which fields the body takes:
+	// read it first, from the body as members, then the body whole.
+	var members map[string]json.RawMessage
+	if !decodeBody(c, body, &members, orderExample) {
 		return
 	}
-	roles, known := creators[head.Flow]
+	var flow string
+	if raw, sent := members["flow"]; sent && json.Unmarshal(raw, &flow) != nil {
+		abort(c, bodyProblem(&workflows.JSONError{Kind: workflows.JSONShape, Field: "flow", Problem: `must be a string, "member" or "marketplace"`}, orderExample))
+		return
+	}
+	roles, known := creators[flow]
 	if !known {
 		abort(c, invalid("flow", `must be "member" or "marketplace"`))
 		return
 	}
 	if !slices.Contains(roles, p.Role) {
-		abortWith(c, http.StatusForbidden, fmt.Sprintf("Your role %q may not create %s orders; it needs one of: %s.", p.Role, head.Flow, joinRoles(roles)))
+		abortWith(c, http.StatusForbidden, fmt.Sprintf("Your role %q may not create %s orders; it needs one of: %s.", p.Role, flow, joinRoles(roles)))
 		return
 	}
-	if head.Flow == "member" {
+	if flow == "member" {
 		o.createMember(c, p, body)
 		return
 	}
 	var req marketplaceRequest
-	if err := decodeStrict(body, &req); err != nil {
-		abortBody(c, err)
+	if !decodeBody(c, body, &req, orderExample) {
 		return
 	}
 	in, problem := o.marketplaceInput(p, req, requestID(c))
@@ -121,8 +122,7 @@ func (o orders) create(c *gin.Context) {
 
 func (o orders) createMember(c *gin.Context, p auth.Principal, body []byte) {
 	var req memberRequest
-	if err := decodeStrict(body, &req); err != nil {
-		abortBody(c, err)
+	if !decodeBody(c, body, &req, orderExample) {
 		return
 	}
 	memberID := req.MemberID
@@ -370,7 +370,7 @@ func (o orders) act(c *gin.Context) {
 	}
 	payload, rid, err := splitRequestID(body)
 	if err != nil {
-		abortWith(c, http.StatusBadRequest, err.Error())
+		abort(c, bodyProblem(err, `{"request_id": "r-1", "reason": "..."}`))
 		return
 	}
 	// A body that cannot be used is answered here, unless the action is not
@@ -476,19 +476,27 @@ func updateID(action workflows.Action, req workflows.ActionRequest) string {
 	return string(action) + ":" + hex.EncodeToString(caller[:8]) + ":" + req.RequestID
 }
 
-// splitRequestID takes the optional request_id out of an action body.
+// splitRequestID takes the optional request_id out of an action body; an
+// empty body is no payload. The rest is the action's payload, which
+// workflows.DecodePayload reads against the action's fields.
 func splitRequestID(body []byte) (json.RawMessage, string, error) {
-	if len(bytes.TrimSpace(body)) == 0 {
-		return nil, "", nil
+	// No body and a JSON null both mean an action without a payload, as
+	// they always have (clients send null for "nothing").
+	if string(bytes.Trim(body, " \t\r\n")) == "null" {
+		return json.RawMessage(`{}`), "", nil
 	}
 	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(body, &fields); err != nil {
-		return nil, "", fmt.Errorf("The body must be a JSON object: %s", describeJSON(err))
+	if err := workflows.DecodeJSON(body, &fields); err != nil {
+		var je *workflows.JSONError
+		if errors.As(err, &je) && je.Kind == workflows.JSONEmpty {
+			return nil, "", nil
+		}
+		return nil, "", err
 	}
 	var rid string
 	if raw, ok := fields["request_id"]; ok {
 		if err := json.Unmarshal(raw, &rid); err != nil || !validRequestID.MatchString(rid) {
-			return nil, "", errors.New("request_id must be a string of 1 to 128 letters, digits or ._:-")
+			return nil, "", &workflows.JSONError{Kind: workflows.JSONShape, Field: "request_id", Problem: "must be a string of 1 to 128 letters, digits or ._:-"}
 		}
 		delete(fields, "request_id")
 	}
@@ -710,80 +718,7 @@ func (o orders) document(c *gin.Context) {
 	c.Data(http.StatusOK, doc.ContentType, doc.Content)
 }
 
-// Helpers for bodies and messages.
-
-func readBody(c *gin.Context) ([]byte, bool) {
-	body, err := io.ReadAll(c.Request.Body)
-	if err != nil {
-		if isBodyTooLarge(err) {
-			abortWith(c, http.StatusRequestEntityTooLarge, fmt.Sprintf("The request body is larger than the limit of %s (%d bytes); send a smaller body.", maxBodyText, maxBodyBytes))
-		} else {
-			abortWith(c, http.StatusBadRequest, "The request body could not be read; send it again.")
-		}
-		return nil, false
-	}
-	// encoding/json would silently turn invalid UTF-8 into U+FFFD: the order
-	// would keep text other than what was sent.
-	if !utf8.Valid(body) {
-		abortWith(c, http.StatusBadRequest, "The body is not valid UTF-8; send JSON text encoded as UTF-8.")
-		return nil, false
-	}
-	return body, true
-}
-
-func decodeStrict(body []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return decodeError{msg: "The body is not a valid order: " + describeJSON(err), err: err}
-	}
-	if dec.More() {
-		return errors.New("The body must hold exactly one JSON object.")
-	}
-	return nil
-}
-
-// decodeError keeps what the decoder said, so a number out of range can be
-// told from malformed JSON.
-type decodeError struct {
-	msg string
-	err error
-}
-
-func (e decodeError) Error() string { return e.msg }
-func (e decodeError) Unwrap() error { return e.err }
-
-// abortBody answers a body decodeStrict refused: a well-formed number the
-// order cannot hold (an amount over the limit, VAT over 100%) is an invalid
-// payload (422), as it is for actions; anything else is a bad request.
-func abortBody(c *gin.Context, err error) {
-	var pe *money.ParseError
-	if errors.As(err, &pe) {
-		pr := NewProblem(http.StatusUnprocessableEntity, err.Error()+". Fix the value listed in errors.")
-		pr.Errors = map[string]string{"body": pe.Error()}
-		abort(c, pr)
-		return
-	}
-	abortWith(c, http.StatusBadRequest, err.Error())
-}
-
-func describeJSON(err error) string {
-	var typeErr *json.UnmarshalTypeError
-	var syntaxErr *json.SyntaxError
-	switch {
-	case errors.As(err, &typeErr):
-		return fmt.Sprintf("field %q must be a %s, not a JSON %s", typeErr.Field, typeErr.Type.Kind(), typeErr.Value)
-	case errors.As(err, &syntaxErr):
-		return fmt.Sprintf("malformed JSON at byte %d (%s)", syntaxErr.Offset, syntaxErr.Error())
-	case errors.Is(err, io.EOF):
-		return "the body is empty"
-	}
-	msg := strings.TrimPrefix(err.Error(), "json: ")
-	if field, ok := strings.CutPrefix(msg, "unknown field "); ok {
-		return "unknown field " + field + "; see /openapi.yaml for the fields"
-	}
-	return msg
-}
+// Helpers for messages.
 
 func invalid(field, msg string) Problem {
 	p := NewProblem(http.StatusUnprocessableEntity, "The request cannot be used as sent; fix the fields listed in errors.")

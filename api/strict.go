@@ -1,6 +1,10 @@
 package api
 
 import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -8,13 +12,21 @@ import (
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/orderflow/orderflow/internal/money"
+	"github.com/orderflow/orderflow/workflows"
 )
 
-// Strict reading of what a request carries besides its body: the query and
-// the ids in the path. A value the API could never have given is refused
+// Strict reading of what a request carries: its body, its query and the
+// ids in its path. A value the API could never have given is refused
 // here, with what is wrong, before Postgres or Temporal sees it: Postgres
 // refuses NUL and invalid UTF-8 with an error of its own, and Temporal has
 // no order under a name of the wrong shape.
+//
+// Every JSON body is read by readBody (at most maxBodyBytes, withBodyLimit;
+// valid UTF-8) and decoded by workflows.DecodeJSON, the decoder the
+// workflows use for action payloads and signals: one JSON object, no
+// unknown field, nothing after it. bodyProblem words its refusals.
 
 var (
 	// orderIDPattern is what newOrderID (and a member order's duplicate)
@@ -138,4 +150,86 @@ func idempotencyKey(c *gin.Context) (key string, ok bool) {
 		return refuse("holds characters other than printable ASCII")
 	}
 	return key, true
+}
+
+// orderExample is the start of a body of POST /v1/orders, for messages.
+const orderExample = `{"flow": "marketplace", "customer_email": "...", "items": [...], ...}`
+
+// readBody reads the whole body: at most maxBodyBytes (413 beyond), and
+// valid UTF-8, since encoding/json would silently turn invalid UTF-8 into
+// U+FFFD and the order would keep text other than what was sent.
+func readBody(c *gin.Context) ([]byte, bool) {
+	body, err := io.ReadAll(c.Request.Body)
+	if err != nil {
+		if isBodyTooLarge(err) {
+			abortWith(c, http.StatusRequestEntityTooLarge, fmt.Sprintf("The request body is larger than the limit of %s (%d bytes); send a smaller body.", maxBodyText, maxBodyBytes))
+		} else {
+			abortWith(c, http.StatusBadRequest, "The request body could not be read; send it again.")
+		}
+		return nil, false
+	}
+	if !utf8.Valid(body) {
+		abortWith(c, http.StatusBadRequest, "The body is not valid UTF-8; send JSON text encoded as UTF-8.")
+		return nil, false
+	}
+	return body, true
+}
+
+// readJSON reads the body and decodes it into v. An empty body is refused,
+// unless optional: then v is left as it is. example is a body that would
+// do, for the message. false: the request was answered.
+func readJSON(c *gin.Context, v any, optional bool, example string) bool {
+	body, ok := readBody(c)
+	if !ok {
+		return false
+	}
+	if optional && len(bytes.Trim(body, " \t\r\n")) == 0 {
+		return true
+	}
+	return decodeBody(c, body, v, example)
+}
+
+// decodeBody decodes a body readBody read into v, or answers why not.
+func decodeBody(c *gin.Context, body []byte, v any, example string) bool {
+	if err := workflows.DecodeJSON(body, v); err != nil {
+		abort(c, bodyProblem(err, example))
+		return false
+	}
+	return true
+}
+
+// bodyProblem answers a body the strict decoder refused: 400 for a body
+// that is not one JSON object of this request's fields, naming the field;
+// 422 for a well-formed number its field cannot hold (an amount over the
+// limit, VAT over 100%), as for actions.
+func bodyProblem(err error, example string) Problem {
+	var je *workflows.JSONError
+	if !errors.As(err, &je) {
+		return NewProblem(http.StatusBadRequest, "The body cannot be used: "+err.Error()+".")
+	}
+	send := " Send one JSON object, e.g. " + example + "; /openapi.yaml lists the fields."
+	field := je.Field
+	if field == "" {
+		field = "body"
+	}
+	var p Problem
+	switch je.Kind {
+	case workflows.JSONEmpty:
+		return NewProblem(http.StatusBadRequest, "The request body is empty."+send)
+	case workflows.JSONMalformed:
+		p = NewProblem(http.StatusBadRequest, "The request body is not valid JSON: "+je.Problem+"."+send)
+	case workflows.JSONUnknown:
+		p = NewProblem(http.StatusBadRequest, fmt.Sprintf("The request body has an unknown field %q; leave it out (is it misspelt?).", je.Field)+send)
+	case workflows.JSONValue:
+		var pe *money.ParseError
+		if !errors.As(err, &pe) {
+			p = NewProblem(http.StatusBadRequest, "The request body holds a value of the wrong form: "+je.Problem+"."+send)
+			break
+		}
+		p = NewProblem(http.StatusUnprocessableEntity, "The body holds a value that cannot be used: "+je.Problem+". Fix the value listed in errors.")
+	default:
+		p = NewProblem(http.StatusBadRequest, "The request body cannot be read: "+je.Error()+"."+send)
+	}
+	p.Errors = map[string]string{field: je.Problem}
+	return p
 }

@@ -342,7 +342,9 @@ func readSupplierInput(c *gin.Context, allowed, required []string, refused map[s
 		if detail == "" {
 			detail = fmt.Sprintf("Unknown field %q. A supplier request may have only: %s.", unknown[0], strings.Join(allowed, ", "))
 		}
-		abortWith(c, http.StatusBadRequest, detail)
+		pr := NewProblem(http.StatusBadRequest, detail)
+		pr.Errors = map[string]string{unknown[0]: "is not a field of this request; leave it out"}
+		abort(c, pr)
 		return supplierInput{}, false
 	}
 	in, fieldErrs := decodeSupplierMembers(members)
@@ -361,38 +363,8 @@ func readSupplierInput(c *gin.Context, allowed, required []string, refused map[s
 // readSupplierBody reads the body as one JSON object, its members kept raw.
 func readSupplierBody(c *gin.Context) (map[string]json.RawMessage, bool) {
 	const example = `{"name": "Brico", "email": "orders@brico.example", "categories": ["building"], "regions": ["BE-BRU"], "rating": 80}`
-	body, err := io.ReadAll(c.Request.Body)
-	if isBodyTooLarge(err) {
-		abortWith(c, http.StatusRequestEntityTooLarge, fmt.Sprintf("The request body is over %d bytes. Send a smaller body.", maxBodyBytes))
-		return nil, false
-	}
-	if err != nil {
-		abortWith(c, http.StatusBadRequest, "The request body could not be read; send it again.")
-		return nil, false
-	}
-	if len(bytes.TrimSpace(body)) == 0 {
-		abortWith(c, http.StatusBadRequest, "The request body is empty. Send a JSON object, e.g. "+example+".")
-		return nil, false
-	}
 	var members map[string]json.RawMessage
-	err = json.Unmarshal(body, &members)
-	var syntaxErr *json.SyntaxError
-	var typeErr *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &syntaxErr):
-		abortWith(c, http.StatusBadRequest, fmt.Sprintf("The request body is not valid JSON (at byte %d: %s). Send a JSON object, e.g. %s.", syntaxErr.Offset, syntaxErr, example))
-		return nil, false
-	case errors.As(err, &typeErr):
-		abortWith(c, http.StatusBadRequest, fmt.Sprintf("The request body is a JSON %s; send a JSON object, e.g. %s.", typeErr.Value, example))
-		return nil, false
-	case err != nil:
-		abortWith(c, http.StatusBadRequest, "The request body is not valid JSON: "+err.Error()+".")
-		return nil, false
-	case members == nil:
-		abortWith(c, http.StatusBadRequest, "The request body is null; send a JSON object, e.g. "+example+".")
-		return nil, false
-	}
-	return members, true
+	return members, readJSON(c, &members, false, example)
 }
 
 // unknownSupplierFields returns the member names not in allowed, sorted.

@@ -3,7 +3,6 @@ package workflows
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -79,13 +78,8 @@ func decodePayload(registry map[Action]func() Payload, a Action, raw json.RawMes
 	}
 	p := newPayload()
 	if len(bytes.TrimSpace(raw)) > 0 && string(bytes.TrimSpace(raw)) != "null" {
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(p); err != nil {
-			return nil, &PayloadError{Action: a, Fields: map[string]string{"body": describeJSONError(err)}}
-		}
-		if dec.More() {
-			return nil, &PayloadError{Action: a, Fields: map[string]string{"body": "only one JSON object is allowed"}}
+		if err := decodeRecorded(raw, p); err != nil {
+			return nil, &PayloadError{Action: a, Fields: map[string]string{"body": err.Error()}}
 		}
 	}
 	if !validate {
@@ -95,18 +89,6 @@ func decodePayload(registry map[Action]func() Payload, a Action, raw json.RawMes
 		return nil, &PayloadError{Action: a, Fields: problems}
 	}
 	return p, nil
-}
-
-func describeJSONError(err error) string {
-	var typeErr *json.UnmarshalTypeError
-	if errors.As(err, &typeErr) {
-		return fmt.Sprintf("field %q must be a %s", typeErr.Field, typeErr.Type.Kind())
-	}
-	msg := err.Error()
-	if field, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
-		return "unknown field " + field
-	}
-	return strings.TrimPrefix(msg, "json: ")
 }
 
 // refusalError carries a refusal through Temporal: its type is the code and

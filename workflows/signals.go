@@ -2,7 +2,6 @@ package workflows
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"regexp"
 	"slices"
@@ -126,10 +125,8 @@ func decodeSignal(raw converter.RawValue) (req ActionRequest, why string) {
 	if data := bytes.TrimSpace(p.GetData()); len(data) == 0 || data[0] != '{' {
 		return ActionRequest{}, "the signal's input must be a JSON object" + shape
 	}
-	dec := json.NewDecoder(bytes.NewReader(p.GetData()))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		return ActionRequest{}, "the signal's input is not an action request (" + describeJSONError(err) + ")" + shape
+	if err := decodeRecorded(p.GetData(), &req); err != nil {
+		return ActionRequest{}, "the signal's input is not an action request (" + err.Error() + ")" + shape
 	}
 	if req.RequestID != "" && !ValidRequestID.MatchString(req.RequestID) {
 		return ActionRequest{Actor: req.Actor}, "request_id must be 1 to 128 letters, digits or ._:-"
