@@ -33,7 +33,7 @@ import (
 
 // visibilityFake answers ListWorkflow from pages of executions and
 // QueryWorkflow from views by workflow id; the integration test in
-// internal/app runs the same handler against a real Temporal server.
+// internal/e2e runs the same handler against a real Temporal server.
 type visibilityFake struct {
 	client.Client // any other call panics: the handler must not make it
 

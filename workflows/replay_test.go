@@ -1,7 +1,7 @@
 package workflows
 
 // Replays the committed histories of real runs (testdata/histories, recorded
-// by internal/app's TestRecordHistories) against the workflow code as it is
+// by internal/e2e's TestRecordHistories) against the workflow code as it is
 // now: a change that would break orders already running fails here, before
 // it reaches a worker. docs/versioning.md says how to change a workflow safely.
 

@@ -1,4 +1,4 @@
-package app_test
+package e2e_test
 
 // The access matrix, on the real system: every role × every action × own or
 // someone else's order, through the HTTP API. The expectations are written

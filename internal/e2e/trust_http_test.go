@@ -1,4 +1,4 @@
-package app_test
+package e2e_test
 
 // The API's server as `orderflow api` runs it (issue 11): slow and idle
 // clients cannot hold connections, and /dev/mail is dev mode's only.

@@ -1,4 +1,4 @@
-package app_test
+package e2e_test
 
 // Orders whose workflow ended abnormally (issue 11, point 8): a terminated
 // workflow settles nothing, so the attention list shows the order with its

@@ -1,4 +1,4 @@
-package app_test
+package e2e_test
 
 // Issue 12, "Money must be right", through the real stack: what suppliers
 // are told they are paid, and that a delivered order is no longer cancelled.

@@ -1,4 +1,4 @@
-package app_test
+package e2e_test
 
 // Records the histories that workflows/replay_test.go replays (issue 5,
 // longevity): real runs of every main lifecycle path, through the HTTP API,

@@ -1,4 +1,4 @@
-package app_test
+package e2e_test
 
 // Inputs that would strand money or park orders (issue 11, point 8) are
 // refused by the real API before any workflow starts or changes: a 0.9 MB

@@ -1,4 +1,4 @@
-package app_test
+package e2e_test
 
 // Issue 12, the marketplace's money through the real stack: a customer
 // cancelling in screening is refunded, a credit order's return gets a credit

@@ -1,4 +1,4 @@
-package app_test
+package e2e_test
 
 // Trust between parties on the real system (real Temporal, Postgres, the
 // SendGrid stand-in, the HTTP API): a request id answers only for its

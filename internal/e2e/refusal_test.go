@@ -1,4 +1,4 @@
-package app_test
+package e2e_test
 
 // The refusal contract on the real system: an action that is not possible
 // now is answered 409 before anything is said about its body, and every

@@ -1,4 +1,4 @@
-package app_test
+package e2e_test
 
 // Each party sees exactly its part (issue 12), on the real system: the
 // order view and the documents as each role reads them through the HTTP

@@ -1,4 +1,4 @@
-package app_test
+package e2e_test
 
 // Failed side effects park the order for ops (issue 5), end to end: the
 // SendGrid stand-in refuses one customer's mail, a refund is refused, the

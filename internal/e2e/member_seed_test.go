@@ -1,4 +1,4 @@
-package app_test
+package e2e_test
 
 // Issue 12, member orders as the seed describes them: the member withdraws
 // an order from client confirmation or a cancellation request, an offer

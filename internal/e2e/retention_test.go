@@ -1,4 +1,4 @@
-package app_test
+package e2e_test
 
 // Closed orders stay readable (issue 12): once Temporal's retention purged a
 // closed order's workflow, GET /v1/orders/{id} and its documents are read

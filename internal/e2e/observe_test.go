@@ -1,4 +1,4 @@
-package app_test
+package e2e_test
 
 // Observability end to end: the API and the worker as separate processes (as
 // deployed) and as one (dev mode), driven through a marketplace order over

@@ -1,4 +1,4 @@
-package app_test
+package e2e_test
 
 // Marketplace orders end to end through the real HTTP API, with an
 // in-process Temporal server, Postgres, the worker and the SendGrid stand-in.

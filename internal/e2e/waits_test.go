@@ -1,4 +1,4 @@
-package app_test
+package e2e_test
 
 // Issue 12, "Nobody waits forever without knowing", through the real API:
 // the owner of a wait is told, reminded, and staff are escalated, with

@@ -1,4 +1,4 @@
-package app_test
+package e2e_test
 
 // Member orders end to end through the real HTTP API and the client's
 // confirmation page, with an in-process Temporal server, Postgres, the worker
