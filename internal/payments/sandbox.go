@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/oklog/ulid/v2"
 
+	"github.com/orderflow/orderflow/internal/linktoken"
 	"github.com/orderflow/orderflow/internal/money"
 )
 
@@ -28,7 +29,7 @@ const (
 type Sandbox struct {
 	pool      *pgxpool.Pool
 	publicURL string
-	tokenKey  []byte
+	links     linktoken.Signer
 	hasSecret bool
 	now       func() time.Time // replaced in tests
 }
@@ -43,7 +44,7 @@ func NewSandbox(pool *pgxpool.Pool, publicURL string, secret []byte) *Sandbox {
 	return &Sandbox{
 		pool:      pool,
 		publicURL: strings.TrimRight(publicURL, "/"),
-		tokenKey:  tokenKey(secret),
+		links:     linkSigner(secret),
 		hasSecret: len(secret) > 0,
 		now:       time.Now,
 	}
@@ -82,7 +83,7 @@ func (s *Sandbox) CreateLink(ctx context.Context, r LinkRequest) (Link, error) {
 		ON CONFLICT (idempotency_key) DO NOTHING
 		RETURNING expires_at`,
 		id, r.OrderID, r.Key, int64(r.Amount), r.Currency, r.Description, r.CustomerEmail,
-		tokenHash(linkToken(s.tokenKey, id)), s.clock(), r.ExpiresAt).Scan(&expiresAt)
+		linktoken.Hash(s.links.Token(id)), s.clock(), r.ExpiresAt).Scan(&expiresAt)
 	if err == nil {
 		return s.link(id, expiresAt), nil
 	}
@@ -117,7 +118,7 @@ func (s *Sandbox) LinkURL(_ context.Context, paymentID string) (string, error) {
 }
 
 func (s *Sandbox) payPage(paymentID string) string {
-	return s.publicURL + "/pay/" + linkToken(s.tokenKey, paymentID)
+	return s.publicURL + "/pay/" + s.links.Token(paymentID)
 }
 
 // CancelLink makes a link refuse payment from now on.
@@ -328,7 +329,7 @@ type queryRower interface {
 
 // lookup finds the payment of a link token, locking it when forUpdate.
 func (s *Sandbox) lookup(ctx context.Context, q queryRower, token string, forUpdate bool) (PaymentView, error) {
-	paymentID, err := checkToken(s.tokenKey, token)
+	paymentID, err := s.checkToken(token)
 	if err != nil {
 		return PaymentView{}, err
 	}
@@ -336,7 +337,7 @@ func (s *Sandbox) lookup(ctx context.Context, q queryRower, token string, forUpd
 	if forUpdate {
 		sql += ` FOR UPDATE`
 	}
-	p, err := scanPayment(q.QueryRow(ctx, sql, tokenHash(token)))
+	p, err := scanPayment(q.QueryRow(ctx, sql, linktoken.Hash(token)))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return PaymentView{}, fmt.Errorf("%w: no payment %s", ErrNotFound, paymentID)
 	}

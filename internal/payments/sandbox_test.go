@@ -266,14 +266,14 @@ func TestTamperedAndUnknownTokensAreToldApart(t *testing.T) {
 	token := tokenOf(t, createLink(t, s, linkRequest("o-8/payment", "o-8")))
 	last := token[len(token)-2]
 	tampered := token[:len(token)-2] + string(last^1) + token[len(token)-1:]
-	unknown := linkToken(s.tokenKey, "pay_01NOSUCHPAYMENT")
+	unknown := s.links.Token("pay_01NOSUCHPAYMENT")
 	cases := []struct {
 		name, token string
 		want        error
 	}{
 		{"tampered", tampered, ErrLinkTampered},
 		{"garbage", "hello", ErrLinkTampered},
-		{"other secret", linkToken(tokenKey([]byte("another")), "pay_X"), ErrLinkTampered},
+		{"other secret", linkSigner([]byte("another")).Token("pay_X"), ErrLinkTampered},
 		{"unknown payment", unknown, ErrNotFound},
 	}
 	for _, c := range cases {

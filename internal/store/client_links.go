@@ -2,27 +2,24 @@ package store
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/oklog/ulid/v2"
+
+	"github.com/orderflow/orderflow/internal/linktoken"
 )
 
 // Client confirmation links: the email a client of a member order gets, with
 // a link to confirm or decline the order without an account.
 //
-// A link's token is "<link id>.<base64url HMAC-SHA256(key, "client-link:" + id)>".
-// Derived, not random, so that a retried CreateClientLink returns the same
-// URL while the table keeps only sha256(token); the MAC makes it unguessable
-// and lets a damaged link be told apart without a query. Changing the secret
-// invalidates every outstanding link.
+// A link's token is an internal/linktoken token of its id (MAC over
+// "client-link:" + id): derived, so a retried CreateClientLink returns the
+// same URL while the table keeps only sha256(token); the MAC makes it
+// unguessable and lets a damaged link be told apart without a query.
 
 // Why a client link cannot be used. Resolve and Use return the link together
 // with ErrLinkUsed, ErrLinkExpired and ErrLinkRevoked, so a page can still
@@ -78,17 +75,12 @@ func (c *ClientLinks) PathOf(id string) string { return "/c/" + c.token(id) }
 
 // ClientLinks keeps the client confirmation links.
 type ClientLinks struct {
-	pool *pgxpool.Pool
-	key  []byte
-	now  func() time.Time // replaced in tests
+	pool  *pgxpool.Pool
+	links linktoken.Signer
+	now   func() time.Time // replaced in tests
 }
 
-const (
-	clientLinkPrefix    = "cl_"
-	clientLinkSeparator = "."
-	// maxClientLinkToken stops absurd input before any hashing; real tokens are 73 characters.
-	maxClientLinkToken = 200
-)
+const clientLinkPrefix = "cl_"
 
 // NewClientLinks keeps links in pool and signs their tokens with a key
 // derived from secret, so the API's token secret can serve here too without
@@ -97,9 +89,8 @@ func NewClientLinks(pool *pgxpool.Pool, secret []byte) (*ClientLinks, error) {
 	if len(secret) == 0 {
 		return nil, invalid("client links need a secret to sign their tokens")
 	}
-	mac := hmac.New(sha256.New, secret)
-	mac.Write([]byte("orderflow client confirmation link tokens v1"))
-	return &ClientLinks{pool: pool, key: mac.Sum(nil), now: time.Now}, nil
+	links := linktoken.New(secret, "orderflow client confirmation link tokens v1", "client-link:", clientLinkPrefix)
+	return &ClientLinks{pool: pool, links: links, now: time.Now}, nil
 }
 
 const clientLinkColumns = `id, order_id, expires_at, used_at, answer, revoked_at, replaced_by, created_at`
@@ -143,7 +134,7 @@ func (c *ClientLinks) createOnce(ctx context.Context, tx pgx.Tx, r ClientLinkReq
 		VALUES ($1, $2, $3, $4, $5, $6)
 		ON CONFLICT (idempotency_key) DO NOTHING
 		RETURNING `+clientLinkColumns,
-		id, r.OrderID, r.Key, clientLinkTokenHash(token), c.clock(), r.ExpiresAt))
+		id, r.OrderID, r.Key, linktoken.Hash(token), c.clock(), r.ExpiresAt))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return c.existing(ctx, tx, r)
 	}
@@ -198,7 +189,7 @@ func (c *ClientLinks) UseClientLink(ctx context.Context, token string, answer Cl
 	link, err := c.scan(c.pool.QueryRow(ctx, `
 		UPDATE client_links SET used_at = $2, answer = $3
 		WHERE token_hash = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $2
-		RETURNING `+clientLinkColumns, clientLinkTokenHash(token), now, answer))
+		RETURNING `+clientLinkColumns, linktoken.Hash(token), now, answer))
 	if err == nil {
 		return link, nil
 	}
@@ -278,7 +269,7 @@ func (c *ClientLinks) lookup(ctx context.Context, token string) (ClientLink, err
 	if err != nil {
 		return ClientLink{}, err
 	}
-	link, err := c.scan(c.pool.QueryRow(ctx, `SELECT `+clientLinkColumns+` FROM client_links WHERE token_hash = $1`, clientLinkTokenHash(token)))
+	link, err := c.scan(c.pool.QueryRow(ctx, `SELECT `+clientLinkColumns+` FROM client_links WHERE token_hash = $1`, linktoken.Hash(token)))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return ClientLink{}, fmt.Errorf("%w: no link %s", ErrLinkUnknown, id)
 	}
@@ -303,36 +294,16 @@ func (c *ClientLinks) scan(row pgx.Row) (ClientLink, error) {
 	return l, nil
 }
 
-func (c *ClientLinks) token(id string) string {
-	return id + clientLinkSeparator + base64.RawURLEncoding.EncodeToString(c.mac(id))
-}
-
-func (c *ClientLinks) mac(id string) []byte {
-	m := hmac.New(sha256.New, c.key)
-	m.Write([]byte("client-link:" + id))
-	return m.Sum(nil)
-}
+func (c *ClientLinks) token(id string) string { return c.links.Token(id) }
 
 // checkToken verifies that token was made with this key and returns its link
 // id; anything else is ErrLinkUnknown.
 func (c *ClientLinks) checkToken(token string) (string, error) {
-	if len(token) > maxClientLinkToken {
-		return "", fmt.Errorf("%w: token too long", ErrLinkUnknown)
-	}
-	id, encodedMAC, ok := strings.Cut(token, clientLinkSeparator)
-	if !ok || !strings.HasPrefix(id, clientLinkPrefix) {
-		return "", fmt.Errorf("%w: not a client link token", ErrLinkUnknown)
-	}
-	got, err := base64.RawURLEncoding.Strict().DecodeString(encodedMAC)
-	if err != nil || !hmac.Equal(got, c.mac(id)) {
-		return "", fmt.Errorf("%w: token signature does not match", ErrLinkUnknown)
+	id, err := c.links.Check(token)
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrLinkUnknown, err)
 	}
 	return id, nil
-}
-
-func clientLinkTokenHash(token string) []byte {
-	sum := sha256.Sum256([]byte(token))
-	return sum[:]
 }
 
 // clock is now as Postgres stores it (microseconds), so that what a call
