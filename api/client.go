@@ -19,6 +19,7 @@ import (
 	"github.com/orderflow/orderflow/internal/auth"
 	"github.com/orderflow/orderflow/internal/clientpage"
 	"github.com/orderflow/orderflow/internal/store"
+	"github.com/orderflow/orderflow/lifecycle"
 	"github.com/orderflow/orderflow/workflows"
 )
 
@@ -61,7 +62,7 @@ func pageZone(name string) *time.Location {
 // linkHolder is who acts through a link: the workflow grants confirm and
 // decline to this principal while the link is the order's current one.
 func linkHolder(l store.ClientLink) auth.Principal {
-	return auth.Principal{Role: auth.Client, Subject: "link:" + l.ID}
+	return auth.Principal{Role: lifecycle.Client, Subject: "link:" + l.ID}
 }
 
 func (p clientPages) show(c *gin.Context) {
@@ -90,7 +91,7 @@ func (p clientPages) show(c *gin.Context) {
 
 // awaitsClient: the workflow lets the link holder answer now.
 func awaitsClient(v workflows.OrderView) bool {
-	return slices.Contains(v.AllowedActions, workflows.Confirm) || slices.Contains(v.AllowedActions, workflows.Decline)
+	return slices.Contains(v.AllowedActions, lifecycle.Confirm) || slices.Contains(v.AllowedActions, lifecycle.Decline)
 }
 
 func describeStatus(v workflows.OrderView) string {
@@ -142,7 +143,7 @@ func (p clientPages) answer(c *gin.Context, answer store.ClientAnswer, payload [
 		p.linkProblem(c, link, err)
 		return
 	}
-	_, err = orders{p.Deps}.apply(ctx, link.OrderID, workflows.Action(answer), workflows.ActionRequest{
+	_, err = orders{p.Deps}.apply(ctx, link.OrderID, lifecycle.Action(answer), workflows.ActionRequest{
 		Actor: linkHolder(link), RequestID: "link:" + link.ID, Payload: payload,
 	})
 	if err != nil {
@@ -228,7 +229,7 @@ func (p clientPages) orderProblem(c *gin.Context, err error) {
 	case errors.As(err, &appErr) && appErr.Type() == workflows.InvalidPayload:
 		p.problem(c, http.StatusUnprocessableEntity, "Your answer could not be used",
 			upperFirst(appErr.Message())+". Please go back, correct it and send it again.")
-	case errors.As(err, &appErr) && appErr.Type() == workflows.NotAllowedNow,
+	case errors.As(err, &appErr) && appErr.Type() == lifecycle.NotAllowedNow,
 		errors.As(err, &notFound) && strings.Contains(err.Error(), "completed"):
 		p.problem(c, http.StatusConflict, "This order no longer waits for your answer",
 			"It may have been answered already, withdrawn, or its offer may have expired. Nothing was changed. If you have questions, please contact the sender.")

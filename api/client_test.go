@@ -21,6 +21,7 @@ import (
 	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/internal/pgtest"
 	"github.com/orderflow/orderflow/internal/store"
+	"github.com/orderflow/orderflow/lifecycle"
 	"github.com/orderflow/orderflow/workflows"
 )
 
@@ -232,7 +233,7 @@ func (j jsonValue) Get(ptr any) error {
 	return json.Unmarshal(b, ptr)
 }
 
-func memberOrderView(id string, allowed ...workflows.Action) workflows.OrderView {
+func memberOrderView(id string, allowed ...lifecycle.Action) workflows.OrderView {
 	lines := []money.Line{{Description: "Logo design", Quantity: money.QuantityOf(2), UnitPrice: 25000, VATRate: money.Percent(21)}}
 	totals, _ := money.Compute(lines)
 	return workflows.OrderView{
@@ -248,7 +249,7 @@ func memberOrderView(id string, allowed ...workflows.Action) workflows.OrderView
 }
 
 func TestClientConfirmationPageShowsTheOrder(t *testing.T) {
-	fake := &fakeOrderWorkflow{view: memberOrderView("ord_1", workflows.Confirm, workflows.Decline)}
+	fake := &fakeOrderWorkflow{view: memberOrderView("ord_1", lifecycle.Confirm, lifecycle.Decline)}
 	h, links := clientAPI(t, fake)
 	link := newClientLink(t, links, "ord_1/confirmation/1", "ord_1", nextWeek())
 
@@ -257,7 +258,7 @@ func TestClientConfirmationPageShowsTheOrder(t *testing.T) {
 		"Logo design", "€ 250.00", "€ 500.00", "VAT 21% on € 500.00", "€ 105.00", "€ 605.00",
 		"1 December 2026 to 31 January 2027", "31 January 2027", "valid until <strong>15 December 2026</strong>",
 		`action="`+link.Path()+`/confirm"`, `action="`+link.Path()+`/decline"`)
-	want := auth.Principal{Role: auth.Client, Subject: "link:" + link.ID}
+	want := auth.Principal{Role: lifecycle.Client, Subject: "link:" + link.ID}
 	if len(fake.queries) != 1 || fake.queries[0] != want {
 		t.Fatalf("queried as %v, want %v", fake.queries, want)
 	}
@@ -271,7 +272,7 @@ func TestClientConfirmationPageShowsTheOrder(t *testing.T) {
 }
 
 func TestClientDeclineReachesTheWorkflowOnce(t *testing.T) {
-	fake := &fakeOrderWorkflow{view: memberOrderView("ord_1", workflows.Confirm, workflows.Decline)}
+	fake := &fakeOrderWorkflow{view: memberOrderView("ord_1", lifecycle.Confirm, lifecycle.Decline)}
 	h, links := clientAPI(t, fake)
 	link := newClientLink(t, links, "ord_1/confirmation/1", "ord_1", nextWeek())
 
@@ -287,7 +288,7 @@ func TestClientDeclineReachesTheWorkflowOnce(t *testing.T) {
 		t.Fatalf("update = %+v", u)
 	}
 	req, _ := u.Args[0].(workflows.ActionRequest)
-	if req.Actor != (auth.Principal{Role: auth.Client, Subject: "link:" + link.ID}) || req.RequestID != "link:"+link.ID ||
+	if req.Actor != (auth.Principal{Role: lifecycle.Client, Subject: "link:" + link.ID}) || req.RequestID != "link:"+link.ID ||
 		string(req.Payload) != `{"reason":"Over our budget."}` {
 		t.Fatalf("action request = %+v (payload %s)", req, req.Payload)
 	}
@@ -307,7 +308,7 @@ func TestClientDeclineReachesTheWorkflowOnce(t *testing.T) {
 }
 
 func TestClientConfirmSendsNoPayload(t *testing.T) {
-	fake := &fakeOrderWorkflow{view: memberOrderView("ord_1", workflows.Confirm, workflows.Decline)}
+	fake := &fakeOrderWorkflow{view: memberOrderView("ord_1", lifecycle.Confirm, lifecycle.Decline)}
 	h, links := clientAPI(t, fake)
 	link := newClientLink(t, links, "ord_1/confirmation/1", "ord_1", nextWeek())
 	if rec := postForm(t, h, link.Path()+"/confirm", nil); rec.Code != http.StatusSeeOther {
@@ -326,7 +327,7 @@ func TestClientAnswerThatDoesNotLandFreesTheLink(t *testing.T) {
 		status int
 		want   string
 	}{
-		"refused":     {temporal.NewApplicationError("the order is rejected", workflows.NotAllowedNow), http.StatusConflict, "no longer waits for your answer"},
+		"refused":     {temporal.NewApplicationError("the order is rejected", lifecycle.NotAllowedNow), http.StatusConflict, "no longer waits for your answer"},
 		"ended":       {serviceerror.NewNotFound("workflow execution already completed"), http.StatusConflict, "no longer waits for your answer"},
 		"not visible": {temporal.NewApplicationError("there is no such order", workflows.NotVisible), http.StatusNotFound, "could not find this order"},
 		"bad reason":  {temporal.NewApplicationError("reason must be valid UTF-8 text", workflows.InvalidPayload), http.StatusUnprocessableEntity, "Reason must be valid UTF-8 text"},
@@ -334,7 +335,7 @@ func TestClientAnswerThatDoesNotLandFreesTheLink(t *testing.T) {
 		"timed out":   {context.DeadlineExceeded, http.StatusServiceUnavailable, "try again"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			fake := &fakeOrderWorkflow{view: memberOrderView("ord_1", workflows.Confirm), updateErr: tc.err}
+			fake := &fakeOrderWorkflow{view: memberOrderView("ord_1", lifecycle.Confirm), updateErr: tc.err}
 			h, links := clientAPI(t, fake)
 			link := newClientLink(t, links, "ord_1/confirmation/1", "ord_1", nextWeek())
 			htmlPage(t, postForm(t, h, link.Path()+"/confirm", nil), tc.status, tc.want)

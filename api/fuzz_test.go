@@ -24,6 +24,7 @@ import (
 	"go.temporal.io/sdk/converter"
 
 	"github.com/orderflow/orderflow/internal/auth"
+	"github.com/orderflow/orderflow/lifecycle"
 	"github.com/orderflow/orderflow/workflows"
 )
 
@@ -54,7 +55,7 @@ func (r *recordingTemporal) QueryWorkflow(_ context.Context, id, _, _ string, _ 
 	// Every action allowed now: the API answers a body it cannot use itself
 	// (a refused action's body goes to the workflow, which refuses the action).
 	table, _ := workflows.FlowTable(r.flow)
-	allowed := append(table.Actions(), workflows.OpsRetry, workflows.OpsSkip)
+	allowed := append(table.Actions(), lifecycle.OpsRetry, lifecycle.OpsSkip)
 	return encodedJSON{workflows.OrderView{ID: id, Flow: r.flow, Status: "pending", AllowedActions: allowed}}, nil
 }
 
@@ -99,7 +100,7 @@ func (e encodedJSON) Get(ptr any) error {
 
 // fuzzRoles are the callers a fuzz input picks from by index: the roles a
 // token may name (client and system never hold one).
-var fuzzRoles = auth.PersonRoles
+var fuzzRoles = lifecycle.PersonRoles
 
 // testOrderID is an order id of the shape the API mints ("ord_" + ULID).
 const testOrderID = "ord_01JQ3ZK7VX4Y2T9M8N6P5R3S1A"
@@ -112,7 +113,7 @@ func fuzzAPI(t testing.TB, flow string) (http.Handler, *recordingTemporal) {
 	return New(d), rec
 }
 
-func bearer(t testing.TB, role auth.Role, subject string) string {
+func bearer(t testing.TB, role lifecycle.Role, subject string) string {
 	t.Helper()
 	tok, err := auth.NewTokens(testSecret).Mint(auth.Principal{Role: role, Subject: subject}, time.Hour)
 	if err != nil {
@@ -189,21 +190,21 @@ func FuzzCreateOrderBody(f *testing.F) {
 
 // checkStartedInput: what was started is valid, and is the caller's own
 // order when the caller may only create their own.
-func checkStartedInput(t *testing.T, role auth.Role, in any, body []byte) {
+func checkStartedInput(t *testing.T, role lifecycle.Role, in any, body []byte) {
 	t.Helper()
 	switch in := in.(type) {
 	case workflows.MarketplaceInput:
 		if problems := in.Validate(); len(problems) > 0 {
 			t.Fatalf("started an invalid marketplace order %v from body %q", problems, body)
 		}
-		if role == auth.Customer && in.CustomerID != "sub-1" || role != auth.Customer && role != auth.Purchasing {
+		if role == lifecycle.Customer && in.CustomerID != "sub-1" || role != lifecycle.Customer && role != lifecycle.Purchasing {
 			t.Fatalf("%s started a marketplace order for %q", role, in.CustomerID)
 		}
 	case workflows.MemberInput:
 		if problems := in.Validate(); len(problems) > 0 {
 			t.Fatalf("started an invalid member order %v from body %q", problems, body)
 		}
-		if role == auth.Member && in.MemberID != "sub-1" || role != auth.Member && role != auth.Staff {
+		if role == lifecycle.Member && in.MemberID != "sub-1" || role != lifecycle.Member && role != lifecycle.Staff {
 			t.Fatalf("%s started a member order for %q", role, in.MemberID)
 		}
 	default:
@@ -213,9 +214,9 @@ func checkStartedInput(t *testing.T, role auth.Role, in any, body []byte) {
 
 // flowActions lists every action of a flow that a caller may name, with the
 // flow's payload registry.
-func flowActions(flow string) ([]workflows.Action, map[workflows.Action]func() workflows.Payload) {
+func flowActions(flow string) ([]lifecycle.Action, map[lifecycle.Action]func() workflows.Payload) {
 	table, registry := workflows.FlowTable(flow)
-	return append(table.Actions(), workflows.OpsRetry, workflows.OpsSkip), registry
+	return append(table.Actions(), lifecycle.OpsRetry, lifecycle.OpsSkip), registry
 }
 
 var actionSeeds = []string{
@@ -243,7 +244,7 @@ func FuzzActionPayload(f *testing.F) {
 	})
 }
 
-func checkDecoded(t *testing.T, flow string, a workflows.Action, raw []byte, registry map[workflows.Action]func() workflows.Payload) {
+func checkDecoded(t *testing.T, flow string, a lifecycle.Action, raw []byte, registry map[lifecycle.Action]func() workflows.Payload) {
 	t.Helper()
 	p, err := workflows.DecodePayload(registry, a, raw)
 	if err == nil {
@@ -291,7 +292,7 @@ func FuzzActionRequest(f *testing.F) {
 				_, after := tc.counts()
 				payload, _, splitErr := splitRequestID(raw)
 				_, decodeErr := workflows.DecodePayload(registry, a, payload)
-				ops := a == workflows.OpsRetry || a == workflows.OpsSkip
+				ops := a == lifecycle.OpsRetry || a == lifecycle.OpsSkip
 				usable := utf8.Valid(raw) && splitErr == nil && decodeErr == nil && (ops || mayEver(table, a, role))
 				if after > before && !usable {
 					t.Fatalf("%s %s as %s: the unusable request %q reached the workflow", flow, a, role, raw)

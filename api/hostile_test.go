@@ -19,10 +19,10 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/orderflow/orderflow/internal/auth"
 	"github.com/orderflow/orderflow/internal/payments"
 	"github.com/orderflow/orderflow/internal/pgtest"
 	"github.com/orderflow/orderflow/internal/store"
+	"github.com/orderflow/orderflow/lifecycle"
 	"github.com/orderflow/orderflow/workflows"
 )
 
@@ -120,9 +120,9 @@ func TestHostileOrderBodies(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			h, tc2 := fuzzAPI(t, "")
-			role := auth.Customer
+			role := lifecycle.Customer
 			if strings.Contains(string(tc.body), `"flow":"member"`) {
-				role = auth.Member
+				role = lifecycle.Member
 			}
 			rec := send(h, "POST", "/v1/orders", bearer(t, role, "c-1"), tc.body)
 			p := problemOf(t, rec, tc.status)
@@ -159,7 +159,7 @@ func TestTrickyTextIsKeptExactlyOrRefused(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			h, tc := fuzzAPI(t, "")
 			body := orderWith(t, seedMarketplaceOrder, map[string]any{"customer_name": text, "items.0.description": text, "category": text})
-			rec := send(h, "POST", "/v1/orders", bearer(t, auth.Customer, "c-1"), body)
+			rec := send(h, "POST", "/v1/orders", bearer(t, lifecycle.Customer, "c-1"), body)
 			checkAnswer(t, rec, body)
 			if rec.Code != http.StatusCreated {
 				if starts, _ := tc.counts(); starts != 0 {
@@ -181,7 +181,7 @@ func TestSQLishStringsInPathsAndQueries(t *testing.T) {
 	rec := &recordingTemporal{flow: "marketplace"}
 	d.Temporal, d.Store = rec, store.New(pool)
 	h := New(d)
-	ops := bearer(t, auth.Ops, "o-1")
+	ops := bearer(t, lifecycle.Ops, "o-1")
 	sqlish := "%27%3B%20DROP%20TABLE%20orders%3B--"
 
 	answer := send(h, "GET", "/v1/orders?q="+sqlish+"&status="+sqlish+"&owner="+sqlish+"&flow="+sqlish, ops, nil)
@@ -210,7 +210,7 @@ func TestHugeBodies(t *testing.T) {
 			t.Run(fmt.Sprintf("%s chunked=%v", path, chunked), func(t *testing.T) {
 				h, tc := fuzzAPI(t, "marketplace")
 				req := httptest.NewRequest("POST", path, strings.NewReader(string(huge)))
-				req.Header.Set("Authorization", bearer(t, auth.Purchasing, "p-1"))
+				req.Header.Set("Authorization", bearer(t, lifecycle.Purchasing, "p-1"))
 				if chunked {
 					req.ContentLength = -1 // the limit must hold without a declared length
 				}
@@ -258,9 +258,9 @@ func TestHostileActionBodies(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.action+" "+truncate(tc.body, 30), func(t *testing.T) {
 			h, rt := fuzzAPI(t, "marketplace")
-			role := auth.Purchasing
+			role := lifecycle.Purchasing
 			if tc.action == "upload_invoice" || tc.action == "mark_delivered" {
-				role = auth.Supplier
+				role = lifecycle.Supplier
 			}
 			p := problemOf(t, send(h, "POST", "/v1/orders/"+testOrderID+"/actions/"+tc.action, bearer(t, role, "sup_alpha"), []byte(tc.body)), tc.status)
 			if tc.field != "" && p.Errors[tc.field] == "" {
@@ -281,7 +281,7 @@ func TestHostileActionBodies(t *testing.T) {
 		`{"entry":1,"lines":[{"description":"x","quantity":1,"unit_price":"1","vat_rate":1000}]}`: "body",
 	} {
 		h, rt := fuzzAPI(t, "member")
-		p := problemOf(t, send(h, "POST", "/v1/orders/"+testOrderID+"/actions/resolve_changes", bearer(t, auth.Staff, "s-1"), []byte(body)), 422)
+		p := problemOf(t, send(h, "POST", "/v1/orders/"+testOrderID+"/actions/resolve_changes", bearer(t, lifecycle.Staff, "s-1"), []byte(body)), 422)
 		if p.Errors[field] == "" {
 			t.Errorf("%s: the problem does not name %s: %+v", body, field, p)
 		}

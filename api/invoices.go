@@ -12,6 +12,7 @@ import (
 	"github.com/orderflow/orderflow/internal/auth"
 	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/internal/store"
+	"github.com/orderflow/orderflow/lifecycle"
 )
 
 // Invoices and credit notes are read from the read model, where the issuing
@@ -25,9 +26,9 @@ import (
 
 func registerInvoiceRoutes(v1 *gin.RouterGroup, d Deps) {
 	h := invoiceRoutes{store: d.Store, now: time.Now}
-	accounting := requireRole(auth.Staff, auth.Finance)
+	accounting := requireRole(lifecycle.Staff, lifecycle.Finance)
 	g := v1.Group("/invoices")
-	g.GET("", requireRole(auth.Staff, auth.Finance, auth.Ops, auth.Member), h.list)
+	g.GET("", requireRole(lifecycle.Staff, lifecycle.Finance, lifecycle.Ops, lifecycle.Member), h.list)
 	g.POST("/:id/paid", accounting, h.markPaid)
 	g.POST("/:id/unpaid", accounting, h.markUnpaid)
 }
@@ -101,7 +102,7 @@ func (h invoiceRoutes) list(c *gin.Context) {
 // invoiceFilter reads the query; a member sees the invoices of their own orders only.
 func invoiceFilter(c *gin.Context, p auth.Principal) (store.InvoiceFilter, *Problem) {
 	f := store.InvoiceFilter{OrderID: c.Query("order"), Kind: c.Query("kind"), Cursor: c.Query("cursor")}
-	if p.Role == auth.Member {
+	if p.Role == lifecycle.Member {
 		f.OwnerID = p.Subject
 	}
 	if f.Kind != "" && f.Kind != store.KindInvoice && f.Kind != store.KindCreditNote {

@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/orderflow/orderflow/internal/auth"
 	"github.com/orderflow/orderflow/internal/pgtest"
 	"github.com/orderflow/orderflow/internal/store"
+	"github.com/orderflow/orderflow/lifecycle"
 )
 
 // wireInvoice spells out the JSON shape so a renamed member fails the tests.
@@ -96,16 +96,16 @@ func TestListInvoicesIsScopedByRole(t *testing.T) {
 	h, _ := invoiceAPI(t)
 	all := []string{"CN-2026-0001", "INV-2026-0004", "INV-2026-0003", "INV-2026-0002", "INV-2026-0001"}
 	for _, tc := range []struct {
-		role auth.Role
+		role lifecycle.Role
 		sub  string
 		want []string
 	}{
-		{auth.Staff, "s-1", all},
-		{auth.Finance, "f-1", all},
-		{auth.Ops, "ops-1", all},
-		{auth.Member, "m-1", []string{"CN-2026-0001", "INV-2026-0003", "INV-2026-0002", "INV-2026-0001"}},
-		{auth.Member, "m-2", []string{"INV-2026-0004"}},
-		{auth.Member, "m-nobody", []string{}},
+		{lifecycle.Staff, "s-1", all},
+		{lifecycle.Finance, "f-1", all},
+		{lifecycle.Ops, "ops-1", all},
+		{lifecycle.Member, "m-1", []string{"CN-2026-0001", "INV-2026-0003", "INV-2026-0002", "INV-2026-0001"}},
+		{lifecycle.Member, "m-2", []string{"INV-2026-0004"}},
+		{lifecycle.Member, "m-nobody", []string{}},
 	} {
 		page := decodeAs[wireInvoicePage](t, do(t, h, "GET", "/v1/invoices", nil, bearerOf(t, tc.role, tc.sub)), 200)
 		if got := invoiceNumbers(page); !slices.Equal(got, tc.want) || page.NextCursor != "" {
@@ -113,13 +113,13 @@ func TestListInvoicesIsScopedByRole(t *testing.T) {
 		}
 	}
 	// A member asking for another member's order gets nothing of it.
-	page := decodeAs[wireInvoicePage](t, do(t, h, "GET", "/v1/invoices?order=ord_c", nil, bearerOf(t, auth.Member, "m-1")), 200)
+	page := decodeAs[wireInvoicePage](t, do(t, h, "GET", "/v1/invoices?order=ord_c", nil, bearerOf(t, lifecycle.Member, "m-1")), 200)
 	if len(page.Invoices) != 0 {
 		t.Fatalf("member m-1 sees %v of ord_c", invoiceNumbers(page))
 	}
 
 	// (No token names client or system: auth refuses to mint them.)
-	for _, role := range []auth.Role{auth.Customer, auth.Supplier, auth.Purchasing} {
+	for _, role := range []lifecycle.Role{lifecycle.Customer, lifecycle.Supplier, lifecycle.Purchasing} {
 		p := decodeProblem(t, do(t, h, "GET", "/v1/invoices", nil, bearerOf(t, role, "x-1")), 403)
 		if !strings.Contains(p.Detail, "staff") {
 			t.Errorf("%s: detail %q does not name the roles that may", role, p.Detail)
@@ -130,7 +130,7 @@ func TestListInvoicesIsScopedByRole(t *testing.T) {
 
 func TestListInvoicesShape(t *testing.T) {
 	h, _ := invoiceAPI(t)
-	staff := bearerOf(t, auth.Staff, "s-1")
+	staff := bearerOf(t, lifecycle.Staff, "s-1")
 	page := decodeAs[wireInvoicePage](t, do(t, h, "GET", "/v1/invoices?order=ord_a", nil, staff), 200)
 	if got := invoiceNumbers(page); !slices.Equal(got, []string{"CN-2026-0001", "INV-2026-0002", "INV-2026-0001"}) {
 		t.Fatalf("ord_a lists %v", got)
@@ -165,7 +165,7 @@ func TestListInvoicesShape(t *testing.T) {
 
 func TestListInvoicesFiltersAndPages(t *testing.T) {
 	h, st := invoiceAPI(t)
-	finance := bearerOf(t, auth.Finance, "f-1")
+	finance := bearerOf(t, lifecycle.Finance, "f-1")
 	if _, err := st.SetInvoicePaid(supplierCtx(t), "ord_b-invoice-0", true, invoicedAt.Add(24*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
@@ -209,8 +209,8 @@ func TestListInvoicesFiltersAndPages(t *testing.T) {
 
 func TestMarkInvoicePaidAndUnpaid(t *testing.T) {
 	h, st := invoiceAPI(t)
-	finance := bearerOf(t, auth.Finance, "f-1")
-	staff := bearerOf(t, auth.Staff, "s-1")
+	finance := bearerOf(t, lifecycle.Finance, "f-1")
+	staff := bearerOf(t, lifecycle.Staff, "s-1")
 
 	before := time.Now().Add(-time.Second)
 	got := decodeAs[wireInvoice](t, do(t, h, "POST", "/v1/invoices/ord_c-invoice-0/paid", nil, finance), 200)
@@ -246,8 +246,8 @@ func TestMarkInvoicePaidAndUnpaid(t *testing.T) {
 
 func TestMarkInvoicePaidRefusals(t *testing.T) {
 	h, st := invoiceAPI(t)
-	finance := bearerOf(t, auth.Finance, "f-1")
-	for _, role := range []auth.Role{auth.Member, auth.Ops, auth.Customer} {
+	finance := bearerOf(t, lifecycle.Finance, "f-1")
+	for _, role := range []lifecycle.Role{lifecycle.Member, lifecycle.Ops, lifecycle.Customer} {
 		for _, action := range []string{"paid", "unpaid"} {
 			decodeProblem(t, do(t, h, "POST", "/v1/invoices/ord_a-invoice-0/"+action, nil, bearerOf(t, role, "m-1")), 403)
 		}

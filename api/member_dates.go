@@ -21,6 +21,7 @@ import (
 	"github.com/orderflow/orderflow/internal/auth"
 	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/internal/store"
+	"github.com/orderflow/orderflow/lifecycle"
 	"github.com/orderflow/orderflow/workflows"
 )
 
@@ -123,13 +124,13 @@ func (o orders) memberCreateChecks(in workflows.MemberInput) (*Problem, []Warnin
 // memberActionChecks: the dates of a member action allowed now, checked
 // before the workflow is asked (the workflow does not know today's date
 // when it validates).
-func (o orders) memberActionChecks(view workflows.OrderView, action workflows.Action, payload json.RawMessage) (*Problem, []Warning) {
+func (o orders) memberActionChecks(view workflows.OrderView, action lifecycle.Action, payload json.RawMessage) (*Problem, []Warning) {
 	if view.Flow != "member" || view.Member == nil {
 		return nil, nil
 	}
 	day := o.memberToday()
 	switch action {
-	case workflows.Submit:
+	case lifecycle.Submit:
 		problems, warnings := day.offerChecks("offer_valid_until", view.Member.OfferValidUntil, true)
 		if len(problems) > 0 {
 			pr := NewProblem(http.StatusUnprocessableEntity, "The order cannot be submitted with an offer that has expired: edit offer_valid_until first.")
@@ -137,13 +138,13 @@ func (o orders) memberActionChecks(view workflows.OrderView, action workflows.Ac
 			return &pr, nil
 		}
 		return nil, warnings
-	case workflows.Edit:
+	case lifecycle.Edit:
 		var p workflows.EditPayload
 		if workflows.DecodeJSON(payload, &p) == nil {
 			_, warnings := day.offerChecks("offer_valid_until", p.OfferValidUntil, false)
 			return nil, warnings
 		}
-	case workflows.Duplicate:
+	case lifecycle.Duplicate:
 		var p workflows.DuplicatePayload
 		if workflows.DecodeJSON(payload, &p) == nil {
 			return duplicateChecks(day, memberContentOf(view), p)
@@ -244,7 +245,7 @@ func duplicateID(orderID string, n int) string {
 // withRecordedDuplicates adds the duplicates the read model knows of a
 // closed rejected order: those made after its workflow closed are only there.
 func (o orders) withRecordedDuplicates(ctx context.Context, view *workflows.OrderView) {
-	if view.Flow != "member" || view.Member == nil || !view.Closed || view.Status != workflows.Rejected || o.Store == nil {
+	if view.Flow != "member" || view.Member == nil || !view.Closed || view.Status != lifecycle.Rejected || o.Store == nil {
 		return
 	}
 	row, err := o.Store.GetOrder(ctx, view.ID)
@@ -270,7 +271,7 @@ func (o orders) withRecordedDuplicates(ctx context.Context, view *workflows.Orde
 func (o orders) duplicateClosed(c *gin.Context, p auth.Principal, id string, seen *workflows.OrderView, payload json.RawMessage, rid string) {
 	ctx := c.Request.Context()
 	notFound := func() { abortWith(c, http.StatusNotFound, "There is no such order, or it is not yours to see.") }
-	if p.Role != auth.Member {
+	if p.Role != lifecycle.Member {
 		notFound()
 		return
 	}
@@ -293,14 +294,14 @@ func (o orders) duplicateClosed(c *gin.Context, p auth.Principal, id string, see
 		abortWith(c, http.StatusServiceUnavailable, "The order is still closing; retry in a few seconds.")
 		return
 	}
-	if row.Status != string(workflows.Rejected) {
+	if row.Status != string(lifecycle.Rejected) {
 		pr := NewProblem(http.StatusConflict, fmt.Sprintf("The order has ended as %s; only a rejected order can be duplicated. Allowed now: none.", row.Status))
 		pr.StatusNow, pr.AllowedActions = row.Status, []string{}
 		abort(c, pr)
 		return
 	}
 	_, registry := workflows.FlowTable("member")
-	decoded, err := workflows.DecodePayload(registry, workflows.Duplicate, payload)
+	decoded, err := workflows.DecodePayload(registry, lifecycle.Duplicate, payload)
 	if err != nil {
 		var pe *workflows.PayloadError
 		pr := NewProblem(http.StatusUnprocessableEntity, err.Error()+". Fix the fields listed in errors.")
@@ -325,7 +326,7 @@ func (o orders) duplicateClosed(c *gin.Context, p auth.Principal, id string, see
 		return
 	}
 	for _, e := range timeline {
-		if e.Action == string(workflows.Duplicate) && e.RequestID == rid && e.ActorID == p.Subject && rid != "" {
+		if e.Action == string(lifecycle.Duplicate) && e.RequestID == rid && e.ActorID == p.Subject && rid != "" {
 			o.answerClosed(c, p, v, http.StatusOK, nil)
 			return
 		}
@@ -360,7 +361,7 @@ func (o orders) duplicateClosed(c *gin.Context, p auth.Principal, id string, see
 	// The old order records the link and the action.
 	now := time.Now().UTC()
 	v.Member.Duplicates = append(v.Member.Duplicates, in.OrderID)
-	entry := workflows.TimelineEntry{Seq: row.Seq + 1, At: now, From: workflows.Rejected, To: workflows.Rejected, Action: workflows.Duplicate,
+	entry := workflows.TimelineEntry{Seq: row.Seq + 1, At: now, From: lifecycle.Rejected, To: lifecycle.Rejected, Action: lifecycle.Duplicate,
 		ActorRole: p.Role, ActorID: p.Subject, Reason: "duplicated to " + in.OrderID + " (after the order closed)", RequestID: rid, Outcome: store.OutcomeApplied}
 	v.Timeline = append(v.Timeline, entry)
 	v.UpdatedAt = now
@@ -383,7 +384,7 @@ func (o orders) duplicateClosed(c *gin.Context, p auth.Principal, id string, see
 // it (workflows.Project): nothing is allowed any more.
 func (o orders) answerClosed(c *gin.Context, p auth.Principal, full workflows.OrderView, status int, warnings []Warning) {
 	v, _ := workflows.Project(full, p)
-	v.AllowedActions = []workflows.Action{}
+	v.AllowedActions = []lifecycle.Action{}
 	if v.Member != nil && len(v.Member.Duplicates) > 0 {
 		c.Header("Location", "/v1/orders/"+v.Member.Duplicates[len(v.Member.Duplicates)-1])
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/orderflow/orderflow/internal/auth"
 	"github.com/orderflow/orderflow/internal/observe"
+	"github.com/orderflow/orderflow/lifecycle"
 	"github.com/orderflow/orderflow/workflows"
 )
 
@@ -224,7 +225,7 @@ func authenticated(tokens *auth.Tokens) gin.HandlerFunc {
 }
 
 // requireRole lets only the given roles through; others get 403.
-func requireRole(roles ...auth.Role) gin.HandlerFunc {
+func requireRole(roles ...lifecycle.Role) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		p, _ := principalOf(c)
 		for _, r := range roles {
@@ -237,7 +238,7 @@ func requireRole(roles ...auth.Role) gin.HandlerFunc {
 	}
 }
 
-func joinRoles(roles []auth.Role) string {
+func joinRoles(roles []lifecycle.Role) string {
 	s := make([]string, len(roles))
 	for i, r := range roles {
 		s[i] = string(r)

@@ -18,6 +18,7 @@ import (
 	"go.temporal.io/sdk/converter"
 
 	"github.com/orderflow/orderflow/internal/auth"
+	"github.com/orderflow/orderflow/lifecycle"
 	"github.com/orderflow/orderflow/workflows"
 )
 
@@ -50,9 +51,9 @@ const (
 
 func registerOpsRoutes(v1 *gin.RouterGroup, d Deps) {
 	h := opsRoutes{orders{d}}
-	v1.GET("/ops/attention", requireRole(auth.Ops), h.attention)
-	v1.POST("/ops/orders/:id/refund", requireRole(auth.Ops), h.refundEnded)
-	v1.POST("/ops/orders/:id/close", requireRole(auth.Ops), h.closeEnded)
+	v1.GET("/ops/attention", requireRole(lifecycle.Ops), h.attention)
+	v1.POST("/ops/orders/:id/refund", requireRole(lifecycle.Ops), h.refundEnded)
+	v1.POST("/ops/orders/:id/close", requireRole(lifecycle.Ops), h.closeEnded)
 }
 
 type opsRoutes struct{ orders }
@@ -62,9 +63,9 @@ type opsRoutes struct{ orders }
 type parkedOrder struct {
 	ID             string               `json:"id"`
 	Flow           string               `json:"flow"`
-	Status         workflows.Status     `json:"status"`
+	Status         lifecycle.Status     `json:"status"`
 	Attention      *workflows.Attention `json:"attention"`
-	AllowedActions []workflows.Action   `json:"allowed_actions"`
+	AllowedActions []lifecycle.Action   `json:"allowed_actions"`
 	// Error says why the order could not be asked for its view (its worker
 	// is down, say); flow and status then come from its search attributes.
 	// For an ended order: why its money state could not be read.
@@ -214,7 +215,7 @@ func (h opsRoutes) describe(ctx context.Context, e *workflowExecution, ops auth.
 		return nil
 	case err != nil:
 		return &parkedOrder{
-			ID: e.id, Flow: e.flow, Status: workflows.Status(e.status), AllowedActions: []workflows.Action{},
+			ID: e.id, Flow: e.flow, Status: lifecycle.Status(e.status), AllowedActions: []lifecycle.Action{},
 			Error: "the order did not answer its query (is its worker running?): " + err.Error(),
 		}
 	case view.Attention == nil:

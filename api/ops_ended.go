@@ -18,7 +18,7 @@ import (
 	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/internal/payments"
 	"github.com/orderflow/orderflow/internal/store"
-	"github.com/orderflow/orderflow/workflows"
+	"github.com/orderflow/orderflow/lifecycle"
 )
 
 // Orders whose workflow ended abnormally: terminated (by hand, or by
@@ -31,8 +31,8 @@ import (
 
 // Actions ops may take on an ended order.
 const (
-	endedRefund workflows.Action = "refund"
-	endedClose  workflows.Action = "close"
+	endedRefund lifecycle.Action = "refund"
+	endedClose  lifecycle.Action = "close"
 )
 
 // maxOpsReason bounds the reason ops give.
@@ -146,7 +146,7 @@ func (h opsRoutes) latestRun(ctx context.Context, id string) (latestRun, error) 
 // listed is not the order's current one (a reset's old run: the new run
 // carries the order) or the order is gone (past the namespace's retention).
 func (h opsRoutes) describeEnded(ctx context.Context, e *workflowExecution) *parkedOrder {
-	out := &parkedOrder{ID: e.id, Flow: e.flow, Status: workflows.Status(e.status), AllowedActions: []workflows.Action{}}
+	out := &parkedOrder{ID: e.id, Flow: e.flow, Status: lifecycle.Status(e.status), AllowedActions: []lifecycle.Action{}}
 	out.Ended = e.ended
 	if !e.closedAt.IsZero() {
 		at := e.closedAt
@@ -168,7 +168,7 @@ func (h opsRoutes) describeEnded(ctx context.Context, e *workflowExecution) *par
 		// The read model has the last status the workflow recorded; the
 		// search attributes stand in when it has none.
 		if o, err := h.Store.GetOrder(ctx, e.id); err == nil {
-			out.Flow, out.Status = o.Flow, workflows.Status(o.Status)
+			out.Flow, out.Status = o.Flow, lifecycle.Status(o.Status)
 		}
 	}
 	m, err := h.moneyOf(ctx, e.id)
@@ -177,9 +177,9 @@ func (h opsRoutes) describeEnded(ctx context.Context, e *workflowExecution) *par
 		return out
 	}
 	out.Money = &m
-	out.AllowedActions = []workflows.Action{endedClose}
+	out.AllowedActions = []lifecycle.Action{endedClose}
 	if m.Held > 0 {
-		out.AllowedActions = []workflows.Action{endedRefund}
+		out.AllowedActions = []lifecycle.Action{endedRefund}
 	}
 	return out
 }
@@ -485,7 +485,7 @@ func (h opsRoutes) closeEnded(c *gin.Context) {
 func (h opsRoutes) answerClosed(c *gin.Context, a store.EndedAction) {
 	out := gin.H{
 		"order_id": a.OrderID, "run_id": a.RunID, "ended": a.Ended, "closed_at": a.At,
-		"closed_by": auth.Principal{Role: auth.Role(a.ActorRole), Subject: a.ActorID}, "reason": a.Reason,
+		"closed_by": auth.Principal{Role: lifecycle.Role(a.ActorRole), Subject: a.ActorID}, "reason": a.Reason,
 	}
 	if m, err := h.moneyOf(c.Request.Context(), a.OrderID); err == nil {
 		out["money"] = m

@@ -28,6 +28,7 @@ import (
 	"github.com/orderflow/orderflow/internal/payments"
 	"github.com/orderflow/orderflow/internal/pgtest"
 	"github.com/orderflow/orderflow/internal/store"
+	"github.com/orderflow/orderflow/lifecycle"
 	"github.com/orderflow/orderflow/workflows"
 )
 
@@ -166,10 +167,10 @@ func mustPayload(v any) *commonpb.Payload {
 
 var parkedAt = time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC)
 
-func parkedView(id string, status workflows.Status, waitedMinutes int, skippable bool) workflows.OrderView {
-	actions := []workflows.Action{"cancel", workflows.OpsRetry}
+func parkedView(id string, status lifecycle.Status, waitedMinutes int, skippable bool) workflows.OrderView {
+	actions := []lifecycle.Action{"cancel", lifecycle.OpsRetry}
 	if skippable {
-		actions = append(actions, workflows.OpsSkip)
+		actions = append(actions, lifecycle.OpsSkip)
 	}
 	return workflows.OrderView{
 		ID: id, Flow: "marketplace", Status: status, NeedsAttention: true, AllowedActions: actions,
@@ -206,11 +207,11 @@ func (w wireAttention) ids() []string {
 	return ids
 }
 
-func opsAPI(t *testing.T, fake *visibilityFake) (http.Handler, func(role auth.Role) map[string]string) {
+func opsAPI(t *testing.T, fake *visibilityFake) (http.Handler, func(role lifecycle.Role) map[string]string) {
 	t.Helper()
 	d := testDeps(nil)
 	d.Temporal = fake
-	bearer := func(role auth.Role) map[string]string {
+	bearer := func(role lifecycle.Role) map[string]string {
 		tok, err := auth.NewTokens(testSecret).Mint(auth.Principal{Role: role, Subject: string(role) + "-1"}, time.Hour)
 		if err != nil {
 			t.Fatal(err)
@@ -240,7 +241,7 @@ func TestAttentionListsParkedOrdersLongestWaitingFirst(t *testing.T) {
 			"ord_new":     parkedView("ord_new", "screening", 1, true),
 			"ord_old":     parkedView("ord_old", "cancelled", 90, false),
 			"ord_mid":     parkedView("ord_mid", "pending", 30, true),
-			"ord_decided": {ID: "ord_decided", Flow: "marketplace", Status: "screening", AllowedActions: []workflows.Action{}},
+			"ord_decided": {ID: "ord_decided", Flow: "marketplace", Status: "screening", AllowedActions: []lifecycle.Action{}},
 		},
 		queryErrs: map[string]error{
 			"ord_gone": serviceerror.NewNotFound("workflow not found"),
@@ -248,7 +249,7 @@ func TestAttentionListsParkedOrdersLongestWaitingFirst(t *testing.T) {
 		},
 	}
 	h, bearer := opsAPI(t, fake)
-	got := getAttention(t, h, "/v1/ops/attention", bearer(auth.Ops))
+	got := getAttention(t, h, "/v1/ops/attention", bearer(lifecycle.Ops))
 
 	// Parked orders by waiting time, then the one that did not answer; an
 	// order decided or ended since visibility listed it is left out.
@@ -273,7 +274,7 @@ func TestAttentionListsParkedOrdersLongestWaitingFirst(t *testing.T) {
 	if len(fake.queries) != 2 || fake.queries[0] != want || fake.queries[1] != fake.queries[0] {
 		t.Errorf("visibility queries %q, want the parked-or-ended query on both pages", fake.queries)
 	}
-	if len(fake.viewers) != 6 || slices.ContainsFunc(fake.viewers, func(p auth.Principal) bool { return p != (auth.Principal{Role: auth.Ops, Subject: "ops-1"}) }) {
+	if len(fake.viewers) != 6 || slices.ContainsFunc(fake.viewers, func(p auth.Principal) bool { return p != (auth.Principal{Role: lifecycle.Ops, Subject: "ops-1"}) }) {
 		t.Errorf("orders queried for %v, want each once for the ops caller", fake.viewers)
 	}
 }
@@ -281,7 +282,7 @@ func TestAttentionListsParkedOrdersLongestWaitingFirst(t *testing.T) {
 func TestAttentionIsForOpsOnly(t *testing.T) {
 	fake := &visibilityFake{pages: [][]string{{"ord_a"}}, views: map[string]workflows.OrderView{"ord_a": parkedView("ord_a", "screening", 5, true)}}
 	h, bearer := opsAPI(t, fake)
-	for _, role := range []auth.Role{auth.Purchasing, auth.Staff, auth.Customer} {
+	for _, role := range []lifecycle.Role{lifecycle.Purchasing, lifecycle.Staff, lifecycle.Customer} {
 		p := decodeProblem(t, do(t, h, "GET", "/v1/ops/attention", nil, bearer(role)), http.StatusForbidden)
 		if p.Detail == "" {
 			t.Errorf("%s: empty detail", role)
@@ -304,13 +305,13 @@ func TestAttentionLimit(t *testing.T) {
 	}
 	h, bearer := opsAPI(t, fake)
 	for _, bad := range []string{"0", "201", "x", "-1"} {
-		p := decodeProblem(t, do(t, h, "GET", "/v1/ops/attention?limit="+bad, nil, bearer(auth.Ops)), http.StatusUnprocessableEntity)
+		p := decodeProblem(t, do(t, h, "GET", "/v1/ops/attention?limit="+bad, nil, bearer(lifecycle.Ops)), http.StatusUnprocessableEntity)
 		if p.Errors["limit"] == "" {
 			t.Errorf("limit=%s: errors %v, want one for limit", bad, p.Errors)
 		}
 	}
 
-	got := getAttention(t, h, "/v1/ops/attention?limit=2", bearer(auth.Ops))
+	got := getAttention(t, h, "/v1/ops/attention?limit=2", bearer(lifecycle.Ops))
 	if !slices.Equal(got.ids(), []string{"ord_b", "ord_a"}) || got.Truncated == nil || !*got.Truncated {
 		t.Fatalf("limit 2: orders %v truncated %v, want ord_b, ord_a and truncated", got.ids(), got.Truncated)
 	}
@@ -321,7 +322,7 @@ func TestAttentionLimit(t *testing.T) {
 		t.Errorf("page size %d, want limit+1 = 3 (to tell whether more are parked)", fake.pageSizes[0])
 	}
 
-	got = getAttention(t, h, "/v1/ops/attention?limit=3", bearer(auth.Ops))
+	got = getAttention(t, h, "/v1/ops/attention?limit=3", bearer(lifecycle.Ops))
 	if !slices.Equal(got.ids(), []string{"ord_c", "ord_b", "ord_a"}) || *got.Truncated {
 		t.Fatalf("limit 3: orders %v truncated %v, want all three, not truncated", got.ids(), *got.Truncated)
 	}
@@ -329,7 +330,7 @@ func TestAttentionLimit(t *testing.T) {
 
 func TestAttentionWhenVisibilityFails(t *testing.T) {
 	h, bearer := opsAPI(t, &visibilityFake{listErr: serviceerror.NewUnavailable("visibility store down")})
-	p := decodeProblem(t, do(t, h, "GET", "/v1/ops/attention", nil, bearer(auth.Ops)), http.StatusServiceUnavailable)
+	p := decodeProblem(t, do(t, h, "GET", "/v1/ops/attention", nil, bearer(lifecycle.Ops)), http.StatusServiceUnavailable)
 	if p.Detail == "" {
 		t.Fatal("empty detail")
 	}
@@ -337,7 +338,7 @@ func TestAttentionWhenVisibilityFails(t *testing.T) {
 
 func TestAttentionWithNothingParkedIsAnEmptyList(t *testing.T) {
 	h, bearer := opsAPI(t, &visibilityFake{pages: [][]string{{}}})
-	rec := do(t, h, "GET", "/v1/ops/attention", nil, bearer(auth.Ops))
+	rec := do(t, h, "GET", "/v1/ops/attention", nil, bearer(lifecycle.Ops))
 	if rec.Code != http.StatusOK || rec.Body.String() != `{"orders":[],"truncated":false}` {
 		t.Fatalf("nothing parked = %d %s, want an empty array", rec.Code, rec.Body)
 	}
@@ -347,7 +348,7 @@ func TestAttentionWithNothingParkedIsAnEmptyList(t *testing.T) {
 
 // endedAPI serves the ops routes on the fake, with a real read model and
 // the sandbox payment provider in a fresh database.
-func endedAPI(t *testing.T, fake *visibilityFake) (http.Handler, func(role auth.Role) map[string]string, *store.Store, *payments.Sandbox) {
+func endedAPI(t *testing.T, fake *visibilityFake) (http.Handler, func(role lifecycle.Role) map[string]string, *store.Store, *payments.Sandbox) {
 	t.Helper()
 	pool := pgtest.New(t)
 	d := testDeps(nil)
@@ -428,7 +429,7 @@ func TestAttentionListsOrdersWhoseWorkflowEndedAbnormally(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	rec := do(t, h, "GET", "/v1/ops/attention", nil, bearer(auth.Ops))
+	rec := do(t, h, "GET", "/v1/ops/attention", nil, bearer(lifecycle.Ops))
 	if rec.Code != http.StatusOK {
 		t.Fatalf("attention = %d %s", rec.Code, rec.Body)
 	}
@@ -476,11 +477,11 @@ func TestRefundAndCloseAreOnlyForOrdersWhoseWorkflowEndedAbnormally(t *testing.T
 	fake := &visibilityFake{current: map[string]currentRun{id: {"run-1", running}}}
 	h, bearer, _, pay := endedAPI(t, fake)
 	paidOrder(t, pay, id, 5000)
-	ops := bearer(auth.Ops)
+	ops := bearer(lifecycle.Ops)
 	reason := func(s string) *strings.Reader { return strings.NewReader(`{"reason": "` + s + `"}`) }
 
 	for _, path := range []string{"/v1/ops/orders/" + id + "/refund", "/v1/ops/orders/" + id + "/close"} {
-		for _, role := range []auth.Role{auth.Purchasing, auth.Staff, auth.Customer, auth.Supplier} {
+		for _, role := range []lifecycle.Role{lifecycle.Purchasing, lifecycle.Staff, lifecycle.Customer, lifecycle.Supplier} {
 			decodeProblem(t, do(t, h, "POST", path, reason("x"), bearer(role)), http.StatusForbidden)
 		}
 		decodeProblem(t, do(t, h, "POST", path, reason("x"), nil), http.StatusUnauthorized)

@@ -24,6 +24,7 @@ import (
 	"github.com/orderflow/orderflow/internal/auth"
 	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/internal/store"
+	"github.com/orderflow/orderflow/lifecycle"
 	"github.com/orderflow/orderflow/workflows"
 )
 
@@ -42,9 +43,9 @@ func registerOrderRoutes(v1 *gin.RouterGroup, d Deps) {
 type orders struct{ Deps }
 
 // creators says which roles may create orders of each flow.
-var creators = map[string][]auth.Role{
-	"marketplace": {auth.Customer, auth.Purchasing},
-	"member":      {auth.Member, auth.Staff},
+var creators = map[string][]lifecycle.Role{
+	"marketplace": {lifecycle.Customer, lifecycle.Purchasing},
+	"member":      {lifecycle.Member, lifecycle.Staff},
 }
 
 // memberRequest is the body of POST /v1/orders for the member flow.
@@ -127,9 +128,9 @@ func (o orders) createMember(c *gin.Context, p auth.Principal, body []byte) {
 	}
 	memberID := req.MemberID
 	switch {
-	case p.Role == auth.Member && memberID == "":
+	case p.Role == lifecycle.Member && memberID == "":
 		memberID = p.Subject
-	case p.Role == auth.Member && memberID != p.Subject:
+	case p.Role == lifecycle.Member && memberID != p.Subject:
 		abortWith(c, http.StatusForbidden, "A member creates orders for themself only; leave member_id out or set it to your own id.")
 		return
 	}
@@ -161,9 +162,9 @@ func (o orders) createMember(c *gin.Context, p auth.Principal, body []byte) {
 func (o orders) marketplaceInput(p auth.Principal, req marketplaceRequest, rid string) (workflows.MarketplaceInput, *Problem) {
 	customer := req.CustomerID
 	switch {
-	case p.Role == auth.Customer && customer == "":
+	case p.Role == lifecycle.Customer && customer == "":
 		customer = p.Subject
-	case p.Role == auth.Customer && customer != p.Subject:
+	case p.Role == lifecycle.Customer && customer != p.Subject:
 		pr := NewProblem(http.StatusForbidden, "A customer creates orders for themself only; leave customer_id out or set it to your own id.")
 		return workflows.MarketplaceInput{}, &pr
 	}
@@ -289,7 +290,7 @@ func (o orders) query(ctx context.Context, id string, p auth.Principal) (workflo
 	}
 	if err == nil {
 		o.withPayLink(ctx, &view, p)
-		if p.Role != auth.Client { // the client's view names no other order (workflows.Project)
+		if p.Role != lifecycle.Client { // the client's view names no other order (workflows.Project)
 			o.withRecordedDuplicates(ctx, &view) // issue 12: duplicated after it closed
 		}
 	}
@@ -338,27 +339,27 @@ func (o orders) archived(ctx context.Context, id string, p auth.Principal) (work
 	if !ok {
 		return workflows.OrderView{}, notFound
 	}
-	view.AllowedActions = []workflows.Action{}
+	view.AllowedActions = []lifecycle.Action{}
 	return view, nil
 }
 
 // act applies an action to an order as a workflow update.
 func (o orders) act(c *gin.Context) {
 	p, _ := principalOf(c)
-	id, action := c.Param("id"), workflows.Action(c.Param("action"))
+	id, action := c.Param("id"), lifecycle.Action(c.Param("action"))
 	view, err := o.query(c.Request.Context(), id, p)
 	if err != nil {
 		o.abortForUpdate(c, err)
 		return
 	}
 	table, registry := workflows.FlowTable(view.Flow)
-	if !slices.Contains(table.Actions(), action) && action != workflows.OpsRetry && action != workflows.OpsSkip {
+	if !slices.Contains(table.Actions(), action) && action != lifecycle.OpsRetry && action != lifecycle.OpsSkip {
 		pr := NewProblem(http.StatusNotFound, fmt.Sprintf("%q is not an action of %s orders. Allowed now: %s.", action, view.Flow, listOrNone(view.AllowedActions)))
 		pr.StatusNow, pr.AllowedActions = string(view.Status), actionNames(view.AllowedActions)
 		abort(c, pr)
 		return
 	}
-	if action != workflows.OpsRetry && action != workflows.OpsSkip && !mayEver(table, action, p.Role) {
+	if action != lifecycle.OpsRetry && action != lifecycle.OpsSkip && !mayEver(table, action, p.Role) {
 		pr := NewProblem(http.StatusForbidden, fmt.Sprintf("Your role %q may never %s a %s order. Allowed now: %s.", p.Role, action, view.Flow, listOrNone(view.AllowedActions)))
 		pr.StatusNow, pr.AllowedActions = string(view.Status), actionNames(view.AllowedActions)
 		abort(c, pr)
@@ -392,15 +393,15 @@ func (o orders) act(c *gin.Context) {
 	// Member dates (issue 12): refused or warned about here, where today's
 	// date is known; a closed rejected order is duplicated from the read model.
 	var warnings []Warning
-	closedRejected := view.Flow == "member" && view.Closed && view.Status == workflows.Rejected
-	if slices.Contains(view.AllowedActions, action) || (action == workflows.Duplicate && closedRejected) {
+	closedRejected := view.Flow == "member" && view.Closed && view.Status == lifecycle.Rejected
+	if slices.Contains(view.AllowedActions, action) || (action == lifecycle.Duplicate && closedRejected) {
 		var problem *Problem
 		if problem, warnings = o.memberActionChecks(view, action, payload); problem != nil {
 			abort(c, *problem)
 			return
 		}
 	}
-	if action == workflows.Duplicate && closedRejected {
+	if action == lifecycle.Duplicate && closedRejected {
 		o.duplicateClosed(c, p, id, &view, payload, rid)
 		return
 	}
@@ -410,7 +411,7 @@ func (o orders) act(c *gin.Context) {
 		o.abortForAction(c, err, before)
 		return
 	}
-	if action == workflows.Duplicate && view.Member != nil && len(view.Member.Duplicates) > 0 {
+	if action == lifecycle.Duplicate && view.Member != nil && len(view.Member.Duplicates) > 0 {
 		c.Header("Location", "/v1/orders/"+view.Member.Duplicates[len(view.Member.Duplicates)-1])
 	}
 	answerOrder(c, http.StatusOK, view, warnings)
@@ -431,16 +432,16 @@ func (o orders) abortForAction(c *gin.Context, err error, before workflows.Order
 // Actions only the workflow's own timers apply have no update handler, so
 // without this a person trying one would get Temporal's "unknown update"
 // as a 409 instead of the 403 the table means.
-func mayEver(t workflows.Table, a workflows.Action, role auth.Role) bool {
+func mayEver(t lifecycle.Flow, a lifecycle.Action, role lifecycle.Role) bool {
 	// Only the order itself applies these (its timers, the payment webhook,
 	// the client's link page): nobody may through the API, whatever a role's
 	// grant in the table, since the workflow has no handler for a timer's.
-	if workflows.IsInternalAction(t, a) {
+	if lifecycle.IsInternalAction(t, a) {
 		return false
 	}
 	for _, s := range t.Statuses {
 		rule, _ := t.Rule(s, a)
-		if slices.ContainsFunc(rule.Grants, func(g workflows.Grant) bool { return g.Role == role }) {
+		if slices.ContainsFunc(rule.Grants, func(g lifecycle.Grant) bool { return g.Role == role }) {
 			return true
 		}
 	}
@@ -452,7 +453,7 @@ func mayEver(t workflows.Table, a workflows.Action, role auth.Role) bool {
 // a retried request is applied once and answered with the first result, and
 // nobody else gets that result by sending the same request id (the workflow
 // refuses a request id another caller used: RequestIDTaken).
-func (o orders) apply(ctx context.Context, id string, action workflows.Action, req workflows.ActionRequest) (workflows.OrderView, error) {
+func (o orders) apply(ctx context.Context, id string, action lifecycle.Action, req workflows.ActionRequest) (workflows.OrderView, error) {
 	var view workflows.OrderView
 	handle, err := o.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID:   id,
@@ -471,7 +472,7 @@ func (o orders) apply(ctx context.Context, id string, action workflows.Action, r
 }
 
 // updateID is the action, a digest of the caller and the request id.
-func updateID(action workflows.Action, req workflows.ActionRequest) string {
+func updateID(action lifecycle.Action, req workflows.ActionRequest) string {
 	caller := sha256.Sum256([]byte(string(req.Actor.Role) + "\x00" + req.Actor.Subject))
 	return string(action) + ":" + hex.EncodeToString(caller[:8]) + ":" + req.RequestID
 }
@@ -516,7 +517,7 @@ func updateProblem(c *gin.Context, err error) Problem {
 	var notFound *serviceerror.NotFound
 	switch {
 	case errors.As(err, &appErr):
-		var r workflows.Refusal
+		var r lifecycle.Refusal
 		_ = appErr.Details(&r)
 		if !isRefusal(appErr.Type(), r) {
 			_ = c.Error(err) // logged; never in the answer
@@ -538,17 +539,17 @@ func updateProblem(c *gin.Context, err error) Problem {
 // isRefusal tells a refusal of the order's workflow (an application error
 // whose type is the refusal's code and whose details are the refusal) from
 // any other error Temporal hands back, whose message is not for callers.
-func isRefusal(code string, r workflows.Refusal) bool {
+func isRefusal(code string, r lifecycle.Refusal) bool {
 	return code != "" && r.Code == code
 }
 
-func refusalProblem(code, message string, r workflows.Refusal) Problem {
+func refusalProblem(code, message string, r lifecycle.Refusal) Problem {
 	status := map[string]int{
 		workflows.NotVisible:     http.StatusNotFound,
-		workflows.UnknownAction:  http.StatusNotFound,
-		workflows.WrongRole:      http.StatusForbidden,
-		workflows.NotYours:       http.StatusForbidden,
-		workflows.NotAllowedNow:  http.StatusConflict,
+		lifecycle.UnknownAction:  http.StatusNotFound,
+		lifecycle.WrongRole:      http.StatusForbidden,
+		lifecycle.NotYours:       http.StatusForbidden,
+		lifecycle.NotAllowedNow:  http.StatusConflict,
 		workflows.InvalidPayload: http.StatusUnprocessableEntity,
 	}[code]
 	if status == 0 {
@@ -637,7 +638,7 @@ func listFilter(c *gin.Context, p auth.Principal) (store.OrderFilter, *Problem) 
 		pr := invalid("flow", `must be "member" or "marketplace"`)
 		return f, &pr
 	}
-	if f.Status != "" && !knownStatus(f.Flow, workflows.Status(f.Status)) {
+	if f.Status != "" && !knownStatus(f.Flow, lifecycle.Status(f.Status)) {
 		where := "of either flow"
 		if f.Flow != "" {
 			where = "of " + f.Flow + " orders"
@@ -660,17 +661,17 @@ func listFilter(c *gin.Context, p auth.Principal) (store.OrderFilter, *Problem) 
 		return f, &pr
 	}
 	switch p.Role {
-	case auth.Customer, auth.Member:
+	case lifecycle.Customer, lifecycle.Member:
 		f.OwnerID = p.Subject
-	case auth.Supplier:
+	case lifecycle.Supplier:
 		f.SupplierID = p.Subject
-	case auth.Purchasing, auth.Finance:
+	case lifecycle.Purchasing, lifecycle.Finance:
 		f.Flow = "marketplace"
-	case auth.Staff:
+	case lifecycle.Staff:
 		// Member drafts are the member's own (workflows.Visible): not even
 		// ?status=draft lists them, but the ones this staff user created.
 		f.Flow, f.HideDrafts, f.DraftsOf = "member", true, p.Subject
-	case auth.Ops:
+	case lifecycle.Ops:
 	default:
 		pr := NewProblem(http.StatusForbidden, "Your role may not list orders.")
 		return f, &pr
@@ -679,7 +680,7 @@ func listFilter(c *gin.Context, p auth.Principal) (store.OrderFilter, *Problem) 
 }
 
 // knownStatus: status is one of flow's, or of either flow when flow is "".
-func knownStatus(flow string, status workflows.Status) bool {
+func knownStatus(flow string, status lifecycle.Status) bool {
 	for _, name := range []string{"member", "marketplace"} {
 		if flow != "" && flow != name {
 			continue
@@ -726,7 +727,7 @@ func invalid(field, msg string) Problem {
 	return p
 }
 
-func actionNames(as []workflows.Action) []string {
+func actionNames(as []lifecycle.Action) []string {
 	out := make([]string, len(as))
 	for i, a := range as {
 		out[i] = string(a)
@@ -734,7 +735,7 @@ func actionNames(as []workflows.Action) []string {
 	return out
 }
 
-func listOrNone(as []workflows.Action) string {
+func listOrNone(as []lifecycle.Action) string {
 	if len(as) == 0 {
 		return "none"
 	}

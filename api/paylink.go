@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/orderflow/orderflow/internal/auth"
+	"github.com/orderflow/orderflow/lifecycle"
 	"github.com/orderflow/orderflow/workflows"
 )
 
@@ -14,7 +15,7 @@ import (
 func (d Deps) withPayLink(ctx context.Context, view *workflows.OrderView, p auth.Principal) {
 	m := view.Marketplace
 	if d.Payments == nil || m == nil || m.Payment == nil || m.Payment.Paid ||
-		view.Status != workflows.AwaitingPayment || p.Role != auth.Customer || view.Owner != p.Subject {
+		view.Status != lifecycle.AwaitingPayment || p.Role != lifecycle.Customer || view.Owner != p.Subject {
 		return
 	}
 	if url, err := d.Payments.LinkURL(ctx, m.Payment.ID); err == nil {

@@ -20,13 +20,14 @@ import (
 	"github.com/orderflow/orderflow/internal/payments"
 	"github.com/orderflow/orderflow/internal/store"
 	"github.com/orderflow/orderflow/internal/webpage"
+	"github.com/orderflow/orderflow/lifecycle"
 	"github.com/orderflow/orderflow/workflows"
 )
 
 // The sandbox payment provider's pages and the webhook every provider calls.
 
 // paymentsActor is who confirms payments: the provider, through the webhook.
-var paymentsActor = auth.Principal{Role: auth.System, Subject: "payments-webhook"}
+var paymentsActor = auth.Principal{Role: lifecycle.System, Subject: "payments-webhook"}
 
 func registerPaymentRoutes(r *gin.Engine, d Deps) {
 	pay := paymentPages{d}
@@ -109,7 +110,7 @@ func (p paymentPages) webhook(c *gin.Context) {
 	}
 	payload, _ := json.Marshal(workflows.PaymentConfirmedPayload{PaymentID: ev.Data.PaymentID, Amount: ev.Data.Amount})
 	o := orders{p.Deps}
-	_, err = o.apply(c.Request.Context(), ev.Data.OrderID, workflows.PaymentConfirmed,
+	_, err = o.apply(c.Request.Context(), ev.Data.OrderID, lifecycle.PaymentConfirmed,
 		workflows.ActionRequest{Actor: paymentsActor, RequestID: ev.ID, Payload: payload})
 	switch {
 	case err == nil:
@@ -127,7 +128,7 @@ func (p paymentPages) webhook(c *gin.Context) {
 func orderWillNotTakeIt(err error) bool {
 	var appErr *temporal.ApplicationError
 	if errors.As(err, &appErr) {
-		return appErr.Type() == workflows.NotAllowedNow
+		return appErr.Type() == lifecycle.NotAllowedNow
 	}
 	var notFound *serviceerror.NotFound
 	return errors.As(err, &notFound) && strings.Contains(err.Error(), "completed")
@@ -158,7 +159,7 @@ func (p paymentPages) latePayment(c *gin.Context, ev payments.Event, cause error
 		abortWith(c, http.StatusServiceUnavailable, "The order could not be read to settle a late payment; retry.")
 		return
 	}
-	ended := view.Status == workflows.Cancelled || view.Status == workflows.Expired
+	ended := view.Status == lifecycle.Cancelled || view.Status == lifecycle.Expired
 	own := view.Marketplace != nil && view.Marketplace.Payment != nil && view.Marketplace.Payment.ID == ev.Data.PaymentID && view.Marketplace.Payment.Paid
 	switch {
 	case !ended && own:
@@ -200,7 +201,7 @@ func (p paymentPages) latePayment(c *gin.Context, ev payments.Event, cause error
 // refundLate refunds what the provider holds of the payment; made is false
 // when nothing was held any more (refunded before: by the order, or by an
 // earlier delivery of this event), and refund is then the order's refund.
-func (p paymentPages) refundLate(ctx context.Context, orderID, paymentID string, status workflows.Status) (payments.Refund, bool, error) {
+func (p paymentPages) refundLate(ctx context.Context, orderID, paymentID string, status lifecycle.Status) (payments.Refund, bool, error) {
 	pays, err := p.Payments.PaymentsOfOrder(ctx, orderID)
 	if err != nil {
 		return payments.Refund{}, false, err

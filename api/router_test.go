@@ -19,6 +19,7 @@ import (
 
 	"github.com/orderflow/orderflow/internal/auth"
 	"github.com/orderflow/orderflow/internal/payments"
+	"github.com/orderflow/orderflow/lifecycle"
 )
 
 const testSecret = "router-test-secret-0123456789abcdef"
@@ -99,8 +100,8 @@ func TestReadinessBoundsAHungCheck(t *testing.T) {
 func TestAuthentication(t *testing.T) {
 	h := New(testDeps(nil))
 	tokens := auth.NewTokens(testSecret)
-	good, _ := tokens.Mint(auth.Principal{Role: auth.Supplier, Subject: "sup-7"}, time.Hour)
-	foreign, _ := auth.NewTokens("another-secret-another-secret-xx").Mint(auth.Principal{Role: auth.Staff, Subject: "s"}, time.Hour)
+	good, _ := tokens.Mint(auth.Principal{Role: lifecycle.Supplier, Subject: "sup-7"}, time.Hour)
+	foreign, _ := auth.NewTokens("another-secret-another-secret-xx").Mint(auth.Principal{Role: lifecycle.Staff, Subject: "s"}, time.Hour)
 
 	p := decodeProblem(t, do(t, h, "GET", "/v1/me", nil, nil), 401)
 	if !strings.Contains(p.Detail, "Bearer") {
@@ -120,10 +121,10 @@ func TestAuthentication(t *testing.T) {
 
 func TestRequireRole(t *testing.T) {
 	e := newEngine(testDeps(nil))
-	e.GET("/v1/staff-only", authenticated(auth.NewTokens(testSecret)), requireRole(auth.Staff, auth.Ops), func(c *gin.Context) { c.Status(204) })
+	e.GET("/v1/staff-only", authenticated(auth.NewTokens(testSecret)), requireRole(lifecycle.Staff, lifecycle.Ops), func(c *gin.Context) { c.Status(204) })
 	tokens := auth.NewTokens(testSecret)
-	member, _ := tokens.Mint(auth.Principal{Role: auth.Member, Subject: "m-1"}, time.Hour)
-	staff, _ := tokens.Mint(auth.Principal{Role: auth.Staff, Subject: "s-1"}, time.Hour)
+	member, _ := tokens.Mint(auth.Principal{Role: lifecycle.Member, Subject: "m-1"}, time.Hour)
+	staff, _ := tokens.Mint(auth.Principal{Role: lifecycle.Staff, Subject: "s-1"}, time.Hour)
 
 	p := decodeProblem(t, do(t, e, "GET", "/v1/staff-only", nil, map[string]string{"Authorization": "Bearer " + member}), 403)
 	if !strings.Contains(p.Detail, "staff, ops") {

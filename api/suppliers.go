@@ -20,8 +20,8 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/oklog/ulid/v2"
 
-	"github.com/orderflow/orderflow/internal/auth"
 	"github.com/orderflow/orderflow/internal/store"
+	"github.com/orderflow/orderflow/lifecycle"
 	"github.com/orderflow/orderflow/workflows"
 )
 
@@ -42,23 +42,23 @@ var defaultFeedTiming = feedTiming{poll: time.Second, keepAlive: 15 * time.Secon
 
 func registerSupplierRoutes(v1 *gin.RouterGroup, d Deps) {
 	h := supplierRoutes{store: d.Store, feed: defaultFeedTiming}
-	purchasing := requireRole(auth.Purchasing)
+	purchasing := requireRole(lifecycle.Purchasing)
 	g := v1.Group("/suppliers")
 	g.POST("", purchasing, h.create)
-	g.GET("", requireRole(auth.Purchasing, auth.Ops), h.list)
-	g.GET("/:id", requireRole(auth.Purchasing, auth.Ops, auth.Supplier), supplierSelfOnly, h.get)
+	g.GET("", requireRole(lifecycle.Purchasing, lifecycle.Ops), h.list)
+	g.GET("/:id", requireRole(lifecycle.Purchasing, lifecycle.Ops, lifecycle.Supplier), supplierSelfOnly, h.get)
 	g.PATCH("/:id", purchasing, h.update)
 	g.POST("/:id/deactivate", purchasing, h.setActive(false))
 	g.POST("/:id/activate", purchasing, h.setActive(true))
-	g.GET("/:id/feed", requireRole(auth.Supplier, auth.Purchasing), supplierSelfOnly, h.feedNow)
-	g.GET("/:id/feed/stream", requireRole(auth.Supplier), supplierSelfOnly, h.stream)
+	g.GET("/:id/feed", requireRole(lifecycle.Supplier, lifecycle.Purchasing), supplierSelfOnly, h.feedNow)
+	g.GET("/:id/feed/stream", requireRole(lifecycle.Supplier), supplierSelfOnly, h.stream)
 }
 
 // supplierSelfOnly lets a supplier reach its own record only. Another
 // supplier's id gets 404, as if it did not exist, so ids cannot be probed.
 func supplierSelfOnly(c *gin.Context) {
 	p, _ := principalOf(c)
-	if p.Role == auth.Supplier && p.Subject != c.Param("id") {
+	if p.Role == lifecycle.Supplier && p.Subject != c.Param("id") {
 		abortWith(c, http.StatusNotFound, fmt.Sprintf("There is no supplier %q that you can see. As a supplier you can only reach your own record, /v1/suppliers/%s.", c.Param("id"), p.Subject))
 		return
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/orderflow/orderflow/internal/auth"
 	"github.com/orderflow/orderflow/internal/pgtest"
 	"github.com/orderflow/orderflow/internal/store"
+	"github.com/orderflow/orderflow/lifecycle"
 )
 
 // The wire shapes, spelled out here rather than borrowed from suppliers.go,
@@ -56,7 +57,7 @@ func supplierAPI(t *testing.T) (http.Handler, *store.Store) {
 	return New(d), st
 }
 
-func bearerOf(t *testing.T, role auth.Role, sub string) map[string]string {
+func bearerOf(t *testing.T, role lifecycle.Role, sub string) map[string]string {
 	t.Helper()
 	token, err := auth.NewTokens(testSecret).Mint(auth.Principal{Role: role, Subject: sub}, time.Hour)
 	if err != nil {
@@ -112,7 +113,7 @@ const brico = `{"id": "sup-brico", "name": "Brico", "email": "orders@brico.examp
 
 func TestCreateAndReadSupplier(t *testing.T) {
 	h, _ := supplierAPI(t)
-	purchasing := bearerOf(t, auth.Purchasing, "p-1")
+	purchasing := bearerOf(t, lifecycle.Purchasing, "p-1")
 
 	rec := do(t, h, "POST", "/v1/suppliers", strings.NewReader(brico), purchasing)
 	created := decodeAs[wireSupplier](t, rec, 201)
@@ -125,7 +126,7 @@ func TestCreateAndReadSupplier(t *testing.T) {
 		t.Fatalf("Location = %q", loc)
 	}
 
-	for _, reader := range []map[string]string{purchasing, bearerOf(t, auth.Ops, "ops-1"), bearerOf(t, auth.Supplier, "sup-brico")} {
+	for _, reader := range []map[string]string{purchasing, bearerOf(t, lifecycle.Ops, "ops-1"), bearerOf(t, lifecycle.Supplier, "sup-brico")} {
 		got := decodeAs[wireSupplier](t, do(t, h, "GET", "/v1/suppliers/sup-brico", nil, reader), 200)
 		if got.ID != created.ID || got.Name != created.Name || !got.CreatedAt.Equal(created.CreatedAt) {
 			t.Fatalf("read back %+v, want %+v", got, created)
@@ -140,7 +141,7 @@ func TestCreateAndReadSupplier(t *testing.T) {
 
 func TestCreateSupplierWithoutIDOrInactive(t *testing.T) {
 	h, _ := supplierAPI(t)
-	purchasing := bearerOf(t, auth.Purchasing, "p-1")
+	purchasing := bearerOf(t, lifecycle.Purchasing, "p-1")
 	body := `{"name": "Kantoor", "email": "bestel@kantoor.example", "categories": ["office"], "regions": ["BE-VLG"], "rating": 0, "active": false}`
 	first := decodeAs[wireSupplier](t, do(t, h, "POST", "/v1/suppliers", strings.NewReader(body), purchasing), 201)
 	second := decodeAs[wireSupplier](t, do(t, h, "POST", "/v1/suppliers", strings.NewReader(body), purchasing), 201)
@@ -158,7 +159,7 @@ func TestCreateSupplierWithoutIDOrInactive(t *testing.T) {
 
 func TestCreateSupplierRefusesInvalidFieldsWith422(t *testing.T) {
 	h, _ := supplierAPI(t)
-	purchasing := bearerOf(t, auth.Purchasing, "p-1")
+	purchasing := bearerOf(t, lifecycle.Purchasing, "p-1")
 	valid := map[string]any{"name": "Brico", "email": "orders@brico.example", "categories": []string{"building"},
 		"regions": []string{"BE-BRU"}, "rating": 80}
 	with := func(changes map[string]any) string {
@@ -232,7 +233,7 @@ func manyTags(n int) []string {
 
 func TestCreateSupplierRefusesMalformedBodiesWith400(t *testing.T) {
 	h, _ := supplierAPI(t)
-	purchasing := bearerOf(t, auth.Purchasing, "p-1")
+	purchasing := bearerOf(t, lifecycle.Purchasing, "p-1")
 	for name, tc := range map[string]struct{ body, wantInDetail string }{
 		"empty":            {"", "empty"},
 		"only whitespace":  {"  \n", "empty"},
@@ -261,16 +262,16 @@ func TestSupplierEndpointsRefuseOtherRoles(t *testing.T) {
 	seedSupplier(t, st, "sup-a", 50)
 	for _, tc := range []struct {
 		method, path string
-		refused      []auth.Role
+		refused      []lifecycle.Role
 	}{
-		{"POST", "/v1/suppliers", []auth.Role{auth.Ops, auth.Supplier, auth.Staff, auth.Customer, auth.Finance}},
-		{"GET", "/v1/suppliers", []auth.Role{auth.Supplier, auth.Member, auth.Customer, auth.Staff}},
-		{"GET", "/v1/suppliers/sup-a", []auth.Role{auth.Member, auth.Customer, auth.Finance}},
-		{"PATCH", "/v1/suppliers/sup-a", []auth.Role{auth.Ops, auth.Supplier}},
-		{"POST", "/v1/suppliers/sup-a/deactivate", []auth.Role{auth.Ops, auth.Supplier}},
-		{"POST", "/v1/suppliers/sup-a/activate", []auth.Role{auth.Ops, auth.Supplier}},
-		{"GET", "/v1/suppliers/sup-a/feed", []auth.Role{auth.Ops, auth.Customer, auth.Staff}},
-		{"GET", "/v1/suppliers/sup-a/feed/stream", []auth.Role{auth.Purchasing, auth.Ops}},
+		{"POST", "/v1/suppliers", []lifecycle.Role{lifecycle.Ops, lifecycle.Supplier, lifecycle.Staff, lifecycle.Customer, lifecycle.Finance}},
+		{"GET", "/v1/suppliers", []lifecycle.Role{lifecycle.Supplier, lifecycle.Member, lifecycle.Customer, lifecycle.Staff}},
+		{"GET", "/v1/suppliers/sup-a", []lifecycle.Role{lifecycle.Member, lifecycle.Customer, lifecycle.Finance}},
+		{"PATCH", "/v1/suppliers/sup-a", []lifecycle.Role{lifecycle.Ops, lifecycle.Supplier}},
+		{"POST", "/v1/suppliers/sup-a/deactivate", []lifecycle.Role{lifecycle.Ops, lifecycle.Supplier}},
+		{"POST", "/v1/suppliers/sup-a/activate", []lifecycle.Role{lifecycle.Ops, lifecycle.Supplier}},
+		{"GET", "/v1/suppliers/sup-a/feed", []lifecycle.Role{lifecycle.Ops, lifecycle.Customer, lifecycle.Staff}},
+		{"GET", "/v1/suppliers/sup-a/feed/stream", []lifecycle.Role{lifecycle.Purchasing, lifecycle.Ops}},
 	} {
 		for _, role := range tc.refused {
 			rec := do(t, h, tc.method, tc.path, strings.NewReader(`{"rating": 1}`), bearerOf(t, role, "sup-a"))
@@ -291,7 +292,7 @@ func TestSupplierSeesOnlyItself(t *testing.T) {
 	h, st := supplierAPI(t)
 	seedSupplier(t, st, "sup-a", 50)
 	seedSupplier(t, st, "sup-b", 60)
-	asA := bearerOf(t, auth.Supplier, "sup-a")
+	asA := bearerOf(t, lifecycle.Supplier, "sup-a")
 
 	decodeAs[wireSupplier](t, do(t, h, "GET", "/v1/suppliers/sup-a", nil, asA), 200)
 	decodeAs[wireFeed](t, do(t, h, "GET", "/v1/suppliers/sup-a/feed", nil, asA), 200)
@@ -316,7 +317,7 @@ func TestListSuppliers(t *testing.T) {
 	if err := st.DeactivateSupplier(supplierCtx(t), "sup-b"); err != nil {
 		t.Fatal(err)
 	}
-	ids := func(path string, role auth.Role) []string {
+	ids := func(path string, role lifecycle.Role) []string {
 		t.Helper()
 		list := decodeAs[struct{ Suppliers []wireSupplier }](t, do(t, h, "GET", path, nil, bearerOf(t, role, "x")), 200)
 		var out []string
@@ -325,22 +326,22 @@ func TestListSuppliers(t *testing.T) {
 		}
 		return out
 	}
-	if got := ids("/v1/suppliers", auth.Purchasing); !slices.Equal(got, []string{"sup-a", "sup-c"}) {
+	if got := ids("/v1/suppliers", lifecycle.Purchasing); !slices.Equal(got, []string{"sup-a", "sup-c"}) {
 		t.Fatalf("active suppliers = %v", got)
 	}
-	if got := ids("/v1/suppliers?include_inactive=true", auth.Ops); !slices.Equal(got, []string{"sup-a", "sup-b", "sup-c"}) {
+	if got := ids("/v1/suppliers?include_inactive=true", lifecycle.Ops); !slices.Equal(got, []string{"sup-a", "sup-b", "sup-c"}) {
 		t.Fatalf("all suppliers = %v", got)
 	}
-	if got := ids("/v1/suppliers?include_inactive=false", auth.Ops); !slices.Equal(got, []string{"sup-a", "sup-c"}) {
+	if got := ids("/v1/suppliers?include_inactive=false", lifecycle.Ops); !slices.Equal(got, []string{"sup-a", "sup-c"}) {
 		t.Fatalf("include_inactive=false = %v", got)
 	}
-	p := decodeProblem(t, do(t, h, "GET", "/v1/suppliers?include_inactive=maybe", nil, bearerOf(t, auth.Ops, "x")), 400)
+	p := decodeProblem(t, do(t, h, "GET", "/v1/suppliers?include_inactive=maybe", nil, bearerOf(t, lifecycle.Ops, "x")), 400)
 	if !strings.Contains(p.Detail, "true or false") {
 		t.Fatalf("detail = %q", p.Detail)
 	}
 
 	empty, _ := supplierAPI(t)
-	rec := do(t, empty, "GET", "/v1/suppliers", nil, bearerOf(t, auth.Ops, "x"))
+	rec := do(t, empty, "GET", "/v1/suppliers", nil, bearerOf(t, lifecycle.Ops, "x"))
 	if rec.Code != 200 || !strings.Contains(rec.Body.String(), `"suppliers":[]`) {
 		t.Fatalf("empty list = %d %s, want an empty array", rec.Code, rec.Body)
 	}
@@ -352,7 +353,7 @@ func TestPatchSupplierChangesOnlyWhatIsSent(t *testing.T) {
 	if err := st.DeactivateSupplier(supplierCtx(t), "sup-a"); err != nil {
 		t.Fatal(err)
 	}
-	purchasing := bearerOf(t, auth.Purchasing, "p-1")
+	purchasing := bearerOf(t, lifecycle.Purchasing, "p-1")
 	patch := func(body string) *httptest.ResponseRecorder {
 		return do(t, h, "PATCH", "/v1/suppliers/sup-a", strings.NewReader(body), purchasing)
 	}
@@ -400,7 +401,7 @@ func TestPatchSupplierChangesOnlyWhatIsSent(t *testing.T) {
 func TestDeactivateAndActivateSupplier(t *testing.T) {
 	h, st := supplierAPI(t)
 	seedSupplier(t, st, "sup-a", 50)
-	purchasing := bearerOf(t, auth.Purchasing, "p-1")
+	purchasing := bearerOf(t, lifecycle.Purchasing, "p-1")
 	for _, step := range []struct {
 		action     string
 		wantActive bool
@@ -439,7 +440,7 @@ func TestSupplierFeed(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	feed := decodeAs[wireFeed](t, do(t, h, "GET", "/v1/suppliers/sup-a/feed", nil, bearerOf(t, auth.Supplier, "sup-a")), 200)
+	feed := decodeAs[wireFeed](t, do(t, h, "GET", "/v1/suppliers/sup-a/feed", nil, bearerOf(t, lifecycle.Supplier, "sup-a")), 200)
 	if feed.SupplierID != "sup-a" || len(feed.Orders) != 2 {
 		t.Fatalf("feed of sup-a = %+v, want ord-1 and ord-2", feed)
 	}
@@ -456,16 +457,16 @@ func TestSupplierFeed(t *testing.T) {
 	}
 
 	// Purchasing sees any supplier's feed; sup-b declined ord-1.
-	feed = decodeAs[wireFeed](t, do(t, h, "GET", "/v1/suppliers/sup-b/feed", nil, bearerOf(t, auth.Purchasing, "p-1")), 200)
+	feed = decodeAs[wireFeed](t, do(t, h, "GET", "/v1/suppliers/sup-b/feed", nil, bearerOf(t, lifecycle.Purchasing, "p-1")), 200)
 	if len(feed.Orders) != 1 || feed.Orders[0].OrderID != "ord-2" {
 		t.Fatalf("feed of sup-b = %+v, want only ord-2", feed)
 	}
-	decodeProblem(t, do(t, h, "GET", "/v1/suppliers/sup-missing/feed", nil, bearerOf(t, auth.Purchasing, "p-1")), 404)
+	decodeProblem(t, do(t, h, "GET", "/v1/suppliers/sup-missing/feed", nil, bearerOf(t, lifecycle.Purchasing, "p-1")), 404)
 
 	if err := st.RecordDecline(ctx, "ord-2", "sup-b", "", time.Time{}); err != nil {
 		t.Fatal(err)
 	}
-	rec := do(t, h, "GET", "/v1/suppliers/sup-b/feed", nil, bearerOf(t, auth.Supplier, "sup-b"))
+	rec := do(t, h, "GET", "/v1/suppliers/sup-b/feed", nil, bearerOf(t, lifecycle.Supplier, "sup-b"))
 	if rec.Code != 200 || !strings.Contains(rec.Body.String(), `"orders":[]`) {
 		t.Fatalf("empty feed = %d %s, want an empty array", rec.Code, rec.Body)
 	}
@@ -558,7 +559,7 @@ func TestSupplierFeedStream(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Authorization", bearerOf(t, auth.Supplier, "sup-a")["Authorization"])
+	req.Header.Set("Authorization", bearerOf(t, lifecycle.Supplier, "sup-a")["Authorization"])
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -29,6 +29,7 @@ import (
 	"github.com/orderflow/orderflow/internal/payments"
 	"github.com/orderflow/orderflow/internal/pgtest"
 	"github.com/orderflow/orderflow/internal/store"
+	"github.com/orderflow/orderflow/lifecycle"
 	"github.com/orderflow/orderflow/workflows"
 )
 
@@ -47,7 +48,7 @@ func checkNoLeak(t *testing.T, what string, body []byte) {
 
 // forgedToken is a token signed with the API's secret by hand, as anyone
 // holding the secret (or a bug in a minting tool) could make it.
-func forgedToken(t *testing.T, role auth.Role, sub string) string {
+func forgedToken(t *testing.T, role lifecycle.Role, sub string) string {
 	t.Helper()
 	now := time.Now()
 	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
@@ -67,12 +68,12 @@ func forgedToken(t *testing.T, role auth.Role, sub string) string {
 func TestInternalActionsAreRefusedToEveryToken(t *testing.T) {
 	for _, flow := range []string{"marketplace", "member"} {
 		table, _ := workflows.FlowTable(flow)
-		internal := workflows.InternalActions(table)
+		internal := lifecycle.InternalActions(table)
 		if len(internal) == 0 {
 			t.Fatalf("%s: no internal actions: the test proves nothing", flow)
 		}
 		for _, a := range internal {
-			for _, role := range auth.PersonRoles {
+			for _, role := range lifecycle.PersonRoles {
 				h, rt := fuzzAPI(t, flow)
 				rec := send(h, "POST", "/v1/orders/"+testOrderID+"/actions/"+string(a), bearer(t, role, "x-1"), []byte(`{"payment_id":"pay_1","amount":"10.00","reason":"x"}`))
 				p := problemOf(t, rec, http.StatusForbidden)
@@ -84,7 +85,7 @@ func TestInternalActionsAreRefusedToEveryToken(t *testing.T) {
 					t.Fatalf("%s %s as %s reached the workflow", flow, a, role)
 				}
 			}
-			for _, role := range []auth.Role{auth.System, auth.Client} {
+			for _, role := range []lifecycle.Role{lifecycle.System, lifecycle.Client} {
 				h, rt := fuzzAPI(t, flow)
 				rec := send(h, "POST", "/v1/orders/"+testOrderID+"/actions/"+string(a), forgedToken(t, role, "payments-webhook"), []byte(`{"payment_id":"pay_1","amount":"10.00"}`))
 				problemOf(t, rec, http.StatusUnauthorized)
@@ -97,7 +98,7 @@ func TestInternalActionsAreRefusedToEveryToken(t *testing.T) {
 	}
 	// Who the token says it is: /v1/me refuses the forged ones too.
 	h, _ := fuzzAPI(t, "marketplace")
-	for _, role := range []auth.Role{auth.System, auth.Client} {
+	for _, role := range []lifecycle.Role{lifecycle.System, lifecycle.Client} {
 		problemOf(t, send(h, "GET", "/v1/me", forgedToken(t, role, "s"), nil), http.StatusUnauthorized)
 	}
 }
@@ -129,7 +130,7 @@ func TestTemporalTextNeverReachesCallers(t *testing.T) {
 			rt := &recordingTemporal{flow: "marketplace"}
 			d := testDeps(nil)
 			d.Temporal = refusingTemporal{recordingTemporal: rt, err: err}
-			rec := send(New(d), "POST", "/v1/orders/"+testOrderID+"/actions/cancel", bearer(t, auth.Purchasing, "p-1"), []byte(`{"reason":"changed plans"}`))
+			rec := send(New(d), "POST", "/v1/orders/"+testOrderID+"/actions/cancel", bearer(t, lifecycle.Purchasing, "p-1"), []byte(`{"reason":"changed plans"}`))
 			checkAnswer(t, rec, nil)
 			if rec.Code < 400 {
 				t.Fatalf("status %d for a failed update", rec.Code)
@@ -141,11 +142,11 @@ func TestTemporalTextNeverReachesCallers(t *testing.T) {
 		})
 	}
 	// A refusal of the workflow's (its code and its details) keeps its words.
-	r := workflows.Refusal{Code: "RequestIDTaken", Action: "cancel", Status: "pending", Reason: "request id r-1 was used by another caller"}
+	r := lifecycle.Refusal{Code: "RequestIDTaken", Action: "cancel", Status: "pending", Reason: "request id r-1 was used by another caller"}
 	refusal := temporal.NewApplicationErrorWithOptions(r.Reason, r.Code, temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{r}})
 	d := testDeps(nil)
 	d.Temporal = refusingTemporal{recordingTemporal: &recordingTemporal{flow: "marketplace"}, err: refusal}
-	rec := send(New(d), "POST", "/v1/orders/"+testOrderID+"/actions/cancel", bearer(t, auth.Purchasing, "p-1"), []byte(`{"reason":"changed plans"}`))
+	rec := send(New(d), "POST", "/v1/orders/"+testOrderID+"/actions/cancel", bearer(t, lifecycle.Purchasing, "p-1"), []byte(`{"reason":"changed plans"}`))
 	if p := problemOf(t, rec, http.StatusConflict); !strings.Contains(p.Detail, "used by another caller") {
 		t.Fatalf("the workflow's own refusal lost its reason: %+v", p)
 	}
@@ -183,7 +184,7 @@ func TestMalformedQueriesAndIDsAreRefused(t *testing.T) {
 	ct := &countingTemporal{recordingTemporal: &recordingTemporal{flow: "marketplace"}}
 	d.Temporal, d.Store = ct, store.New(pool)
 	h := New(d)
-	ops, purchasing := bearer(t, auth.Ops, "o-1"), bearer(t, auth.Purchasing, "p-1")
+	ops, purchasing := bearer(t, lifecycle.Ops, "o-1"), bearer(t, lifecycle.Purchasing, "p-1")
 
 	for _, tc := range []struct {
 		path   string
@@ -265,7 +266,7 @@ func TestIdempotencyKeyIsChecked(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			h, rt := fuzzAPI(t, "marketplace")
 			req := httptest.NewRequest("POST", "/v1/orders", strings.NewReader(seedMarketplaceOrder))
-			req.Header.Set("Authorization", bearer(t, auth.Customer, "c-1")) // a valid order: only the key is wrong
+			req.Header.Set("Authorization", bearer(t, lifecycle.Customer, "c-1")) // a valid order: only the key is wrong
 			req.Header["Idempotency-Key"] = []string{key}
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, req)
@@ -280,7 +281,7 @@ func TestIdempotencyKeyIsChecked(t *testing.T) {
 	}
 	h, rt := fuzzAPI(t, "marketplace")
 	req := httptest.NewRequest("POST", "/v1/orders", strings.NewReader(seedMarketplaceOrder))
-	req.Header.Set("Authorization", bearer(t, auth.Customer, "c-1"))
+	req.Header.Set("Authorization", bearer(t, lifecycle.Customer, "c-1"))
 	req.Header["Idempotency-Key"] = []string{"a", "b"}
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
@@ -291,7 +292,7 @@ func TestIdempotencyKeyIsChecked(t *testing.T) {
 
 	// 128 printable characters are a key.
 	req = httptest.NewRequest("POST", "/v1/orders", strings.NewReader(seedMarketplaceOrder))
-	req.Header.Set("Authorization", bearer(t, auth.Customer, "c-1"))
+	req.Header.Set("Authorization", bearer(t, lifecycle.Customer, "c-1"))
 	req.Header.Set("Idempotency-Key", strings.Repeat("k", 127)+"~")
 	rec = httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
@@ -306,7 +307,7 @@ func TestBodyLimitIs128KiB(t *testing.T) {
 	for _, chunked := range []bool{false, true} {
 		h, rt := fuzzAPI(t, "marketplace")
 		req := httptest.NewRequest("POST", "/v1/orders", bytes.NewReader(body))
-		req.Header.Set("Authorization", bearer(t, auth.Purchasing, "p-1"))
+		req.Header.Set("Authorization", bearer(t, lifecycle.Purchasing, "p-1"))
 		if chunked {
 			req.ContentLength = -1
 		}
@@ -420,7 +421,7 @@ func TestFeedStreamEndsWhenItsTokenExpires(t *testing.T) {
 	defer srv.Close()
 
 	tokens := auth.NewTokens(testSecret)
-	token, err := tokens.Mint(auth.Principal{Role: auth.Supplier, Subject: "sup-a"}, 3*time.Second)
+	token, err := tokens.Mint(auth.Principal{Role: lifecycle.Supplier, Subject: "sup-a"}, 3*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/orderflow/orderflow/internal/auth"
+	"github.com/orderflow/orderflow/lifecycle"
 )
 
 // client calls the API as one caller. A fixed token (ORDERFLOW_TOKEN) wins;
@@ -26,7 +27,7 @@ type client struct {
 }
 
 // as returns a client acting as role and subject, minting its token.
-func (c client) as(role auth.Role, subject string) (client, error) {
+func (c client) as(role lifecycle.Role, subject string) (client, error) {
 	if c.tokens == nil {
 		return c, fmt.Errorf("cannot act as %s %s: no token secret to mint with", role, subject)
 	}
@@ -50,7 +51,7 @@ func (c client) asFlag(value string) (client, error) {
 	if !ok || subject == "" {
 		return c, fmt.Errorf("--as %q: want ROLE:ID, e.g. staff:s-1", value)
 	}
-	r, err := auth.ParseRole(role)
+	r, err := lifecycle.ParseRole(role)
 	if err != nil {
 		return c, err
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/orderflow/orderflow/internal/auth"
+	"github.com/orderflow/orderflow/lifecycle"
 )
 
 // parse reads flags wherever they are among the positional arguments
@@ -70,7 +71,7 @@ func token(_ context.Context, s session, args []string, out io.Writer) error {
 	if _, err := parse(fs, args, out, 0); err != nil {
 		return err
 	}
-	r, err := auth.ParseRole(*role)
+	r, err := lifecycle.ParseRole(*role)
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/orderflow/orderflow/internal/auth"
+	"github.com/orderflow/orderflow/lifecycle"
 )
 
 // demo walks one marketplace order to completed and one member order to
@@ -54,14 +54,14 @@ func (w *walk) say(format string, args ...any) {
 	fmt.Fprintf(w.out, "%2d. %s\n", w.step, fmt.Sprintf(format, args...))
 }
 
-func (w *walk) as(role auth.Role, subject string) (client, error) {
+func (w *walk) as(role lifecycle.Role, subject string) (client, error) {
 	c := w.api
 	c.token = "" // every step is some party's own request, never a fixed token
 	return c.as(role, subject)
 }
 
 // do applies an action as role and subject and returns the order after it.
-func (w *walk) do(ctx context.Context, id, action string, role auth.Role, subject string, payload map[string]any) (order, error) {
+func (w *walk) do(ctx context.Context, id, action string, role lifecycle.Role, subject string, payload map[string]any) (order, error) {
 	c, err := w.as(role, subject)
 	if err != nil {
 		return order{}, err
@@ -80,7 +80,7 @@ func (w *walk) do(ctx context.Context, id, action string, role auth.Role, subjec
 
 // waitFor re-reads the order as role until cond holds; the order moves on
 // its own (webhooks, activities), so the demo waits the way a screen would.
-func (w *walk) waitFor(ctx context.Context, id string, role auth.Role, subject, what string, cond func(order) bool) (order, error) {
+func (w *walk) waitFor(ctx context.Context, id string, role lifecycle.Role, subject, what string, cond func(order) bool) (order, error) {
 	c, err := w.as(role, subject)
 	if err != nil {
 		return order{}, err
@@ -134,7 +134,7 @@ func (w *walk) marketplace(ctx context.Context) (order, error) {
 	fmt.Fprintln(w.out, "\nA marketplace order: the customer orders and pays, purchasing releases, a supplier delivers.")
 	const customer, buyer = "c-demo", "p-demo"
 	body, _ := sampleOrder("marketplace", time.Now())
-	c, err := w.as(auth.Customer, customer)
+	c, err := w.as(lifecycle.Customer, customer)
 	if err != nil {
 		return order{}, err
 	}
@@ -145,7 +145,7 @@ func (w *walk) marketplace(ctx context.Context) (order, error) {
 	id := o.ID
 	w.say("customer %s orders %q (prepaid): %s is %s\n    Web UI: %s", customer, o.Title, id, o.Status, w.workflowLink(id))
 
-	o, err = w.waitFor(ctx, id, auth.Customer, customer, "the payment link", func(o order) bool {
+	o, err = w.waitFor(ctx, id, lifecycle.Customer, customer, "the payment link", func(o order) bool {
 		return o.Marketplace != nil && o.Marketplace.Payment != nil && o.Marketplace.Payment.URL != ""
 	})
 	if err != nil {
@@ -155,18 +155,18 @@ func (w *walk) marketplace(ctx context.Context) (order, error) {
 		return o, fmt.Errorf("pay: %w", err)
 	}
 	w.say("customer pays %s %s on the pay page %s", o.Total, o.Currency, o.Marketplace.Payment.URL)
-	if _, err := w.waitFor(ctx, id, auth.Purchasing, buyer, "screening after the payment", func(o order) bool { return o.Status == "screening" }); err != nil {
+	if _, err := w.waitFor(ctx, id, lifecycle.Purchasing, buyer, "screening after the payment", func(o order) bool { return o.Status == "screening" }); err != nil {
 		return o, err
 	}
 	w.say("the payment webhook confirms it: screening")
 
-	if _, err := w.do(ctx, id, "set_margin", auth.Purchasing, buyer, map[string]any{"margin_percent": 12}); err != nil {
+	if _, err := w.do(ctx, id, "set_margin", lifecycle.Purchasing, buyer, map[string]any{"margin_percent": 12}); err != nil {
 		return o, err
 	}
-	if _, err := w.do(ctx, id, "release", auth.Purchasing, buyer, nil); err != nil {
+	if _, err := w.do(ctx, id, "release", lifecycle.Purchasing, buyer, nil); err != nil {
 		return o, err
 	}
-	o, err = w.waitFor(ctx, id, auth.Purchasing, buyer, "offers to suppliers", func(o order) bool {
+	o, err = w.waitFor(ctx, id, lifecycle.Purchasing, buyer, "offers to suppliers", func(o order) bool {
 		return o.Marketplace != nil && len(o.Marketplace.Offers) > 0
 	})
 	if err != nil {
@@ -184,19 +184,19 @@ func (w *walk) marketplace(ctx context.Context) (order, error) {
 		return o, fmt.Errorf("every offered supplier declined")
 	}
 
-	if _, err := w.do(ctx, id, "accept", auth.Supplier, supplier, nil); err != nil {
+	if _, err := w.do(ctx, id, "accept", lifecycle.Supplier, supplier, nil); err != nil {
 		return o, err
 	}
-	o, err = w.do(ctx, id, "mark_delivered", auth.Supplier, supplier, map[string]any{"note": "signed by J. Doe (demo)"})
+	o, err = w.do(ctx, id, "mark_delivered", lifecycle.Supplier, supplier, map[string]any{"note": "signed by J. Doe (demo)"})
 	if err != nil {
 		return o, err
 	}
 	// As the supplier sees it, the total is what the supplier is paid: its invoice.
-	o, err = w.do(ctx, id, "upload_invoice", auth.Supplier, supplier, map[string]any{"number": "DEMO-" + id[max(0, len(id)-6):], "amount": o.Total})
+	o, err = w.do(ctx, id, "upload_invoice", lifecycle.Supplier, supplier, map[string]any{"number": "DEMO-" + id[max(0, len(id)-6):], "amount": o.Total})
 	if err != nil {
 		return o, err
 	}
-	o, err = w.waitFor(ctx, id, auth.Purchasing, buyer, "completed", func(o order) bool { return o.Status == "completed" })
+	o, err = w.waitFor(ctx, id, lifecycle.Purchasing, buyer, "completed", func(o order) bool { return o.Status == "completed" })
 	if err != nil {
 		return o, err
 	}
@@ -209,7 +209,7 @@ func (w *walk) member(ctx context.Context) (order, error) {
 	const member, staff = "m-demo", "s-demo"
 	body, _ := sampleOrder("member", time.Now())
 	body["submit"] = true
-	c, err := w.as(auth.Member, member)
+	c, err := w.as(lifecycle.Member, member)
 	if err != nil {
 		return order{}, err
 	}
@@ -220,7 +220,7 @@ func (w *walk) member(ctx context.Context) (order, error) {
 	id := o.ID
 	w.say("member %s submits %q: %s is %s\n    Web UI: %s", member, o.Title, id, o.Status, w.workflowLink(id))
 
-	if _, err := w.do(ctx, id, "approve", auth.Staff, staff, nil); err != nil {
+	if _, err := w.do(ctx, id, "approve", lifecycle.Staff, staff, nil); err != nil {
 		return o, err
 	}
 	// Only the client holds the link, from the email: the demo reads it in
@@ -233,7 +233,7 @@ func (w *walk) member(ctx context.Context) (order, error) {
 		return o, fmt.Errorf("confirm: %w", err)
 	}
 	w.say("the client confirms on the page of the emailed link %s", link)
-	o, err = w.waitFor(ctx, id, auth.Staff, staff, "active", func(o order) bool { return o.Status == "active" })
+	o, err = w.waitFor(ctx, id, lifecycle.Staff, staff, "active", func(o order) bool { return o.Status == "active" })
 	if err != nil {
 		return o, err
 	}

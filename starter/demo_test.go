@@ -10,6 +10,7 @@ import (
 
 	"github.com/orderflow/orderflow/internal/auth"
 	"github.com/orderflow/orderflow/internal/testenv"
+	"github.com/orderflow/orderflow/lifecycle"
 )
 
 // The starter against a whole running system: demo walks both lifecycles,
@@ -39,7 +40,7 @@ func TestStarterAgainstARunningSystem(t *testing.T) {
 			t.Errorf("%s order %s printed as %s (link to %s)", flow, id, status, linked)
 		}
 		// The API agrees with what the demo printed.
-		resp, body := sys.Do(t, "GET", "/v1/orders/"+id, sys.Token(t, auth.Ops, "o-1"), nil)
+		resp, body := sys.Do(t, "GET", "/v1/orders/"+id, sys.Token(t, lifecycle.Ops, "o-1"), nil)
 		if resp.StatusCode != 200 || !strings.Contains(string(body), `"status":"`+want[flow]+`"`) {
 			t.Errorf("%s order %s per the API: %d %s", flow, id, resp.StatusCode, body)
 		}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/orderflow/orderflow/api"
 	"github.com/orderflow/orderflow/internal/auth"
+	"github.com/orderflow/orderflow/lifecycle"
 )
 
 const testSecret = "starter-test-secret-0123456789abcd"
@@ -46,7 +47,7 @@ func runOut(t *testing.T, s session, args ...string) (string, error) {
 
 func TestWhoamiAndHealth(t *testing.T) {
 	s := routerSession(t)
-	token, _ := auth.NewTokens(testSecret).Mint(auth.Principal{Role: auth.Staff, Subject: "s-9"}, time.Hour)
+	token, _ := auth.NewTokens(testSecret).Mint(auth.Principal{Role: lifecycle.Staff, Subject: "s-9"}, time.Hour)
 	s.api.token = token
 	if out, err := runOut(t, s, "whoami"); err != nil || !strings.Contains(out, `"s-9"`) {
 		t.Fatalf("whoami with ORDERFLOW_TOKEN: %v, %q", err, out)
@@ -72,7 +73,7 @@ func TestTokenMintsWhatTheAPIAccepts(t *testing.T) {
 		t.Fatal(err)
 	}
 	p, err := auth.NewTokens(testSecret).Verify(strings.TrimSpace(out))
-	if err != nil || p.Role != auth.Supplier || p.Subject != "sup_demo_1" {
+	if err != nil || p.Role != lifecycle.Supplier || p.Subject != "sup_demo_1" {
 		t.Fatalf("minted token names %+v: %v", p, err)
 	}
 	if _, err := runOut(t, s, "token", "--role", "king", "--sub", "x"); err == nil || !strings.Contains(err.Error(), "unknown role") {

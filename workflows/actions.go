@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/orderflow/orderflow/internal/auth"
+	"github.com/orderflow/orderflow/lifecycle"
 )
 
 // Refusal codes beyond the table's: a payload that cannot be used (422) and
@@ -38,7 +39,7 @@ type RetryPayload struct {
 func (RetryPayload) Validate() map[string]string { return nil }
 
 // opsPayloads are the bodies of the ops actions, the same in both flows.
-var opsPayloads = map[Action]func() Payload{OpsRetry: func() Payload { return &RetryPayload{} }}
+var opsPayloads = map[lifecycle.Action]func() Payload{lifecycle.OpsRetry: func() Payload { return &RetryPayload{} }}
 
 // noPayload is the body of actions that need none: `{}` or nothing.
 type noPayload struct{}
@@ -47,7 +48,7 @@ func (noPayload) Validate() map[string]string { return nil }
 
 // PayloadError lists what is wrong with an action's body, by field.
 type PayloadError struct {
-	Action Action
+	Action lifecycle.Action
 	Fields map[string]string
 }
 
@@ -62,13 +63,13 @@ func (e *PayloadError) Error() string {
 // DecodePayload decodes and validates the body of action in a flow's
 // registry; the API uses it to answer 422 before asking the workflow, and
 // the workflow uses it again for signals and as the final word.
-func DecodePayload(registry map[Action]func() Payload, a Action, raw json.RawMessage) (Payload, error) {
+func DecodePayload(registry map[lifecycle.Action]func() Payload, a lifecycle.Action, raw json.RawMessage) (Payload, error) {
 	return decodePayload(registry, a, raw, true)
 }
 
 // decodePayload decodes the body of action a, and checks its own rules
 // (bounds, formats) when validate.
-func decodePayload(registry map[Action]func() Payload, a Action, raw json.RawMessage, validate bool) (Payload, error) {
+func decodePayload(registry map[lifecycle.Action]func() Payload, a lifecycle.Action, raw json.RawMessage, validate bool) (Payload, error) {
 	newPayload, ok := registry[a]
 	if !ok {
 		newPayload, ok = opsPayloads[a]
@@ -93,11 +94,35 @@ func decodePayload(registry map[Action]func() Payload, a Action, raw json.RawMes
 
 // refusalError carries a refusal through Temporal: its type is the code and
 // its details the refusal, so the API can answer with status and allowed actions.
-func refusalError(r *Refusal) error {
+func refusalError(r *lifecycle.Refusal) error {
 	return temporal.NewApplicationErrorWithOptions(r.Reason, r.Code, temporal.ApplicationErrorOptions{
 		NonRetryable: true,
 		Details:      []any{r},
 	})
+}
+
+// Party is who asks: a principal and the relations the workflow
+// established between it and this order.
+type Party struct {
+	Principal auth.Principal
+	Relations []lifecycle.Relation
+}
+
+// asks is the party as the lifecycle's table sees it.
+func (p Party) asks() lifecycle.Party {
+	return lifecycle.Party{Role: p.Principal.Role, Relations: p.Relations}
+}
+
+// FlowTable returns a flow's lifecycle and the registry of its action
+// bodies; an unknown flow has an empty lifecycle.
+func FlowTable(flow string) (lifecycle.Flow, map[lifecycle.Action]func() Payload) {
+	switch flow {
+	case lifecycle.MarketplaceFlow.Name:
+		return lifecycle.MarketplaceFlow, marketplacePayloads
+	case lifecycle.MemberFlow.Name:
+		return lifecycle.MemberFlow, memberPayloads
+	}
+	return lifecycle.Flow{Name: flow}, nil
 }
 
 // party is principal with its relations to this order.
@@ -107,7 +132,7 @@ func (c *core) party(p auth.Principal) Party {
 
 // check decides an action: table, guard, payload. It never changes state, so
 // validators may call it.
-func (c *core) check(a Action, req ActionRequest, registry map[Action]func() Payload) (Payload, *Refusal) {
+func (c *core) check(a lifecycle.Action, req ActionRequest, registry map[lifecycle.Action]func() Payload) (Payload, *lifecycle.Refusal) {
 	return c.seenBy(req.Actor)(c.decide(a, req, registry, true))
 }
 
@@ -116,7 +141,7 @@ func (c *core) check(a Action, req ActionRequest, registry map[Action]func() Pay
 // so they are not checked again: on replay the handler runs without the
 // validator, and an update accepted under older, looser rules must apply
 // again as it did.
-func (c *core) recheck(a Action, req ActionRequest, registry map[Action]func() Payload) (Payload, *Refusal) {
+func (c *core) recheck(a lifecycle.Action, req ActionRequest, registry map[lifecycle.Action]func() Payload) (Payload, *lifecycle.Refusal) {
 	return c.seenBy(req.Actor)(c.decide(a, req, registry, false))
 }
 
@@ -124,55 +149,55 @@ func (c *core) recheck(a Action, req ActionRequest, registry map[Action]func() P
 // does (projection.go): a supplier that declined the order, or whose offer
 // ended without it taking the order, reads that the order is no longer
 // available, not what became of it.
-func (c *core) seenBy(p auth.Principal) func(Payload, *Refusal) (Payload, *Refusal) {
-	return func(payload Payload, r *Refusal) (Payload, *Refusal) {
-		if r == nil || r.Code == NotVisible || p.Role != auth.Supplier {
+func (c *core) seenBy(p auth.Principal) func(Payload, *lifecycle.Refusal) (Payload, *lifecycle.Refusal) {
+	return func(payload Payload, r *lifecycle.Refusal) (Payload, *lifecycle.Refusal) {
+		if r == nil || r.Code == NotVisible || p.Role != lifecycle.Supplier {
 			return payload, r
 		}
-		if v := c.flow.view(c.party(p)); v.Status == NoLongerAvailable {
-			r.Status, r.Allowed, r.Reason = NoLongerAvailable, []Action{}, "this order is no longer available to you"
+		if v := c.flow.view(c.party(p)); v.Status == lifecycle.NoLongerAvailable {
+			r.Status, r.Allowed, r.Reason = lifecycle.NoLongerAvailable, []lifecycle.Action{}, "this order is no longer available to you"
 		}
 		return payload, r
 	}
 }
 
-func (c *core) decide(a Action, req ActionRequest, registry map[Action]func() Payload, validate bool) (Payload, *Refusal) {
+func (c *core) decide(a lifecycle.Action, req ActionRequest, registry map[lifecycle.Action]func() Payload, validate bool) (Payload, *lifecycle.Refusal) {
 	if !c.flow.visibleTo(req.Actor) {
-		return nil, &Refusal{Code: NotVisible, Action: a, Status: c.Status, Reason: "there is no such order"}
+		return nil, &lifecycle.Refusal{Code: NotVisible, Action: a, Status: c.Status, Reason: "there is no such order"}
 	}
 	p := c.party(req.Actor)
 	if r := c.requestIDTaken(a, req); r != nil {
 		return nil, r
 	}
-	if r := c.table.Check(c.Status, a, p); r != nil {
+	if r := c.table.Check(c.Status, a, p.asks()); r != nil {
 		return nil, r
 	}
 	if rule, _ := c.table.Rule(c.Status, a); rule.Guard != "" {
 		if ok, why := c.flow.guard(rule.Guard, p); !ok {
-			return nil, &Refusal{Code: NotAllowedNow, Action: a, Status: c.Status, Allowed: c.allowed(p), Reason: why}
+			return nil, &lifecycle.Refusal{Code: lifecycle.NotAllowedNow, Action: a, Status: c.Status, Allowed: c.allowed(p), Reason: why}
 		}
 	}
 	payload, err := decodePayload(registry, a, req.Payload, validate)
 	if err != nil {
-		return nil, &Refusal{Code: InvalidPayload, Action: a, Status: c.Status, Allowed: c.allowed(p), Reason: err.Error()}
+		return nil, &lifecycle.Refusal{Code: InvalidPayload, Action: a, Status: c.Status, Allowed: c.allowed(p), Reason: err.Error()}
 	}
 	if why := c.flow.vet(a, payload); why != "" {
-		return nil, &Refusal{Code: InvalidPayload, Action: a, Status: c.Status, Allowed: c.allowed(p), Reason: why}
+		return nil, &lifecycle.Refusal{Code: InvalidPayload, Action: a, Status: c.Status, Allowed: c.allowed(p), Reason: why}
 	}
 	return payload, nil
 }
 
 // allowed is what party may do now: the table's answer filtered by guards.
-func (c *core) allowed(p Party) []Action {
-	var out []Action
-	for _, a := range c.table.Allowed(c.Status, p) {
+func (c *core) allowed(p Party) []lifecycle.Action {
+	var out []lifecycle.Action
+	for _, a := range c.table.Allowed(c.Status, p.asks()) {
 		rule, _ := c.table.Rule(c.Status, a)
 		if rule.Guard != "" {
 			if ok, _ := c.flow.guard(rule.Guard, p); !ok {
 				continue
 			}
 		}
-		if slices.Contains(timerActions, a) {
+		if c.table.Automatic(a) {
 			continue
 		}
 		out = append(out, a)
@@ -180,30 +205,23 @@ func (c *core) allowed(p Party) []Action {
 	return out
 }
 
-// timerActions are applied by the workflow's own timers only: never through
-// an update or signal, even by the system role.
-var timerActions = []Action{
-	PaymentWindowElapsed, PendingWindowElapsed, TopSuppliersDeclined, FulfilmentDeadline, ReturnWindowElapsed, DeliveredAndInvoiced,
-	OfferExpired, SLAElapsed, ClientReminded, InvoiceDrafted, InvoiceIssued, ServiceCompleted, DuplicateWindowEnded,
-	OwnerTold, OwnerReminded, StaffEscalated,
-}
 
 // registerHandlers makes every action of the table an update with a
 // validator and a signal of the same name, plus the ops actions and the
 // order query.
-func (c *core) registerHandlers(ctx workflow.Context, registry map[Action]func() Payload) error {
+func (c *core) registerHandlers(ctx workflow.Context, registry map[lifecycle.Action]func() Payload) error {
 	oneLoop := workflow.GetVersion(ctx, ChangeOneSignalLoop, workflow.DefaultVersion, 1) != workflow.DefaultVersion
 	c.trusted = workflow.GetVersion(ctx, ChangeTrustedActions, workflow.DefaultVersion, 1) != workflow.DefaultVersion
 	c.businessRules = workflow.GetVersion(ctx, ChangeBusinessRules, workflow.DefaultVersion, 1) != workflow.DefaultVersion
 	for _, a := range c.table.Actions() {
-		if slices.Contains(timerActions, a) {
+		if c.table.Automatic(a) {
 			continue
 		}
 		if err := c.registerAction(ctx, a, registry); err != nil {
 			return err
 		}
 	}
-	for _, a := range []Action{OpsRetry, OpsSkip} {
+	for _, a := range []lifecycle.Action{lifecycle.OpsRetry, lifecycle.OpsSkip} {
 		if err := c.registerOps(ctx, a); err != nil {
 			return err
 		}
@@ -227,7 +245,7 @@ func (c *core) registerHandlers(ctx workflow.Context, registry map[Action]func()
 	})
 }
 
-func (c *core) registerAction(ctx workflow.Context, a Action, registry map[Action]func() Payload) error {
+func (c *core) registerAction(ctx workflow.Context, a lifecycle.Action, registry map[lifecycle.Action]func() Payload) error {
 	validate := func(ctx workflow.Context, req ActionRequest) error {
 		if _, r := c.check(a, req, registry); r != nil {
 			return refusalError(r)
@@ -260,9 +278,9 @@ func (c *core) registerAction(ctx workflow.Context, a Action, registry map[Actio
 
 // opsCheck: only ops, only on a parked order, skip only where skipping is
 // safe, and resend only an email whose outcome is unknown.
-func (c *core) opsCheck(a Action, req ActionRequest) *Refusal {
-	refuse := func(code, why string) *Refusal {
-		return &Refusal{Code: code, Action: a, Status: c.Status, Allowed: c.allowed(c.party(req.Actor)), Reason: why}
+func (c *core) opsCheck(a lifecycle.Action, req ActionRequest) *lifecycle.Refusal {
+	refuse := func(code, why string) *lifecycle.Refusal {
+		return &lifecycle.Refusal{Code: code, Action: a, Status: c.Status, Allowed: c.allowed(c.party(req.Actor)), Reason: why}
 	}
 	if r := c.requestIDTaken(a, req); r != nil {
 		return r
@@ -272,20 +290,20 @@ func (c *core) opsCheck(a Action, req ActionRequest) *Refusal {
 		return refuse(InvalidPayload, err.Error())
 	}
 	switch {
-	case req.Actor.Role != auth.Ops:
-		return refuse(WrongRole, fmt.Sprintf("your role %s may not %s; it needs: ops", req.Actor.Role, a))
+	case req.Actor.Role != lifecycle.Ops:
+		return refuse(lifecycle.WrongRole, fmt.Sprintf("your role %s may not %s; it needs: ops", req.Actor.Role, a))
 	case c.Attention == nil || c.opsDecision == nil:
-		return refuse(NotAllowedNow, "the order is not waiting for ops")
-	case a == OpsSkip && !c.Attention.Skippable:
-		return refuse(NotAllowedNow, "the step "+c.Attention.Step+" cannot be skipped safely; fix its cause and retry it")
+		return refuse(lifecycle.NotAllowedNow, "the order is not waiting for ops")
+	case a == lifecycle.OpsSkip && !c.Attention.Skippable:
+		return refuse(lifecycle.NotAllowedNow, "the step "+c.Attention.Step+" cannot be skipped safely; fix its cause and retry it")
 	case body.Resend && !c.Attention.Resendable:
-		return refuse(NotAllowedNow, "resend is only for an email whose outcome is unknown; the step "+c.Attention.Step+" is retried without it")
+		return refuse(lifecycle.NotAllowedNow, "resend is only for an email whose outcome is unknown; the step "+c.Attention.Step+" is retried without it")
 	}
 	return nil
 }
 
 // opsPayload decodes the body of an ops action; only a retry has one.
-func opsPayload(a Action, req ActionRequest) (RetryPayload, error) {
+func opsPayload(a lifecycle.Action, req ActionRequest) (RetryPayload, error) {
 	p, err := DecodePayload(nil, a, req.Payload)
 	if r, ok := p.(*RetryPayload); ok && err == nil {
 		return *r, nil
@@ -293,7 +311,7 @@ func opsPayload(a Action, req ActionRequest) (RetryPayload, error) {
 	return RetryPayload{}, err
 }
 
-func (c *core) registerOps(ctx workflow.Context, a Action) error {
+func (c *core) registerOps(ctx workflow.Context, a lifecycle.Action) error {
 	decide := func(ctx workflow.Context, req ActionRequest) {
 		step := c.Attention.Step
 		if body, _ := opsPayload(a, req); body.Resend { // opsCheck refused a bad body

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"github.com/orderflow/orderflow/lifecycle"
 	"slices"
 	"strings"
 	"testing"
@@ -12,17 +13,17 @@ import (
 
 func TestCancelRequestCancelsAPaidMarketplaceOrderWithItsRefund(t *testing.T) {
 	r := newRun(t)
-	r.must(minute, PaymentConfirmed, webhook, paid("pay_1"))
+	r.must(minute, lifecycle.PaymentConfirmed, webhook, paid("pay_1"))
 	r.env.RegisterDelayedCallback(r.env.CancelWorkflow, 10*minute)
 	r.execute(orderInput("prepaid"))
 
 	r.requireCompleted()
 	v := r.query(buyer)
-	if got := statuses(v); !slices.Equal(got, []Status{AwaitingPayment, Screening, Cancelled}) {
+	if got := statuses(v); !slices.Equal(got, []lifecycle.Status{lifecycle.AwaitingPayment, lifecycle.Screening, lifecycle.Cancelled}) {
 		t.Fatalf("statuses %v", got)
 	}
 	e := v.Timeline[len(v.Timeline)-1]
-	if e.Action != Cancel || e.Outcome != "applied" || e.Via != "cancel_request" || e.ActorRole != "purchasing" {
+	if e.Action != lifecycle.Cancel || e.Outcome != "applied" || e.Via != "cancel_request" || e.ActorRole != "purchasing" {
 		t.Errorf("the cancellation's entry %+v, want cancel applied via cancel_request as purchasing", e)
 	}
 	if r.fakes.refundCount() != 1 || r.fakes.refundTotal() != orderGross {
@@ -38,20 +39,20 @@ func TestCancelRequestRefusedOnAnActiveMemberOrderWhichKeepsWorking(t *testing.T
 	r.activeAt2h()
 	r.env.RegisterDelayedCallback(r.env.CancelWorkflow, 3*hour)
 	// After the refused request the order still takes actions and timers.
-	r.must(4*hour, RequestCancellation, memberM, CancellationPayload{Reason: "the client cancelled the whole project"})
-	r.must(5*hour, ApproveCancellation, staffS, nil)
+	r.must(4*hour, lifecycle.RequestCancellation, memberM, CancellationPayload{Reason: "the client cancelled the whole project"})
+	r.must(5*hour, lifecycle.ApproveCancellation, staffS, nil)
 	r.executeMember(memberInput())
 
 	r.requireCompleted()
 	v := r.query(staffS)
-	if got := statuses(v); !slices.Equal(got, []Status{Draft, SmartConfirmation, ClientConfirmation, Active, CancellationRequested, Cancelled}) {
+	if got := statuses(v); !slices.Equal(got, []lifecycle.Status{lifecycle.Draft, lifecycle.SmartConfirmation, lifecycle.ClientConfirmation, lifecycle.Active, lifecycle.CancellationRequested, lifecycle.Cancelled}) {
 		t.Fatalf("statuses %v", got)
 	}
 	i := slices.IndexFunc(v.Timeline, func(e TimelineEntry) bool { return e.Via == "cancel_request" })
 	if i < 0 {
 		t.Fatalf("no entry of the cancellation request: %+v", v.Timeline)
 	}
-	if e := v.Timeline[i]; e.Action != ApproveCancellation || e.Outcome != "refused" || e.From != Active ||
+	if e := v.Timeline[i]; e.Action != lifecycle.ApproveCancellation || e.Outcome != "refused" || e.From != lifecycle.Active ||
 		!strings.Contains(e.Reason, "not possible while the order is active") {
 		t.Errorf("the cancellation request's entry %+v, want approve_cancellation refused in active", e)
 	}

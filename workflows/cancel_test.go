@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/orderflow/orderflow/internal/auth"
+	"github.com/orderflow/orderflow/lifecycle"
 )
 
 // Cancellation from every cancellable status, by everyone the table lets
@@ -23,7 +24,7 @@ type cancelCase struct {
 	terms      string
 	reach      []step // brings the order to `from`
 	at         time.Duration
-	from       Status
+	from       lifecycle.Status
 	cancellers []auth.Principal
 	refused    []refusalCase
 	paidLate   bool
@@ -35,41 +36,41 @@ type cancelCase struct {
 
 func TestCancelFromEveryCancellableStatus(t *testing.T) {
 	released := steps(paidAt1m, releasedAt3m)
-	creditReleased := steps([]step{{1 * minute, ApproveCredit, financeUser, nil}}, releasedAt3m)
-	strangers := []refusalCase{{otherCustomer, NotVisible}, {financeUser, WrongRole}}
+	creditReleased := steps([]step{{1 * minute, lifecycle.ApproveCredit, financeUser, nil}}, releasedAt3m)
+	strangers := []refusalCase{{otherCustomer, NotVisible}, {financeUser, lifecycle.WrongRole}}
 	notOffered := refusalCase{supplierA, NotVisible}
 
 	cases := []cancelCase{
-		{name: "awaiting payment", terms: "prepaid", at: 10 * minute, from: AwaitingPayment,
+		{name: "awaiting payment", terms: "prepaid", at: 10 * minute, from: lifecycle.AwaitingPayment,
 			cancellers: []auth.Principal{customer, buyer}, refused: append(strangers, notOffered), links: []string{"pay_1"}},
-		{name: "awaiting payment, paid while cancelling", terms: "prepaid", at: 10 * minute, from: AwaitingPayment,
+		{name: "awaiting payment, paid while cancelling", terms: "prepaid", at: 10 * minute, from: lifecycle.AwaitingPayment,
 			cancellers: []auth.Principal{customer, buyer}, paidLate: true, refunds: 1, links: []string{"pay_1"}},
-		{name: "awaiting payment after credit declined", terms: "credit", at: 10 * minute, from: AwaitingPayment,
-			reach:      []step{{1 * minute, DeclineCredit, financeUser, because("no history")}},
+		{name: "awaiting payment after credit declined", terms: "credit", at: 10 * minute, from: lifecycle.AwaitingPayment,
+			reach:      []step{{1 * minute, lifecycle.DeclineCredit, financeUser, because("no history")}},
 			cancellers: []auth.Principal{customer, buyer}, refused: strangers, links: []string{"pay_1"}},
-		{name: "awaiting credit", terms: "credit", at: 10 * minute, from: AwaitingCredit,
+		{name: "awaiting credit", terms: "credit", at: 10 * minute, from: lifecycle.AwaitingCredit,
 			cancellers: []auth.Principal{customer, buyer}, refused: append(strangers, notOffered)},
 		// Since change business-rules the customer may cancel in screening
 		// too (before it: TestCustomerCancelInScreeningBeforeTheChange).
-		{name: "screening, paid", terms: "prepaid", reach: paidAt1m, at: 10 * minute, from: Screening,
+		{name: "screening, paid", terms: "prepaid", reach: paidAt1m, at: 10 * minute, from: lifecycle.Screening,
 			cancellers: []auth.Principal{customer, buyer},
 			refused:    append(strangers, notOffered), refunds: 1},
-		{name: "screening, on credit", terms: "credit", reach: []step{{1 * minute, ApproveCredit, financeUser, nil}},
-			at: 10 * minute, from: Screening, cancellers: []auth.Principal{customer, buyer}},
-		{name: "pending", terms: "prepaid", reach: released, at: 10 * minute, from: Pending,
+		{name: "screening, on credit", terms: "credit", reach: []step{{1 * minute, lifecycle.ApproveCredit, financeUser, nil}},
+			at: 10 * minute, from: lifecycle.Screening, cancellers: []auth.Principal{customer, buyer}},
+		{name: "pending", terms: "prepaid", reach: released, at: 10 * minute, from: lifecycle.Pending,
 			cancellers: []auth.Principal{customer, buyer},
-			refused:    append(strangers, refusalCase{supplierA, WrongRole}, refusalCase{supplierD, NotVisible}), refunds: 1,
+			refused:    append(strangers, refusalCase{supplierA, lifecycle.WrongRole}, refusalCase{supplierD, NotVisible}), refunds: 1,
 			offered: []string{"alpha@example.com", "bravo@example.com", "charlie@example.com"}},
-		{name: "pending expiring", terms: "prepaid", reach: released, at: 3 * hour, from: PendingExpiring,
+		{name: "pending expiring", terms: "prepaid", reach: released, at: 3 * hour, from: lifecycle.PendingExpiring,
 			cancellers: []auth.Principal{customer, buyer},
-			refused:    append(strangers, refusalCase{supplierD, WrongRole}), refunds: 1,
+			refused:    append(strangers, refusalCase{supplierD, lifecycle.WrongRole}), refunds: 1,
 			offered: []string{"alpha@example.com", "bravo@example.com", "charlie@example.com", "delta@example.com", "echo@example.com"}},
-		{name: "in progress", terms: "prepaid", reach: steps(released, acceptedAt4mB), at: 10 * minute, from: InProgress,
+		{name: "in progress", terms: "prepaid", reach: steps(released, acceptedAt4mB), at: 10 * minute, from: lifecycle.InProgress,
 			cancellers: []auth.Principal{customer, buyer},
-			refused:    append(strangers, refusalCase{supplierB, WrongRole}, refusalCase{supplierD, NotVisible}),
+			refused:    append(strangers, refusalCase{supplierB, lifecycle.WrongRole}, refusalCase{supplierD, NotVisible}),
 			refunds:    1, supplier: "bravo@example.com"},
 		{name: "in progress, on credit", terms: "credit", reach: steps(creditReleased, acceptedAt4mB), at: 10 * minute,
-			from: InProgress, cancellers: []auth.Principal{customer, buyer}, supplier: "bravo@example.com"},
+			from: lifecycle.InProgress, cancellers: []auth.Principal{customer, buyer}, supplier: "bravo@example.com"},
 	}
 	for _, tc := range cases {
 		for _, who := range tc.cancellers {
@@ -78,7 +79,7 @@ func TestCancelFromEveryCancellableStatus(t *testing.T) {
 				r.fakes.paidLate = tc.paidLate
 				r.script(tc.reach)
 				for _, ref := range tc.refused {
-					r.refused(tc.at-minute, Cancel, ref.actor, because("changed my mind"), ref.code)
+					r.refused(tc.at-minute, lifecycle.Cancel, ref.actor, because("changed my mind"), ref.code)
 				}
 				sentBefore := -1
 				r.settledViewAt(tc.at-second, buyer, func(v OrderView) {
@@ -87,17 +88,17 @@ func TestCancelFromEveryCancellableStatus(t *testing.T) {
 					}
 					sentBefore = len(r.fakes.sentTo())
 				})
-				r.must(tc.at, Cancel, who, because("changed my mind"))
+				r.must(tc.at, lifecycle.Cancel, who, because("changed my mind"))
 				r.execute(orderInput(tc.terms))
 
 				r.requireCompleted()
 				v := r.query(buyer)
-				cancels := actionEntries(v, Cancel)
-				if len(cancels) != 1 || cancels[0].From != tc.from || cancels[0].To != Cancelled ||
+				cancels := actionEntries(v, lifecycle.Cancel)
+				if len(cancels) != 1 || cancels[0].From != tc.from || cancels[0].To != lifecycle.Cancelled ||
 					cancels[0].ActorRole != who.Role || cancels[0].Reason != "changed my mind" {
 					t.Fatalf("cancel entries %+v, want one %s → cancelled by %s", cancels, tc.from, who.Role)
 				}
-				if v.Status != Cancelled {
+				if v.Status != lifecycle.Cancelled {
 					t.Errorf("status %s", v.Status)
 				}
 				r.requireRefunds(v, tc.refunds)
@@ -125,13 +126,13 @@ func TestCancelFromEveryCancellableStatus(t *testing.T) {
 // A cancel needs a reason, and final orders cannot be cancelled again.
 func TestCancelNeedsAReason(t *testing.T) {
 	r := newRun(t)
-	r.refused(1*minute, Cancel, customer, nil, InvalidPayload)
-	r.refused(2*minute, Cancel, customer, because("  "), InvalidPayload)
-	r.must(3*minute, Cancel, customer, because("found it cheaper"))
+	r.refused(1*minute, lifecycle.Cancel, customer, nil, InvalidPayload)
+	r.refused(2*minute, lifecycle.Cancel, customer, because("  "), InvalidPayload)
+	r.must(3*minute, lifecycle.Cancel, customer, because("found it cheaper"))
 	r.execute(orderInput("prepaid"))
 
 	r.requireCompleted()
-	if got := statuses(r.query(buyer)); !slices.Equal(got, []Status{AwaitingPayment, Cancelled}) {
+	if got := statuses(r.query(buyer)); !slices.Equal(got, []lifecycle.Status{lifecycle.AwaitingPayment, lifecycle.Cancelled}) {
 		t.Errorf("statuses %v", got)
 	}
 }

@@ -12,7 +12,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/orderflow/orderflow/activities"
-	"github.com/orderflow/orderflow/internal/auth"
+	"github.com/orderflow/orderflow/lifecycle"
 )
 
 // Issue 12, the marketplace's money: a paid customer may cancel in
@@ -39,17 +39,17 @@ func TestCustomerCancelsInScreening(t *testing.T) {
 	r := newRun(t)
 	r.script(paidAt1m)
 	r.settledViewAt(5*minute, customer, func(v OrderView) {
-		if !slices.Contains(v.AllowedActions, Cancel) {
+		if !slices.Contains(v.AllowedActions, lifecycle.Cancel) {
 			t.Errorf("in screening the customer may %v, want cancel among them", v.AllowedActions)
 		}
 	})
-	r.refused(9*minute, Cancel, otherCustomer, because("not mine"), NotVisible)
-	r.must(10*minute, Cancel, customer, because("found it cheaper"))
+	r.refused(9*minute, lifecycle.Cancel, otherCustomer, because("not mine"), NotVisible)
+	r.must(10*minute, lifecycle.Cancel, customer, because("found it cheaper"))
 	r.execute(orderInput("prepaid"))
 
 	r.requireCompleted()
 	v := r.query(buyer)
-	if v.Status != Cancelled || v.Timeline[len(v.Timeline)-1].ActorRole != auth.Customer {
+	if v.Status != lifecycle.Cancelled || v.Timeline[len(v.Timeline)-1].ActorRole != lifecycle.Customer {
 		t.Fatalf("status %s, last entry %+v", v.Status, v.Timeline[len(v.Timeline)-1])
 	}
 	r.requireRefunds(v, 1)
@@ -62,18 +62,18 @@ func TestCustomerCancelInScreeningBeforeTheChange(t *testing.T) {
 	r := newRun(t)
 	r.env.OnGetVersion(ChangeBusinessRules, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	r.script(paidAt1m)
-	r.refusedBecause(9*minute, Cancel, customer, because("found it cheaper"), NotAllowedNow, "orders placed before")
+	r.refusedBecause(9*minute, lifecycle.Cancel, customer, because("found it cheaper"), lifecycle.NotAllowedNow, "orders placed before")
 	r.settledViewAt(9*minute+second, customer, func(v OrderView) {
-		if slices.Contains(v.AllowedActions, Cancel) {
+		if slices.Contains(v.AllowedActions, lifecycle.Cancel) {
 			t.Errorf("an old order lets the customer %v in screening", v.AllowedActions)
 		}
 	})
-	r.must(10*minute, Cancel, buyer, because("out of stock"))
+	r.must(10*minute, lifecycle.Cancel, buyer, because("out of stock"))
 	r.execute(orderInput("prepaid"))
 
 	r.requireCompleted()
 	v := r.query(buyer)
-	if cancels := actionEntries(v, Cancel); v.Status != Cancelled || len(cancels) != 1 || cancels[0].ActorRole != auth.Purchasing {
+	if cancels := actionEntries(v, lifecycle.Cancel); v.Status != lifecycle.Cancelled || len(cancels) != 1 || cancels[0].ActorRole != lifecycle.Purchasing {
 		t.Fatalf("status %s, cancels %+v", v.Status, cancels)
 	}
 	r.requireRefunds(v, 1)
@@ -86,13 +86,13 @@ func TestCustomerCancelRacesTheRelease(t *testing.T) {
 	for _, cancelFirst := range []bool{true, false} {
 		t.Run(fmt.Sprintf("cancel sent first %v", cancelFirst), func(t *testing.T) {
 			r := newRun(t)
-			r.script(steps(paidAt1m, []step{{2 * minute, SetMargin, buyer, margin(10)}}))
+			r.script(steps(paidAt1m, []step{{2 * minute, lifecycle.SetMargin, buyer, margin(10)}}))
 			var released, cancelled bool
 			release := func() {
-				r.at(10*minute, Release, buyer, nil, func(_ OrderView, err error) { released = err == nil })
+				r.at(10*minute, lifecycle.Release, buyer, nil, func(_ OrderView, err error) { released = err == nil })
 			}
 			cancel := func() {
-				r.at(10*minute, Cancel, customer, because("changed my mind"), func(_ OrderView, err error) {
+				r.at(10*minute, lifecycle.Cancel, customer, because("changed my mind"), func(_ OrderView, err error) {
 					cancelled = err == nil
 					if err != nil {
 						t.Errorf("cancel: %v", err)
@@ -110,7 +110,7 @@ func TestCustomerCancelRacesTheRelease(t *testing.T) {
 
 			r.requireCompleted()
 			v := r.query(buyer)
-			if v.Status != Cancelled || !cancelled {
+			if v.Status != lifecycle.Cancelled || !cancelled {
 				t.Fatalf("status %s (cancel applied %v, release applied %v)", v.Status, cancelled, released)
 			}
 			r.requireRefunds(v, 1)
@@ -140,12 +140,12 @@ func TestCustomerCancelWhileTheReleaseRanksSuppliers(t *testing.T) {
 	r.script(steps(paidAt1m, releasedAt3m))
 	r.env.OnActivity(acts.RankSuppliers, mock.Anything, mock.Anything).After(10*minute).Return(
 		[]activities.SupplierRef{{ID: "sup_a", Name: "Alpha", Email: "alpha@example.com"}}, nil)
-	r.must(5*minute, Cancel, customer, because("changed my mind"))
+	r.must(5*minute, lifecycle.Cancel, customer, because("changed my mind"))
 	r.execute(orderInput("prepaid"))
 
 	r.requireCompleted()
 	v := r.query(buyer)
-	if v.Status != Cancelled || len(v.Marketplace.Offers) != 0 {
+	if v.Status != lifecycle.Cancelled || len(v.Marketplace.Offers) != 0 {
 		t.Fatalf("status %s, offers %+v", v.Status, v.Marketplace.Offers)
 	}
 	r.requireRefunds(v, 1)
@@ -157,8 +157,8 @@ func TestCustomerCancelWhileTheReleaseRanksSuppliers(t *testing.T) {
 // creditReturned: a credit order approved by finance, fulfilled by bravo,
 // its return requested and approved; the supplier inspects it at +10m.
 var creditReturned = steps(
-	[]step{{1 * minute, ApproveCredit, financeUser, nil}}, releasedAt3m, acceptedAt4mB, fulfilled(supplierB, 5*minute),
-	[]step{{7 * minute, RequestReturn, customer, because("wrong colour")}, {8 * minute, ApproveReturn, buyer, nil}},
+	[]step{{1 * minute, lifecycle.ApproveCredit, financeUser, nil}}, releasedAt3m, acceptedAt4mB, fulfilled(supplierB, 5*minute),
+	[]step{{7 * minute, lifecycle.RequestReturn, customer, because("wrong colour")}, {8 * minute, lifecycle.ApproveReturn, buyer, nil}},
 )
 
 // A credit order was never paid: its return gets a credit note (numbered,
@@ -166,12 +166,12 @@ var creditReturned = steps(
 func TestCreditReturnGetsACreditNote(t *testing.T) {
 	r := newRun(t)
 	r.script(creditReturned)
-	r.must(10*minute, ConfirmResalable, supplierB, nil)
+	r.must(10*minute, lifecycle.ConfirmResalable, supplierB, nil)
 	r.execute(orderInput("credit"))
 
 	r.requireCompleted()
 	v := r.query(buyer)
-	if v.Status != Returned {
+	if v.Status != lifecycle.Returned {
 		t.Fatalf("status %s", v.Status)
 	}
 	r.requireRefunds(v, 0)
@@ -227,16 +227,20 @@ func TestCreditReturnRacesTheInspection(t *testing.T) {
 					a := &activities.Activities{Invoices: r.fakes, Documents: r.fakes}
 					return a.IssueOrderCreditNote(ctx, in)
 				})
-			var applied []Action
-			answer := func(a Action) func(OrderView, error) {
+			var applied []lifecycle.Action
+			answer := func(a lifecycle.Action) func(OrderView, error) {
 				return func(_ OrderView, err error) {
 					if err == nil {
 						applied = append(applied, a)
 					}
 				}
 			}
-			confirm := func() { r.at(10*minute, ConfirmResalable, supplierB, nil, answer(ConfirmResalable)) }
-			reject := func() { r.at(10*minute, RejectResalable, supplierB, because("scratched"), answer(RejectResalable)) }
+			confirm := func() {
+				r.at(10*minute, lifecycle.ConfirmResalable, supplierB, nil, answer(lifecycle.ConfirmResalable))
+			}
+			reject := func() {
+				r.at(10*minute, lifecycle.RejectResalable, supplierB, because("scratched"), answer(lifecycle.RejectResalable))
+			}
 			if confirmFirst {
 				confirm()
 				reject()
@@ -260,10 +264,10 @@ func TestCreditReturnRacesTheInspection(t *testing.T) {
 					}
 				}
 			}
-			if want := map[Action]int{ConfirmResalable: 1, RejectResalable: 0}[applied[0]]; notes != want {
+			if want := map[lifecycle.Action]int{lifecycle.ConfirmResalable: 1, lifecycle.RejectResalable: 0}[applied[0]]; notes != want {
 				t.Errorf("%s applied: %d credit notes, want %d", applied[0], notes, want)
 			}
-			if applied[0] == ConfirmResalable && (v.Status != Returned || fails != 0) {
+			if applied[0] == lifecycle.ConfirmResalable && (v.Status != lifecycle.Returned || fails != 0) {
 				t.Errorf("confirmed: status %s, the injected failure left %d", v.Status, fails)
 			}
 			r.requireRefunds(v, 0)
@@ -277,12 +281,12 @@ func TestCreditReturnBeforeTheChange(t *testing.T) {
 	r := newRun(t)
 	r.env.OnGetVersion(ChangeBusinessRules, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	r.script(creditReturned)
-	r.must(10*minute, ConfirmResalable, supplierB, nil)
+	r.must(10*minute, lifecycle.ConfirmResalable, supplierB, nil)
 	r.execute(orderInput("credit"))
 
 	r.requireCompleted()
 	v := r.query(buyer)
-	if v.Status != Returned || len(r.fakes.documents) != 1 { // the purchase order only
+	if v.Status != lifecycle.Returned || len(r.fakes.documents) != 1 { // the purchase order only
 		t.Fatalf("status %s, documents %v", v.Status, len(r.fakes.documents))
 	}
 	if slices.ContainsFunc(r.fakes.sentTo(), func(s string) bool { return strings.HasPrefix(s, "credit_note_issued") }) {
@@ -294,8 +298,8 @@ func TestCreditReturnBeforeTheChange(t *testing.T) {
 func TestPaidReturnIsRefundedNotCredited(t *testing.T) {
 	r := newRun(t)
 	r.script(steps(paidAt1m, releasedAt3m, acceptedAt4mB, fulfilled(supplierB, 5*minute),
-		[]step{{7 * minute, RequestReturn, customer, because("wrong colour")}, {8 * minute, ApproveReturn, buyer, nil},
-			{10 * minute, ConfirmResalable, supplierB, nil}}))
+		[]step{{7 * minute, lifecycle.RequestReturn, customer, because("wrong colour")}, {8 * minute, lifecycle.ApproveReturn, buyer, nil},
+			{10 * minute, lifecycle.ConfirmResalable, supplierB, nil}}))
 	r.execute(orderInput("prepaid"))
 
 	r.requireCompleted()
@@ -311,15 +315,15 @@ func TestPaidReturnIsRefundedNotCredited(t *testing.T) {
 func TestLateCreditDeclineGetsAFullPaymentWindow(t *testing.T) {
 	r := newRun(t)
 	declinedAt := 23*hour + 50*minute
-	r.must(declinedAt, DeclineCredit, financeUser, because("no credit history"))
+	r.must(declinedAt, lifecycle.DeclineCredit, financeUser, because("no credit history"))
 	r.settledViewAt(declinedAt+minute, customer, func(v OrderView) {
 		want := testStart.Add(declinedAt + testSettings.PaymentWindow)
-		if v.Status != AwaitingPayment || len(v.Deadlines) == 0 || !v.Deadlines[0].At.Equal(want) {
+		if v.Status != lifecycle.AwaitingPayment || len(v.Deadlines) == 0 || !v.Deadlines[0].At.Equal(want) {
 			t.Errorf("after the decline: %s, deadlines %+v, want the payment window until %s", v.Status, v.Deadlines, want)
 		}
 	})
 	r.settledViewAt(25*hour, customer, func(v OrderView) {
-		if v.Status != AwaitingPayment {
+		if v.Status != lifecycle.AwaitingPayment {
 			t.Errorf("an hour after the creation's window: %s, want still awaiting payment", v.Status)
 		}
 	})
@@ -327,7 +331,7 @@ func TestLateCreditDeclineGetsAFullPaymentWindow(t *testing.T) {
 
 	r.requireCompleted()
 	v := r.query(buyer)
-	expired, ok := enteredAt(v, Expired)
+	expired, ok := enteredAt(v, lifecycle.Expired)
 	if !ok || !expired.Equal(testStart.Add(declinedAt+testSettings.PaymentWindow)) {
 		t.Fatalf("expired at %v (%v), want a payment window after the decline", expired, ok)
 	}
@@ -346,14 +350,14 @@ func TestLateCreditDeclineGetsAFullPaymentWindow(t *testing.T) {
 func TestPaymentInTheDeclinedCreditsLastSecond(t *testing.T) {
 	r := newRun(t)
 	declinedAt := 23 * hour
-	r.must(declinedAt, DeclineCredit, financeUser, because("no credit history"))
-	r.must(declinedAt+testSettings.PaymentWindow-second, PaymentConfirmed, webhook, paid("pay_1"))
+	r.must(declinedAt, lifecycle.DeclineCredit, financeUser, because("no credit history"))
+	r.must(declinedAt+testSettings.PaymentWindow-second, lifecycle.PaymentConfirmed, webhook, paid("pay_1"))
 	r.stopAt(declinedAt + testSettings.PaymentWindow + hour)
 	r.execute(orderInput("credit"))
 
 	r.requireStopped()
 	v := r.query(buyer)
-	if v.Status != Screening {
+	if v.Status != lifecycle.Screening {
 		t.Fatalf("status %s, want screening", v.Status)
 	}
 	r.requireRefunds(v, 0)
@@ -363,12 +367,12 @@ func TestPaymentInTheDeclinedCreditsLastSecond(t *testing.T) {
 func TestLateCreditDeclineBeforeTheChange(t *testing.T) {
 	r := newRun(t)
 	r.env.OnGetVersion(ChangeBusinessRules, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
-	r.must(23*hour+50*minute, DeclineCredit, financeUser, because("no credit history"))
+	r.must(23*hour+50*minute, lifecycle.DeclineCredit, financeUser, because("no credit history"))
 	r.execute(orderInput("credit"))
 
 	r.requireCompleted()
 	v := r.query(buyer)
-	if expired, ok := enteredAt(v, Expired); !ok || !expired.Equal(testStart.Add(testSettings.PaymentWindow)) {
+	if expired, ok := enteredAt(v, lifecycle.Expired); !ok || !expired.Equal(testStart.Add(testSettings.PaymentWindow)) {
 		t.Fatalf("expired at %v (%v), want the window from creation", expired, ok)
 	}
 }

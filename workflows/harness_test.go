@@ -33,6 +33,7 @@ import (
 	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/internal/payments"
 	"github.com/orderflow/orderflow/internal/store"
+	"github.com/orderflow/orderflow/lifecycle"
 )
 
 // fakes records every side effect the workflow asked for.
@@ -530,14 +531,14 @@ func (l *requestLog) invoiceRequests() map[string]int {
 // at schedules an action at offset after the start; check sees its outcome.
 // The update id names action, time and actor, so that two parties trying
 // the same action at the same time are two updates.
-func (r *run) at(offset time.Duration, a Action, actor auth.Principal, payload any, check func(view OrderView, err error)) {
+func (r *run) at(offset time.Duration, a lifecycle.Action, actor auth.Principal, payload any, check func(view OrderView, err error)) {
 	id := updateID(a, offset, actor)
 	r.env.RegisterDelayedCallback(func() {
 		r.env.UpdateWorkflow(string(a), id, &updateResult{check: check}, ActionRequest{Actor: actor, RequestID: id, Payload: rawPayload(payload)})
 	}, offset)
 }
 
-func updateID(a Action, offset time.Duration, actor auth.Principal) string {
+func updateID(a lifecycle.Action, offset time.Duration, actor auth.Principal) string {
 	return fmt.Sprintf("%s@%s by %s %s", a, offset, actor.Role, actor.Subject)
 }
 
@@ -550,7 +551,7 @@ func rawPayload(payload any) json.RawMessage {
 }
 
 // signalAt sends an action as a signal at offset after the start.
-func (r *run) signalAt(offset time.Duration, a Action, req ActionRequest) {
+func (r *run) signalAt(offset time.Duration, a lifecycle.Action, req ActionRequest) {
 	r.env.RegisterDelayedCallback(func() { r.env.SignalWorkflow(string(a), req) }, offset)
 }
 
@@ -558,7 +559,7 @@ func (r *run) signalAt(offset time.Duration, a Action, req ActionRequest) {
 // ever answered: the test environment neither accepts nor rejects updates
 // once the workflow has completed (a real server answers "workflow
 // execution already completed"), it simply never runs them.
-func (r *run) neverAnswered(offset time.Duration, a Action, actor auth.Principal, payload any) {
+func (r *run) neverAnswered(offset time.Duration, a lifecycle.Action, actor auth.Principal, payload any) {
 	r.at(offset, a, actor, payload, func(v OrderView, err error) {
 		r.t.Errorf("%s at +%s was answered after the order ended: status %q, error %v", a, offset, v.Status, err)
 	})
@@ -604,7 +605,7 @@ func (r *run) requireCompleted() {
 }
 
 // must schedules an action that has to succeed.
-func (r *run) must(offset time.Duration, a Action, actor auth.Principal, payload any) {
+func (r *run) must(offset time.Duration, a lifecycle.Action, actor auth.Principal, payload any) {
 	answered := r.requireAnswer(offset, a)
 	r.at(offset, a, actor, payload, func(_ OrderView, err error) {
 		*answered = true
@@ -615,7 +616,7 @@ func (r *run) must(offset time.Duration, a Action, actor auth.Principal, payload
 }
 
 // refused schedules an action that has to be refused with code.
-func (r *run) refused(offset time.Duration, a Action, actor auth.Principal, payload any, code string) {
+func (r *run) refused(offset time.Duration, a lifecycle.Action, actor auth.Principal, payload any, code string) {
 	answered := r.requireAnswer(offset, a)
 	r.at(offset, a, actor, payload, func(_ OrderView, err error) {
 		*answered = true
@@ -628,7 +629,7 @@ func (r *run) refused(offset time.Duration, a Action, actor auth.Principal, payl
 // requireAnswer fails the test at its end unless the flag it returns was
 // set: an action scheduled after the workflow ended, or sent twice under
 // one update id after a refusal, is never answered at all.
-func (r *run) requireAnswer(offset time.Duration, a Action) *bool {
+func (r *run) requireAnswer(offset time.Duration, a lifecycle.Action) *bool {
 	answered := new(bool)
 	r.t.Cleanup(func() {
 		if !*answered {

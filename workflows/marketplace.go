@@ -15,6 +15,7 @@ import (
 	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/internal/pdf"
 	"github.com/orderflow/orderflow/internal/store"
+	"github.com/orderflow/orderflow/lifecycle"
 )
 
 // MarketplaceWorkflow is the workflow type name of a marketplace order.
@@ -140,7 +141,7 @@ type marketplaceState struct {
 // MarketplaceOrder runs one marketplace order from creation to its final status.
 func MarketplaceOrder(ctx workflow.Context, in MarketplaceInput) error {
 	m := &marketplace{}
-	m.core = core{table: MarketplaceTable, flow: m}
+	m.core = core{table: lifecycle.MarketplaceFlow, flow: m}
 	if in.Resume != nil {
 		m.marketplaceState = *in.Resume
 		m.core.restore(m.marketplaceState.Core)
@@ -150,7 +151,7 @@ func MarketplaceOrder(ctx workflow.Context, in MarketplaceInput) error {
 			return fmt.Errorf("order %s: %w", in.OrderID, err)
 		}
 		m.In, m.Totals = in, totals
-		m.ID, m.Flow, m.Owner, m.CreatedAt = in.OrderID, MarketplaceTable.Flow, in.CustomerID, workflow.Now(ctx)
+		m.ID, m.Flow, m.Owner, m.CreatedAt = in.OrderID, lifecycle.MarketplaceFlow.Name, in.CustomerID, workflow.Now(ctx)
 	}
 	ctx = m.detach(ctx)
 	if err := m.registerHandlers(ctx, marketplacePayloads); err != nil {
@@ -168,12 +169,12 @@ func MarketplaceOrder(ctx workflow.Context, in MarketplaceInput) error {
 		return m.run(ctx)
 	}
 
-	first := AwaitingPayment
+	first := lifecycle.AwaitingPayment
 	if in.PaymentTerms == "credit" {
-		first = AwaitingCredit
+		first = lifecycle.AwaitingCredit
 	}
-	m.transition(ctx, first, "create", in.CreatedBy, "", in.RequestID)
-	if first == AwaitingPayment {
+	m.transition(ctx, first, lifecycle.Create, in.CreatedBy, "", in.RequestID)
+	if first == lifecycle.AwaitingPayment {
 		m.requestPayment(ctx, "payment_link", "")
 	}
 	return m.run(ctx)
@@ -189,33 +190,33 @@ func (m *marketplace) continueAsNewError(ctx workflow.Context) error {
 }
 
 // marketplacePayloads are the bodies of the marketplace actions.
-var marketplacePayloads = map[Action]func() Payload{
-	PaymentConfirmed: func() Payload { return &PaymentConfirmedPayload{} },
-	DeclineCredit:    func() Payload { return &ReasonPayload{} },
-	SetMargin:        func() Payload { return &MarginPayload{} },
-	Decline:          func() Payload { return &OptionalReasonPayload{} },
-	MarkDelivered:    func() Payload { return &DeliveredPayload{} },
-	UploadInvoice:    func() Payload { return &InvoicePayload{} },
-	CannotFulfil:     func() Payload { return &ReasonPayload{} },
-	Cancel:           func() Payload { return &ReasonPayload{} },
-	RequestReturn:    func() Payload { return &ReasonPayload{} },
-	RejectReturn:     func() Payload { return &ReasonPayload{} },
-	RejectResalable:  func() Payload { return &ReasonPayload{} },
+var marketplacePayloads = map[lifecycle.Action]func() Payload{
+	lifecycle.PaymentConfirmed: func() Payload { return &PaymentConfirmedPayload{} },
+	lifecycle.DeclineCredit:    func() Payload { return &ReasonPayload{} },
+	lifecycle.SetMargin:        func() Payload { return &MarginPayload{} },
+	lifecycle.Decline:          func() Payload { return &OptionalReasonPayload{} },
+	lifecycle.MarkDelivered:    func() Payload { return &DeliveredPayload{} },
+	lifecycle.UploadInvoice:    func() Payload { return &InvoicePayload{} },
+	lifecycle.CannotFulfil:     func() Payload { return &ReasonPayload{} },
+	lifecycle.Cancel:           func() Payload { return &ReasonPayload{} },
+	lifecycle.RequestReturn:    func() Payload { return &ReasonPayload{} },
+	lifecycle.RejectReturn:     func() Payload { return &ReasonPayload{} },
+	lifecycle.RejectResalable:  func() Payload { return &ReasonPayload{} },
 }
 
 // MarketplacePayloads is the registry the API decodes action bodies with.
-func MarketplacePayloads() map[Action]func() Payload { return marketplacePayloads }
+func MarketplacePayloads() map[lifecycle.Action]func() Payload { return marketplacePayloads }
 
-func (m *marketplace) apply(ctx workflow.Context, a Action, req ActionRequest, p Payload) {
+func (m *marketplace) apply(ctx workflow.Context, a lifecycle.Action, req ActionRequest, p Payload) {
 	actor, rid := req.Actor, req.RequestID
 	switch a {
-	case PaymentConfirmed:
+	case lifecycle.PaymentConfirmed:
 		m.Payment.Paid = true
-		m.transition(ctx, Screening, a, actor, "", rid)
-	case ApproveCredit:
-		m.transition(ctx, Screening, a, actor, "", rid)
+		m.transition(ctx, lifecycle.Screening, a, actor, "", rid)
+	case lifecycle.ApproveCredit:
+		m.transition(ctx, lifecycle.Screening, a, actor, "", rid)
 		m.emailCustomer("credit_approved", m.emailData())
-	case DeclineCredit:
+	case lifecycle.DeclineCredit:
 		reason := p.(*ReasonPayload).Reason
 		if m.businessRules {
 			// A late decision must not leave the customer minutes to pay:
@@ -223,39 +224,39 @@ func (m *marketplace) apply(ctx workflow.Context, a Action, req ActionRequest, p
 			now := workflow.Now(ctx)
 			m.PaymentAskedAt = &now
 		}
-		m.transition(ctx, AwaitingPayment, a, actor, reason, rid)
+		m.transition(ctx, lifecycle.AwaitingPayment, a, actor, reason, rid)
 		m.requestPayment(ctx, "credit_declined", reason)
-	case SetMargin:
+	case lifecycle.SetMargin:
 		rate := p.(*MarginPayload).MarginPercent
 		m.MarginRate = &rate
 		m.note(ctx, a, actor, "margin "+rate.String()+"%", rid)
-	case Release:
+	case lifecycle.Release:
 		now := workflow.Now(ctx)
 		m.ReleasedAt = &now
-		m.transition(ctx, Pending, a, actor, "", rid)
+		m.transition(ctx, lifecycle.Pending, a, actor, "", rid)
 		m.emailCustomer("order_acknowledged", m.emailData())
 		m.offerToSuppliers(1, 3)
-	case Accept:
+	case lifecycle.Accept:
 		m.accept(ctx, actor, rid)
-	case Decline:
+	case lifecycle.Decline:
 		m.decline(ctx, actor, p.(*OptionalReasonPayload).Reason, rid)
-	case MarkDelivered:
+	case lifecycle.MarkDelivered:
 		note := p.(*DeliveredPayload).Note
 		m.DeliveryNote = &note
 		m.note(ctx, a, actor, note, rid)
 		m.emailCustomer("order_delivered", m.emailData())
 		m.completeWhenDone(ctx)
-	case UploadInvoice:
+	case lifecycle.UploadInvoice:
 		inv := p.(*InvoicePayload)
 		m.SupplierInvoice = &SupplierInvoice{Number: inv.Number, Amount: inv.Amount}
 		m.note(ctx, a, actor, "invoice "+inv.Number, rid)
 		m.completeWhenDone(ctx)
-	case CannotFulfil, Cancel:
+	case lifecycle.CannotFulfil, lifecycle.Cancel:
 		m.cancel(ctx, a, actor, p.(*ReasonPayload).Reason, rid)
-	case RequestReturn:
+	case lifecycle.RequestReturn:
 		m.Return = &ReturnState{Reason: p.(*ReasonPayload).Reason}
 		m.note(ctx, a, actor, m.Return.Reason, rid)
-	case ApproveReturn:
+	case lifecycle.ApproveReturn:
 		m.Return.Decision = "approved"
 		m.note(ctx, a, actor, "", rid)
 		data := m.emailData()
@@ -264,23 +265,23 @@ func (m *marketplace) apply(ctx workflow.Context, a Action, req ActionRequest, p
 		toSupplier := m.supplierEmailData(*m.Supplier)
 		toSupplier.Reason = m.Return.Reason
 		m.emailSupplier("return_approved", toSupplier)
-	case RejectReturn:
+	case lifecycle.RejectReturn:
 		m.Return.Decision = "rejected"
 		reason := p.(*ReasonPayload).Reason
 		m.note(ctx, a, actor, reason, rid)
 		data := m.emailData()
 		data.Reason = reason
 		m.emailCustomer("return_rejected", data)
-	case ConfirmResalable:
+	case lifecycle.ConfirmResalable:
 		yes := true
 		m.Return.Resalable = &yes
-		m.transition(ctx, Returned, a, actor, "", rid)
+		m.transition(ctx, lifecycle.Returned, a, actor, "", rid)
 		if m.businessRules && (m.Payment == nil || !m.Payment.Paid) {
 			m.creditReturn(ctx) // bought on credit terms: no payment to refund
 		} else {
 			m.refund("return")
 		}
-	case RejectResalable:
+	case lifecycle.RejectResalable:
 		no := false
 		m.Return.Resalable = &no
 		reason := p.(*ReasonPayload).Reason
@@ -298,7 +299,7 @@ func (m *marketplace) accept(ctx workflow.Context, actor auth.Principal, rid str
 			m.Supplier = &s
 		}
 	}
-	m.transition(ctx, InProgress, Accept, actor, "", rid)
+	m.transition(ctx, lifecycle.InProgress, lifecycle.Accept, actor, "", rid)
 	data := m.emailData()
 	m.emailCustomer("order_confirmed", data)
 	docID := m.ID + "-purchase-order"
@@ -320,13 +321,13 @@ func (m *marketplace) decline(ctx workflow.Context, actor auth.Principal, reason
 			m.Offers[i].Declined, m.Offers[i].DeclineReason = true, reason
 		}
 	}
-	m.note(ctx, Decline, actor, reason, rid)
+	m.note(ctx, lifecycle.Decline, actor, reason, rid)
 	in := activities.RecordDeclineInput{OrderID: m.ID, SupplierID: actor.Subject, Reason: reason, At: workflow.Now(ctx)}
 	m.enqueue("record decline of "+actor.Subject, true, func(ctx workflow.Context) error {
 		return workflow.ExecuteActivity(ctx, acts.RecordDecline, in).Get(ctx, nil)
 	})
-	if m.Status == Pending && m.firstRoundDeclined() {
-		m.expirePending(ctx, TopSuppliersDeclined, "the top suppliers declined")
+	if m.Status == lifecycle.Pending && m.firstRoundDeclined() {
+		m.expirePending(ctx, lifecycle.TopSuppliersDeclined, "the top suppliers declined")
 	}
 }
 
@@ -344,13 +345,13 @@ func (m *marketplace) firstRoundDeclined() bool {
 	return firstRound > 0
 }
 
-func (m *marketplace) expirePending(ctx workflow.Context, a Action, reason string) {
-	m.transition(ctx, PendingExpiring, a, systemActor, reason, "")
+func (m *marketplace) expirePending(ctx workflow.Context, a lifecycle.Action, reason string) {
+	m.transition(ctx, lifecycle.PendingExpiring, a, systemActor, reason, "")
 	m.offerToSuppliers(2, 0)
 }
 
-func (m *marketplace) cancel(ctx workflow.Context, a Action, actor auth.Principal, reason, rid string) {
-	m.transition(ctx, Cancelled, a, actor, reason, rid)
+func (m *marketplace) cancel(ctx workflow.Context, a lifecycle.Action, actor auth.Principal, reason, rid string) {
+	m.transition(ctx, lifecycle.Cancelled, a, actor, reason, rid)
 	data := m.emailData()
 	data.Reason = reason
 	data.Refund = m.refundDue()
@@ -395,13 +396,13 @@ func (m *marketplace) completeWhenDone(ctx workflow.Context) {
 	}
 	now := workflow.Now(ctx)
 	m.CompletedAt = &now
-	m.transition(ctx, Completed, DeliveredAndInvoiced, systemActor, "", "")
+	m.transition(ctx, lifecycle.Completed, lifecycle.DeliveredAndInvoiced, systemActor, "", "")
 	data := m.emailData()
 	data.Deadline = m.localTime(now.Add(m.In.Settings.ReturnWindow))
 	m.emailCustomer("order_completed", data)
 }
 
-var systemActor = auth.Principal{Role: auth.System, Subject: "orderflow"}
+var systemActor = auth.Principal{Role: lifecycle.System, Subject: "orderflow"}
 
 // requestPayment makes (or reuses) the payment link and emails it.
 func (m *marketplace) requestPayment(ctx workflow.Context, purpose, reason string) {
@@ -418,7 +419,7 @@ func (m *marketplace) requestPayment(ctx workflow.Context, purpose, reason strin
 			return err
 		}
 		m.Payment = &PaymentState{ID: link.PaymentID, Amount: m.Totals.Gross}
-		if m.trusted && m.Status != AwaitingPayment {
+		if m.trusted && m.Status != lifecycle.AwaitingPayment {
 			// Cancelled or expired while the link was being made: its
 			// settlement found no link, so this one is cancelled now (and
 			// refunded, had it been paid already), and no email asks for
@@ -447,12 +448,12 @@ func (m *marketplace) requestPayment(ctx workflow.Context, purpose, reason strin
 // that was made.
 func (m *marketplace) paidBeforeAsked(ctx workflow.Context, paymentID string) {
 	req := ActionRequest{Actor: systemActor, Payload: rawJSON(PaymentConfirmedPayload{PaymentID: paymentID, Amount: m.Totals.Gross})}
-	payload, refused := m.check(PaymentConfirmed, req, marketplacePayloads)
+	payload, refused := m.check(lifecycle.PaymentConfirmed, req, marketplacePayloads)
 	if refused != nil { // settlePayment refunds it when the order ends: its link is the order's
 		workflow.GetLogger(ctx).Error("a paid payment could not be applied", "payment", paymentID, "reason", refused.Reason)
 		return
 	}
-	m.apply(ctx, PaymentConfirmed, req, payload)
+	m.apply(ctx, lifecycle.PaymentConfirmed, req, payload)
 }
 
 // offerToSuppliers ranks the eligible suppliers and offers the order to
@@ -460,7 +461,7 @@ func (m *marketplace) paidBeforeAsked(ctx workflow.Context, paymentID string) {
 func (m *marketplace) offerToSuppliers(round, limit int) {
 	in := activities.RankSuppliersInput{Category: m.In.Category, Region: m.In.Delivery.Region}
 	m.enqueue(fmt.Sprintf("offer to suppliers (round %d)", round), true, func(ctx workflow.Context) error {
-		if m.Status != Pending && m.Status != PendingExpiring {
+		if m.Status != lifecycle.Pending && m.Status != lifecycle.PendingExpiring {
 			return nil // cancelled, expired or accepted while this step waited: nothing to offer
 		}
 		var ranked []activities.SupplierRef
@@ -483,7 +484,7 @@ func (m *marketplace) offerToSuppliers(round, limit int) {
 		if err := workflow.ExecuteActivity(ctx, acts.RecordOffers, rec).Get(ctx, nil); err != nil {
 			return err
 		}
-		if m.trusted && m.Status != Pending && m.Status != PendingExpiring {
+		if m.trusted && m.Status != lifecycle.Pending && m.Status != lifecycle.PendingExpiring {
 			return nil // accepted, cancelled or expired while the suppliers were ranked: no offer goes out
 		}
 		for _, s := range fresh {
@@ -506,7 +507,7 @@ func (m *marketplace) offered(supplierID string) bool {
 // settlePayment closes the payment of an order that ends: an unpaid link is
 // cancelled (if the customer paid in the meantime, that payment is refunded),
 // a paid one is refunded. Neither step may be skipped.
-func (m *marketplace) settlePayment(why Action) {
+func (m *marketplace) settlePayment(why lifecycle.Action) {
 	switch {
 	case m.Payment == nil:
 		return
@@ -530,7 +531,7 @@ func (m *marketplace) settlePayment(why Action) {
 
 // refund pays back what the customer paid, exactly once per order: the
 // provider is keyed by order, and this step can never be skipped.
-func (m *marketplace) refund(why Action) {
+func (m *marketplace) refund(why lifecycle.Action) {
 	if m.Payment == nil || !m.Payment.Paid || m.Refunded > 0 {
 		return
 	}
@@ -593,12 +594,6 @@ func (m *marketplace) refundDue() string {
 
 // Deadlines.
 
-const (
-	deadlinePayment    = "Payment window"
-	deadlinePending    = "Pending window"
-	deadlineFulfilment = "Fulfilment deadline"
-	deadlineReturns    = "Return window"
-)
 
 // paymentDue ends the payment window: from creation, or from the credit's
 // decline when that asked for the payment (PaymentAskedAt).
@@ -624,20 +619,20 @@ func (m *marketplace) deadlines() []Deadline {
 
 func (m *marketplace) lifecycleDeadlines() []Deadline {
 	switch m.Status {
-	case AwaitingPayment, AwaitingCredit:
-		return []Deadline{{Name: deadlinePayment, At: m.paymentDue()}}
-	case Pending:
+	case lifecycle.AwaitingPayment, lifecycle.AwaitingCredit:
+		return []Deadline{{Name: lifecycle.DeadlinePayment, At: m.paymentDue()}}
+	case lifecycle.Pending:
 		return []Deadline{
-			{Name: deadlinePending, At: m.ReleasedAt.Add(m.In.Settings.PendingWindow)},
-			{Name: deadlineFulfilment, At: m.fulfilmentDue()},
+			{Name: lifecycle.DeadlinePending, At: m.ReleasedAt.Add(m.In.Settings.PendingWindow)},
+			{Name: lifecycle.DeadlineFulfilment, At: m.fulfilmentDue()},
 		}
-	case PendingExpiring:
-		return []Deadline{{Name: deadlineFulfilment, At: m.fulfilmentDue()}}
-	case Completed:
+	case lifecycle.PendingExpiring:
+		return []Deadline{{Name: lifecycle.DeadlineFulfilment, At: m.fulfilmentDue()}}
+	case lifecycle.Completed:
 		if m.Return.open() || m.Closed {
 			return nil
 		}
-		return []Deadline{{Name: deadlineReturns, At: m.CompletedAt.Add(m.In.Settings.ReturnWindow)}}
+		return []Deadline{{Name: lifecycle.DeadlineReturns, At: m.CompletedAt.Add(m.In.Settings.ReturnWindow)}}
 	}
 	return nil
 }
@@ -647,23 +642,23 @@ func (m *marketplace) elapse(ctx workflow.Context, d Deadline) {
 		return
 	}
 	switch d.Name {
-	case deadlinePayment:
-		m.transition(ctx, Expired, PaymentWindowElapsed, systemActor, "not paid in time", "")
+	case lifecycle.DeadlinePayment:
+		m.transition(ctx, lifecycle.Expired, lifecycle.PaymentWindowElapsed, systemActor, "not paid in time", "")
 		data := m.emailData()
 		data.Reason = "it was not paid within the payment window"
 		m.emailCustomer("order_expired", data)
-		m.settlePayment(PaymentWindowElapsed)
-	case deadlinePending:
-		m.expirePending(ctx, PendingWindowElapsed, "pending for "+m.In.Settings.PendingWindow.String())
-	case deadlineFulfilment:
+		m.settlePayment(lifecycle.PaymentWindowElapsed)
+	case lifecycle.DeadlinePending:
+		m.expirePending(ctx, lifecycle.PendingWindowElapsed, "pending for "+m.In.Settings.PendingWindow.String())
+	case lifecycle.DeadlineFulfilment:
 		data := m.emailData()
 		data.Reason, data.Refund = "no supplier accepted it in time", m.refundDue()
-		m.transition(ctx, Expired, FulfilmentDeadline, systemActor, "no supplier accepted in time", "")
+		m.transition(ctx, lifecycle.Expired, lifecycle.FulfilmentDeadline, systemActor, "no supplier accepted in time", "")
 		m.emailCustomer("order_expired", data)
-		m.settlePayment(FulfilmentDeadline)
-	case deadlineReturns:
+		m.settlePayment(lifecycle.FulfilmentDeadline)
+	case lifecycle.DeadlineReturns:
 		m.Closed = true
-		m.note(ctx, ReturnWindowElapsed, systemActor, "returns closed", "")
+		m.note(ctx, lifecycle.ReturnWindowElapsed, systemActor, "returns closed", "")
 	}
 }
 
@@ -677,28 +672,28 @@ func (m *marketplace) waits() []Wait {
 	if !m.businessRules || !s.enabled() {
 		return nil
 	}
-	purchasing := WaitOwner{Role: auth.Purchasing, Label: "purchasing", Name: "Purchasing", Email: s.PurchasingEmail}
-	finance := WaitOwner{Role: auth.Finance, Label: "finance", Name: "Finance", Email: s.FinanceEmail}
-	staff := WaitOwner{Role: auth.Staff, Label: "staff", Name: "Staff", Email: s.StaffEmail}
+	purchasing := WaitOwner{Role: lifecycle.Purchasing, Label: "purchasing", Name: "Purchasing", Email: s.PurchasingEmail}
+	finance := WaitOwner{Role: lifecycle.Finance, Label: "finance", Name: "Finance", Email: s.FinanceEmail}
+	staff := WaitOwner{Role: lifecycle.Staff, Label: "staff", Name: "Staff", Email: s.StaffEmail}
 	var supplier WaitOwner
 	if m.Supplier != nil {
-		supplier = WaitOwner{Role: auth.Supplier, Label: "the supplier", Name: m.Supplier.Name, Email: m.Supplier.Email}
+		supplier = WaitOwner{Role: lifecycle.Supplier, Label: "the supplier", Name: m.Supplier.Name, Email: m.Supplier.Email}
 	}
 	switch m.Status {
-	case Screening:
-		if at, n, ok := m.enteredStatus(Screening); ok {
+	case lifecycle.Screening:
+		if at, n, ok := m.enteredStatus(lifecycle.Screening); ok {
 			return []Wait{s.newWait("screening", n, "release or cancel the order", purchasing, staff, at)}
 		}
-	case AwaitingCredit:
-		if at, n, ok := m.enteredStatus(AwaitingCredit); ok {
+	case lifecycle.AwaitingCredit:
+		if at, n, ok := m.enteredStatus(lifecycle.AwaitingCredit); ok {
 			w := s.newWait("credit", n, "approve or decline the credit request", finance, staff, at)
 			return []Wait{s.beforeExpiry(w, m.paymentDue())}
 		}
-	case InProgress:
+	case lifecycle.InProgress:
 		// The purchase order told the supplier the date; the wait begins
 		// when the date has passed without a delivery.
 		due := m.requestedDate()
-		accepted, n, ok := m.applied(Accept)
+		accepted, n, ok := m.applied(lifecycle.Accept)
 		if m.Supplier == nil || m.DeliveryNote != nil || due.IsZero() || !ok {
 			return nil
 		}
@@ -709,15 +704,15 @@ func (m *marketplace) waits() []Wait {
 		w := s.newWait("delivery", n, "deliver the order, requested for "+m.In.Delivery.RequestedDate+", and record it", supplier, purchasing, since)
 		w.Told = true
 		return []Wait{w}
-	case Completed:
+	case lifecycle.Completed:
 		switch {
 		case m.Return == nil:
 		case m.Return.Decision == "":
-			if at, n, ok := m.applied(RequestReturn); ok {
+			if at, n, ok := m.applied(lifecycle.RequestReturn); ok {
 				return []Wait{s.newWait("return_decision", n, "approve or reject the return request", purchasing, staff, at)}
 			}
 		case m.Return.Decision == "approved" && m.Return.Resalable == nil && m.Supplier != nil:
-			if at, n, ok := m.applied(ApproveReturn); ok {
+			if at, n, ok := m.applied(lifecycle.ApproveReturn); ok {
 				// The supplier's return_approved email told it.
 				w := s.newWait("return_inspection", n, "inspect the returned goods and confirm or reject them as resalable", supplier, purchasing, at)
 				w.Told = true
@@ -732,7 +727,7 @@ func (m *marketplace) waits() []Wait {
 // expires with the payment window.
 func (m *marketplace) waitContext() waitContext {
 	return waitContext{title: m.title(), loc: m.location(), expiry: func(w Wait) time.Time {
-		if m.Status == AwaitingCredit {
+		if m.Status == lifecycle.AwaitingCredit {
 			return m.paymentDue()
 		}
 		return time.Time{}
@@ -744,22 +739,22 @@ func (m *marketplace) waitContext() waitContext {
 // cancelRequest: Temporal's cancellation request cancels the order as
 // purchasing would, with its refund and emails, where the table lets
 // purchasing cancel.
-func (m *marketplace) cancelRequest() (Action, ActionRequest) {
-	return Cancel, ActionRequest{Actor: cancelRequestActor(auth.Purchasing),
+func (m *marketplace) cancelRequest() (lifecycle.Action, ActionRequest) {
+	return lifecycle.Cancel, ActionRequest{Actor: cancelRequestActor(lifecycle.Purchasing),
 		Payload: json.RawMessage(`{"reason": "cancellation requested in Temporal (Web UI or CLI)"}`)}
 }
 
-func (m *marketplace) relations(p auth.Principal) []Relation {
-	var rs []Relation
+func (m *marketplace) relations(p auth.Principal) []lifecycle.Relation {
+	var rs []lifecycle.Relation
 	switch {
-	case p.Role == auth.Customer && p.Subject == m.In.CustomerID:
-		rs = append(rs, Owner)
-	case p.Role == auth.Supplier && m.Supplier != nil && m.Supplier.ID == p.Subject:
-		rs = append(rs, AcceptedSupplier)
-	case p.Role == auth.Supplier && m.Supplier == nil && slices.ContainsFunc(m.Offers, func(o Offer) bool {
+	case p.Role == lifecycle.Customer && p.Subject == m.In.CustomerID:
+		rs = append(rs, lifecycle.Owner)
+	case p.Role == lifecycle.Supplier && m.Supplier != nil && m.Supplier.ID == p.Subject:
+		rs = append(rs, lifecycle.AcceptedSupplier)
+	case p.Role == lifecycle.Supplier && m.Supplier == nil && slices.ContainsFunc(m.Offers, func(o Offer) bool {
 		return o.Supplier.ID == p.Subject && !o.Declined
 	}):
-		rs = append(rs, OfferedSupplier)
+		rs = append(rs, lifecycle.OfferedSupplier)
 	}
 	return rs
 }
@@ -772,29 +767,29 @@ func (m *marketplace) visibleTo(p auth.Principal) bool {
 
 func (m *marketplace) guard(name string, p Party) (bool, string) {
 	switch name {
-	case GuardMarginSet:
+	case lifecycle.GuardMarginSet:
 		return m.MarginRate != nil, "set a margin (set_margin) before releasing the order"
-	case GuardReturnOpen:
+	case lifecycle.GuardReturnOpen:
 		return m.Return == nil && !m.Closed, "a return was already requested for this order"
-	case GuardReturnRequested:
+	case lifecycle.GuardReturnRequested:
 		return m.Return != nil && m.Return.Decision == "", "there is no return request waiting for a decision"
-	case GuardNotDelivered:
+	case lifecycle.GuardNotDelivered:
 		return m.DeliveryNote == nil, "the delivery is already recorded"
-	case GuardNotDeliveredYet:
+	case lifecycle.GuardNotDeliveredYet:
 		// Orders started before ChangeTrustedActions could be cancelled
 		// after delivery; when they replay, they still can
 		// (docs/versioning.md).
 		return !m.trusted || m.DeliveryNote == nil,
 			"the supplier has delivered; the order completes with the supplier's invoice, or the customer requests a return after it"
-	case GuardNoInvoice:
+	case lifecycle.GuardNoInvoice:
 		return m.SupplierInvoice == nil, "your invoice is already recorded"
-	case GuardCustomerMayCancel:
+	case lifecycle.GuardCustomerMayCancel:
 		// Orders started before ChangeBusinessRules let only purchasing
 		// cancel in screening; when they replay, a customer's cancel is
 		// refused as it was then (docs/versioning.md).
-		return p.Principal.Role != auth.Customer || m.businessRules,
+		return p.Principal.Role != lifecycle.Customer || m.businessRules,
 			"cancel is not possible for customer while the order is screening (orders placed before the customer could cancel in screening)"
-	case GuardReturnApproved:
+	case lifecycle.GuardReturnApproved:
 		return m.Return != nil && m.Return.Decision == "approved" && m.Return.Resalable == nil, "there is no approved return waiting for inspection"
 	}
 	return false, "unknown guard " + name
@@ -802,12 +797,6 @@ func (m *marketplace) guard(name string, p Party) (bool, string) {
 
 // Views, emails, documents.
 
-// StatusLabels are how people read marketplace statuses.
-var StatusLabels = map[Status]string{
-	AwaitingPayment: "Awaiting Payment", AwaitingCredit: "Awaiting Credit", Screening: "Screening (Awaiting Release)",
-	Pending: "Pending", PendingExpiring: "Pending Expiring", InProgress: "In Progress", Completed: "Completed",
-	Returned: "Returned", Expired: "Expired", Cancelled: "Cancelled",
-}
 
 // MarketplaceDetails is the marketplace part of the order view.
 type MarketplaceDetails struct {
@@ -834,7 +823,7 @@ func (m *marketplace) view(viewer Party) OrderView {
 
 // systemView is the whole order (projection.go narrows it per viewer).
 func (m *marketplace) systemView() OrderView {
-	v := m.baseView(StatusLabels[m.Status], m.title(), m.Totals.Gross, m.deadlines())
+	v := m.baseView(lifecycle.MarketplaceFlow.Labels[m.Status], m.title(), m.Totals.Gross, m.deadlines())
 	v.Marketplace = &MarketplaceDetails{
 		CustomerEmail: m.In.CustomerEmail, Items: m.In.Items, Category: m.In.Category, Delivery: m.In.Delivery,
 		PaymentTerms: m.In.PaymentTerms, Totals: m.Totals, Payment: m.Payment, Supplier: m.Supplier,

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/orderflow/orderflow/lifecycle"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/workflow"
 )
@@ -30,20 +31,20 @@ func TestMarketplaceContinuesAsNewWithItsWholeState(t *testing.T) {
 	before := first.query(buyer)
 	// Temporal's suggestion is seen at the next workflow task: the pending
 	// window's end, after the second round of offers.
-	if next.Resume == nil || next.Resume.Core.Status != PendingExpiring || next.Resume.Payment == nil || !next.Resume.Payment.Paid || len(next.Resume.Offers) != 5 {
+	if next.Resume == nil || next.Resume.Core.Status != lifecycle.PendingExpiring || next.Resume.Payment == nil || !next.Resume.Payment.Paid || len(next.Resume.Offers) != 5 {
 		t.Fatalf("carried state %+v", next.Resume)
 	}
 
 	nextRun := newRunWith(t, first.fakes, first.requests, first.start.Add(2*hour+3*minute))
 	nextRun.script(steps(
-		[]step{{30 * second, Accept, supplierB, nil}},
+		[]step{{30 * second, lifecycle.Accept, supplierB, nil}},
 		fulfilled(supplierB, 90*second),
 	))
 	nextRun.execute(next)
 
 	nextRun.requireCompleted()
 	v := nextRun.query(buyer)
-	if got := statuses(v); !slices.Equal(got, []Status{AwaitingPayment, Screening, Pending, PendingExpiring, InProgress, Completed}) {
+	if got := statuses(v); !slices.Equal(got, []lifecycle.Status{lifecycle.AwaitingPayment, lifecycle.Screening, lifecycle.Pending, lifecycle.PendingExpiring, lifecycle.InProgress, lifecycle.Completed}) {
 		t.Errorf("statuses across both runs %v", got)
 	}
 	if !slices.EqualFunc(v.Timeline[:len(before.Timeline)], before.Timeline, timelineEntriesEqual) {

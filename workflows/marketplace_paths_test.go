@@ -7,6 +7,7 @@ import (
 
 	"github.com/orderflow/orderflow/internal/auth"
 	"github.com/orderflow/orderflow/internal/money"
+	"github.com/orderflow/orderflow/lifecycle"
 )
 
 // Every path through the marketplace table as a time-skipping run: the
@@ -19,12 +20,12 @@ const (
 	hour   = time.Hour
 )
 
-var supplierE = auth.Principal{Role: auth.Supplier, Subject: "sup_e"}
+var supplierE = auth.Principal{Role: lifecycle.Supplier, Subject: "sup_e"}
 
 // step is one action of a scripted order.
 type step struct {
 	at      time.Duration
-	action  Action
+	action  lifecycle.Action
 	actor   auth.Principal
 	payload any
 }
@@ -37,24 +38,24 @@ func because(why string) ReasonPayload { return ReasonPayload{Reason: why} }
 
 // Building blocks of the scripts below, at fixed times after creation.
 var (
-	paidAt1m      = []step{{1 * minute, PaymentConfirmed, webhook, paid("pay_1")}}
-	releasedAt3m  = []step{{2 * minute, SetMargin, buyer, margin(10)}, {3 * minute, Release, buyer, nil}}
-	acceptedAt4mB = []step{{4 * minute, Accept, supplierB, nil}}
+	paidAt1m      = []step{{1 * minute, lifecycle.PaymentConfirmed, webhook, paid("pay_1")}}
+	releasedAt3m  = []step{{2 * minute, lifecycle.SetMargin, buyer, margin(10)}, {3 * minute, lifecycle.Release, buyer, nil}}
+	acceptedAt4mB = []step{{4 * minute, lifecycle.Accept, supplierB, nil}}
 )
 
 // fulfilled: the supplier delivers, then invoices (completed at `at`+1m).
 func fulfilled(by auth.Principal, at time.Duration) []step {
 	return []step{
-		{at, MarkDelivered, by, DeliveredPayload{Note: "left at reception"}},
-		{at + minute, UploadInvoice, by, InvoicePayload{Number: "INV-1", Amount: 7000}},
+		{at, lifecycle.MarkDelivered, by, DeliveredPayload{Note: "left at reception"}},
+		{at + minute, lifecycle.UploadInvoice, by, InvoicePayload{Number: "INV-1", Amount: 7000}},
 	}
 }
 
 // invoicedThenDelivered: the same, the other way round.
 func invoicedThenDelivered(by auth.Principal, at time.Duration) []step {
 	return []step{
-		{at, UploadInvoice, by, InvoicePayload{Number: "INV-1", Amount: 7000}},
-		{at + minute, MarkDelivered, by, DeliveredPayload{Note: "left at reception"}},
+		{at, lifecycle.UploadInvoice, by, InvoicePayload{Number: "INV-1", Amount: 7000}},
+		{at + minute, lifecycle.MarkDelivered, by, DeliveredPayload{Note: "left at reception"}},
 	}
 }
 
@@ -90,7 +91,7 @@ type pathCase struct {
 	terms     string
 	settings  func(*MarketplaceSettings)
 	steps     []step
-	statuses  []Status
+	statuses  []lifecycle.Status
 	emails    []string
 	refunds   int // each of the full amount paid
 	documents int
@@ -99,7 +100,7 @@ type pathCase struct {
 
 func TestMarketplacePaths(t *testing.T) {
 	completedAt6m := steps(paidAt1m, releasedAt3m, acceptedAt4mB, fulfilled(supplierB, 5*minute))
-	toCompleted := []Status{AwaitingPayment, Screening, Pending, InProgress, Completed}
+	toCompleted := []lifecycle.Status{lifecycle.AwaitingPayment, lifecycle.Screening, lifecycle.Pending, lifecycle.InProgress, lifecycle.Completed}
 	completedMails := slices.Concat(paymentLinkMail, releaseMails, acceptMails("bravo@example.com"), completionMails)
 
 	cases := []pathCase{
@@ -115,37 +116,37 @@ func TestMarketplacePaths(t *testing.T) {
 		{
 			name: "credit approved, closed", terms: "credit",
 			steps: steps(
-				[]step{{1 * minute, ApproveCredit, financeUser, nil}}, releasedAt3m, acceptedAt4mB, fulfilled(supplierB, 5*minute)),
-			statuses:  []Status{AwaitingCredit, Screening, Pending, InProgress, Completed},
+				[]step{{1 * minute, lifecycle.ApproveCredit, financeUser, nil}}, releasedAt3m, acceptedAt4mB, fulfilled(supplierB, 5*minute)),
+			statuses:  []lifecycle.Status{lifecycle.AwaitingCredit, lifecycle.Screening, lifecycle.Pending, lifecycle.InProgress, lifecycle.Completed},
 			emails:    slices.Concat([]string{"credit_approved→" + ann}, releaseMails, acceptMails("bravo@example.com"), completionMails),
 			documents: 1, ending: endsClosed,
 		},
 		{
 			name: "credit declined, paid by link, closed", terms: "credit",
 			steps: steps(
-				[]step{{30 * second, DeclineCredit, financeUser, because("no credit history")}},
+				[]step{{30 * second, lifecycle.DeclineCredit, financeUser, because("no credit history")}},
 				paidAt1m, releasedAt3m, acceptedAt4mB, fulfilled(supplierB, 5*minute)),
-			statuses:  []Status{AwaitingCredit, AwaitingPayment, Screening, Pending, InProgress, Completed},
+			statuses:  []lifecycle.Status{lifecycle.AwaitingCredit, lifecycle.AwaitingPayment, lifecycle.Screening, lifecycle.Pending, lifecycle.InProgress, lifecycle.Completed},
 			emails:    slices.Concat([]string{"credit_declined→" + ann}, releaseMails, acceptMails("bravo@example.com"), completionMails),
 			documents: 1, ending: endsClosed,
 		},
 		{
 			name: "top three declined, pending expiring, accepted by the fourth", terms: "prepaid",
 			steps: steps(paidAt1m, releasedAt3m, []step{
-				{4 * minute, Decline, supplierA, nil},
-				{5 * minute, Decline, supplierB, OptionalReasonPayload{Reason: "fully booked"}},
-				{6 * minute, Decline, supplierC, nil},
-				{7 * minute, Accept, supplierD, nil},
+				{4 * minute, lifecycle.Decline, supplierA, nil},
+				{5 * minute, lifecycle.Decline, supplierB, OptionalReasonPayload{Reason: "fully booked"}},
+				{6 * minute, lifecycle.Decline, supplierC, nil},
+				{7 * minute, lifecycle.Accept, supplierD, nil},
 			}, fulfilled(supplierD, 8*minute)),
-			statuses:  []Status{AwaitingPayment, Screening, Pending, PendingExpiring, InProgress, Completed},
+			statuses:  []lifecycle.Status{lifecycle.AwaitingPayment, lifecycle.Screening, lifecycle.Pending, lifecycle.PendingExpiring, lifecycle.InProgress, lifecycle.Completed},
 			emails:    slices.Concat(paymentLinkMail, releaseMails, secondRound, acceptMails("delta@example.com"), completionMails),
 			documents: 1, ending: endsClosed,
 		},
 		{
 			name: "pending window, pending expiring, accepted by the fifth", terms: "prepaid",
-			steps: steps(paidAt1m, releasedAt3m, []step{{2*hour + 10*minute, Accept, supplierE, nil}},
+			steps: steps(paidAt1m, releasedAt3m, []step{{2*hour + 10*minute, lifecycle.Accept, supplierE, nil}},
 				fulfilled(supplierE, 3*hour)),
-			statuses:  []Status{AwaitingPayment, Screening, Pending, PendingExpiring, InProgress, Completed},
+			statuses:  []lifecycle.Status{lifecycle.AwaitingPayment, lifecycle.Screening, lifecycle.Pending, lifecycle.PendingExpiring, lifecycle.InProgress, lifecycle.Completed},
 			emails:    slices.Concat(paymentLinkMail, releaseMails, secondRound, acceptMails("echo@example.com"), completionMails),
 			documents: 1, ending: endsClosed,
 		},
@@ -153,21 +154,21 @@ func TestMarketplacePaths(t *testing.T) {
 			name: "fulfilment deadline from pending", terms: "prepaid",
 			settings: func(s *MarketplaceSettings) { s.PendingWindow = 48 * hour },
 			steps:    steps(paidAt1m, releasedAt3m),
-			statuses: []Status{AwaitingPayment, Screening, Pending, Expired},
+			statuses: []lifecycle.Status{lifecycle.AwaitingPayment, lifecycle.Screening, lifecycle.Pending, lifecycle.Expired},
 			emails:   slices.Concat(paymentLinkMail, releaseMails, []string{"order_expired→" + ann, "refund_issued→" + ann}),
 			refunds:  1, ending: endsFinal,
 		},
 		{
 			name: "fulfilment deadline from pending expiring", terms: "prepaid",
 			steps:    steps(paidAt1m, releasedAt3m),
-			statuses: []Status{AwaitingPayment, Screening, Pending, PendingExpiring, Expired},
+			statuses: []lifecycle.Status{lifecycle.AwaitingPayment, lifecycle.Screening, lifecycle.Pending, lifecycle.PendingExpiring, lifecycle.Expired},
 			emails:   slices.Concat(paymentLinkMail, releaseMails, secondRound, []string{"order_expired→" + ann, "refund_issued→" + ann}),
 			refunds:  1, ending: endsFinal,
 		},
 		{
 			name: "cannot fulfil", terms: "prepaid",
-			steps:    steps(paidAt1m, releasedAt3m, acceptedAt4mB, []step{{5 * minute, CannotFulfil, supplierB, because("out of stock")}}),
-			statuses: []Status{AwaitingPayment, Screening, Pending, InProgress, Cancelled},
+			steps:    steps(paidAt1m, releasedAt3m, acceptedAt4mB, []step{{5 * minute, lifecycle.CannotFulfil, supplierB, because("out of stock")}}),
+			statuses: []lifecycle.Status{lifecycle.AwaitingPayment, lifecycle.Screening, lifecycle.Pending, lifecycle.InProgress, lifecycle.Cancelled},
 			emails: slices.Concat(paymentLinkMail, releaseMails, acceptMails("bravo@example.com"),
 				[]string{"order_cancelled→" + ann, "order_cancelled→bravo@example.com", "refund_issued→" + ann}),
 			refunds: 1, documents: 1, ending: endsFinal,
@@ -175,8 +176,8 @@ func TestMarketplacePaths(t *testing.T) {
 		{
 			name: "return rejected, closed", terms: "prepaid",
 			steps: steps(completedAt6m, []step{
-				{hour, RequestReturn, customer, because("wrong colour")},
-				{2 * hour, RejectReturn, buyer, because("used")},
+				{hour, lifecycle.RequestReturn, customer, because("wrong colour")},
+				{2 * hour, lifecycle.RejectReturn, buyer, because("used")},
 			}),
 			statuses: toCompleted, emails: slices.Concat(completedMails, []string{"return_rejected→" + ann}),
 			documents: 1, ending: endsClosed,
@@ -184,9 +185,9 @@ func TestMarketplacePaths(t *testing.T) {
 		{
 			name: "return approved, not resalable, closed", terms: "prepaid",
 			steps: steps(completedAt6m, []step{
-				{hour, RequestReturn, customer, because("wrong colour")},
-				{2 * hour, ApproveReturn, buyer, nil},
-				{3 * hour, RejectResalable, supplierB, because("opened bags")},
+				{hour, lifecycle.RequestReturn, customer, because("wrong colour")},
+				{2 * hour, lifecycle.ApproveReturn, buyer, nil},
+				{3 * hour, lifecycle.RejectResalable, supplierB, because("opened bags")},
 			}),
 			statuses: toCompleted,
 			emails: slices.Concat(completedMails,
@@ -196,11 +197,11 @@ func TestMarketplacePaths(t *testing.T) {
 		{
 			name: "return approved, resalable, returned and refunded", terms: "prepaid",
 			steps: steps(completedAt6m, []step{
-				{hour, RequestReturn, customer, because("wrong colour")},
-				{2 * hour, ApproveReturn, buyer, nil},
-				{3 * hour, ConfirmResalable, supplierB, nil},
+				{hour, lifecycle.RequestReturn, customer, because("wrong colour")},
+				{2 * hour, lifecycle.ApproveReturn, buyer, nil},
+				{3 * hour, lifecycle.ConfirmResalable, supplierB, nil},
 			}),
-			statuses: append(slices.Clone(toCompleted), Returned),
+			statuses: append(slices.Clone(toCompleted), lifecycle.Returned),
 			emails: slices.Concat(completedMails,
 				[]string{"return_approved→" + ann, "return_approved→bravo@example.com", "refund_issued→" + ann}),
 			refunds: 1, documents: 1, ending: endsFinal,
@@ -289,12 +290,12 @@ func (r *run) requireRefunds(v OrderView, n int) {
 // return was settled after that).
 func (r *run) requireClosedAfterReturnWindow(v OrderView) {
 	r.t.Helper()
-	completed, ok := enteredAt(v, Completed)
-	if v.Status != Completed || !v.Closed || !ok {
+	completed, ok := enteredAt(v, lifecycle.Completed)
+	if v.Status != lifecycle.Completed || !v.Closed || !ok {
 		r.t.Fatalf("status %s closed %v, want a closed completed order", v.Status, v.Closed)
 	}
 	closing := v.Timeline[len(v.Timeline)-1]
-	if closing.Action != ReturnWindowElapsed || closing.Outcome != "applied" {
+	if closing.Action != lifecycle.ReturnWindowElapsed || closing.Outcome != "applied" {
 		r.t.Fatalf("last entry %+v, want the return window closing", closing)
 	}
 	if want := completed.Add(testSettings.ReturnWindow); !closing.At.Equal(want) {
@@ -306,7 +307,7 @@ func (r *run) requireClosedAfterReturnWindow(v OrderView) {
 }
 
 // enteredAt is when the order entered status.
-func enteredAt(v OrderView, status Status) (time.Time, bool) {
+func enteredAt(v OrderView, status lifecycle.Status) (time.Time, bool) {
 	for _, e := range v.Timeline {
 		if e.To == status && e.From != status && e.Outcome == "applied" {
 			return e.At, true
@@ -316,7 +317,7 @@ func enteredAt(v OrderView, status Status) (time.Time, bool) {
 }
 
 // actionEntries lists the timeline entries of an action.
-func actionEntries(v OrderView, a Action) []TimelineEntry {
+func actionEntries(v OrderView, a lifecycle.Action) []TimelineEntry {
 	var out []TimelineEntry
 	for _, e := range v.Timeline {
 		if e.Action == a {

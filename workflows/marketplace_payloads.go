@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/orderflow/orderflow/internal/money"
+	"github.com/orderflow/orderflow/lifecycle"
 )
 
 // Bounds of what an order and an action may say. Every field is bounded so
@@ -195,8 +196,8 @@ func totalProblems(problems map[string]string, field string, lines []money.Line)
 	}
 }
 
-func (m *marketplace) vet(a Action, p Payload) string {
-	if pc, ok := p.(*PaymentConfirmedPayload); ok && a == PaymentConfirmed {
+func (m *marketplace) vet(a lifecycle.Action, p Payload) string {
+	if pc, ok := p.(*PaymentConfirmedPayload); ok && a == lifecycle.PaymentConfirmed {
 		switch {
 		case m.Payment == nil:
 			return "no payment was requested for this order yet"

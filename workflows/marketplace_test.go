@@ -7,18 +7,19 @@ import (
 
 	"github.com/orderflow/orderflow/internal/auth"
 	"github.com/orderflow/orderflow/internal/money"
+	"github.com/orderflow/orderflow/lifecycle"
 )
 
 var (
-	customer      = auth.Principal{Role: auth.Customer, Subject: "c-1"}
-	otherCustomer = auth.Principal{Role: auth.Customer, Subject: "c-2"}
-	buyer         = auth.Principal{Role: auth.Purchasing, Subject: "p-1"}
-	financeUser   = auth.Principal{Role: auth.Finance, Subject: "f-1"}
-	webhook       = auth.Principal{Role: auth.System, Subject: "payments-webhook"}
-	supplierA     = auth.Principal{Role: auth.Supplier, Subject: "sup_a"}
-	supplierB     = auth.Principal{Role: auth.Supplier, Subject: "sup_b"}
-	supplierC     = auth.Principal{Role: auth.Supplier, Subject: "sup_c"}
-	supplierD     = auth.Principal{Role: auth.Supplier, Subject: "sup_d"}
+	customer      = auth.Principal{Role: lifecycle.Customer, Subject: "c-1"}
+	otherCustomer = auth.Principal{Role: lifecycle.Customer, Subject: "c-2"}
+	buyer         = auth.Principal{Role: lifecycle.Purchasing, Subject: "p-1"}
+	financeUser   = auth.Principal{Role: lifecycle.Finance, Subject: "f-1"}
+	webhook       = auth.Principal{Role: lifecycle.System, Subject: "payments-webhook"}
+	supplierA     = auth.Principal{Role: lifecycle.Supplier, Subject: "sup_a"}
+	supplierB     = auth.Principal{Role: lifecycle.Supplier, Subject: "sup_b"}
+	supplierC     = auth.Principal{Role: lifecycle.Supplier, Subject: "sup_c"}
+	supplierD     = auth.Principal{Role: lifecycle.Supplier, Subject: "sup_d"}
 )
 
 var testSettings = MarketplaceSettings{
@@ -45,8 +46,8 @@ func paid(id string) PaymentConfirmedPayload {
 	return PaymentConfirmedPayload{PaymentID: id, Amount: orderGross}
 }
 
-func statuses(v OrderView) []Status {
-	var out []Status
+func statuses(v OrderView) []lifecycle.Status {
+	var out []lifecycle.Status
 	for _, e := range v.Timeline {
 		if e.Outcome == "applied" && e.From != e.To {
 			out = append(out, e.To)
@@ -58,22 +59,22 @@ func statuses(v OrderView) []Status {
 func TestPrepaidOrderToCompletedAndClosed(t *testing.T) {
 	r := newRun(t)
 	min := time.Minute
-	r.must(1*min, PaymentConfirmed, webhook, paid("pay_1"))
-	r.refused(2*min, Release, buyer, nil, NotAllowedNow) // no margin yet
-	r.must(3*min, SetMargin, buyer, MarginPayload{MarginPercent: money.Percent(10)})
-	r.must(4*min, Release, buyer, nil)
-	r.refused(5*min, Accept, supplierD, nil, NotVisible) // not among the top three: not even visible
-	r.must(6*min, Accept, supplierB, nil)
-	r.refused(7*min, Accept, supplierA, nil, NotAllowedNow) // already taken
-	r.must(8*min, MarkDelivered, supplierB, DeliveredPayload{Note: "left at reception"})
-	r.must(9*min, UploadInvoice, supplierB, InvoicePayload{Number: "B-77", Amount: 8000})
+	r.must(1*min, lifecycle.PaymentConfirmed, webhook, paid("pay_1"))
+	r.refused(2*min, lifecycle.Release, buyer, nil, lifecycle.NotAllowedNow) // no margin yet
+	r.must(3*min, lifecycle.SetMargin, buyer, MarginPayload{MarginPercent: money.Percent(10)})
+	r.must(4*min, lifecycle.Release, buyer, nil)
+	r.refused(5*min, lifecycle.Accept, supplierD, nil, NotVisible) // not among the top three: not even visible
+	r.must(6*min, lifecycle.Accept, supplierB, nil)
+	r.refused(7*min, lifecycle.Accept, supplierA, nil, lifecycle.NotAllowedNow) // already taken
+	r.must(8*min, lifecycle.MarkDelivered, supplierB, DeliveredPayload{Note: "left at reception"})
+	r.must(9*min, lifecycle.UploadInvoice, supplierB, InvoicePayload{Number: "B-77", Amount: 8000})
 	r.execute(orderInput("prepaid"))
 
 	if err := r.env.GetWorkflowError(); err != nil {
 		t.Fatal(err)
 	}
 	v := r.query(buyer)
-	want := []Status{AwaitingPayment, Screening, Pending, InProgress, Completed}
+	want := []lifecycle.Status{lifecycle.AwaitingPayment, lifecycle.Screening, lifecycle.Pending, lifecycle.InProgress, lifecycle.Completed}
 	if got := statuses(v); !slices.Equal(got, want) {
 		t.Fatalf("statuses = %v, want %v", got, want)
 	}

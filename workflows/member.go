@@ -20,6 +20,7 @@ import (
 	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/internal/pdf"
 	"github.com/orderflow/orderflow/internal/store"
+	"github.com/orderflow/orderflow/lifecycle"
 )
 
 type member struct {
@@ -30,13 +31,13 @@ type member struct {
 // MemberOrder runs one member order from draft to its final status.
 func MemberOrder(ctx workflow.Context, in MemberInput) error {
 	m := &member{}
-	m.core = core{table: MemberTable, flow: m}
+	m.core = core{table: lifecycle.MemberFlow, flow: m}
 	if in.Resume != nil {
 		m.memberState = *in.Resume
 		m.core.restore(m.memberState.Core)
 	} else {
 		m.In = in
-		m.ID, m.Flow, m.Owner, m.CreatedAt = in.OrderID, MemberTable.Flow, in.MemberID, workflow.Now(ctx)
+		m.ID, m.Flow, m.Owner, m.CreatedAt = in.OrderID, lifecycle.MemberFlow.Name, in.MemberID, workflow.Now(ctx)
 		m.Entries = entriesOf(in.Content)
 		m.PaymentGuarantee = in.Content.ProofReference != ""
 	}
@@ -56,7 +57,7 @@ func (m *member) start(ctx workflow.Context, in MemberInput) {
 	if in.DuplicatedFrom != "" {
 		reason = "duplicate of " + in.DuplicatedFrom
 	}
-	m.transition(ctx, Draft, "create", in.CreatedBy, reason, in.RequestID)
+	m.transition(ctx, lifecycle.Draft, lifecycle.Create, in.CreatedBy, reason, in.RequestID)
 	if in.Submit {
 		m.submit(ctx, in.CreatedBy, in.RequestID)
 	}
@@ -95,61 +96,61 @@ func entryLines(c MemberContent, i int, e ScheduleEntry) []money.Line {
 	}}
 }
 
-func (m *member) apply(ctx workflow.Context, a Action, req ActionRequest, p Payload) {
+func (m *member) apply(ctx workflow.Context, a lifecycle.Action, req ActionRequest, p Payload) {
 	actor, rid := req.Actor, req.RequestID
 	switch a {
-	case Edit:
+	case lifecycle.Edit:
 		m.In.Content = p.(*EditPayload).MemberContent
 		m.Entries = entriesOf(m.In.Content)
 		m.PaymentGuarantee = m.In.Content.ProofReference != ""
 		m.note(ctx, a, actor, "", rid)
-	case Submit:
+	case lifecycle.Submit:
 		m.submit(ctx, actor, rid)
-	case Discard:
-		m.transition(ctx, Cancelled, a, actor, "discarded draft", rid)
-	case Approve:
+	case lifecycle.Discard:
+		m.transition(ctx, lifecycle.Cancelled, a, actor, "discarded draft", rid)
+	case lifecycle.Approve:
 		m.approve(ctx, actor, rid)
-	case Reject:
+	case lifecycle.Reject:
 		m.reject(ctx, a, actor, p.(*ReasonPayload).Reason, rid, "order_rejected")
-	case Withdraw:
-		if m.Status == ClientConfirmation { // change business-rules (GuardWithdrawFromClient)
+	case lifecycle.Withdraw:
+		if m.Status == lifecycle.ClientConfirmation { // change business-rules (GuardWithdrawFromClient)
 			m.withdrawFromClient(ctx, actor, rid)
 			break
 		}
 		m.SubmittedAt, m.Overdue = nil, false
-		m.transition(ctx, Draft, a, actor, "", rid)
-	case WithdrawCancellation:
+		m.transition(ctx, lifecycle.Draft, a, actor, "", rid)
+	case lifecycle.WithdrawCancellation:
 		m.transition(ctx, m.cancellationFrom(), a, actor, "cancellation request withdrawn", rid)
-	case Confirm:
+	case lifecycle.Confirm:
 		m.PaymentGuarantee = true
 		m.activate(ctx, a, actor, rid)
 		data := m.emailData()
 		m.emailMember("member_order_confirmed", "", data)
 		m.emailClient("member_order_confirmed", "", data)
-	case Decline:
+	case lifecycle.Decline:
 		reason := p.(*OptionalReasonPayload).Reason
 		m.reject(ctx, a, actor, reason, rid, "client_declined")
-	case ResendConfirmation:
+	case lifecycle.ResendConfirmation:
 		m.note(ctx, a, actor, "", rid)
 		m.sendConfirmationLink()
-	case RequestChanges:
+	case lifecycle.RequestChanges:
 		cr := p.(*ChangeRequestPayload)
 		e := &m.Entries[cr.Entry-1]
 		e.Status, e.ChangeRequest = EntryHeld, cr.Comment
 		m.note(ctx, a, actor, fmt.Sprintf("invoice %d: %s", cr.Entry, cr.Comment), rid)
-	case ResolveChanges:
+	case lifecycle.ResolveChanges:
 		m.resolve(ctx, p.(*ResolvePayload), actor, rid)
-	case RequestCancellation:
-		m.transition(ctx, CancellationRequested, a, actor, p.(*CancellationPayload).Reason, rid)
-	case ApproveCancellation:
+	case lifecycle.RequestCancellation:
+		m.transition(ctx, lifecycle.CancellationRequested, a, actor, p.(*CancellationPayload).Reason, rid)
+	case lifecycle.ApproveCancellation:
 		m.approveCancellation(ctx, actor, rid)
-	case DenyCancellation:
+	case lifecycle.DenyCancellation:
 		reason := p.(*ReasonPayload).Reason
-		m.transition(ctx, Active, a, actor, reason, rid)
+		m.transition(ctx, lifecycle.Active, a, actor, reason, rid)
 		data := m.emailData()
 		data.Reason = reason
 		m.emailMember("cancellation_denied", fmt.Sprint(m.Seq), data)
-	case Duplicate:
+	case lifecycle.Duplicate:
 		m.duplicate(ctx, actor, p.(*DuplicatePayload), rid)
 	}
 }
@@ -157,7 +158,7 @@ func (m *member) apply(ctx workflow.Context, a Action, req ActionRequest, p Payl
 func (m *member) submit(ctx workflow.Context, actor auth.Principal, rid string) {
 	now := workflow.Now(ctx)
 	m.SubmittedAt = &now
-	m.transition(ctx, SmartConfirmation, Submit, actor, "", rid)
+	m.transition(ctx, lifecycle.SmartConfirmation, lifecycle.Submit, actor, "", rid)
 	m.emailMember("order_submitted", fmt.Sprint(m.Seq), m.emailData())
 }
 
@@ -165,7 +166,7 @@ func (m *member) approve(ctx workflow.Context, actor auth.Principal, rid string)
 	m.Overdue = false // handled: the order no longer waits for staff
 	data := m.emailData()
 	if m.In.Content.SkipClientConfirmation {
-		m.activate(ctx, Approve, actor, rid)
+		m.activate(ctx, lifecycle.Approve, actor, rid)
 		data.Reason = "Client confirmation was skipped, so the order is active and invoicing follows the schedule."
 		if !m.PaymentGuarantee {
 			data.Reason += " Without proof of the client's agreement it is not covered by the payment guarantee."
@@ -176,23 +177,23 @@ func (m *member) approve(ctx workflow.Context, actor auth.Principal, rid string)
 		if !workflow.Now(ctx).Before(m.reminderAt()) {
 			m.Reminded = true
 		}
-		m.transition(ctx, ClientConfirmation, Approve, actor, "", rid)
+		m.transition(ctx, lifecycle.ClientConfirmation, lifecycle.Approve, actor, "", rid)
 		m.sendConfirmationLink()
 		data.Reason = "Your client now receives a link to confirm the order."
 	}
 	m.emailMember("order_approved", "", data)
 }
 
-func (m *member) activate(ctx workflow.Context, a Action, actor auth.Principal, rid string) {
+func (m *member) activate(ctx workflow.Context, a lifecycle.Action, actor auth.Principal, rid string) {
 	m.Overdue = false
-	m.transition(ctx, Active, a, actor, "", rid)
+	m.transition(ctx, lifecycle.Active, a, actor, "", rid)
 }
 
-func (m *member) reject(ctx workflow.Context, a Action, actor auth.Principal, reason, rid, template string) {
+func (m *member) reject(ctx workflow.Context, a lifecycle.Action, actor auth.Principal, reason, rid, template string) {
 	now := workflow.Now(ctx)
 	m.RejectedAt = &now
 	m.Overdue = false // staff no longer owe it an answer
-	m.transition(ctx, Rejected, a, actor, reason, rid)
+	m.transition(ctx, lifecycle.Rejected, a, actor, reason, rid)
 	for i := range m.Entries {
 		m.Entries[i].Status = EntryCancelled // planned drafts of a rejected order are cancelled (decision)
 	}
@@ -248,11 +249,11 @@ func (m *member) resolve(ctx workflow.Context, p *ResolvePayload, actor auth.Pri
 		what = "changed"
 		m.draft(ctx, p.Entry-1) // the member sees the new draft; it is issued on its date
 	}
-	m.note(ctx, ResolveChanges, actor, fmt.Sprintf("invoice %d: %s %s", p.Entry, what, p.Note), rid)
+	m.note(ctx, lifecycle.ResolveChanges, actor, fmt.Sprintf("invoice %d: %s %s", p.Entry, what, p.Note), rid)
 }
 
 func (m *member) approveCancellation(ctx workflow.Context, actor auth.Principal, rid string) {
-	m.transition(ctx, Cancelled, ApproveCancellation, actor, "", rid)
+	m.transition(ctx, lifecycle.Cancelled, lifecycle.ApproveCancellation, actor, "", rid)
 	credited := false
 	for i := range m.Entries {
 		e := &m.Entries[i]
@@ -296,7 +297,7 @@ func (m *member) withdrawFromClient(ctx workflow.Context, actor auth.Principal, 
 	}
 	m.Link = nil
 	m.SubmittedAt, m.Overdue, m.Reminded = nil, false, false
-	m.transition(ctx, Draft, Withdraw, actor, "withdrawn from client confirmation", rid)
+	m.transition(ctx, lifecycle.Draft, lifecycle.Withdraw, actor, "withdrawn from client confirmation", rid)
 	in := activities.RevokeClientLinksInput{OrderID: m.ID}
 	m.enqueue("revoke client links", true, func(ctx workflow.Context) error {
 		return workflow.ExecuteActivity(ctx, acts.RevokeClientLinks, in).Get(ctx, nil)
@@ -306,13 +307,13 @@ func (m *member) withdrawFromClient(ctx workflow.Context, actor auth.Principal, 
 
 // cancellationFrom is the status the open cancellation request was made
 // in: where withdrawing it goes back to (active unless the table grows).
-func (m *member) cancellationFrom() Status {
+func (m *member) cancellationFrom() lifecycle.Status {
 	for i := len(m.Timeline) - 1; i >= 0; i-- {
-		if e := m.Timeline[i]; e.To == CancellationRequested && e.From != CancellationRequested && e.Outcome != store.OutcomeRefused {
+		if e := m.Timeline[i]; e.To == lifecycle.CancellationRequested && e.From != lifecycle.CancellationRequested && e.Outcome != store.OutcomeRefused {
 			return e.From
 		}
 	}
-	return Active
+	return lifecycle.Active
 }
 
 // documentsOf lists the stored documents of an issued invoice or credit
@@ -346,7 +347,7 @@ func (m *member) duplicate(ctx workflow.Context, actor auth.Principal, p *Duplic
 		toDraft = true
 		note += ", kept in draft: its offer has expired"
 	}
-	m.note(ctx, Duplicate, actor, note, rid)
+	m.note(ctx, lifecycle.Duplicate, actor, note, rid)
 
 	in := MemberInput{
 		OrderID: newID, MemberID: m.In.MemberID, MemberName: m.In.MemberName, MemberEmail: m.In.MemberEmail,
@@ -416,7 +417,7 @@ func (m *member) issue(ctx workflow.Context, i int) {
 		Document: m.invoiceDocument(i, pdf.Invoice, now), Filename: fmt.Sprintf("invoice-%d-%s.pdf", i+1, m.ID),
 	}
 	m.Entries[i].Status = EntryIssued
-	m.note(ctx, InvoiceIssued, systemActor, fmt.Sprintf("invoice %d of %s", i+1, m.Entries[i].Date), "")
+	m.note(ctx, lifecycle.InvoiceIssued, systemActor, fmt.Sprintf("invoice %d of %s", i+1, m.Entries[i].Date), "")
 	m.enqueue(fmt.Sprintf("issue invoice %d", i+1), false, func(ctx workflow.Context) error {
 		var issued activities.IssuedInvoice
 		if err := workflow.ExecuteActivity(ctx, acts.IssueInvoice, in).Get(ctx, &issued); err != nil {
@@ -506,15 +507,6 @@ func (m *member) seller() pdf.Party {
 
 // Deadlines.
 
-const (
-	deadlineOffer     = "Offer valid until"
-	deadlineSLA       = "Smart confirmation target"
-	deadlineReminder  = "Client reminder"
-	deadlineDraft     = "Invoice draft"
-	deadlineIssue     = "Invoice issue"
-	deadlinePeriodEnd = "Service period ends"
-	deadlineDuplicate = "Duplicate window"
-)
 
 func (m *member) location() *time.Location { return zone(m.In.Settings.TimeZone) }
 
@@ -613,33 +605,33 @@ func (m *member) deadlines() []Deadline {
 func (m *member) lifecycleDeadlines() []Deadline {
 	var ds []Deadline
 	switch m.Status {
-	case SmartConfirmation:
+	case lifecycle.SmartConfirmation:
 		if m.In.Content.OfferValidUntil != "" {
-			ds = append(ds, Deadline{Name: deadlineOffer, At: m.offerExpiry()})
+			ds = append(ds, Deadline{Name: lifecycle.DeadlineOffer, At: m.offerExpiry()})
 		}
 		if !m.Overdue && m.SubmittedAt != nil {
-			ds = append(ds, Deadline{Name: deadlineSLA, At: m.slaDue()})
+			ds = append(ds, Deadline{Name: lifecycle.DeadlineSLA, At: m.slaDue()})
 		}
-	case ClientConfirmation:
-		ds = append(ds, Deadline{Name: deadlineOffer, At: m.offerExpiry()})
+	case lifecycle.ClientConfirmation:
+		ds = append(ds, Deadline{Name: lifecycle.DeadlineOffer, At: m.offerExpiry()})
 		if !m.Reminded {
-			ds = append(ds, Deadline{Name: deadlineReminder, At: m.reminderAt()})
+			ds = append(ds, Deadline{Name: lifecycle.DeadlineReminder, At: m.reminderAt()})
 		}
-	case Active:
+	case lifecycle.Active:
 		for i, e := range m.Entries {
 			switch e.Status {
 			case EntryPlanned:
-				ds = append(ds, Deadline{Name: deadlineDraft, Entry: i + 1, At: m.draftAt(e)})
+				ds = append(ds, Deadline{Name: lifecycle.DeadlineDraft, Entry: i + 1, At: m.draftAt(e)})
 			case EntryDrafted:
-				ds = append(ds, Deadline{Name: deadlineIssue, Entry: i + 1, At: m.issueAt(e)})
+				ds = append(ds, Deadline{Name: lifecycle.DeadlineIssue, Entry: i + 1, At: m.issueAt(e)})
 			}
 		}
 		if m.allInvoiced() {
-			ds = append(ds, Deadline{Name: deadlinePeriodEnd, At: m.periodEnd()})
+			ds = append(ds, Deadline{Name: lifecycle.DeadlinePeriodEnd, At: m.periodEnd()})
 		}
-	case Rejected:
+	case lifecycle.Rejected:
 		if !m.Closed {
-			ds = append(ds, Deadline{Name: deadlineDuplicate, At: m.RejectedAt.Add(m.In.Settings.DuplicateWindow)})
+			ds = append(ds, Deadline{Name: lifecycle.DeadlineDuplicate, At: m.RejectedAt.Add(m.In.Settings.DuplicateWindow)})
 		}
 	}
 	return ds
@@ -654,33 +646,33 @@ func (m *member) elapse(ctx workflow.Context, d Deadline) {
 		return
 	}
 	switch d.Name {
-	case deadlineOffer:
-		m.reject(ctx, OfferExpired, systemActor, "the offer expired before the order became active", "", "offer_expired")
-	case deadlineSLA:
+	case lifecycle.DeadlineOffer:
+		m.reject(ctx, lifecycle.OfferExpired, systemActor, "the offer expired before the order became active", "", "offer_expired")
+	case lifecycle.DeadlineSLA:
 		m.Overdue = true
-		m.note(ctx, SLAElapsed, systemActor, "waiting longer than the Smart confirmation target", "")
+		m.note(ctx, lifecycle.SLAElapsed, systemActor, "waiting longer than the Smart confirmation target", "")
 		data := m.emailData()
 		data.Recipient, data.Deadline = "Member support", m.localTime(*m.SubmittedAt)
 		m.email("sla_escalation", email.Address{Name: "Member support", Email: m.In.Settings.StaffEmail}, data)
-	case deadlineReminder:
+	case lifecycle.DeadlineReminder:
 		m.Reminded = true
-		m.note(ctx, ClientReminded, systemActor, "", "")
+		m.note(ctx, lifecycle.ClientReminded, systemActor, "", "")
 		if m.Link != nil && m.Link.ID != "" { // not while a resent link is being made
 			data := m.emailData()
 			data.ActionLink, data.Deadline = confirmationLink(m.Link.ID), m.localTime(m.offerExpiry())
 			m.emailClient("confirmation_reminder", "", data)
 		}
-	case deadlineDraft:
+	case lifecycle.DeadlineDraft:
 		m.draft(ctx, d.Entry-1)
-		m.note(ctx, InvoiceDrafted, systemActor, fmt.Sprintf("invoice %d of %s", d.Entry, m.Entries[d.Entry-1].Date), "")
-	case deadlineIssue:
+		m.note(ctx, lifecycle.InvoiceDrafted, systemActor, fmt.Sprintf("invoice %d of %s", d.Entry, m.Entries[d.Entry-1].Date), "")
+	case lifecycle.DeadlineIssue:
 		m.issue(ctx, d.Entry-1)
-	case deadlinePeriodEnd:
-		m.transition(ctx, Completed, ServiceCompleted, systemActor, "", "")
+	case lifecycle.DeadlinePeriodEnd:
+		m.transition(ctx, lifecycle.Completed, lifecycle.ServiceCompleted, systemActor, "", "")
 		m.emailMember("member_order_completed", "", m.emailData())
-	case deadlineDuplicate:
+	case lifecycle.DeadlineDuplicate:
 		m.Closed = true
-		m.note(ctx, DuplicateWindowEnded, systemActor, "", "")
+		m.note(ctx, lifecycle.DuplicateWindowEnded, systemActor, "", "")
 	}
 }
 
@@ -697,22 +689,22 @@ func (m *member) waits() []Wait {
 	if s.StaffEmail == "" {
 		s.StaffEmail = m.In.Settings.StaffEmail
 	}
-	support := WaitOwner{Role: auth.Staff, Label: "member support", Name: "Member support", Email: s.StaffEmail}
-	escalation := WaitOwner{Role: auth.Staff, Label: "staff", Name: "Staff", Email: s.StaffEmail}
+	support := WaitOwner{Role: lifecycle.Staff, Label: "member support", Name: "Member support", Email: s.StaffEmail}
+	escalation := WaitOwner{Role: lifecycle.Staff, Label: "staff", Name: "Staff", Email: s.StaffEmail}
 	var ws []Wait
 	switch m.Status {
-	case CancellationRequested:
-		if at, n, ok := m.enteredStatus(CancellationRequested); ok {
+	case lifecycle.CancellationRequested:
+		if at, n, ok := m.enteredStatus(lifecycle.CancellationRequested); ok {
 			ws = append(ws, s.newWait("cancellation_request", n, "approve or deny the member's cancellation request", support, escalation, at))
 		}
-	case Active:
+	case lifecycle.Active:
 		for i, e := range m.Entries {
 			if e.Status != EntryHeld {
 				continue
 			}
 			prefix := fmt.Sprintf("invoice %d:", i+1)
 			at, n, ok := m.entered(func(t TimelineEntry) bool {
-				return t.Action == RequestChanges && strings.HasPrefix(t.Reason, prefix)
+				return t.Action == lifecycle.RequestChanges && strings.HasPrefix(t.Reason, prefix)
 			})
 			if !ok {
 				continue
@@ -727,12 +719,12 @@ func (m *member) waits() []Wait {
 
 // Parties, guards, payload checks.
 
-func (m *member) relations(p auth.Principal) []Relation {
+func (m *member) relations(p auth.Principal) []lifecycle.Relation {
 	switch {
-	case p.Role == auth.Member && p.Subject == m.In.MemberID:
-		return []Relation{Owner}
-	case p.Role == auth.Client && m.linkHeldBy(p):
-		return []Relation{LinkHolder}
+	case p.Role == lifecycle.Member && p.Subject == m.In.MemberID:
+		return []lifecycle.Relation{lifecycle.Owner}
+	case p.Role == lifecycle.Client && m.linkHeldBy(p):
+		return []lifecycle.Relation{lifecycle.LinkHolder}
 	}
 	return nil
 }
@@ -752,19 +744,19 @@ func (m *member) linkHeldBy(p auth.Principal) bool {
 
 func (m *member) guard(name string, _ Party) (bool, string) {
 	switch name {
-	case GuardDraftToReview:
+	case lifecycle.GuardDraftToReview:
 		return slices.ContainsFunc(m.Entries, func(e Entry) bool { return e.Status == EntryDrafted }),
 			"there is no invoice draft waiting for review"
-	case GuardChangeOpen:
+	case lifecycle.GuardChangeOpen:
 		return slices.ContainsFunc(m.Entries, func(e Entry) bool { return e.Status == EntryHeld }),
 			"there is no open change request"
-	case GuardWithdrawFromClient:
+	case lifecycle.GuardWithdrawFromClient:
 		return m.businessRules, "this order was created before an order could be withdrawn from client confirmation"
 	}
 	return false, "unknown guard " + name
 }
 
-func (m *member) vet(a Action, p Payload) string {
+func (m *member) vet(a lifecycle.Action, p Payload) string {
 	entryOf := func(n int) (Entry, bool) {
 		if n < 1 || n > len(m.Entries) {
 			return Entry{}, false
@@ -801,7 +793,7 @@ func (m *member) view(viewer Party) OrderView {
 
 // systemView is the whole order (projection.go narrows it per viewer).
 func (m *member) systemView() OrderView {
-	v := m.baseView(MemberStatusLabels[m.Status], m.In.Content.Title, m.totals().Gross, m.deadlines())
+	v := m.baseView(lifecycle.MemberFlow.Labels[m.Status], m.In.Content.Title, m.totals().Gross, m.deadlines())
 	c := m.In.Content
 	v.Member = &MemberDetails{
 		MemberName: m.In.MemberName, MemberEmail: m.In.MemberEmail, Client: c.Client, Lines: c.Lines, Totals: m.totals(),
@@ -816,8 +808,8 @@ func (m *member) systemView() OrderView {
 // cancelRequest: Temporal's cancellation request approves the member's
 // cancellation request as staff would; in any other status it is refused,
 // since a member order is cancelled at the member's request only.
-func (m *member) cancelRequest() (Action, ActionRequest) {
-	return ApproveCancellation, ActionRequest{Actor: cancelRequestActor(auth.Staff)}
+func (m *member) cancelRequest() (lifecycle.Action, ActionRequest) {
+	return lifecycle.ApproveCancellation, ActionRequest{Actor: cancelRequestActor(lifecycle.Staff)}
 }
 
 func (m *member) snapshot() store.Order {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/orderflow/orderflow/lifecycle"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/workflow"
 )
@@ -39,12 +40,12 @@ func TestMemberContinuesAsNewWithItsWholeState(t *testing.T) {
 
 	first := newRun(t)
 	first.activeAt2h()
-	first.must(first.offsetOf(continuedAt.Add(-time.Minute)), RequestChanges, memberM,
+	first.must(first.offsetOf(continuedAt.Add(-time.Minute)), lifecycle.RequestChanges, memberM,
 		ChangeRequestPayload{Entry: 11, Comment: "add the October travel costs"})
 	// Staff's resolution arrives as a signal in the same instant Temporal
 	// suggests continuing as new: it must not be lost between the runs.
 	first.env.RegisterDelayedCallback(func() {
-		first.env.SignalWorkflow(string(ResolveChanges), resolution)
+		first.env.SignalWorkflow(string(lifecycle.ResolveChanges), resolution)
 		first.env.SetContinueAsNewSuggested(true)
 	}, first.offsetOf(continuedAt))
 	first.executeMember(in)
@@ -65,12 +66,12 @@ func TestMemberContinuesAsNewWithItsWholeState(t *testing.T) {
 
 	second := newRunWith(t, first.fakes, first.requests, continuedAt)
 	// Resolved in the first run: nothing is open any more.
-	second.refused(second.offsetOf(continuedAt.Add(hour)), ResolveChanges, staffS, ResolvePayload{Entry: 11}, NotAllowedNow)
+	second.refused(second.offsetOf(continuedAt.Add(hour)), lifecycle.ResolveChanges, staffS, ResolvePayload{Entry: 11}, lifecycle.NotAllowedNow)
 	second.executeMember(next)
 
 	second.requireCompleted()
 	v := second.query(staffS)
-	if got := statuses(v); !slices.Equal(got, []Status{Draft, SmartConfirmation, ClientConfirmation, Active, Completed}) {
+	if got := statuses(v); !slices.Equal(got, []lifecycle.Status{lifecycle.Draft, lifecycle.SmartConfirmation, lifecycle.ClientConfirmation, lifecycle.Active, lifecycle.Completed}) {
 		t.Errorf("statuses across both runs %v", got)
 	}
 	for i, e := range v.Timeline {
@@ -81,13 +82,13 @@ func TestMemberContinuesAsNewWithItsWholeState(t *testing.T) {
 	if !slices.EqualFunc(v.Timeline[:len(before.Timeline)], before.Timeline, timelineEntriesEqual) {
 		t.Error("the second run's timeline does not start with the first's")
 	}
-	if es := entriesWithRequest(v, "sig-resolve-11"); len(es) != 1 || es[0].Action != ResolveChanges || es[0].Outcome != "applied" {
+	if es := entriesWithRequest(v, "sig-resolve-11"); len(es) != 1 || es[0].Action != lifecycle.ResolveChanges || es[0].Outcome != "applied" {
 		t.Errorf("the resolution signalled at the continue-as-new: %+v, want applied once", es)
 	}
 	if at := issuedAt(v, 11); !at.Equal(brusselsTime(2027, 10, 15, 9, 0, 0)) {
 		t.Errorf("entry 11 issued at %s, want on its date after the resolution", at)
 	}
-	if at, _ := enteredAt(v, Completed); !at.Equal(brusselsTime(2028, 12, 1, 0, 0, 0)) {
+	if at, _ := enteredAt(v, lifecycle.Completed); !at.Equal(brusselsTime(2028, 12, 1, 0, 0, 0)) {
 		t.Errorf("completed at %s, want at the end of the service period", at)
 	}
 
@@ -150,7 +151,7 @@ func requireCarriedState(t *testing.T, next MemberInput, before OrderView, in Me
 	if next.OrderID != in.OrderID || s.In.OrderID != in.OrderID || s.In.Resume != nil || len(s.In.Content.Schedule) != 24 {
 		t.Errorf("next input %s, state for %s (nested state %v, %d planned)", next.OrderID, s.In.OrderID, s.In.Resume != nil, len(s.In.Content.Schedule))
 	}
-	if s.Core.Status != Active || s.Core.ID != in.OrderID || s.Core.Flow != "member" || s.Core.Owner != in.MemberID {
+	if s.Core.Status != lifecycle.Active || s.Core.ID != in.OrderID || s.Core.Flow != "member" || s.Core.Owner != in.MemberID {
 		t.Errorf("core %s %s %s %s", s.Core.Status, s.Core.ID, s.Core.Flow, s.Core.Owner)
 	}
 	if !slices.EqualFunc(s.Core.Timeline, before.Timeline, timelineEntriesEqual) || s.Core.Seq != int64(len(before.Timeline)) {
@@ -192,7 +193,7 @@ func timelineEntriesEqual(a, b TimelineEntry) bool {
 // issuedAt is when entry n (from 1) was issued, by its timeline note.
 func issuedAt(v OrderView, n int) time.Time {
 	prefix := fmt.Sprintf("invoice %d of ", n)
-	for _, e := range actionEntries(v, InvoiceIssued) {
+	for _, e := range actionEntries(v, lifecycle.InvoiceIssued) {
 		if strings.HasPrefix(e.Reason, prefix) {
 			return e.At
 		}

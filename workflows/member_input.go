@@ -8,6 +8,7 @@ import (
 
 	"github.com/orderflow/orderflow/internal/auth"
 	"github.com/orderflow/orderflow/internal/money"
+	"github.com/orderflow/orderflow/lifecycle"
 )
 
 // MemberWorkflow is the workflow type name of a member order.
@@ -325,13 +326,13 @@ func DuplicateContent(c MemberContent, p DuplicatePayload) MemberContent {
 	return c
 }
 
-var memberPayloads = map[Action]func() Payload{
-	Edit:                func() Payload { return &EditPayload{} },
-	Reject:              func() Payload { return &ReasonPayload{} },
-	Decline:             func() Payload { return &OptionalReasonPayload{} },
-	RequestChanges:      func() Payload { return &ChangeRequestPayload{} },
-	ResolveChanges:      func() Payload { return &ResolvePayload{} },
-	RequestCancellation: func() Payload { return &CancellationPayload{} },
-	DenyCancellation:    func() Payload { return &ReasonPayload{} },
-	Duplicate:           func() Payload { return &DuplicatePayload{} },
+var memberPayloads = map[lifecycle.Action]func() Payload{
+	lifecycle.Edit:                func() Payload { return &EditPayload{} },
+	lifecycle.Reject:              func() Payload { return &ReasonPayload{} },
+	lifecycle.Decline:             func() Payload { return &OptionalReasonPayload{} },
+	lifecycle.RequestChanges:      func() Payload { return &ChangeRequestPayload{} },
+	lifecycle.ResolveChanges:      func() Payload { return &ResolvePayload{} },
+	lifecycle.RequestCancellation: func() Payload { return &CancellationPayload{} },
+	lifecycle.DenyCancellation:    func() Payload { return &ReasonPayload{} },
+	lifecycle.Duplicate:           func() Payload { return &DuplicatePayload{} },
 }

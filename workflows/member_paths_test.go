@@ -9,6 +9,7 @@ import (
 
 	"github.com/orderflow/orderflow/internal/auth"
 	"github.com/orderflow/orderflow/internal/money"
+	"github.com/orderflow/orderflow/lifecycle"
 	"go.temporal.io/sdk/workflow"
 )
 
@@ -23,8 +24,8 @@ const (
 )
 
 var (
-	otherMember = auth.Principal{Role: auth.Member, Subject: "m-2"}
-	systemUser  = auth.Principal{Role: auth.System, Subject: "timers"}
+	otherMember = auth.Principal{Role: lifecycle.Member, Subject: "m-2"}
+	systemUser  = auth.Principal{Role: lifecycle.System, Subject: "timers"}
 )
 
 // memberWith is memberInput changed by edit.
@@ -77,7 +78,7 @@ func (r *run) requireMemberEmails(v OrderView, want ...string) {
 
 // seqOf is the timeline sequence number of the nth (from 1) applied action:
 // emails that may go out more than once carry it in their purpose.
-func seqOf(v OrderView, a Action, nth int) int64 {
+func seqOf(v OrderView, a lifecycle.Action, nth int) int64 {
 	n := 0
 	for _, e := range v.Timeline {
 		if e.Action == a && e.Outcome == "applied" {
@@ -90,7 +91,7 @@ func seqOf(v OrderView, a Action, nth int) int64 {
 }
 
 func submitted(v OrderView, nth int) string {
-	return fmt.Sprintf("order_submitted#%d→%s", seqOf(v, Submit, nth), mia)
+	return fmt.Sprintf("order_submitted#%d→%s", seqOf(v, lifecycle.Submit, nth), mia)
 }
 
 // entryStatuses lists the status of each schedule entry.
@@ -132,52 +133,52 @@ func TestMemberDraftEditSubmit(t *testing.T) {
 	edited.Schedule = entries("2026-12-15", "2027-01-15", "2027-01-29")
 	edited.Lines = []money.Line{{Description: "Design and build", Quantity: money.QuantityOf(1), UnitPrice: 3 * monthlyAmount, VATRate: money.Percent(21)}}
 
-	r.refused(30*minute, Approve, staffS, nil, NotVisible) // drafts are not visible to staff
+	r.refused(30*minute, lifecycle.Approve, staffS, nil, NotVisible) // drafts are not visible to staff
 	r.viewAt(30*minute, staffS, func(v OrderView) {
 		if v.ID != "" {
 			t.Errorf("staff see a draft: %+v", v)
 		}
 	})
 	r.viewAt(30*minute, memberM, func(v OrderView) {
-		if v.Status != Draft || !slices.Equal(v.AllowedActions, []Action{Discard, Edit, Submit}) || len(v.Deadlines) != 0 {
+		if v.Status != lifecycle.Draft || !slices.Equal(v.AllowedActions, []lifecycle.Action{lifecycle.Discard, lifecycle.Edit, lifecycle.Submit}) || len(v.Deadlines) != 0 {
 			t.Errorf("draft: status %s, member may %v, deadlines %v", v.Status, v.AllowedActions, v.Deadlines)
 		}
 	})
 	broken := edited
 	broken.Title = ""
-	r.refused(hour, Edit, memberM, EditPayload{broken}, InvalidPayload)
-	r.must(hour+minute, Edit, memberM, EditPayload{edited})
-	r.refused(hour+2*minute, Edit, otherMember, EditPayload{edited}, NotVisible)
-	r.refused(hour+3*minute, Submit, staffS, nil, NotVisible)
-	r.must(2*hour, Submit, memberM, nil)
+	r.refused(hour, lifecycle.Edit, memberM, EditPayload{broken}, InvalidPayload)
+	r.must(hour+minute, lifecycle.Edit, memberM, EditPayload{edited})
+	r.refused(hour+2*minute, lifecycle.Edit, otherMember, EditPayload{edited}, NotVisible)
+	r.refused(hour+3*minute, lifecycle.Submit, staffS, nil, NotVisible)
+	r.must(2*hour, lifecycle.Submit, memberM, nil)
 	r.settledViewAt(2*hour, staffS, func(v OrderView) {
-		if v.Status != SmartConfirmation || v.Title != edited.Title || len(v.Member.Schedule) != 3 {
+		if v.Status != lifecycle.SmartConfirmation || v.Title != edited.Title || len(v.Member.Schedule) != 3 {
 			t.Errorf("submitted: %s %q with %d entries", v.Status, v.Title, len(v.Member.Schedule))
 		}
 		if !slices.Equal(entryStatuses(v), repeat(EntryPlanned, 3)) || v.Member.Schedule[2].Date != "2027-01-29" {
 			t.Errorf("schedule %+v", v.Member.Schedule)
 		}
-		if !slices.Equal(v.AllowedActions, []Action{Approve, Reject}) {
+		if !slices.Equal(v.AllowedActions, []lifecycle.Action{lifecycle.Approve, lifecycle.Reject}) {
 			t.Errorf("staff may %v, want approve and reject", v.AllowedActions)
 		}
 		r.requireDeadlines(v,
-			Deadline{Name: deadlineOffer, At: time.Date(2026, 11, 30, 23, 59, 59, 0, brussels)},
-			Deadline{Name: deadlineSLA, At: testStart.Add(26 * hour)})
+			Deadline{Name: lifecycle.DeadlineOffer, At: time.Date(2026, 11, 30, 23, 59, 59, 0, brussels)},
+			Deadline{Name: lifecycle.DeadlineSLA, At: testStart.Add(26 * hour)})
 	})
 	r.stopAt(3 * hour)
 	r.executeMember(in)
 
 	r.requireStopped()
 	v := r.query(memberM)
-	if got := statuses(v); !slices.Equal(got, []Status{Draft, SmartConfirmation}) {
+	if got := statuses(v); !slices.Equal(got, []lifecycle.Status{lifecycle.Draft, lifecycle.SmartConfirmation}) {
 		t.Errorf("statuses %v", got)
 	}
-	var actions []Action
+	var actions []lifecycle.Action
 	for _, e := range v.Timeline {
 		actions = append(actions, e.Action)
 	}
 	// Refused updates leave no trace; the edit is a note on the draft.
-	if !slices.Equal(actions, []Action{"create", Edit, Submit}) {
+	if !slices.Equal(actions, []lifecycle.Action{"create", lifecycle.Edit, lifecycle.Submit}) {
 		t.Errorf("timeline actions %v", actions)
 	}
 	r.requireMemberEmails(v, submitted(v, 1))
@@ -185,17 +186,17 @@ func TestMemberDraftEditSubmit(t *testing.T) {
 
 func TestMemberDiscardDraft(t *testing.T) {
 	r := newRun(t)
-	r.must(hour, Discard, memberM, nil)
-	r.neverAnswered(2*hour, Submit, memberM, nil)
+	r.must(hour, lifecycle.Discard, memberM, nil)
+	r.neverAnswered(2*hour, lifecycle.Submit, memberM, nil)
 	r.executeMember(memberWith(func(in *MemberInput) { in.Submit = false }))
 
 	r.requireCompleted()
 	v := r.query(memberM)
-	if got := statuses(v); !slices.Equal(got, []Status{Draft, Cancelled}) {
+	if got := statuses(v); !slices.Equal(got, []lifecycle.Status{lifecycle.Draft, lifecycle.Cancelled}) {
 		t.Errorf("statuses %v", got)
 	}
 	last := v.Timeline[len(v.Timeline)-1]
-	if last.Action != Discard || last.To != Cancelled || last.ActorRole != auth.Member || last.Reason == "" || !last.At.Equal(testStart.Add(hour)) {
+	if last.Action != lifecycle.Discard || last.To != lifecycle.Cancelled || last.ActorRole != lifecycle.Member || last.Reason == "" || !last.At.Equal(testStart.Add(hour)) {
 		t.Errorf("last entry %+v, want the member's discard with its reason", last)
 	}
 	r.requireMemberEmails(v)
@@ -206,33 +207,33 @@ func TestMemberDiscardDraft(t *testing.T) {
 
 func TestMemberWithdrawAndSubmitAgain(t *testing.T) {
 	r := newRun(t)
-	r.refused(30*minute, Withdraw, staffS, nil, WrongRole)
-	r.refused(30*minute, Withdraw, otherMember, nil, NotVisible)
-	r.must(hour, Withdraw, memberM, nil)
-	r.refused(hour+minute, Approve, staffS, nil, NotVisible) // a draft again: hidden from staff
+	r.refused(30*minute, lifecycle.Withdraw, staffS, nil, lifecycle.WrongRole)
+	r.refused(30*minute, lifecycle.Withdraw, otherMember, nil, NotVisible)
+	r.must(hour, lifecycle.Withdraw, memberM, nil)
+	r.refused(hour+minute, lifecycle.Approve, staffS, nil, NotVisible) // a draft again: hidden from staff
 	r.settledViewAt(hour+minute, memberM, func(v OrderView) {
-		if v.Status != Draft || len(v.Deadlines) != 0 {
+		if v.Status != lifecycle.Draft || len(v.Deadlines) != 0 {
 			t.Errorf("withdrawn: %s waiting for %v", v.Status, v.Deadlines)
 		}
 	})
-	r.must(2*hour, Submit, memberM, nil)
+	r.must(2*hour, lifecycle.Submit, memberM, nil)
 	// The Smart confirmation target counts from the second submission.
 	r.settledViewAt(2*hour, staffS, func(v OrderView) {
 		r.requireDeadlines(v,
-			Deadline{Name: deadlineOffer, At: time.Date(2026, 11, 30, 23, 59, 59, 0, brussels)},
-			Deadline{Name: deadlineSLA, At: testStart.Add(26 * hour)})
+			Deadline{Name: lifecycle.DeadlineOffer, At: time.Date(2026, 11, 30, 23, 59, 59, 0, brussels)},
+			Deadline{Name: lifecycle.DeadlineSLA, At: testStart.Add(26 * hour)})
 	})
-	r.must(3*hour, Approve, staffS, nil)
+	r.must(3*hour, lifecycle.Approve, staffS, nil)
 	r.stopAt(4 * hour)
 	r.executeMember(memberInput())
 
 	r.requireStopped()
 	v := r.query(memberM)
-	if got := statuses(v); !slices.Equal(got, []Status{Draft, SmartConfirmation, Draft, SmartConfirmation, ClientConfirmation}) {
+	if got := statuses(v); !slices.Equal(got, []lifecycle.Status{lifecycle.Draft, lifecycle.SmartConfirmation, lifecycle.Draft, lifecycle.SmartConfirmation, lifecycle.ClientConfirmation}) {
 		t.Errorf("statuses %v", got)
 	}
 	r.requireMemberEmails(v, submitted(v, 1), submitted(v, 2), "order_approved→"+mia, "confirmation_request#1→"+carl)
-	r.requireNoEntry(v, SLAElapsed)
+	r.requireNoEntry(v, lifecycle.SLAElapsed)
 }
 
 func TestMemberRejectAndDuplicate(t *testing.T) {
@@ -240,23 +241,23 @@ func TestMemberRejectAndDuplicate(t *testing.T) {
 	r.env.SetDetachedChildWait(false) // a duplicate kept in draft waits for its member forever
 	const rejectedAt = hour
 	windowEnds := rejectedAt + 720*hour
-	r.refused(30*minute, Reject, staffS, nil, InvalidPayload) // a reason is required
-	r.refused(30*minute, Reject, memberM, because("no"), WrongRole)
-	r.must(rejectedAt, Reject, staffS, because("the client is not known to us"))
+	r.refused(30*minute, lifecycle.Reject, staffS, nil, InvalidPayload) // a reason is required
+	r.refused(30*minute, lifecycle.Reject, memberM, because("no"), lifecycle.WrongRole)
+	r.must(rejectedAt, lifecycle.Reject, staffS, because("the client is not known to us"))
 	r.settledViewAt(rejectedAt, memberM, func(v OrderView) {
-		if v.Status != Rejected || !slices.Equal(v.AllowedActions, []Action{Duplicate}) {
+		if v.Status != lifecycle.Rejected || !slices.Equal(v.AllowedActions, []lifecycle.Action{lifecycle.Duplicate}) {
 			t.Errorf("rejected: %s, member may %v", v.Status, v.AllowedActions)
 		}
 		// Planned drafts of a rejected order are cancelled (decision).
 		if !slices.Equal(entryStatuses(v), repeat(EntryCancelled, 2)) {
 			t.Errorf("entries of a rejected order: %v", entryStatuses(v))
 		}
-		r.requireDeadlines(v, Deadline{Name: deadlineDuplicate, At: testStart.Add(windowEnds)})
+		r.requireDeadlines(v, Deadline{Name: lifecycle.DeadlineDuplicate, At: testStart.Add(windowEnds)})
 	})
-	r.refused(2*hour-minute, Duplicate, otherMember, nil, NotVisible)
-	r.refused(2*hour-minute, Duplicate, staffS, nil, WrongRole)
-	r.must(2*hour, Duplicate, memberM, nil)
-	r.must(3*hour, Duplicate, memberM, DuplicatePayload{ToDraft: true})
+	r.refused(2*hour-minute, lifecycle.Duplicate, otherMember, nil, NotVisible)
+	r.refused(2*hour-minute, lifecycle.Duplicate, staffS, nil, lifecycle.WrongRole)
+	r.must(2*hour, lifecycle.Duplicate, memberM, nil)
+	r.must(3*hour, lifecycle.Duplicate, memberM, DuplicatePayload{ToDraft: true})
 
 	var parent OrderView
 	children := map[string]OrderView{}
@@ -269,20 +270,20 @@ func TestMemberRejectAndDuplicate(t *testing.T) {
 			childMails[id] = r.fakes.emailsOf(id)
 		}
 	})
-	r.neverAnswered(windowEnds+second, Duplicate, memberM, nil)
+	r.neverAnswered(windowEnds+second, lifecycle.Duplicate, memberM, nil)
 	in := memberInput()
 	r.executeMember(in)
 
 	r.requireCompleted()
 	v := r.query(memberM)
-	if got := statuses(v); !slices.Equal(got, []Status{Draft, SmartConfirmation, Rejected}) {
+	if got := statuses(v); !slices.Equal(got, []lifecycle.Status{lifecycle.Draft, lifecycle.SmartConfirmation, lifecycle.Rejected}) {
 		t.Errorf("statuses %v", got)
 	}
 	if !v.Closed || len(v.Deadlines) != 0 {
 		t.Errorf("after the duplicate window: closed %v, deadlines %v", v.Closed, v.Deadlines)
 	}
-	r.requireElapsedAt(v, DuplicateWindowEnded, Rejected, Rejected, testStart.Add(windowEnds))
-	if rej := actionEntries(v, Reject); len(rej) != 1 || rej[0].Reason != "the client is not known to us" {
+	r.requireElapsedAt(v, lifecycle.DuplicateWindowEnded, lifecycle.Rejected, lifecycle.Rejected, testStart.Add(windowEnds))
+	if rej := actionEntries(v, lifecycle.Reject); len(rej) != 1 || rej[0].Reason != "the client is not known to us" {
 		t.Errorf("reject entries %+v", rej)
 	}
 	// Nothing of the schedule happened while the window was open, though
@@ -298,7 +299,7 @@ func TestMemberRejectAndDuplicate(t *testing.T) {
 	if parent.Member.Duplicates[0] == parent.Member.Duplicates[1] {
 		t.Fatalf("both duplicates have the id %s", parent.Member.Duplicates[0])
 	}
-	for i, want := range []Status{SmartConfirmation, Draft} {
+	for i, want := range []lifecycle.Status{lifecycle.SmartConfirmation, lifecycle.Draft} {
 		id := parent.Member.Duplicates[i]
 		child, ok := children[id]
 		if !ok || child.ID != id {
@@ -322,14 +323,14 @@ func TestMemberRejectAndDuplicate(t *testing.T) {
 		}
 		// The duplicate's own emails, not the parent's.
 		var wantMails []string
-		if want == SmartConfirmation {
+		if want == lifecycle.SmartConfirmation {
 			wantMails = []string{submitted(child, 1)}
 		}
 		if got := childMails[id]; !slices.Equal(got, wantMails) {
 			t.Errorf("duplicate %d emails %v, want %v", i+1, got, wantMails)
 		}
 	}
-	if notes := actionEntries(v, Duplicate); len(notes) != 2 || !strings.Contains(notes[0].Reason, parent.Member.Duplicates[0]) {
+	if notes := actionEntries(v, lifecycle.Duplicate); len(notes) != 2 || !strings.Contains(notes[0].Reason, parent.Member.Duplicates[0]) {
 		t.Errorf("duplicate notes %+v", notes)
 	}
 }
@@ -344,15 +345,15 @@ func TestMemberApproveSkippingClientConfirmation(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newRun(t)
-			r.must(hour, Approve, staffS, nil)
+			r.must(hour, lifecycle.Approve, staffS, nil)
 			r.settledViewAt(hour, memberM, func(v OrderView) {
-				if v.Status != Active || v.Member.PaymentGuarantee != tc.guarantee || v.Member.ConfirmationLink != nil {
+				if v.Status != lifecycle.Active || v.Member.PaymentGuarantee != tc.guarantee || v.Member.ConfirmationLink != nil {
 					t.Errorf("approved: %s, guarantee %v, link %+v; want active, guarantee %v, no link",
 						v.Status, v.Member.PaymentGuarantee, v.Member.ConfirmationLink, tc.guarantee)
 				}
 				r.requireDeadlines(v,
-					Deadline{Name: deadlineDraft, At: time.Date(2026, 12, 8, 9, 0, 0, 0, brussels)},
-					Deadline{Name: deadlineDraft, At: time.Date(2027, 1, 8, 9, 0, 0, 0, brussels)})
+					Deadline{Name: lifecycle.DeadlineDraft, At: time.Date(2026, 12, 8, 9, 0, 0, 0, brussels)},
+					Deadline{Name: lifecycle.DeadlineDraft, At: time.Date(2027, 1, 8, 9, 0, 0, 0, brussels)})
 			})
 			r.stopAt(2 * hour)
 			r.executeMember(memberWith(func(in *MemberInput) {
@@ -361,7 +362,7 @@ func TestMemberApproveSkippingClientConfirmation(t *testing.T) {
 
 			r.requireStopped()
 			v := r.query(memberM)
-			if got := statuses(v); !slices.Equal(got, []Status{Draft, SmartConfirmation, Active}) {
+			if got := statuses(v); !slices.Equal(got, []lifecycle.Status{lifecycle.Draft, lifecycle.SmartConfirmation, lifecycle.Active}) {
 				t.Errorf("statuses %v", got)
 			}
 			r.requireMemberEmails(v, submitted(v, 1), "order_approved→"+mia)
@@ -387,13 +388,13 @@ func (f *fakes) message(purpose, to string) string {
 
 func TestMemberClientDeclines(t *testing.T) {
 	r := newRun(t)
-	r.must(hour, Approve, staffS, nil)
-	r.refused(2*hour-minute, Decline, clientLink("link_9"), nil, NotVisible)
-	r.refused(2*hour-minute, Confirm, staffS, nil, WrongRole)
-	r.refused(2*hour-minute, Decline, memberM, nil, WrongRole)
-	r.must(2*hour, Decline, clientLink("link_1"), OptionalReasonPayload{Reason: "we chose another offer"})
+	r.must(hour, lifecycle.Approve, staffS, nil)
+	r.refused(2*hour-minute, lifecycle.Decline, clientLink("link_9"), nil, NotVisible)
+	r.refused(2*hour-minute, lifecycle.Confirm, staffS, nil, lifecycle.WrongRole)
+	r.refused(2*hour-minute, lifecycle.Decline, memberM, nil, lifecycle.WrongRole)
+	r.must(2*hour, lifecycle.Decline, clientLink("link_1"), OptionalReasonPayload{Reason: "we chose another offer"})
 	r.settledViewAt(2*hour, memberM, func(v OrderView) {
-		if v.Status != Rejected || v.Member.PaymentGuarantee || !slices.Equal(entryStatuses(v), repeat(EntryCancelled, 2)) {
+		if v.Status != lifecycle.Rejected || v.Member.PaymentGuarantee || !slices.Equal(entryStatuses(v), repeat(EntryCancelled, 2)) {
 			t.Errorf("declined: %s guarantee %v entries %v", v.Status, v.Member.PaymentGuarantee, entryStatuses(v))
 		}
 	})
@@ -402,10 +403,10 @@ func TestMemberClientDeclines(t *testing.T) {
 
 	r.requireStopped()
 	v := r.query(memberM)
-	if got := statuses(v); !slices.Equal(got, []Status{Draft, SmartConfirmation, ClientConfirmation, Rejected}) {
+	if got := statuses(v); !slices.Equal(got, []lifecycle.Status{lifecycle.Draft, lifecycle.SmartConfirmation, lifecycle.ClientConfirmation, lifecycle.Rejected}) {
 		t.Errorf("statuses %v", got)
 	}
-	if d := actionEntries(v, Decline); len(d) != 1 || d[0].ActorRole != auth.Client || d[0].ActorID != "link:link_1" || d[0].Reason != "we chose another offer" {
+	if d := actionEntries(v, lifecycle.Decline); len(d) != 1 || d[0].ActorRole != lifecycle.Client || d[0].ActorID != "link:link_1" || d[0].Reason != "we chose another offer" {
 		t.Errorf("decline entry %+v", d)
 	}
 	r.requireMemberEmails(v, submitted(v, 1), "order_approved→"+mia, "confirmation_request#1→"+carl, "client_declined→"+mia)
@@ -416,15 +417,15 @@ func TestMemberClientDeclines(t *testing.T) {
 
 func TestMemberResendConfirmation(t *testing.T) {
 	r := newRun(t)
-	r.must(hour, Approve, staffS, nil)
+	r.must(hour, lifecycle.Approve, staffS, nil)
 	// Views a minute after an action: the link is made by a side effect.
 	r.viewAt(hour+minute, memberM, func(v OrderView) {
 		if l := v.Member.ConfirmationLink; l == nil || l.ID != "link_1" || l.Round != 1 {
 			t.Errorf("first link %+v", l)
 		}
 	})
-	r.refused(2*hour-minute, ResendConfirmation, clientLink("link_1"), nil, WrongRole)
-	r.must(2*hour, ResendConfirmation, memberM, nil)
+	r.refused(2*hour-minute, lifecycle.ResendConfirmation, clientLink("link_1"), nil, lifecycle.WrongRole)
+	r.must(2*hour, lifecycle.ResendConfirmation, memberM, nil)
 	r.viewAt(2*hour+minute, memberM, func(v OrderView) {
 		if l := v.Member.ConfirmationLink; l == nil || l.ID != "link_2" || l.Round != 2 {
 			t.Errorf("second link %+v", l)
@@ -436,7 +437,7 @@ func TestMemberResendConfirmation(t *testing.T) {
 	})
 	// The client sees the order through the new link, never the link itself.
 	r.viewAt(2*hour+minute, clientLink("link_2"), func(v OrderView) {
-		if v.ID == "" || v.Member == nil || v.Member.ConfirmationLink != nil || !slices.Equal(v.AllowedActions, []Action{Confirm, Decline}) {
+		if v.ID == "" || v.Member == nil || v.Member.ConfirmationLink != nil || !slices.Equal(v.AllowedActions, []lifecycle.Action{lifecycle.Confirm, lifecycle.Decline}) {
 			t.Errorf("the client's view: id %q link %+v may %v", v.ID, v.Member.ConfirmationLink, v.AllowedActions)
 		}
 	})
@@ -445,14 +446,14 @@ func TestMemberResendConfirmation(t *testing.T) {
 			t.Errorf("the retired link still shows the order: %+v", v)
 		}
 	})
-	r.refused(3*hour, Confirm, clientLink("link_1"), nil, NotVisible)
-	r.must(4*hour, Confirm, clientLink("link_2"), nil)
+	r.refused(3*hour, lifecycle.Confirm, clientLink("link_1"), nil, NotVisible)
+	r.must(4*hour, lifecycle.Confirm, clientLink("link_2"), nil)
 	r.stopAt(5 * hour)
 	r.executeMember(memberInput())
 
 	r.requireStopped()
 	v := r.query(memberM)
-	if got := statuses(v); !slices.Equal(got, []Status{Draft, SmartConfirmation, ClientConfirmation, Active}) {
+	if got := statuses(v); !slices.Equal(got, []lifecycle.Status{lifecycle.Draft, lifecycle.SmartConfirmation, lifecycle.ClientConfirmation, lifecycle.Active}) {
 		t.Errorf("statuses %v", got)
 	}
 	if !v.Member.PaymentGuarantee {
@@ -475,36 +476,36 @@ func TestMemberCancellationDenied(t *testing.T) {
 		in.Content.ServicePeriod = Period{Start: "2026-12-01", End: "2026-12-20"}
 	})
 	reason := CancellationPayload{Reason: "the client cancelled the whole project"}
-	r.must(hour, Approve, staffS, nil)
-	r.must(2*hour, Confirm, clientLink("link_1"), nil)
-	r.must(since(2026, 12, 9, 10, 0, 0), RequestChanges, memberM, ChangeRequestPayload{Entry: 1, Comment: "wrong rate"})
-	r.refused(since(2026, 12, 10, 9, 0, 0), RequestCancellation, memberM, CancellationPayload{Reason: "no longer needed"}, InvalidPayload)
-	r.refused(since(2026, 12, 10, 9, 0, 0), RequestCancellation, staffS, reason, WrongRole)
-	r.must(since(2026, 12, 10, 10, 0, 0), RequestCancellation, memberM, reason)
-	r.refused(since(2026, 12, 11, 10, 0, 0), ResolveChanges, staffS, ResolvePayload{Entry: 1}, NotAllowedNow)
-	r.refused(since(2026, 12, 11, 10, 0, 0), DenyCancellation, staffS, nil, InvalidPayload)
+	r.must(hour, lifecycle.Approve, staffS, nil)
+	r.must(2*hour, lifecycle.Confirm, clientLink("link_1"), nil)
+	r.must(since(2026, 12, 9, 10, 0, 0), lifecycle.RequestChanges, memberM, ChangeRequestPayload{Entry: 1, Comment: "wrong rate"})
+	r.refused(since(2026, 12, 10, 9, 0, 0), lifecycle.RequestCancellation, memberM, CancellationPayload{Reason: "no longer needed"}, InvalidPayload)
+	r.refused(since(2026, 12, 10, 9, 0, 0), lifecycle.RequestCancellation, staffS, reason, lifecycle.WrongRole)
+	r.must(since(2026, 12, 10, 10, 0, 0), lifecycle.RequestCancellation, memberM, reason)
+	r.refused(since(2026, 12, 11, 10, 0, 0), lifecycle.ResolveChanges, staffS, ResolvePayload{Entry: 1}, lifecycle.NotAllowedNow)
+	r.refused(since(2026, 12, 11, 10, 0, 0), lifecycle.DenyCancellation, staffS, nil, InvalidPayload)
 	// Past both dates, nothing was issued: invoicing is held.
 	r.settledViewAt(since(2026, 12, 17, 9, 59, 59), memberM, func(v OrderView) {
-		if v.Status != CancellationRequested || !slices.Equal(entryStatuses(v), []string{EntryHeld, EntryDrafted}) || len(v.Deadlines) != 0 {
+		if v.Status != lifecycle.CancellationRequested || !slices.Equal(entryStatuses(v), []string{EntryHeld, EntryDrafted}) || len(v.Deadlines) != 0 {
 			t.Errorf("while cancellation is requested: %s entries %v deadlines %v", v.Status, entryStatuses(v), v.Deadlines)
 		}
 	})
-	r.must(since(2026, 12, 17, 10, 0, 0), DenyCancellation, staffS, because("two invoices are already agreed"))
+	r.must(since(2026, 12, 17, 10, 0, 0), lifecycle.DenyCancellation, staffS, because("two invoices are already agreed"))
 	// Views a minute after an action: invoices are issued by side effects.
 	r.viewAt(since(2026, 12, 17, 10, 1, 0), memberM, func(v OrderView) {
 		e := v.Member.Schedule
-		if v.Status != Active || e[0].Status != EntryHeld || e[1].Status != EntryIssued || e[1].Invoice == nil || e[1].Invoice.Number != "INV-2026-0001" {
+		if v.Status != lifecycle.Active || e[0].Status != EntryHeld || e[1].Status != EntryIssued || e[1].Invoice == nil || e[1].Invoice.Number != "INV-2026-0001" {
 			t.Errorf("after the denial: %s %+v", v.Status, e)
 		}
 	})
-	r.must(since(2026, 12, 18, 10, 0, 0), ResolveChanges, staffS, ResolvePayload{Entry: 1, Note: "rate is right"})
+	r.must(since(2026, 12, 18, 10, 0, 0), lifecycle.ResolveChanges, staffS, ResolvePayload{Entry: 1, Note: "rate is right"})
 	// Resolved past its date, it still gets the minimum review (issue 12).
 	r.viewAt(since(2026, 12, 18, 10, 1, 0), memberM, func(v OrderView) {
 		e := v.Member.Schedule[0]
 		if e.Status != EntryDrafted || e.DraftVersion != 1 {
 			t.Errorf("entry 1 after its resolution: %+v", e)
 		}
-		r.requireDeadlines(v, Deadline{Name: deadlineIssue, Entry: 1, At: time.Date(2026, 12, 20, 10, 0, 0, 0, brussels)})
+		r.requireDeadlines(v, Deadline{Name: lifecycle.DeadlineIssue, Entry: 1, At: time.Date(2026, 12, 20, 10, 0, 0, 0, brussels)})
 	})
 	r.viewAt(since(2026, 12, 20, 10, 1, 0), memberM, func(v OrderView) {
 		e := v.Member.Schedule[0]
@@ -516,24 +517,24 @@ func TestMemberCancellationDenied(t *testing.T) {
 
 	r.requireCompleted()
 	v := r.query(memberM)
-	if got := statuses(v); !slices.Equal(got, []Status{Draft, SmartConfirmation, ClientConfirmation, Active, CancellationRequested, Active, Completed}) {
+	if got := statuses(v); !slices.Equal(got, []lifecycle.Status{lifecycle.Draft, lifecycle.SmartConfirmation, lifecycle.ClientConfirmation, lifecycle.Active, lifecycle.CancellationRequested, lifecycle.Active, lifecycle.Completed}) {
 		t.Errorf("statuses %v", got)
 	}
-	issued := actionEntries(v, InvoiceIssued)
+	issued := actionEntries(v, lifecycle.InvoiceIssued)
 	if len(issued) != 2 || !issued[0].At.Equal(time.Date(2026, 12, 17, 10, 0, 0, 0, brussels)) || !issued[1].At.Equal(time.Date(2026, 12, 20, 10, 0, 0, 0, brussels)) {
 		t.Errorf("issued %+v, want entry 2 at the denial and entry 1 the minimum review after its resolution", issued)
 	}
-	if deny := actionEntries(v, DenyCancellation); len(deny) != 1 || deny[0].Reason != "two invoices are already agreed" {
+	if deny := actionEntries(v, lifecycle.DenyCancellation); len(deny) != 1 || deny[0].Reason != "two invoices are already agreed" {
 		t.Errorf("deny entry %+v", deny)
 	}
 	// Completed when the service period ended, after the last invoice.
-	if at, _ := enteredAt(v, Completed); !at.Equal(time.Date(2026, 12, 21, 0, 0, 0, 0, brussels)) {
+	if at, _ := enteredAt(v, lifecycle.Completed); !at.Equal(time.Date(2026, 12, 21, 0, 0, 0, 0, brussels)) {
 		t.Errorf("completed at %s", at)
 	}
 	r.requireMemberEmails(v, submitted(v, 1), "order_approved→"+mia, "confirmation_request#1→"+carl,
 		"member_order_confirmed→"+mia, "member_order_confirmed→"+carl,
 		"invoice_draft_ready#1.1→"+mia, "invoice_draft_ready#2.1→"+mia,
-		fmt.Sprintf("cancellation_denied#%d→%s", seqOf(v, DenyCancellation, 1), mia),
+		fmt.Sprintf("cancellation_denied#%d→%s", seqOf(v, lifecycle.DenyCancellation, 1), mia),
 		"invoice_issued#2→"+carl, "invoice_issued#1→"+carl, "member_order_completed→"+mia)
 	if got := r.fakes.invoiceNumbers(); !slices.Equal(got, []string{"INV-2026-0001", "INV-2026-0002"}) {
 		t.Errorf("invoices %v", got)
@@ -545,17 +546,17 @@ func TestMemberCancellationDenied(t *testing.T) {
 func TestMemberCancellationApproved(t *testing.T) {
 	r := newRun(t)
 	reason := CancellationPayload{Reason: "the client cancelled the whole project"}
-	r.must(hour, Approve, staffS, nil)
-	r.must(2*hour, Confirm, clientLink("link_1"), nil)
-	r.must(since(2026, 12, 20, 10, 0, 0), RequestCancellation, memberM, reason)
-	r.refused(since(2026, 12, 21, 9, 0, 0), ApproveCancellation, memberM, nil, WrongRole)
-	r.must(since(2026, 12, 21, 10, 0, 0), ApproveCancellation, staffS, nil)
-	r.neverAnswered(since(2026, 12, 22, 10, 0, 0), RequestCancellation, memberM, reason)
+	r.must(hour, lifecycle.Approve, staffS, nil)
+	r.must(2*hour, lifecycle.Confirm, clientLink("link_1"), nil)
+	r.must(since(2026, 12, 20, 10, 0, 0), lifecycle.RequestCancellation, memberM, reason)
+	r.refused(since(2026, 12, 21, 9, 0, 0), lifecycle.ApproveCancellation, memberM, nil, lifecycle.WrongRole)
+	r.must(since(2026, 12, 21, 10, 0, 0), lifecycle.ApproveCancellation, staffS, nil)
+	r.neverAnswered(since(2026, 12, 22, 10, 0, 0), lifecycle.RequestCancellation, memberM, reason)
 	r.executeMember(memberInput())
 
 	r.requireCompleted()
 	v := r.query(memberM)
-	if got := statuses(v); !slices.Equal(got, []Status{Draft, SmartConfirmation, ClientConfirmation, Active, CancellationRequested, Cancelled}) {
+	if got := statuses(v); !slices.Equal(got, []lifecycle.Status{lifecycle.Draft, lifecycle.SmartConfirmation, lifecycle.ClientConfirmation, lifecycle.Active, lifecycle.CancellationRequested, lifecycle.Cancelled}) {
 		t.Errorf("statuses %v", got)
 	}
 	first, second := v.Member.Schedule[0], v.Member.Schedule[1]
@@ -600,10 +601,10 @@ func memberCancellationApprovedBeforeAnyInvoice(t *testing.T, before bool) {
 	if before {
 		r.env.OnGetVersion(ChangeTrustedActions, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	}
-	r.must(hour, Approve, staffS, nil)
-	r.must(2*hour, Confirm, clientLink("link_1"), nil)
-	r.must(3*hour, RequestCancellation, memberM, CancellationPayload{Reason: "the client cancelled the whole project"})
-	r.must(4*hour, ApproveCancellation, staffS, nil)
+	r.must(hour, lifecycle.Approve, staffS, nil)
+	r.must(2*hour, lifecycle.Confirm, clientLink("link_1"), nil)
+	r.must(3*hour, lifecycle.RequestCancellation, memberM, CancellationPayload{Reason: "the client cancelled the whole project"})
+	r.must(4*hour, lifecycle.ApproveCancellation, staffS, nil)
 	r.executeMember(memberInput())
 
 	r.requireCompleted()

@@ -8,6 +8,7 @@ import (
 
 	"github.com/orderflow/orderflow/internal/email"
 	"github.com/orderflow/orderflow/internal/money"
+	"github.com/orderflow/orderflow/lifecycle"
 	"go.temporal.io/sdk/workflow"
 )
 
@@ -29,31 +30,31 @@ func TestMemberInvoiceDraftBoundary(t *testing.T) {
 		if !slices.Equal(entryStatuses(v), []string{EntryPlanned, EntryPlanned}) {
 			t.Errorf("a second before the draft: %v", entryStatuses(v))
 		}
-		r.requireDeadlines(v, Deadline{Name: deadlineDraft, At: draft1}, Deadline{Name: deadlineDraft, At: draft2})
+		r.requireDeadlines(v, Deadline{Name: lifecycle.DeadlineDraft, At: draft1}, Deadline{Name: lifecycle.DeadlineDraft, At: draft2})
 	})
-	r.refused(fromStart(draft1)-second, RequestChanges, memberM, ChangeRequestPayload{Entry: 1, Comment: "too early"}, NotAllowedNow)
+	r.refused(fromStart(draft1)-second, lifecycle.RequestChanges, memberM, ChangeRequestPayload{Entry: 1, Comment: "too early"}, lifecycle.NotAllowedNow)
 	r.settledViewAt(fromStart(draft1), memberM, func(v OrderView) {
 		e := v.Member.Schedule[0]
 		if e.Status != EntryDrafted || e.DraftedAt == nil || !e.DraftedAt.Equal(draft1) || e.DraftVersion != 1 {
 			t.Errorf("at the draft instant: %+v", e)
 		}
-		r.requireDeadlines(v, Deadline{Name: deadlineIssue, At: issue1}, Deadline{Name: deadlineDraft, At: draft2})
-		if !slices.Equal(v.AllowedActions, []Action{RequestCancellation, RequestChanges}) {
+		r.requireDeadlines(v, Deadline{Name: lifecycle.DeadlineIssue, At: issue1}, Deadline{Name: lifecycle.DeadlineDraft, At: draft2})
+		if !slices.Equal(v.AllowedActions, []lifecycle.Action{lifecycle.RequestCancellation, lifecycle.RequestChanges}) {
 			t.Errorf("with a draft to review the member may %v", v.AllowedActions)
 		}
 	})
 	// Entry 2 has no draft yet: only entry 1 can be reviewed.
-	r.refused(fromStart(draft1)+second, RequestChanges, memberM, ChangeRequestPayload{Entry: 2, Comment: "not yet"}, InvalidPayload)
-	r.must(fromStart(draft1)+2*second, RequestChanges, memberM, ChangeRequestPayload{Entry: 1, Comment: "add the PO number"})
+	r.refused(fromStart(draft1)+second, lifecycle.RequestChanges, memberM, ChangeRequestPayload{Entry: 2, Comment: "not yet"}, InvalidPayload)
+	r.must(fromStart(draft1)+2*second, lifecycle.RequestChanges, memberM, ChangeRequestPayload{Entry: 1, Comment: "add the PO number"})
 	r.stopAt(fromStart(draft1) + hour)
 	r.executeMember(memberInput())
 
 	r.requireStopped()
 	v := r.query(memberM)
-	if es := actionEntries(v, InvoiceDrafted); len(es) != 1 || !es[0].At.Equal(draft1) || es[0].ActorRole != "system" {
+	if es := actionEntries(v, lifecycle.InvoiceDrafted); len(es) != 1 || !es[0].At.Equal(draft1) || es[0].ActorRole != "system" {
 		t.Errorf("drafted entries %+v, want one at %s", es, draft1)
 	}
-	r.requireTimer(deadlineDraft, draft1)
+	r.requireTimer(lifecycle.DeadlineDraft, draft1)
 	e := v.Member.Schedule[0]
 	if e.Status != EntryHeld || e.ChangeRequest != "add the PO number" {
 		t.Errorf("entry 1 after the change request: %+v", e)
@@ -88,20 +89,20 @@ func TestMemberInvoiceIssueBoundary(t *testing.T) {
 	t.Run("a second before", func(t *testing.T) {
 		r := newRun(t)
 		r.activeAt2h()
-		r.must(fromStart(issue1)-second, RequestChanges, memberM, ChangeRequestPayload{Entry: 1, Comment: "wrong hours"})
+		r.must(fromStart(issue1)-second, lifecycle.RequestChanges, memberM, ChangeRequestPayload{Entry: 1, Comment: "wrong hours"})
 		r.settledViewAt(fromStart(issue1), memberM, func(v OrderView) {
 			if e := v.Member.Schedule[0]; e.Status != EntryHeld || e.Invoice != nil {
 				t.Errorf("a held entry on its date: %+v", e)
 			}
 			// Held: it waits for staff, not for a date.
-			r.requireDeadlines(v, Deadline{Name: deadlineDraft, At: draft2})
+			r.requireDeadlines(v, Deadline{Name: lifecycle.DeadlineDraft, At: draft2})
 		})
 		r.stopAt(fromStart(issue1) + hour)
 		r.executeMember(memberInput())
 
 		r.requireStopped()
 		v := r.query(memberM)
-		r.requireNoEntry(v, InvoiceIssued)
+		r.requireNoEntry(v, lifecycle.InvoiceIssued)
 		if got := r.fakes.invoiceNumbers(); len(got) != 0 {
 			t.Errorf("issued %v", got)
 		}
@@ -114,25 +115,25 @@ func TestMemberInvoiceIssueBoundary(t *testing.T) {
 			if e := v.Member.Schedule[0]; e.Status != EntryDrafted {
 				t.Errorf("a second before the issue: %+v", e)
 			}
-			r.requireDeadlines(v, Deadline{Name: deadlineIssue, At: issue1}, Deadline{Name: deadlineDraft, At: draft2})
+			r.requireDeadlines(v, Deadline{Name: lifecycle.DeadlineIssue, At: issue1}, Deadline{Name: lifecycle.DeadlineDraft, At: draft2})
 		})
 		r.settledViewAt(fromStart(issue1), memberM, func(v OrderView) {
 			if e := v.Member.Schedule[0]; e.Status != EntryIssued {
 				t.Errorf("at the issue instant: %+v", e)
 			}
-			r.requireDeadlines(v, Deadline{Name: deadlineDraft, At: draft2})
+			r.requireDeadlines(v, Deadline{Name: lifecycle.DeadlineDraft, At: draft2})
 		})
-		r.refused(fromStart(issue1)+second, RequestChanges, memberM, ChangeRequestPayload{Entry: 1, Comment: "too late"}, NotAllowedNow)
+		r.refused(fromStart(issue1)+second, lifecycle.RequestChanges, memberM, ChangeRequestPayload{Entry: 1, Comment: "too late"}, lifecycle.NotAllowedNow)
 		r.stopAt(fromStart(issue1) + hour)
 		r.executeMember(memberInput())
 
 		r.requireStopped()
 		v := r.query(memberM)
-		issued := actionEntries(v, InvoiceIssued)
+		issued := actionEntries(v, lifecycle.InvoiceIssued)
 		if len(issued) != 1 || !issued[0].At.Equal(issue1) || issued[0].ActorRole != "system" {
 			t.Errorf("issued entries %+v, want one at %s", issued, issue1)
 		}
-		r.requireTimer(deadlineIssue, issue1)
+		r.requireTimer(lifecycle.DeadlineIssue, issue1)
 		e := v.Member.Schedule[0]
 		if e.Invoice == nil || e.Invoice.Number != "INV-2026-0001" || e.Invoice.Gross != 121000 {
 			t.Fatalf("entry 1 invoice %+v, want INV-2026-0001 of 1210.00", e.Invoice)
@@ -177,13 +178,13 @@ func TestMemberMinimumReview(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newRun(t)
-			r.must(hour, Approve, staffS, nil)
-			r.must(fromStart(activation), Confirm, clientLink("link_1"), nil)
+			r.must(hour, lifecycle.Approve, staffS, nil)
+			r.must(fromStart(activation), lifecycle.Confirm, clientLink("link_1"), nil)
 			r.settledViewAt(fromStart(tc.issue)-second, memberM, func(v OrderView) {
 				if e := v.Member.Schedule[0]; e.Status != EntryDrafted || e.DraftedAt == nil || !e.DraftedAt.Equal(activation) {
 					t.Errorf("a second before the issue: %+v, want drafted at activation", e)
 				}
-				r.requireDeadlines(v, Deadline{Name: deadlineIssue, At: tc.issue})
+				r.requireDeadlines(v, Deadline{Name: lifecycle.DeadlineIssue, At: tc.issue})
 			})
 			r.settledViewAt(fromStart(tc.issue), memberM, func(v OrderView) {
 				if e := v.Member.Schedule[0]; e.Status != EntryIssued {
@@ -197,13 +198,13 @@ func TestMemberMinimumReview(t *testing.T) {
 
 			r.requireCompleted()
 			v := r.query(memberM)
-			if d := actionEntries(v, InvoiceDrafted); len(d) != 1 || !d[0].At.Equal(activation) {
+			if d := actionEntries(v, lifecycle.InvoiceDrafted); len(d) != 1 || !d[0].At.Equal(activation) {
 				t.Errorf("drafted %+v, want at activation %s", d, activation)
 			}
-			if i := actionEntries(v, InvoiceIssued); len(i) != 1 || !i[0].At.Equal(tc.issue) {
+			if i := actionEntries(v, lifecycle.InvoiceIssued); len(i) != 1 || !i[0].At.Equal(tc.issue) {
 				t.Errorf("issued %+v, want at %s", i, tc.issue)
 			}
-			r.requireTimer(deadlineIssue, tc.issue)
+			r.requireTimer(lifecycle.DeadlineIssue, tc.issue)
 		})
 	}
 }
@@ -220,17 +221,17 @@ func TestMemberChangeRequestMovesTheDate(t *testing.T) {
 		resolved := brusselsTime(2026, 12, 10, 10, 0, 0)
 		r := newRun(t)
 		r.activeAt2h()
-		r.must(fromStart(requested), RequestChanges, memberM, ChangeRequestPayload{Entry: 1, Comment: "bill it a week later"})
-		r.refused(fromStart(resolved)-second, ResolveChanges, staffS, ResolvePayload{Entry: 2, Date: "2026-12-22"}, InvalidPayload)
-		r.refused(fromStart(resolved)-second, ResolveChanges, memberM, ResolvePayload{Entry: 1, Date: "2026-12-22"}, WrongRole)
-		r.must(fromStart(resolved), ResolveChanges, staffS, ResolvePayload{Entry: 1, Date: "2026-12-22", Note: "moved as asked"})
+		r.must(fromStart(requested), lifecycle.RequestChanges, memberM, ChangeRequestPayload{Entry: 1, Comment: "bill it a week later"})
+		r.refused(fromStart(resolved)-second, lifecycle.ResolveChanges, staffS, ResolvePayload{Entry: 2, Date: "2026-12-22"}, InvalidPayload)
+		r.refused(fromStart(resolved)-second, lifecycle.ResolveChanges, memberM, ResolvePayload{Entry: 1, Date: "2026-12-22"}, lifecycle.WrongRole)
+		r.must(fromStart(resolved), lifecycle.ResolveChanges, staffS, ResolvePayload{Entry: 1, Date: "2026-12-22", Note: "moved as asked"})
 		r.settledViewAt(fromStart(issue1), memberM, func(v OrderView) {
 			if e := v.Member.Schedule[0]; e.Status != EntryDrafted || e.Date != "2026-12-22" || e.DraftVersion != 2 {
 				t.Errorf("on the old date: %+v, want drafted again for 22 December", e)
 			}
 		})
 		r.settledViewAt(fromStart(moved)-second, memberM, func(v OrderView) {
-			r.requireDeadlines(v, Deadline{Name: deadlineIssue, At: moved}, Deadline{Name: deadlineDraft, At: draft2})
+			r.requireDeadlines(v, Deadline{Name: lifecycle.DeadlineIssue, At: moved}, Deadline{Name: lifecycle.DeadlineDraft, At: draft2})
 		})
 		r.settledViewAt(fromStart(moved), memberM, func(v OrderView) {
 			if e := v.Member.Schedule[0]; e.Status != EntryIssued {
@@ -242,11 +243,11 @@ func TestMemberChangeRequestMovesTheDate(t *testing.T) {
 
 		r.requireStopped()
 		v := r.query(memberM)
-		if i := actionEntries(v, InvoiceIssued); len(i) != 1 || !i[0].At.Equal(moved) {
+		if i := actionEntries(v, lifecycle.InvoiceIssued); len(i) != 1 || !i[0].At.Equal(moved) {
 			t.Errorf("issued %+v, want at %s", i, moved)
 		}
-		r.requireTimer(deadlineIssue, moved)
-		if res := actionEntries(v, ResolveChanges); len(res) != 1 || !res[0].At.Equal(resolved) || res[0].ActorRole != "staff" {
+		r.requireTimer(lifecycle.DeadlineIssue, moved)
+		if res := actionEntries(v, lifecycle.ResolveChanges); len(res) != 1 || !res[0].At.Equal(resolved) || res[0].ActorRole != "staff" {
 			t.Errorf("resolve entries %+v", res)
 		}
 		r.requireMemberEmails(v, append(append([]string{submitted(v, 1)}, confirmedMails...),
@@ -272,13 +273,13 @@ func TestMemberChangeRequestMovesTheDate(t *testing.T) {
 				r.env.OnGetVersion(ChangeTrustedActions, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 			}
 			r.activeAt2h()
-			r.must(fromStart(requested), RequestChanges, memberM, ChangeRequestPayload{Entry: 1, Comment: "is the rate right?"})
+			r.must(fromStart(requested), lifecycle.RequestChanges, memberM, ChangeRequestPayload{Entry: 1, Comment: "is the rate right?"})
 			r.settledViewAt(fromStart(resolved)-second, memberM, func(v OrderView) {
 				if e := v.Member.Schedule[0]; e.Status != EntryHeld {
 					t.Errorf("held past its date: %+v", e)
 				}
 			})
-			r.must(fromStart(resolved), ResolveChanges, staffS, ResolvePayload{Entry: 1, Note: "the rate is right"})
+			r.must(fromStart(resolved), lifecycle.ResolveChanges, staffS, ResolvePayload{Entry: 1, Note: "the rate is right"})
 			if !before {
 				r.settledViewAt(fromStart(issue)-second, memberM, func(v OrderView) {
 					if e := v.Member.Schedule[0]; e.Status != EntryDrafted {
@@ -291,7 +292,7 @@ func TestMemberChangeRequestMovesTheDate(t *testing.T) {
 
 			r.requireStopped()
 			v := r.query(memberM)
-			if i := actionEntries(v, InvoiceIssued); len(i) != 1 || !i[0].At.Equal(issue) {
+			if i := actionEntries(v, lifecycle.InvoiceIssued); len(i) != 1 || !i[0].At.Equal(issue) {
 				t.Errorf("issued %+v, want at %s", i, issue)
 			}
 			if e := v.Member.Schedule[0]; e.DraftVersion != 1 || e.Invoice == nil || e.Invoice.Number != "INV-2026-0001" {
@@ -309,14 +310,14 @@ func TestMemberChangeRequestMovesTheDate(t *testing.T) {
 		issue := resolved.Add(memberSettings.MinReview)
 		r := newRun(t)
 		r.activeAt2h()
-		r.must(fromStart(requested), RequestChanges, memberM, ChangeRequestPayload{Entry: 1, Comment: "travel is missing"})
-		r.must(fromStart(resolved), ResolveChanges, staffS, ResolvePayload{Entry: 1, Amount: ptr(money.Amount(110000)), Note: "travel added"})
+		r.must(fromStart(requested), lifecycle.RequestChanges, memberM, ChangeRequestPayload{Entry: 1, Comment: "travel is missing"})
+		r.must(fromStart(resolved), lifecycle.ResolveChanges, staffS, ResolvePayload{Entry: 1, Amount: ptr(money.Amount(110000)), Note: "travel added"})
 		r.stopAt(fromStart(issue) + hour)
 		r.executeMember(memberInput())
 
 		r.requireStopped()
 		v := r.query(memberM)
-		if i := actionEntries(v, InvoiceIssued); len(i) != 1 || !i[0].At.Equal(issue) {
+		if i := actionEntries(v, lifecycle.InvoiceIssued); len(i) != 1 || !i[0].At.Equal(issue) {
 			t.Errorf("issued %+v, want at %s", i, issue)
 		}
 		if text := r.fakes.message("invoice_draft_ready#1.2", mia); !strings.Contains(text, "Fri 18 Dec 2026 10:00") {
@@ -334,23 +335,23 @@ func TestMemberCompletion(t *testing.T) {
 		r := newRun(t)
 		r.activeAt2h()
 		r.settledViewAt(fromStart(end)-second, memberM, func(v OrderView) {
-			if v.Status != Active || !slices.Equal(entryStatuses(v), repeat(EntryIssued, 2)) {
+			if v.Status != lifecycle.Active || !slices.Equal(entryStatuses(v), repeat(EntryIssued, 2)) {
 				t.Errorf("a second before the end: %s %v", v.Status, entryStatuses(v))
 			}
-			r.requireDeadlines(v, Deadline{Name: deadlinePeriodEnd, At: end})
+			r.requireDeadlines(v, Deadline{Name: lifecycle.DeadlinePeriodEnd, At: end})
 		})
 		r.settledViewAt(fromStart(end), memberM, func(v OrderView) {
-			if v.Status != Completed {
+			if v.Status != lifecycle.Completed {
 				t.Errorf("at the end of the period: %s", v.Status)
 			}
 		})
-		r.neverAnswered(fromStart(end)+second, RequestCancellation, memberM, CancellationPayload{Reason: "the client cancelled the whole project"})
+		r.neverAnswered(fromStart(end)+second, lifecycle.RequestCancellation, memberM, CancellationPayload{Reason: "the client cancelled the whole project"})
 		r.executeMember(memberInput())
 
 		r.requireCompleted()
 		v := r.query(memberM)
-		r.requireElapsedAt(v, ServiceCompleted, Active, Completed, end)
-		r.requireTimer(deadlinePeriodEnd, end)
+		r.requireElapsedAt(v, lifecycle.ServiceCompleted, lifecycle.Active, lifecycle.Completed, end)
+		r.requireTimer(lifecycle.DeadlinePeriodEnd, end)
 		if got := r.fakes.invoiceNumbers(); !slices.Equal(got, []string{"INV-2026-0001", "INV-2027-0001"}) {
 			t.Errorf("invoices %v", got)
 		}
@@ -364,17 +365,17 @@ func TestMemberCompletion(t *testing.T) {
 		r := newRun(t)
 		r.activeAt2h()
 		r.settledViewAt(fromStart(last)-second, memberM, func(v OrderView) {
-			if v.Status != Active {
+			if v.Status != lifecycle.Active {
 				t.Errorf("a second before the last issue: %s", v.Status)
 			}
-			r.requireDeadlines(v, Deadline{Name: deadlineIssue, At: last})
+			r.requireDeadlines(v, Deadline{Name: lifecycle.DeadlineIssue, At: last})
 		})
 		r.executeMember(memberWith(func(in *MemberInput) { in.Content.ServicePeriod.End = "2026-12-31" }))
 
 		r.requireCompleted()
 		v := r.query(memberM)
-		r.requireElapsedAt(v, ServiceCompleted, Active, Completed, last)
-		if i := actionEntries(v, InvoiceIssued); len(i) != 2 || !i[1].At.Equal(last) {
+		r.requireElapsedAt(v, lifecycle.ServiceCompleted, lifecycle.Active, lifecycle.Completed, last)
+		if i := actionEntries(v, lifecycle.InvoiceIssued); len(i) != 2 || !i[1].At.Equal(last) {
 			t.Errorf("issued %+v", i)
 		}
 	})
@@ -400,7 +401,7 @@ func TestMemberDeadlinesKeepTheWallClockAcrossSummerTime(t *testing.T) {
 
 		r.requireStopped()
 		v := r.query(memberM)
-		if d := actionEntries(v, InvoiceDrafted); len(d) != 1 || !d[0].At.Equal(drafted) {
+		if d := actionEntries(v, lifecycle.InvoiceDrafted); len(d) != 1 || !d[0].At.Equal(drafted) {
 			t.Errorf("drafted %+v, want at %s", d, drafted)
 		}
 	})
@@ -408,7 +409,7 @@ func TestMemberDeadlinesKeepTheWallClockAcrossSummerTime(t *testing.T) {
 	t.Run("client reminder", func(t *testing.T) {
 		reminded := brusselsTime(2027, 3, 27, 23, 59, 59)
 		r := newRun(t)
-		r.must(fromStart(brusselsTime(2027, 3, 22, 10, 0, 0)), Approve, staffS, nil)
+		r.must(fromStart(brusselsTime(2027, 3, 22, 10, 0, 0)), lifecycle.Approve, staffS, nil)
 		r.stopAt(fromStart(reminded) + hour)
 		r.executeMember(memberWith(func(in *MemberInput) {
 			in.Content.OfferValidUntil = "2027-03-29"
@@ -418,6 +419,6 @@ func TestMemberDeadlinesKeepTheWallClockAcrossSummerTime(t *testing.T) {
 
 		r.requireStopped()
 		v := r.query(memberM)
-		r.requireElapsedAt(v, ClientReminded, ClientConfirmation, ClientConfirmation, reminded)
+		r.requireElapsedAt(v, lifecycle.ClientReminded, lifecycle.ClientConfirmation, lifecycle.ClientConfirmation, reminded)
 	})
 }

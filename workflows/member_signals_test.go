@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"github.com/orderflow/orderflow/lifecycle"
 	"slices"
 	"strings"
 	"testing"
@@ -15,16 +16,16 @@ import (
 
 func TestMemberSignalsApplyLikeUpdates(t *testing.T) {
 	r := newRun(t)
-	r.must(minute, Submit, memberM, nil)
-	r.signalAt(hour, Approve, ActionRequest{Actor: staffS, RequestID: "sig-approve"})
-	r.must(2*hour, Confirm, clientLink("link_1"), nil)
-	r.must(3*hour, RequestCancellation, memberM, CancellationPayload{Reason: "the client cancelled the whole project"})
+	r.must(minute, lifecycle.Submit, memberM, nil)
+	r.signalAt(hour, lifecycle.Approve, ActionRequest{Actor: staffS, RequestID: "sig-approve"})
+	r.must(2*hour, lifecycle.Confirm, clientLink("link_1"), nil)
+	r.must(3*hour, lifecycle.RequestCancellation, memberM, CancellationPayload{Reason: "the client cancelled the whole project"})
 	r.stopAt(4 * hour)
 	r.executeMember(memberWith(func(in *MemberInput) { in.Submit = false }))
 
 	r.requireStopped()
 	v := r.query(staffS) // staff read every request id
-	if got := statuses(v); !slices.Equal(got, []Status{Draft, SmartConfirmation, ClientConfirmation, Active, CancellationRequested}) {
+	if got := statuses(v); !slices.Equal(got, []lifecycle.Status{lifecycle.Draft, lifecycle.SmartConfirmation, lifecycle.ClientConfirmation, lifecycle.Active, lifecycle.CancellationRequested}) {
 		t.Fatalf("statuses %v", got)
 	}
 	if es := entriesWithRequest(v, "sig-approve"); len(es) != 1 || es[0].Outcome != "applied" || es[0].Via != "signal" {
@@ -38,50 +39,50 @@ func TestMemberSignalsApplyLikeUpdates(t *testing.T) {
 
 func TestMemberInvalidSignalsAreRecordedAndRefused(t *testing.T) {
 	cases := []struct {
-		action Action
+		action lifecycle.Action
 		req    ActionRequest
 		reason string // part of the recorded reason
 	}{
-		{Approve, ActionRequest{Actor: memberM}, "a member acts through the API"},
+		{lifecycle.Approve, ActionRequest{Actor: memberM}, "a member acts through the API"},
 		// The client's answer comes through its emailed link only.
-		{Confirm, ActionRequest{Actor: clientLink("link_1")}, "a client acts through the API"},
-		{Withdraw, ActionRequest{Actor: otherMember}, "a member acts through the API"},
-		{Edit, ActionRequest{Actor: memberM, Payload: rawPayload(EditPayload{memberInput().Content})}, "a member acts through the API"},
-		{Reject, ActionRequest{Actor: staffS}, "is not possible while the order is client_confirmation"},
-		{ResendConfirmation, ActionRequest{Actor: systemUser}, "a system acts through the API"},
-		{ResendConfirmation, ActionRequest{Actor: staffS, Payload: []byte(`{"to_draft": "yes"}`)}, `unknown field "to_draft"`},
+		{lifecycle.Confirm, ActionRequest{Actor: clientLink("link_1")}, "a client acts through the API"},
+		{lifecycle.Withdraw, ActionRequest{Actor: otherMember}, "a member acts through the API"},
+		{lifecycle.Edit, ActionRequest{Actor: memberM, Payload: rawPayload(EditPayload{memberInput().Content})}, "a member acts through the API"},
+		{lifecycle.Reject, ActionRequest{Actor: staffS}, "is not possible while the order is client_confirmation"},
+		{lifecycle.ResendConfirmation, ActionRequest{Actor: systemUser}, "a system acts through the API"},
+		{lifecycle.ResendConfirmation, ActionRequest{Actor: staffS, Payload: []byte(`{"to_draft": "yes"}`)}, `unknown field "to_draft"`},
 	}
 	activeCases := []struct {
-		action Action
+		action lifecycle.Action
 		req    ActionRequest
 		reason string
 	}{
-		{RequestCancellation, ActionRequest{Actor: memberM, Payload: rawPayload(CancellationPayload{Reason: "the client cancelled the whole project"})}, "a member acts through the API"},
-		{ResolveChanges, ActionRequest{Actor: staffS, Payload: rawPayload(ResolvePayload{Entry: 1})}, "there is no open change request"},
-		{ApproveCancellation, ActionRequest{Actor: staffS}, "approve_cancellation is not possible while the order is active"},
+		{lifecycle.RequestCancellation, ActionRequest{Actor: memberM, Payload: rawPayload(CancellationPayload{Reason: "the client cancelled the whole project"})}, "a member acts through the API"},
+		{lifecycle.ResolveChanges, ActionRequest{Actor: staffS, Payload: rawPayload(ResolvePayload{Entry: 1})}, "there is no open change request"},
+		{lifecycle.ApproveCancellation, ActionRequest{Actor: staffS}, "approve_cancellation is not possible while the order is active"},
 	}
 	r := newRun(t)
-	r.must(hour, Approve, staffS, nil)
+	r.must(hour, lifecycle.Approve, staffS, nil)
 	for i, tc := range cases {
 		tc.req.RequestID = "bad-" + string(rune('a'+i))
 		r.signalAt(2*hour+time.Duration(i)*minute, tc.action, tc.req)
 	}
-	r.must(3*hour, Confirm, clientLink("link_1"), nil)
+	r.must(3*hour, lifecycle.Confirm, clientLink("link_1"), nil)
 	for i, tc := range activeCases {
 		tc.req.RequestID = "bad-active-" + string(rune('a'+i))
 		r.signalAt(4*hour+time.Duration(i)*minute, tc.action, tc.req)
 	}
 	// Not even an action request: refused too.
-	r.env.RegisterDelayedCallback(func() { r.env.SignalWorkflow(string(Approve), "approve it!") }, 5*hour)
+	r.env.RegisterDelayedCallback(func() { r.env.SignalWorkflow(string(lifecycle.Approve), "approve it!") }, 5*hour)
 	r.stopAt(6 * hour)
 	r.executeMember(memberInput())
 
 	r.requireStopped()
 	v := r.query(staffS) // staff read every request id
-	if got := statuses(v); !slices.Equal(got, []Status{Draft, SmartConfirmation, ClientConfirmation, Active}) {
+	if got := statuses(v); !slices.Equal(got, []lifecycle.Status{lifecycle.Draft, lifecycle.SmartConfirmation, lifecycle.ClientConfirmation, lifecycle.Active}) {
 		t.Errorf("statuses %v: refused signals moved the order", got)
 	}
-	check := func(id string, action Action, status Status, reason string) {
+	check := func(id string, action lifecycle.Action, status lifecycle.Status, reason string) {
 		t.Helper()
 		es := entriesWithRequest(v, id)
 		if len(es) != 1 {
@@ -94,10 +95,10 @@ func TestMemberInvalidSignalsAreRecordedAndRefused(t *testing.T) {
 		}
 	}
 	for i, tc := range cases {
-		check("bad-"+string(rune('a'+i)), tc.action, ClientConfirmation, tc.reason)
+		check("bad-"+string(rune('a'+i)), tc.action, lifecycle.ClientConfirmation, tc.reason)
 	}
 	for i, tc := range activeCases {
-		check("bad-active-"+string(rune('a'+i)), tc.action, Active, tc.reason)
+		check("bad-active-"+string(rune('a'+i)), tc.action, lifecycle.Active, tc.reason)
 	}
 	refused := 0
 	for _, e := range v.Timeline {
@@ -127,11 +128,11 @@ func TestMemberInvalidSignalsAreRecordedAndRefused(t *testing.T) {
 func TestMemberSameUpdateIDAppliesOnce(t *testing.T) {
 	r := newRun(t)
 	var answers []OrderView
-	send := func(offset time.Duration, a Action, id string) {
+	send := func(offset time.Duration, a lifecycle.Action, id string) {
 		answered := r.requireAnswer(offset, a)
 		r.env.RegisterDelayedCallback(func() {
 			req := ActionRequest{Actor: memberM, RequestID: id}
-			if a == Approve {
+			if a == lifecycle.Approve {
 				req.Actor = staffS
 			}
 			r.env.UpdateWorkflow(string(a), id, &updateResult{check: func(v OrderView, err error) {
@@ -143,10 +144,10 @@ func TestMemberSameUpdateIDAppliesOnce(t *testing.T) {
 			}}, req)
 		}, offset)
 	}
-	send(hour, Approve, "approve-once")
-	send(2*hour, Approve, "approve-once") // now in client confirmation: would be refused
-	send(3*hour, ResendConfirmation, "resend-once")
-	send(4*hour, ResendConfirmation, "resend-once")
+	send(hour, lifecycle.Approve, "approve-once")
+	send(2*hour, lifecycle.Approve, "approve-once") // now in client confirmation: would be refused
+	send(3*hour, lifecycle.ResendConfirmation, "resend-once")
+	send(4*hour, lifecycle.ResendConfirmation, "resend-once")
 	r.stopAt(5 * hour)
 	r.executeMember(memberInput())
 
@@ -154,7 +155,7 @@ func TestMemberSameUpdateIDAppliesOnce(t *testing.T) {
 	if len(answers) != 4 {
 		t.Fatalf("%d answers, want 4", len(answers))
 	}
-	if answers[0].Status != ClientConfirmation || answers[1].Status != ClientConfirmation || len(answers[1].Timeline) != len(answers[0].Timeline) {
+	if answers[0].Status != lifecycle.ClientConfirmation || answers[1].Status != lifecycle.ClientConfirmation || len(answers[1].Timeline) != len(answers[0].Timeline) {
 		t.Errorf("the repeated approve answered %s with %d entries, the first %s with %d",
 			answers[1].Status, len(answers[1].Timeline), answers[0].Status, len(answers[0].Timeline))
 	}

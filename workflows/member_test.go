@@ -7,12 +7,13 @@ import (
 
 	"github.com/orderflow/orderflow/internal/auth"
 	"github.com/orderflow/orderflow/internal/money"
+	"github.com/orderflow/orderflow/lifecycle"
 )
 
 var (
-	memberM    = auth.Principal{Role: auth.Member, Subject: "m-1"}
-	staffS     = auth.Principal{Role: auth.Staff, Subject: "s-1"}
-	clientLink = func(n string) auth.Principal { return auth.Principal{Role: auth.Client, Subject: "link:" + n} }
+	memberM    = auth.Principal{Role: lifecycle.Member, Subject: "m-1"}
+	staffS     = auth.Principal{Role: lifecycle.Staff, Subject: "s-1"}
+	clientLink = func(n string) auth.Principal { return auth.Principal{Role: lifecycle.Client, Subject: "link:" + n} }
 	brussels   = mustLocation("Europe/Brussels")
 )
 
@@ -54,11 +55,11 @@ func memberInput() MemberInput {
 func TestMemberOrderFromSubmitToCompleted(t *testing.T) {
 	r := newRun(t)
 	hour := time.Hour
-	r.must(1*hour, Approve, staffS, nil)
-	r.must(2*hour, Confirm, clientLink("link_1"), nil)
-	r.must(since(2026, 12, 9, 10, 0, 0), RequestChanges, memberM, ChangeRequestPayload{Entry: 1, Comment: "please split travel costs"})
-	r.refused(since(2026, 12, 9, 11, 0, 0), RequestChanges, memberM, ChangeRequestPayload{Entry: 1, Comment: "again"}, NotAllowedNow) // already held: no draft to review
-	r.must(since(2026, 12, 10, 10, 0, 0), ResolveChanges, staffS, ResolvePayload{Entry: 1, Amount: ptr(money.Amount(90000)), Note: "travel moved to next invoice"})
+	r.must(1*hour, lifecycle.Approve, staffS, nil)
+	r.must(2*hour, lifecycle.Confirm, clientLink("link_1"), nil)
+	r.must(since(2026, 12, 9, 10, 0, 0), lifecycle.RequestChanges, memberM, ChangeRequestPayload{Entry: 1, Comment: "please split travel costs"})
+	r.refused(since(2026, 12, 9, 11, 0, 0), lifecycle.RequestChanges, memberM, ChangeRequestPayload{Entry: 1, Comment: "again"}, lifecycle.NotAllowedNow) // already held: no draft to review
+	r.must(since(2026, 12, 10, 10, 0, 0), lifecycle.ResolveChanges, staffS, ResolvePayload{Entry: 1, Amount: ptr(money.Amount(90000)), Note: "travel moved to next invoice"})
 	r.viewAt(since(2026, 12, 15, 9, 0, 1), staffS, func(v OrderView) {
 		e := v.Member.Schedule[0]
 		if e.Status != EntryIssued || e.Invoice == nil || e.Invoice.Number != "INV-2026-0001" {
@@ -71,7 +72,7 @@ func TestMemberOrderFromSubmitToCompleted(t *testing.T) {
 		t.Fatal(err)
 	}
 	v := r.query(staffS)
-	if got, want := statuses(v), []Status{Draft, SmartConfirmation, ClientConfirmation, Active, Completed}; !slices.Equal(got, want) {
+	if got, want := statuses(v), []lifecycle.Status{lifecycle.Draft, lifecycle.SmartConfirmation, lifecycle.ClientConfirmation, lifecycle.Active, lifecycle.Completed}; !slices.Equal(got, want) {
 		t.Fatalf("statuses = %v, want %v", got, want)
 	}
 	if got := r.fakes.invoiceNumbers(); !slices.Equal(got, []string{"INV-2026-0001", "INV-2027-0001"}) {
@@ -90,7 +91,7 @@ func TestMemberOrderFromSubmitToCompleted(t *testing.T) {
 		t.Fatalf("emails:\n got %v\nwant %v", got, wantEmails)
 	}
 	// The draft of entry 1 came at 09:00 seven days before its date.
-	first := r.entryAt(v, InvoiceDrafted)
+	first := r.entryAt(v, lifecycle.InvoiceDrafted)
 	if want := time.Date(2026, 12, 8, 9, 0, 0, 0, brussels); !first.Equal(want) {
 		t.Fatalf("first draft at %s, want %s", first, want)
 	}
@@ -99,7 +100,7 @@ func TestMemberOrderFromSubmitToCompleted(t *testing.T) {
 func ptr[T any](v T) *T { return &v }
 
 // entryAt is when the first timeline entry of action happened.
-func (r *run) entryAt(v OrderView, a Action) time.Time {
+func (r *run) entryAt(v OrderView, a lifecycle.Action) time.Time {
 	for _, e := range v.Timeline {
 		if e.Action == a {
 			return e.At
@@ -107,4 +108,30 @@ func (r *run) entryAt(v OrderView, a Action) time.Time {
 	}
 	r.t.Fatalf("no %s on the timeline", a)
 	return time.Time{}
+}
+
+// FlowTable hands the API the member table and its payloads.
+func TestFlowTableMember(t *testing.T) {
+	tbl, payloads := FlowTable("member")
+	if tbl.Name != "member" || len(tbl.Rules) != len(lifecycle.MemberFlow.Rules) {
+		t.Fatalf("FlowTable(member) = %s with %d statuses", tbl.Name, len(tbl.Rules))
+	}
+	// Actions that need a body have one; reasons are required where the spec says so.
+	for _, a := range []lifecycle.Action{lifecycle.Edit, lifecycle.Reject, lifecycle.Decline, lifecycle.RequestChanges, lifecycle.ResolveChanges, lifecycle.RequestCancellation, lifecycle.DenyCancellation, lifecycle.Duplicate} {
+		if payloads[a] == nil {
+			t.Errorf("%s has no payload type", a)
+		}
+	}
+	if _, err := DecodePayload(payloads, lifecycle.Reject, nil); err == nil {
+		t.Error("reject without a reason was accepted")
+	}
+	if _, err := DecodePayload(payloads, lifecycle.Decline, nil); err != nil {
+		t.Errorf("decline without a reason: %v", err)
+	}
+	if _, err := DecodePayload(payloads, lifecycle.RequestCancellation, rawPayload(CancellationPayload{Reason: "too short"})); err == nil {
+		t.Error("a cancellation with a short reason was accepted")
+	}
+	if _, err := DecodePayload(payloads, lifecycle.RequestCancellation, rawPayload(CancellationPayload{Reason: "the client closed the project entirely"})); err != nil {
+		t.Errorf("a detailed cancellation reason: %v", err)
+	}
 }

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"github.com/orderflow/orderflow/lifecycle"
 	"slices"
 	"strings"
 	"testing"
@@ -24,8 +25,8 @@ var offerEnd = brusselsTime(2026, 11, 30, 23, 59, 59)
 
 // activeAt2h: approved after an hour, confirmed by the client after two.
 func (r *run) activeAt2h() {
-	r.must(hour, Approve, staffS, nil)
-	r.must(2*hour, Confirm, clientLink("link_1"), nil)
+	r.must(hour, lifecycle.Approve, staffS, nil)
+	r.must(2*hour, lifecycle.Confirm, clientLink("link_1"), nil)
 }
 
 var confirmedMails = []string{"order_approved→" + mia, "confirmation_request#1→" + carl, "member_order_confirmed→" + mia, "member_order_confirmed→" + carl}
@@ -35,9 +36,9 @@ func TestMemberOfferExpiresInSmartConfirmation(t *testing.T) {
 
 	t.Run("a second before", func(t *testing.T) {
 		r := newRun(t)
-		r.must(fromStart(offerEnd)-second, Approve, staffS, nil)
+		r.must(fromStart(offerEnd)-second, lifecycle.Approve, staffS, nil)
 		r.settledViewAt(fromStart(offerEnd), staffS, func(v OrderView) {
-			if v.Status != Active {
+			if v.Status != lifecycle.Active {
 				t.Errorf("at the end of the offer the order is %s, want active", v.Status)
 			}
 		})
@@ -46,8 +47,8 @@ func TestMemberOfferExpiresInSmartConfirmation(t *testing.T) {
 
 		r.requireStopped()
 		v := r.query(staffS)
-		r.requireNoEntry(v, OfferExpired)
-		if got := statuses(v); !slices.Equal(got, []Status{Draft, SmartConfirmation, Active}) {
+		r.requireNoEntry(v, lifecycle.OfferExpired)
+		if got := statuses(v); !slices.Equal(got, []lifecycle.Status{lifecycle.Draft, lifecycle.SmartConfirmation, lifecycle.Active}) {
 			t.Errorf("statuses %v", got)
 		}
 	})
@@ -55,26 +56,26 @@ func TestMemberOfferExpiresInSmartConfirmation(t *testing.T) {
 	t.Run("at and after", func(t *testing.T) {
 		r := newRun(t)
 		r.settledViewAt(fromStart(offerEnd)-second, staffS, func(v OrderView) {
-			if v.Status != SmartConfirmation {
+			if v.Status != lifecycle.SmartConfirmation {
 				t.Errorf("a second before the end of the offer the order is %s", v.Status)
 			}
 			// The Smart confirmation target passed on Tuesday: only the offer is left.
-			r.requireDeadlines(v, Deadline{Name: deadlineOffer, At: offerEnd})
+			r.requireDeadlines(v, Deadline{Name: lifecycle.DeadlineOffer, At: offerEnd})
 		})
 		r.settledViewAt(fromStart(offerEnd), memberM, func(v OrderView) {
-			if v.Status != Rejected || !slices.Equal(entryStatuses(v), repeat(EntryCancelled, 2)) {
+			if v.Status != lifecycle.Rejected || !slices.Equal(entryStatuses(v), repeat(EntryCancelled, 2)) {
 				t.Errorf("at the end of the offer: %s, entries %v; want rejected, entries cancelled", v.Status, entryStatuses(v))
 			}
-			r.requireDeadlines(v, Deadline{Name: deadlineDuplicate, At: offerEnd.Add(720 * hour)})
+			r.requireDeadlines(v, Deadline{Name: lifecycle.DeadlineDuplicate, At: offerEnd.Add(720 * hour)})
 		})
-		r.refused(fromStart(offerEnd)+second, Approve, staffS, nil, NotAllowedNow)
+		r.refused(fromStart(offerEnd)+second, lifecycle.Approve, staffS, nil, lifecycle.NotAllowedNow)
 		r.stopAt(fromStart(offerEnd) + hour)
 		r.executeMember(skipping)
 
 		r.requireStopped()
 		v := r.query(memberM)
-		r.requireElapsedAt(v, OfferExpired, SmartConfirmation, Rejected, offerEnd)
-		r.requireTimer(deadlineOffer, offerEnd)
+		r.requireElapsedAt(v, lifecycle.OfferExpired, lifecycle.SmartConfirmation, lifecycle.Rejected, offerEnd)
+		r.requireTimer(lifecycle.DeadlineOffer, offerEnd)
 		// Staff read every email; the member's view leaves out staff's escalation (projection.go).
 		r.requireMemberEmails(r.query(staffS), submitted(v, 1), "sla_escalation→"+staffMail, "offer_expired→"+mia)
 		if v.Member.Overdue {
@@ -89,10 +90,10 @@ func TestMemberOfferExpiresInSmartConfirmation(t *testing.T) {
 func TestMemberOfferExpiresInClientConfirmation(t *testing.T) {
 	t.Run("a second before", func(t *testing.T) {
 		r := newRun(t)
-		r.must(hour, Approve, staffS, nil)
-		r.must(fromStart(offerEnd)-second, Confirm, clientLink("link_1"), nil)
+		r.must(hour, lifecycle.Approve, staffS, nil)
+		r.must(fromStart(offerEnd)-second, lifecycle.Confirm, clientLink("link_1"), nil)
 		r.settledViewAt(fromStart(offerEnd), memberM, func(v OrderView) {
-			if v.Status != Active || !v.Member.PaymentGuarantee {
+			if v.Status != lifecycle.Active || !v.Member.PaymentGuarantee {
 				t.Errorf("at the end of the offer the order is %s (guarantee %v), want active", v.Status, v.Member.PaymentGuarantee)
 			}
 		})
@@ -101,34 +102,34 @@ func TestMemberOfferExpiresInClientConfirmation(t *testing.T) {
 
 		r.requireStopped()
 		v := r.query(memberM)
-		r.requireNoEntry(v, OfferExpired)
-		if confirmed := actionEntries(v, Confirm); len(confirmed) != 1 || !confirmed[0].At.Equal(offerEnd.Add(-second)) {
+		r.requireNoEntry(v, lifecycle.OfferExpired)
+		if confirmed := actionEntries(v, lifecycle.Confirm); len(confirmed) != 1 || !confirmed[0].At.Equal(offerEnd.Add(-second)) {
 			t.Errorf("confirm entries %+v", confirmed)
 		}
 	})
 
 	t.Run("at and after", func(t *testing.T) {
 		r := newRun(t)
-		r.must(hour, Approve, staffS, nil)
+		r.must(hour, lifecycle.Approve, staffS, nil)
 		r.settledViewAt(fromStart(offerEnd)-second, memberM, func(v OrderView) {
-			if v.Status != ClientConfirmation {
+			if v.Status != lifecycle.ClientConfirmation {
 				t.Errorf("a second before the end of the offer the order is %s", v.Status)
 			}
-			r.requireDeadlines(v, Deadline{Name: deadlineOffer, At: offerEnd})
+			r.requireDeadlines(v, Deadline{Name: lifecycle.DeadlineOffer, At: offerEnd})
 		})
 		r.settledViewAt(fromStart(offerEnd), memberM, func(v OrderView) {
-			if v.Status != Rejected {
+			if v.Status != lifecycle.Rejected {
 				t.Errorf("at the end of the offer the order is %s, want rejected", v.Status)
 			}
 		})
-		r.refused(fromStart(offerEnd)+second, Confirm, clientLink("link_1"), nil, NotAllowedNow)
+		r.refused(fromStart(offerEnd)+second, lifecycle.Confirm, clientLink("link_1"), nil, lifecycle.NotAllowedNow)
 		r.stopAt(fromStart(offerEnd) + hour)
 		r.executeMember(memberInput())
 
 		r.requireStopped()
 		v := r.query(memberM)
-		r.requireElapsedAt(v, OfferExpired, ClientConfirmation, Rejected, offerEnd)
-		r.requireTimer(deadlineOffer, offerEnd)
+		r.requireElapsedAt(v, lifecycle.OfferExpired, lifecycle.ClientConfirmation, lifecycle.Rejected, offerEnd)
+		r.requireTimer(lifecycle.DeadlineOffer, offerEnd)
 		r.requireMemberEmails(v, submitted(v, 1), "order_approved→"+mia, "confirmation_request#1→"+carl,
 			"confirmation_reminder→"+carl, "offer_expired→"+mia)
 	})
@@ -139,7 +140,7 @@ func TestMemberOfferExpiresInClientConfirmation(t *testing.T) {
 func TestMemberDuplicateOfAnExpiredOfferStartsInDraft(t *testing.T) {
 	r := newRun(t)
 	r.env.SetDetachedChildWait(false)
-	r.must(fromStart(offerEnd)+hour, Duplicate, memberM, nil)
+	r.must(fromStart(offerEnd)+hour, lifecycle.Duplicate, memberM, nil)
 	var child OrderView
 	r.viewAt(fromStart(offerEnd)+hour+minute, memberM, func(v OrderView) {
 		if len(v.Member.Duplicates) != 1 {
@@ -152,10 +153,10 @@ func TestMemberDuplicateOfAnExpiredOfferStartsInDraft(t *testing.T) {
 	r.executeMember(memberInput())
 
 	r.requireStopped()
-	if child.Status != Draft || child.Member.DuplicatedFrom != "ord_member" || child.Member.OfferValidUntil != "2026-11-30" {
+	if child.Status != lifecycle.Draft || child.Member.DuplicatedFrom != "ord_member" || child.Member.OfferValidUntil != "2026-11-30" {
 		t.Errorf("duplicate: %s from %q offer %s; want a draft of ord_member to edit", child.Status, child.Member.DuplicatedFrom, child.Member.OfferValidUntil)
 	}
-	r.requireNoEntry(child, OfferExpired)
+	r.requireNoEntry(child, lifecycle.OfferExpired)
 }
 
 var reminderAt = offerEnd.Add(-48 * hour) // 28 November 23:59:59
@@ -163,40 +164,40 @@ var reminderAt = offerEnd.Add(-48 * hour) // 28 November 23:59:59
 func TestMemberClientReminderBoundary(t *testing.T) {
 	t.Run("a second before", func(t *testing.T) {
 		r := newRun(t)
-		r.must(hour, Approve, staffS, nil)
-		r.must(fromStart(reminderAt)-second, Confirm, clientLink("link_1"), nil)
+		r.must(hour, lifecycle.Approve, staffS, nil)
+		r.must(fromStart(reminderAt)-second, lifecycle.Confirm, clientLink("link_1"), nil)
 		r.stopAt(fromStart(offerEnd) + hour)
 		r.executeMember(memberInput())
 
 		r.requireStopped()
 		v := r.query(memberM)
-		r.requireNoEntry(v, ClientReminded)
-		r.requireNoEntry(v, OfferExpired)
+		r.requireNoEntry(v, lifecycle.ClientReminded)
+		r.requireNoEntry(v, lifecycle.OfferExpired)
 		r.requireMemberEmails(v, append([]string{submitted(v, 1)}, confirmedMails...)...)
 	})
 
 	t.Run("at and after", func(t *testing.T) {
 		r := newRun(t)
-		r.must(hour, Approve, staffS, nil)
+		r.must(hour, lifecycle.Approve, staffS, nil)
 		r.settledViewAt(fromStart(reminderAt)-second, memberM, func(v OrderView) {
-			r.requireDeadlines(v, Deadline{Name: deadlineOffer, At: offerEnd}, Deadline{Name: deadlineReminder, At: reminderAt})
+			r.requireDeadlines(v, Deadline{Name: lifecycle.DeadlineOffer, At: offerEnd}, Deadline{Name: lifecycle.DeadlineReminder, At: reminderAt})
 		})
 		r.settledViewAt(fromStart(reminderAt), memberM, func(v OrderView) {
-			if v.Status != ClientConfirmation {
+			if v.Status != lifecycle.ClientConfirmation {
 				t.Errorf("reminded: %s", v.Status)
 			}
-			r.requireDeadlines(v, Deadline{Name: deadlineOffer, At: offerEnd})
+			r.requireDeadlines(v, Deadline{Name: lifecycle.DeadlineOffer, At: offerEnd})
 		})
 		// A new link after the reminder brings no second reminder.
-		r.must(fromStart(reminderAt)+second, ResendConfirmation, staffS, nil)
-		r.must(fromStart(reminderAt)+hour, Confirm, clientLink("link_2"), nil)
+		r.must(fromStart(reminderAt)+second, lifecycle.ResendConfirmation, staffS, nil)
+		r.must(fromStart(reminderAt)+hour, lifecycle.Confirm, clientLink("link_2"), nil)
 		r.stopAt(fromStart(offerEnd) + hour)
 		r.executeMember(memberInput())
 
 		r.requireStopped()
 		v := r.query(memberM)
-		r.requireElapsedAt(v, ClientReminded, ClientConfirmation, ClientConfirmation, reminderAt)
-		r.requireTimer(deadlineReminder, reminderAt)
+		r.requireElapsedAt(v, lifecycle.ClientReminded, lifecycle.ClientConfirmation, lifecycle.ClientConfirmation, reminderAt)
+		r.requireTimer(lifecycle.DeadlineReminder, reminderAt)
 		r.requireMemberEmails(v, submitted(v, 1), "order_approved→"+mia, "confirmation_request#1→"+carl,
 			"confirmation_reminder→"+carl, "confirmation_request#2→"+carl,
 			"member_order_confirmed→"+mia, "member_order_confirmed→"+carl)
@@ -209,16 +210,16 @@ func TestMemberClientReminderBoundary(t *testing.T) {
 	// is the last call, no reminder follows it at once.
 	t.Run("approved inside the reminder lead", func(t *testing.T) {
 		r := newRun(t)
-		r.must(fromStart(reminderAt)+hour, Approve, staffS, nil)
+		r.must(fromStart(reminderAt)+hour, lifecycle.Approve, staffS, nil)
 		r.settledViewAt(fromStart(reminderAt)+hour, memberM, func(v OrderView) {
-			r.requireDeadlines(v, Deadline{Name: deadlineOffer, At: offerEnd})
+			r.requireDeadlines(v, Deadline{Name: lifecycle.DeadlineOffer, At: offerEnd})
 		})
 		r.stopAt(fromStart(offerEnd) + hour)
 		r.executeMember(memberInput())
 
 		r.requireStopped()
 		v := r.query(memberM)
-		r.requireNoEntry(v, ClientReminded)
+		r.requireNoEntry(v, lifecycle.ClientReminded)
 		// Staff read every email; the member's view leaves out staff's escalation (projection.go).
 		r.requireMemberEmails(r.query(staffS), submitted(v, 1), "sla_escalation→"+staffMail, "order_approved→"+mia,
 			"confirmation_request#1→"+carl, "offer_expired→"+mia)
@@ -234,14 +235,14 @@ func TestMemberSmartSLABoundary(t *testing.T) {
 		in.Submit = false
 		in.Content.OfferValidUntil = "2026-12-11"
 	})
-	offer := Deadline{Name: deadlineOffer, At: brusselsTime(2026, 12, 11, 23, 59, 59)}
+	offer := Deadline{Name: lifecycle.DeadlineOffer, At: brusselsTime(2026, 12, 11, 23, 59, 59)}
 
 	t.Run("a second before", func(t *testing.T) {
 		r := newRun(t)
-		r.must(fromStart(submittedAt), Submit, memberM, nil)
-		r.must(fromStart(due)-second, Approve, staffS, nil)
+		r.must(fromStart(submittedAt), lifecycle.Submit, memberM, nil)
+		r.must(fromStart(due)-second, lifecycle.Approve, staffS, nil)
 		r.settledViewAt(fromStart(due), staffS, func(v OrderView) {
-			if v.Status != ClientConfirmation || v.Member.Overdue {
+			if v.Status != lifecycle.ClientConfirmation || v.Member.Overdue {
 				t.Errorf("at the target: %s overdue %v, want client confirmation, not overdue", v.Status, v.Member.Overdue)
 			}
 		})
@@ -250,7 +251,7 @@ func TestMemberSmartSLABoundary(t *testing.T) {
 
 		r.requireStopped()
 		v := r.query(staffS)
-		r.requireNoEntry(v, SLAElapsed)
+		r.requireNoEntry(v, lifecycle.SLAElapsed)
 		if overdue, set := r.attrs.overdue(v.ID); !set || overdue {
 			t.Errorf("search attribute Overdue = %v (set %v), want false", overdue, set)
 		}
@@ -259,13 +260,13 @@ func TestMemberSmartSLABoundary(t *testing.T) {
 
 	t.Run("at and after", func(t *testing.T) {
 		r := newRun(t)
-		r.must(fromStart(submittedAt), Submit, memberM, nil)
+		r.must(fromStart(submittedAt), lifecycle.Submit, memberM, nil)
 		// 24 hours after submission is Saturday: not overdue, weekends do not count.
 		r.settledViewAt(fromStart(submittedAt.Add(24*hour)), staffS, func(v OrderView) {
 			if v.Member.Overdue {
 				t.Error("overdue on Saturday")
 			}
-			r.requireDeadlines(v, offer, Deadline{Name: deadlineSLA, At: due})
+			r.requireDeadlines(v, offer, Deadline{Name: lifecycle.DeadlineSLA, At: due})
 		})
 		r.settledViewAt(fromStart(due)-second, staffS, func(v OrderView) {
 			if v.Member.Overdue {
@@ -276,7 +277,7 @@ func TestMemberSmartSLABoundary(t *testing.T) {
 			}
 		})
 		r.settledViewAt(fromStart(due), staffS, func(v OrderView) {
-			if v.Status != SmartConfirmation || !v.Member.Overdue {
+			if v.Status != lifecycle.SmartConfirmation || !v.Member.Overdue {
 				t.Errorf("at the target: %s overdue %v, want overdue in smart confirmation", v.Status, v.Member.Overdue)
 			}
 			if overdue, _ := r.attrs.overdue(v.ID); !overdue {
@@ -284,7 +285,7 @@ func TestMemberSmartSLABoundary(t *testing.T) {
 			}
 			r.requireDeadlines(v, offer)
 		})
-		r.must(fromStart(due)+second, Approve, staffS, nil)
+		r.must(fromStart(due)+second, lifecycle.Approve, staffS, nil)
 		r.viewAt(fromStart(due)+minute, staffS, func(v OrderView) {
 			if v.Member.Overdue {
 				t.Error("still overdue once approved")
@@ -298,8 +299,8 @@ func TestMemberSmartSLABoundary(t *testing.T) {
 
 		r.requireStopped()
 		v := r.query(staffS)
-		r.requireElapsedAt(v, SLAElapsed, SmartConfirmation, SmartConfirmation, due)
-		r.requireTimer(deadlineSLA, due)
+		r.requireElapsedAt(v, lifecycle.SLAElapsed, lifecycle.SmartConfirmation, lifecycle.SmartConfirmation, due)
+		r.requireTimer(lifecycle.DeadlineSLA, due)
 		r.requireMemberEmails(v, submitted(v, 1), "sla_escalation→"+staffMail, "order_approved→"+mia, "confirmation_request#1→"+carl)
 		// The read model was told too.
 		if row := r.fakes.rowAt(v.ID, due); row == nil || !row.Overdue {
@@ -309,14 +310,14 @@ func TestMemberSmartSLABoundary(t *testing.T) {
 
 	t.Run("rejected while overdue", func(t *testing.T) {
 		r := newRun(t)
-		r.must(fromStart(submittedAt), Submit, memberM, nil)
-		r.must(fromStart(due)+hour, Reject, staffS, because("no contract with this client"))
+		r.must(fromStart(submittedAt), lifecycle.Submit, memberM, nil)
+		r.must(fromStart(due)+hour, lifecycle.Reject, staffS, because("no contract with this client"))
 		r.stopAt(fromStart(due) + 2*hour)
 		r.executeMember(friday)
 
 		r.requireStopped()
 		v := r.query(memberM)
-		if v.Status != Rejected || v.Member.Overdue {
+		if v.Status != lifecycle.Rejected || v.Member.Overdue {
 			t.Errorf("%s overdue %v, want rejected and no longer overdue", v.Status, v.Member.Overdue)
 		}
 		if overdue, _ := r.attrs.overdue(v.ID); overdue {

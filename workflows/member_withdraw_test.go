@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/orderflow/orderflow/internal/money"
+	"github.com/orderflow/orderflow/lifecycle"
 )
 
 // Issue 12: the member withdraws an order from client confirmation or a
@@ -52,30 +53,30 @@ func (f *fakes) revocationsOf(orderID string) int {
 func TestMemberWithdrawsFromClientConfirmation(t *testing.T) {
 	r := newRun(t)
 	hour, minute := time.Hour, time.Minute
-	r.must(hour, Approve, staffS, nil)
-	r.refused(2*hour-minute, Withdraw, otherMember, nil, NotVisible)
-	r.refused(2*hour-minute, Withdraw, staffS, nil, WrongRole) // staff do not withdraw on the member's behalf
-	r.must(2*hour, Withdraw, memberM, nil)
+	r.must(hour, lifecycle.Approve, staffS, nil)
+	r.refused(2*hour-minute, lifecycle.Withdraw, otherMember, nil, NotVisible)
+	r.refused(2*hour-minute, lifecycle.Withdraw, staffS, nil, lifecycle.WrongRole) // staff do not withdraw on the member's behalf
+	r.must(2*hour, lifecycle.Withdraw, memberM, nil)
 	// The client's link no longer counts: the order is not even visible to it.
-	r.refused(2*hour+minute, Confirm, clientLink("link_1"), nil, NotVisible)
+	r.refused(2*hour+minute, lifecycle.Confirm, clientLink("link_1"), nil, NotVisible)
 	r.viewAt(2*hour+2*minute, memberM, func(v OrderView) {
-		if v.Status != Draft || v.Member.ConfirmationLink != nil || len(v.Deadlines) != 0 {
+		if v.Status != lifecycle.Draft || v.Member.ConfirmationLink != nil || len(v.Deadlines) != 0 {
 			t.Errorf("after withdraw: %s, link %+v, deadlines %v", v.Status, v.Member.ConfirmationLink, v.Deadlines)
 		}
 	})
-	r.must(3*hour, Submit, memberM, nil)
-	r.must(4*hour, Approve, staffS, nil)
-	r.refused(5*hour-minute, Confirm, clientLink("link_1"), nil, NotVisible) // the old link stays dead
-	r.must(5*hour, Confirm, clientLink("link_2"), nil)
+	r.must(3*hour, lifecycle.Submit, memberM, nil)
+	r.must(4*hour, lifecycle.Approve, staffS, nil)
+	r.refused(5*hour-minute, lifecycle.Confirm, clientLink("link_1"), nil, NotVisible) // the old link stays dead
+	r.must(5*hour, lifecycle.Confirm, clientLink("link_2"), nil)
 	r.stopAt(6 * hour)
 	r.executeMember(memberInput())
 
 	r.requireStopped()
 	v := r.query(memberM)
-	if got := statuses(v); !slices.Equal(got, []Status{Draft, SmartConfirmation, ClientConfirmation, Draft, SmartConfirmation, ClientConfirmation, Active}) {
+	if got := statuses(v); !slices.Equal(got, []lifecycle.Status{lifecycle.Draft, lifecycle.SmartConfirmation, lifecycle.ClientConfirmation, lifecycle.Draft, lifecycle.SmartConfirmation, lifecycle.ClientConfirmation, lifecycle.Active}) {
 		t.Errorf("statuses %v", got)
 	}
-	if w := actionEntries(v, Withdraw); len(w) != 1 || w[0].From != ClientConfirmation || w[0].To != Draft {
+	if w := actionEntries(v, lifecycle.Withdraw); len(w) != 1 || w[0].From != lifecycle.ClientConfirmation || w[0].To != lifecycle.Draft {
 		t.Errorf("withdraw entries %+v", w)
 	}
 	if n := r.fakes.revocationsOf("ord_member"); n != 1 {
@@ -95,13 +96,13 @@ func TestMemberWithdrawsFromClientConfirmation(t *testing.T) {
 func TestMemberWithdrawFromClientConfirmationBeforeTheChange(t *testing.T) {
 	r := newRun(t)
 	r.env.OnGetVersion(ChangeBusinessRules, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
-	r.must(time.Hour, Approve, staffS, nil)
-	r.refused(2*time.Hour, Withdraw, memberM, nil, NotAllowedNow)
+	r.must(time.Hour, lifecycle.Approve, staffS, nil)
+	r.refused(2*time.Hour, lifecycle.Withdraw, memberM, nil, lifecycle.NotAllowedNow)
 	r.stopAt(3 * time.Hour)
 	r.executeMember(memberInput())
 
 	r.requireStopped()
-	if v := r.query(memberM); v.Status != ClientConfirmation || slices.Contains(v.AllowedActions, Withdraw) {
+	if v := r.query(memberM); v.Status != lifecycle.ClientConfirmation || slices.Contains(v.AllowedActions, lifecycle.Withdraw) {
 		t.Errorf("status %s, allowed %v", v.Status, v.AllowedActions)
 	}
 }
@@ -112,16 +113,16 @@ func TestMemberWithdrawsACancellationRequest(t *testing.T) {
 	in := memberWith(func(in *MemberInput) {
 		in.Content.SkipClientConfirmation, in.Content.OfferValidUntil, in.Content.ProofReference = true, "", "contract C-1"
 	})
-	r.must(hour, Approve, staffS, nil)
-	r.must(2*hour, RequestCancellation, memberM, CancellationPayload{Reason: "the client may stop the project next month"})
-	r.refused(3*hour-minute, WithdrawCancellation, staffS, nil, WrongRole)
-	r.refused(3*hour-minute, WithdrawCancellation, otherMember, nil, NotVisible)
-	r.must(3*hour, WithdrawCancellation, memberM, nil)
-	r.refused(3*hour+minute, WithdrawCancellation, memberM, nil, NotAllowedNow) // nothing left to withdraw
-	r.refused(3*hour+minute, ApproveCancellation, staffS, nil, NotAllowedNow)
+	r.must(hour, lifecycle.Approve, staffS, nil)
+	r.must(2*hour, lifecycle.RequestCancellation, memberM, CancellationPayload{Reason: "the client may stop the project next month"})
+	r.refused(3*hour-minute, lifecycle.WithdrawCancellation, staffS, nil, lifecycle.WrongRole)
+	r.refused(3*hour-minute, lifecycle.WithdrawCancellation, otherMember, nil, NotVisible)
+	r.must(3*hour, lifecycle.WithdrawCancellation, memberM, nil)
+	r.refused(3*hour+minute, lifecycle.WithdrawCancellation, memberM, nil, lifecycle.NotAllowedNow) // nothing left to withdraw
+	r.refused(3*hour+minute, lifecycle.ApproveCancellation, staffS, nil, lifecycle.NotAllowedNow)
 	// Invoicing resumes: the first draft is made on its day.
 	r.viewAt(since(2026, 12, 8, 9, 0, 1), memberM, func(v OrderView) {
-		if v.Status != Active || v.Member.Schedule[0].Status != EntryDrafted {
+		if v.Status != lifecycle.Active || v.Member.Schedule[0].Status != EntryDrafted {
 			t.Errorf("after the withdrawal: %s, entry 1 %s", v.Status, v.Member.Schedule[0].Status)
 		}
 	})
@@ -130,10 +131,10 @@ func TestMemberWithdrawsACancellationRequest(t *testing.T) {
 
 	r.requireStopped()
 	v := r.query(memberM)
-	if got := statuses(v); !slices.Equal(got, []Status{Draft, SmartConfirmation, Active, CancellationRequested, Active}) {
+	if got := statuses(v); !slices.Equal(got, []lifecycle.Status{lifecycle.Draft, lifecycle.SmartConfirmation, lifecycle.Active, lifecycle.CancellationRequested, lifecycle.Active}) {
 		t.Errorf("statuses %v", got)
 	}
-	if w := actionEntries(v, WithdrawCancellation); len(w) != 1 || w[0].ActorID != memberM.Subject {
+	if w := actionEntries(v, lifecycle.WithdrawCancellation); len(w) != 1 || w[0].ActorID != memberM.Subject {
 		t.Errorf("withdraw_cancellation entries %+v", w)
 	}
 }
@@ -143,9 +144,9 @@ func TestMemberDuplicateTakesNewDates(t *testing.T) {
 	r := newRun(t)
 	r.env.SetDetachedChildWait(false)
 	hour := time.Hour
-	r.must(hour, Reject, staffS, ReasonPayload{Reason: "the offer expires too soon"})
-	r.refused(2*hour-time.Minute, Duplicate, memberM, DuplicatePayload{ScheduleDates: []string{"2027-01-15"}}, InvalidPayload) // one date for two invoices
-	r.must(2*hour, Duplicate, memberM, DuplicatePayload{OfferValidUntil: "2026-12-20", ScheduleDates: []string{"2027-01-15", "2027-02-15"}})
+	r.must(hour, lifecycle.Reject, staffS, ReasonPayload{Reason: "the offer expires too soon"})
+	r.refused(2*hour-time.Minute, lifecycle.Duplicate, memberM, DuplicatePayload{ScheduleDates: []string{"2027-01-15"}}, InvalidPayload) // one date for two invoices
+	r.must(2*hour, lifecycle.Duplicate, memberM, DuplicatePayload{OfferValidUntil: "2026-12-20", ScheduleDates: []string{"2027-01-15", "2027-02-15"}})
 	var child OrderView
 	r.viewAt(2*hour+time.Minute, memberM, func(v OrderView) {
 		if len(v.Member.Duplicates) == 1 {
@@ -156,7 +157,7 @@ func TestMemberDuplicateTakesNewDates(t *testing.T) {
 	r.executeMember(memberInput())
 
 	r.requireStopped()
-	if child.Status != SmartConfirmation || child.Member.OfferValidUntil != "2026-12-20" || len(child.Member.Schedule) != 2 ||
+	if child.Status != lifecycle.SmartConfirmation || child.Member.OfferValidUntil != "2026-12-20" || len(child.Member.Schedule) != 2 ||
 		child.Member.Schedule[0].Date != "2027-01-15" || child.Member.Schedule[1].Date != "2027-02-15" {
 		t.Fatalf("duplicate: %s, offer %s, schedule %+v", child.Status, child.Member.OfferValidUntil, child.Member.Schedule)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/orderflow/orderflow/internal/auth"
 	"github.com/orderflow/orderflow/internal/email"
+	"github.com/orderflow/orderflow/lifecycle"
 )
 
 // What the supplier is paid for orderInput at a 10% margin: each unit price
@@ -114,9 +115,9 @@ func (r *run) requireSupplierPay(purpose, to string) {
 func TestSupplierOfferShowsWhatTheSupplierIsPaid(t *testing.T) {
 	r := newRun(t)
 	r.script(steps(paidAt1m, releasedAt3m, acceptedAt4mB, fulfilled(supplierB, 5*minute), []step{
-		{hour, RequestReturn, customer, because("wrong colour")},
-		{2 * hour, ApproveReturn, buyer, nil},
-		{3 * hour, ConfirmResalable, supplierB, nil},
+		{hour, lifecycle.RequestReturn, customer, because("wrong colour")},
+		{2 * hour, lifecycle.ApproveReturn, buyer, nil},
+		{3 * hour, lifecycle.ConfirmResalable, supplierB, nil},
 	}))
 	r.execute(moneyInput())
 
@@ -148,7 +149,7 @@ func TestCancellationEmailsToSuppliersShowNothingOfTheCustomer(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newRun(t)
 			r.script(tc.reach)
-			r.must(10*minute, Cancel, customer, because("found it cheaper"))
+			r.must(10*minute, lifecycle.Cancel, customer, because("found it cheaper"))
 			r.execute(moneyInput())
 
 			r.requireCompleted()
@@ -166,7 +167,7 @@ const afterDelivery = "the supplier has delivered; the order completes with the 
 
 // refusedBecause schedules an action that has to be refused with code and
 // a reason holding because.
-func (r *run) refusedBecause(offset time.Duration, a Action, actor auth.Principal, payload any, code, because string) {
+func (r *run) refusedBecause(offset time.Duration, a lifecycle.Action, actor auth.Principal, payload any, code, because string) {
 	answered := r.requireAnswer(offset, a)
 	r.at(offset, a, actor, payload, func(_ OrderView, err error) {
 		*answered = true
@@ -182,31 +183,31 @@ func (r *run) refusedBecause(offset time.Duration, a Action, actor auth.Principa
 func TestNoCancelAfterDelivery(t *testing.T) {
 	r := newRun(t)
 	r.script(steps(paidAt1m, releasedAt3m, acceptedAt4mB,
-		[]step{{5 * minute, MarkDelivered, supplierB, DeliveredPayload{Note: "left at reception"}}}))
-	r.refusedBecause(6*minute, Cancel, customer, because("changed my mind"), NotAllowedNow, afterDelivery)
-	r.refusedBecause(7*minute, Cancel, buyer, because("changed my mind"), NotAllowedNow, afterDelivery)
-	r.refusedBecause(8*minute, CannotFulfil, supplierB, because("out of stock"), NotAllowedNow, afterDelivery)
-	r.refused(8*minute, Cancel, supplierB, because("no"), WrongRole) // the table answers first
+		[]step{{5 * minute, lifecycle.MarkDelivered, supplierB, DeliveredPayload{Note: "left at reception"}}}))
+	r.refusedBecause(6*minute, lifecycle.Cancel, customer, because("changed my mind"), lifecycle.NotAllowedNow, afterDelivery)
+	r.refusedBecause(7*minute, lifecycle.Cancel, buyer, because("changed my mind"), lifecycle.NotAllowedNow, afterDelivery)
+	r.refusedBecause(8*minute, lifecycle.CannotFulfil, supplierB, because("out of stock"), lifecycle.NotAllowedNow, afterDelivery)
+	r.refused(8*minute, lifecycle.Cancel, supplierB, because("no"), lifecycle.WrongRole) // the table answers first
 	r.settledViewAt(9*minute, customer, func(v OrderView) {
-		if v.Status != InProgress || slices.Contains(v.AllowedActions, Cancel) {
+		if v.Status != lifecycle.InProgress || slices.Contains(v.AllowedActions, lifecycle.Cancel) {
 			t.Errorf("after the refusals: %s, the customer may %v", v.Status, v.AllowedActions)
 		}
 	})
 	r.settledViewAt(9*minute, supplierB, func(v OrderView) {
-		if !slices.Equal(v.AllowedActions, []Action{UploadInvoice}) {
+		if !slices.Equal(v.AllowedActions, []lifecycle.Action{lifecycle.UploadInvoice}) {
 			t.Errorf("the supplier may %v, want only upload_invoice", v.AllowedActions)
 		}
 	})
-	r.must(10*minute, UploadInvoice, supplierB, InvoicePayload{Number: "INV-1", Amount: 8385})
+	r.must(10*minute, lifecycle.UploadInvoice, supplierB, InvoicePayload{Number: "INV-1", Amount: 8385})
 	r.stopAt(hour)
 	r.execute(orderInput("prepaid"))
 
 	r.requireStopped()
 	v := r.query(buyer)
-	if got := statuses(v); !slices.Equal(got, []Status{AwaitingPayment, Screening, Pending, InProgress, Completed}) {
+	if got := statuses(v); !slices.Equal(got, []lifecycle.Status{lifecycle.AwaitingPayment, lifecycle.Screening, lifecycle.Pending, lifecycle.InProgress, lifecycle.Completed}) {
 		t.Errorf("statuses %v", got)
 	}
-	if n := len(actionEntries(v, Cancel)) + len(actionEntries(v, CannotFulfil)); n != 0 {
+	if n := len(actionEntries(v, lifecycle.Cancel)) + len(actionEntries(v, lifecycle.CannotFulfil)); n != 0 {
 		t.Errorf("%d cancel or cannot_fulfil entries on the timeline", n)
 	}
 	r.requireRefunds(v, 0)
@@ -221,19 +222,19 @@ func TestNoCancelAfterDelivery(t *testing.T) {
 // supplier's invoice alone does not stop a cancellation.
 func TestCancelBeforeDeliveryStillApplies(t *testing.T) {
 	for _, tc := range []struct {
-		a     Action
+		a     lifecycle.Action
 		actor auth.Principal
-	}{{Cancel, customer}, {Cancel, buyer}, {CannotFulfil, supplierB}} {
+	}{{lifecycle.Cancel, customer}, {lifecycle.Cancel, buyer}, {lifecycle.CannotFulfil, supplierB}} {
 		t.Run(string(tc.a)+" by "+string(tc.actor.Role), func(t *testing.T) {
 			r := newRun(t)
 			r.script(steps(paidAt1m, releasedAt3m, acceptedAt4mB,
-				[]step{{5 * minute, UploadInvoice, supplierB, InvoicePayload{Number: "INV-1", Amount: 8385}}}))
+				[]step{{5 * minute, lifecycle.UploadInvoice, supplierB, InvoicePayload{Number: "INV-1", Amount: 8385}}}))
 			r.must(6*minute, tc.a, tc.actor, because("out of stock"))
 			r.execute(orderInput("prepaid"))
 
 			r.requireCompleted()
 			v := r.query(buyer)
-			if v.Status != Cancelled {
+			if v.Status != lifecycle.Cancelled {
 				t.Errorf("status %s, want cancelled", v.Status)
 			}
 			r.requireRefunds(v, 1)
@@ -245,21 +246,21 @@ func TestCancelBeforeDeliveryStillApplies(t *testing.T) {
 // replays: it may be cancelled after delivery, as it was then.
 func TestCancelAfterDeliveryBeforeTheChange(t *testing.T) {
 	for _, tc := range []struct {
-		a     Action
+		a     lifecycle.Action
 		actor auth.Principal
-	}{{Cancel, customer}, {Cancel, buyer}, {CannotFulfil, supplierB}} {
+	}{{lifecycle.Cancel, customer}, {lifecycle.Cancel, buyer}, {lifecycle.CannotFulfil, supplierB}} {
 		t.Run(string(tc.a)+" by "+string(tc.actor.Role), func(t *testing.T) {
 			r := newRun(t)
 			r.env.OnGetVersion(ChangeTrustedActions, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 			r.script(steps(paidAt1m, releasedAt3m, acceptedAt4mB,
-				[]step{{5 * minute, MarkDelivered, supplierB, DeliveredPayload{Note: "left at reception"}}}))
+				[]step{{5 * minute, lifecycle.MarkDelivered, supplierB, DeliveredPayload{Note: "left at reception"}}}))
 			r.must(6*minute, tc.a, tc.actor, because("out of stock"))
 			r.execute(orderInput("prepaid"))
 
 			r.requireCompleted()
 			v := r.query(buyer)
 			entries := actionEntries(v, tc.a)
-			if v.Status != Cancelled || len(entries) != 1 || entries[0].From != InProgress {
+			if v.Status != lifecycle.Cancelled || len(entries) != 1 || entries[0].From != lifecycle.InProgress {
 				t.Errorf("status %s, entries %+v: want cancelled from in_progress", v.Status, entries)
 			}
 			r.requireRefunds(v, 1)

@@ -14,6 +14,7 @@ import (
 	"github.com/orderflow/orderflow/internal/auth"
 	"github.com/orderflow/orderflow/internal/email"
 	"github.com/orderflow/orderflow/internal/store"
+	"github.com/orderflow/orderflow/lifecycle"
 )
 
 // What both order workflows share: how an action arrives (update or signal),
@@ -27,13 +28,6 @@ var acts *activities.Activities
 // OrderQuery is the query that returns the order view for a viewer.
 const OrderQuery = "order"
 
-// Ops actions, outside the lifecycle tables: they apply to a parked order in any status.
-const (
-	OpsRetry Action = "retry"
-	OpsSkip  Action = "skip"
-	// StepFailed is written on the timeline when a side effect parks the order.
-	StepFailed Action = "step_failed"
-)
 
 // ActionRequest is the argument of every action update and signal.
 type ActionRequest struct {
@@ -44,16 +38,16 @@ type ActionRequest struct {
 
 // TimelineEntry is one line of the order's history as people read it.
 type TimelineEntry struct {
-	Seq       int64     `json:"seq"`
-	At        time.Time `json:"at"`
-	From      Status    `json:"from,omitempty"`
-	To        Status    `json:"to"`
-	Action    Action    `json:"action"`
-	ActorRole auth.Role `json:"actor_role"`
-	ActorID   string    `json:"actor_id,omitempty"`
-	Reason    string    `json:"reason,omitempty"`
-	RequestID string    `json:"request_id,omitempty"`
-	Outcome   string    `json:"outcome"`
+	Seq       int64            `json:"seq"`
+	At        time.Time        `json:"at"`
+	From      lifecycle.Status `json:"from,omitempty"`
+	To        lifecycle.Status `json:"to"`
+	Action    lifecycle.Action `json:"action"`
+	ActorRole lifecycle.Role   `json:"actor_role"`
+	ActorID   string           `json:"actor_id,omitempty"`
+	Reason    string           `json:"reason,omitempty"`
+	RequestID string           `json:"request_id,omitempty"`
+	Outcome   string           `json:"outcome"`
 	// Via is "signal" for an action sent as a Temporal signal (its actor is
 	// as the sender typed it) and "cancel_request" for Temporal's
 	// cancellation request; empty for the API and the order's own steps.
@@ -103,7 +97,7 @@ type core struct {
 	ID        string
 	Flow      string
 	Owner     string
-	Status    Status
+	Status    lifecycle.Status
 	Seq       int64
 	CreatedAt time.Time
 	Timeline  []TimelineEntry
@@ -115,11 +109,11 @@ type core struct {
 	// completed marketplace order after its return window).
 	Closed bool
 
-	table       Table
+	table       lifecycle.Flow
 	flow        flow
 	effects     []effect
 	version     int // bumped on every change, so the main loop re-plans its wait
-	opsDecision func(Action)
+	opsDecision func(lifecycle.Action)
 	// resend: ops retried a parked email with "resend"; its next attempt sends again.
 	resend  bool
 	signals []signalHandler
@@ -140,7 +134,7 @@ type coreState struct {
 	ID        string                   `json:"id"`
 	Flow      string                   `json:"flow"`
 	Owner     string                   `json:"owner"`
-	Status    Status                   `json:"status"`
+	Status    lifecycle.Status         `json:"status"`
 	Seq       int64                    `json:"seq"`
 	CreatedAt time.Time                `json:"created_at"`
 	Timeline  []TimelineEntry          `json:"timeline"`
@@ -163,7 +157,7 @@ func (c *core) restore(s coreState) {
 // deadlines and view.
 type flow interface {
 	// relations of a principal to this order (owner, offered supplier, ...).
-	relations(p auth.Principal) []Relation
+	relations(p auth.Principal) []lifecycle.Relation
 	// visibleTo reports whether the principal may see the order at all.
 	visibleTo(p auth.Principal) bool
 	// guard checks a named state condition of the table for party p (most
@@ -171,9 +165,9 @@ type flow interface {
 	guard(name string, p Party) (ok bool, reason string)
 	// vet checks a decoded payload against the order (e.g. the payment it
 	// confirms is this order's); a non-empty reason refuses the action.
-	vet(a Action, p Payload) (reason string)
+	vet(a lifecycle.Action, p Payload) (reason string)
 	// apply performs an allowed action: state change and queued effects.
-	apply(ctx workflow.Context, a Action, req ActionRequest, p Payload)
+	apply(ctx workflow.Context, a lifecycle.Action, req ActionRequest, p Payload)
 	// deadlines are what the order waits for in its status now.
 	deadlines() []Deadline
 	// elapse applies what happens when deadline d is reached.
@@ -184,13 +178,13 @@ type flow interface {
 	view(viewer Party) OrderView
 	// cancelRequest is the action that Temporal's cancellation request
 	// stands for in this flow (docs/security.md).
-	cancelRequest() (Action, ActionRequest)
+	cancelRequest() (lifecycle.Action, ActionRequest)
 }
 
 // cancelRequestActor is who a Temporal cancellation request acts as: a
 // staff-side person of the flow's role, unnamed (the Web UI and the CLI
 // send no identity with it).
-func cancelRequestActor(role auth.Role) auth.Principal {
+func cancelRequestActor(role lifecycle.Role) auth.Principal {
 	return auth.Principal{Role: role, Subject: "temporal-cancel-request"}
 }
 
@@ -229,7 +223,15 @@ var sideEffectOptions = workflow.ActivityOptions{
 
 // transition moves the order and writes it down: timeline, read model,
 // search attributes. Side effects of the new status are queued by the caller.
-func (c *core) transition(ctx workflow.Context, to Status, action Action, actor auth.Principal, reason, requestID string) {
+//
+// The lifecycle's rule of the action must list where it goes: a transition
+// it does not list is a bug of this package, and the panic fails the
+// workflow task (Temporal retries it, the order waits, the Web UI shows the
+// message) instead of writing a status no rule leads to.
+func (c *core) transition(ctx workflow.Context, to lifecycle.Status, action lifecycle.Action, actor auth.Principal, reason, requestID string) {
+	if !c.table.Leads(c.Status, action, to) {
+		panic(fmt.Sprintf("%s order %s: no rule of the lifecycle lets %s lead from %q to %q", c.Flow, c.ID, action, c.Status, to))
+	}
 	c.appendTimeline(ctx, TimelineEntry{
 		From: c.Status, To: to, Action: action, ActorRole: actor.Role, ActorID: actor.Subject,
 		Reason: reason, RequestID: requestID, Outcome: store.OutcomeApplied,
@@ -239,13 +241,13 @@ func (c *core) transition(ctx workflow.Context, to Status, action Action, actor 
 }
 
 // note writes down an applied action that does not change the status.
-func (c *core) note(ctx workflow.Context, action Action, actor auth.Principal, reason, requestID string) {
+func (c *core) note(ctx workflow.Context, action lifecycle.Action, actor auth.Principal, reason, requestID string) {
 	c.transition(ctx, c.Status, action, actor, reason, requestID)
 }
 
 // refuse writes down an action that was refused (signals only: an update
 // refused by its validator leaves no trace, which is Temporal's contract).
-func (c *core) refuse(ctx workflow.Context, action Action, actor auth.Principal, why, requestID string) {
+func (c *core) refuse(ctx workflow.Context, action lifecycle.Action, actor auth.Principal, why, requestID string) {
 	c.appendTimeline(ctx, TimelineEntry{
 		From: c.Status, To: c.Status, Action: action, ActorRole: actor.Role, ActorID: actor.Subject,
 		Reason: why, RequestID: requestID, Outcome: store.OutcomeRefused,
@@ -446,7 +448,7 @@ func (c *core) drain(ctx workflow.Context) error {
 		if err != nil {
 			return err
 		}
-		if decision == OpsSkip {
+		if decision == lifecycle.OpsSkip {
 			c.effects = c.effects[1:]
 		}
 	}
@@ -454,15 +456,15 @@ func (c *core) drain(ctx workflow.Context) error {
 }
 
 // park flags the order for ops and waits for their decision.
-func (c *core) park(ctx workflow.Context, e effect, cause error) (Action, error) {
+func (c *core) park(ctx workflow.Context, e effect, cause error) (lifecycle.Action, error) {
 	c.Attention = &Attention{Step: e.step, Error: failureMessage(cause), Since: workflow.Now(ctx), Skippable: e.skippable,
 		Resendable: e.email && hasErrorType(cause, activities.ErrEmailOutcomeUnknown)}
 	workflow.GetLogger(ctx).Warn("side effect parked for ops", "step", e.step, "error", cause)
 	// On the timeline now; its read-model write waits behind the parked step.
-	c.note(ctx, StepFailed, systemActor, e.step+": "+c.Attention.Error, "")
+	c.note(ctx, lifecycle.StepFailed, systemActor, e.step+": "+c.Attention.Error, "")
 
-	var decision Action
-	c.opsDecision = func(a Action) { decision = a }
+	var decision lifecycle.Action
+	c.opsDecision = func(a lifecycle.Action) { decision = a }
 	// Deadlines keep their instants while ops decide, as actions do: an
 	// order parked on an email still expires when its window ends.
 	for decision == "" {

@@ -7,12 +7,13 @@ import (
 	"time"
 
 	"github.com/orderflow/orderflow/internal/auth"
+	"github.com/orderflow/orderflow/lifecycle"
 )
 
 // A side effect that keeps failing parks the order for ops: it is flagged,
 // actions still apply, and ops retry or (where safe) skip the step.
 
-var opsUser = auth.Principal{Role: auth.Ops, Subject: "o-1"}
+var opsUser = auth.Principal{Role: lifecycle.Ops, Subject: "o-1"}
 
 const parkedLinkEmail = "email payment_link to ann@example.com"
 
@@ -24,45 +25,45 @@ func TestParkedEmailIsRetriedByOps(t *testing.T) {
 		if !v.NeedsAttention || a == nil || a.Step != parkedLinkEmail || !a.Skippable || !strings.Contains(a.Error, "injected refusal") {
 			t.Errorf("parked: needs attention %v, attention %+v; want the payment link email", v.NeedsAttention, a)
 		}
-		if !slices.Contains(v.AllowedActions, OpsRetry) || !slices.Contains(v.AllowedActions, OpsSkip) {
+		if !slices.Contains(v.AllowedActions, lifecycle.OpsRetry) || !slices.Contains(v.AllowedActions, lifecycle.OpsSkip) {
 			t.Errorf("ops may %v, want retry and skip", v.AllowedActions)
 		}
-		if len(v.Timeline) != 2 || v.Timeline[1].Action != StepFailed || !strings.HasPrefix(v.Timeline[1].Reason, parkedLinkEmail+": ") || !strings.Contains(v.Timeline[1].Reason, "injected refusal") ||
-			v.Timeline[1].To != AwaitingPayment || len(v.Emails) != 0 {
+		if len(v.Timeline) != 2 || v.Timeline[1].Action != lifecycle.StepFailed || !strings.HasPrefix(v.Timeline[1].Reason, parkedLinkEmail+": ") || !strings.Contains(v.Timeline[1].Reason, "injected refusal") ||
+			v.Timeline[1].To != lifecycle.AwaitingPayment || len(v.Emails) != 0 {
 			t.Errorf("parking: timeline %+v, emails %v; want the failed step written down, nothing else", v.Timeline, v.Emails)
 		}
 	})
-	r.must(2*minute, PaymentConfirmed, webhook, paid("pay_1")) // the link exists; only its email failed
-	r.refused(3*minute, OpsRetry, buyer, nil, WrongRole)
-	r.refused(3*minute, OpsSkip, customer, nil, WrongRole)
+	r.must(2*minute, lifecycle.PaymentConfirmed, webhook, paid("pay_1")) // the link exists; only its email failed
+	r.refused(3*minute, lifecycle.OpsRetry, buyer, nil, lifecycle.WrongRole)
+	r.refused(3*minute, lifecycle.OpsSkip, customer, nil, lifecycle.WrongRole)
 	r.settledViewAt(4*minute, opsUser, func(v OrderView) {
-		if v.Status != Screening || !v.NeedsAttention || len(r.fakes.sentTo()) != 0 {
+		if v.Status != lifecycle.Screening || !v.NeedsAttention || len(r.fakes.sentTo()) != 0 {
 			t.Errorf("still parked: status %s, needs attention %v, sent %v", v.Status, v.NeedsAttention, r.fakes.sentTo())
 		}
 	})
-	r.must(5*minute, OpsRetry, opsUser, nil)
+	r.must(5*minute, lifecycle.OpsRetry, opsUser, nil)
 	r.settledViewAt(6*minute, opsUser, func(v OrderView) {
-		if v.NeedsAttention || v.Attention != nil || slices.Contains(v.AllowedActions, OpsRetry) {
+		if v.NeedsAttention || v.Attention != nil || slices.Contains(v.AllowedActions, lifecycle.OpsRetry) {
 			t.Errorf("after the retry: needs attention %v, attention %+v, ops may %v", v.NeedsAttention, v.Attention, v.AllowedActions)
 		}
 	})
-	r.refused(7*minute, OpsRetry, opsUser, nil, NotAllowedNow)
-	r.refused(7*minute, OpsSkip, opsUser, nil, NotAllowedNow)
-	r.must(8*minute, SetMargin, buyer, margin(10))
+	r.refused(7*minute, lifecycle.OpsRetry, opsUser, nil, lifecycle.NotAllowedNow)
+	r.refused(7*minute, lifecycle.OpsSkip, opsUser, nil, lifecycle.NotAllowedNow)
+	r.must(8*minute, lifecycle.SetMargin, buyer, margin(10))
 	r.stopAt(hour)
 	r.execute(orderInput("prepaid"))
 
 	r.requireStopped()
 	v := r.query(buyer)
 	r.requireEmails(v, []string{"payment_link→" + ann})
-	var actions []Action
+	var actions []lifecycle.Action
 	for _, e := range v.Timeline {
 		actions = append(actions, e.Action)
 	}
-	if want := []Action{"create", StepFailed, PaymentConfirmed, OpsRetry, SetMargin}; !slices.Equal(actions, want) {
+	if want := []lifecycle.Action{"create", lifecycle.StepFailed, lifecycle.PaymentConfirmed, lifecycle.OpsRetry, lifecycle.SetMargin}; !slices.Equal(actions, want) {
 		t.Errorf("timeline %v, want %v", actions, want)
 	}
-	if e := actionEntries(v, OpsRetry); len(e) != 1 || e[0].ActorRole != auth.Ops || e[0].Reason != parkedLinkEmail {
+	if e := actionEntries(v, lifecycle.OpsRetry); len(e) != 1 || e[0].ActorRole != lifecycle.Ops || e[0].Reason != parkedLinkEmail {
 		t.Errorf("retry entry %+v, want ops retrying %q", e, parkedLinkEmail)
 	}
 }
@@ -78,14 +79,14 @@ func TestParkedEmailOfUnknownOutcomeIsResentOnlyWhenOpsSaySo(t *testing.T) {
 			t.Errorf("parked: %+v, want the payment link email, resendable", a)
 		}
 	})
-	r.refused(2*minute, OpsRetry, opsUser, map[string]any{"resend": "yes"}, InvalidPayload)
-	r.must(3*minute, OpsRetry, opsUser, nil)
+	r.refused(2*minute, lifecycle.OpsRetry, opsUser, map[string]any{"resend": "yes"}, InvalidPayload)
+	r.must(3*minute, lifecycle.OpsRetry, opsUser, nil)
 	r.settledViewAt(4*minute, opsUser, func(v OrderView) {
 		if a := v.Attention; a == nil || !a.Resendable || len(r.fakes.sentTo()) != 0 {
 			t.Errorf("a plain retry: attention %+v, sent %v; want parked again, nothing sent", a, r.fakes.sentTo())
 		}
 	})
-	r.must(5*minute, OpsRetry, opsUser, resend)
+	r.must(5*minute, lifecycle.OpsRetry, opsUser, resend)
 	r.stopAt(hour)
 	r.execute(orderInput("prepaid"))
 
@@ -95,7 +96,7 @@ func TestParkedEmailOfUnknownOutcomeIsResentOnlyWhenOpsSaySo(t *testing.T) {
 	if v.NeedsAttention {
 		t.Errorf("still parked after the resend: %+v", v.Attention)
 	}
-	if e := actionEntries(v, OpsRetry); len(e) != 2 || e[1].Reason != parkedLinkEmail+" (resend)" {
+	if e := actionEntries(v, lifecycle.OpsRetry); len(e) != 2 || e[1].Reason != parkedLinkEmail+" (resend)" {
 		t.Errorf("retry entries %+v, want a plain retry, then the resend", e)
 	}
 }
@@ -105,8 +106,8 @@ func TestParkedEmailOfUnknownOutcomeIsResentOnlyWhenOpsSaySo(t *testing.T) {
 func TestResendIsOnlyForAnUnknownOutcome(t *testing.T) {
 	r := newRun(t)
 	r.fakes.failSends = 1
-	r.refused(2*minute, OpsRetry, opsUser, RetryPayload{Resend: true}, NotAllowedNow)
-	r.must(3*minute, OpsRetry, opsUser, nil)
+	r.refused(2*minute, lifecycle.OpsRetry, opsUser, RetryPayload{Resend: true}, lifecycle.NotAllowedNow)
+	r.must(3*minute, lifecycle.OpsRetry, opsUser, nil)
 	r.stopAt(hour)
 	r.execute(orderInput("prepaid"))
 
@@ -117,14 +118,14 @@ func TestResendIsOnlyForAnUnknownOutcome(t *testing.T) {
 func TestParkedEmailIsSkippedByOps(t *testing.T) {
 	r := newRun(t)
 	r.fakes.failSends = 1
-	r.must(2*minute, OpsSkip, opsUser, nil)
+	r.must(2*minute, lifecycle.OpsSkip, opsUser, nil)
 	r.settledViewAt(3*minute, opsUser, func(v OrderView) {
 		if v.NeedsAttention || v.Attention != nil {
 			t.Errorf("after the skip: needs attention %v, attention %+v", v.NeedsAttention, v.Attention)
 		}
 	})
-	r.script(steps([]step{{4 * minute, PaymentConfirmed, webhook, paid("pay_1")}},
-		[]step{{5 * minute, SetMargin, buyer, margin(10)}, {6 * minute, Release, buyer, nil}}))
+	r.script(steps([]step{{4 * minute, lifecycle.PaymentConfirmed, webhook, paid("pay_1")}},
+		[]step{{5 * minute, lifecycle.SetMargin, buyer, margin(10)}, {6 * minute, lifecycle.Release, buyer, nil}}))
 	r.stopAt(hour)
 	r.execute(orderInput("prepaid"))
 
@@ -132,10 +133,10 @@ func TestParkedEmailIsSkippedByOps(t *testing.T) {
 	v := r.query(buyer)
 	// The skipped email is never sent; the ones after it are.
 	r.requireEmails(v, releaseMails)
-	if e := actionEntries(v, OpsSkip); len(e) != 1 || e[0].Reason != parkedLinkEmail {
+	if e := actionEntries(v, lifecycle.OpsSkip); len(e) != 1 || e[0].Reason != parkedLinkEmail {
 		t.Errorf("skip entry %+v", e)
 	}
-	if got := statuses(v); !slices.Equal(got, []Status{AwaitingPayment, Screening, Pending}) {
+	if got := statuses(v); !slices.Equal(got, []lifecycle.Status{lifecycle.AwaitingPayment, lifecycle.Screening, lifecycle.Pending}) {
 		t.Errorf("statuses %v", got)
 	}
 }
@@ -145,21 +146,21 @@ func TestParkedRefundCannotBeSkipped(t *testing.T) {
 	r := newRun(t)
 	r.fakes.failRefunds = 1
 	r.script(paidAt1m)
-	r.must(2*minute, Cancel, buyer, because("supplier unavailable"))
+	r.must(2*minute, lifecycle.Cancel, buyer, because("supplier unavailable"))
 	r.settledViewAt(3*minute, opsUser, func(v OrderView) {
 		a := v.Attention
-		if v.Status != Cancelled || a == nil || a.Step != "refund" || a.Skippable {
+		if v.Status != lifecycle.Cancelled || a == nil || a.Step != "refund" || a.Skippable {
 			t.Errorf("status %s, attention %+v; want cancelled and parked on the refund", v.Status, a)
 		}
-		if !slices.Contains(v.AllowedActions, OpsRetry) || slices.Contains(v.AllowedActions, OpsSkip) {
+		if !slices.Contains(v.AllowedActions, lifecycle.OpsRetry) || slices.Contains(v.AllowedActions, lifecycle.OpsSkip) {
 			t.Errorf("ops may %v, want retry only", v.AllowedActions)
 		}
 		if r.env.IsWorkflowCompleted() {
 			t.Error("the workflow ended with its refund undone")
 		}
 	})
-	r.refused(4*minute, OpsSkip, opsUser, nil, NotAllowedNow)
-	r.must(5*minute, OpsRetry, opsUser, nil)
+	r.refused(4*minute, lifecycle.OpsSkip, opsUser, nil, lifecycle.NotAllowedNow)
+	r.must(5*minute, lifecycle.OpsRetry, opsUser, nil)
 	r.execute(orderInput("prepaid"))
 
 	r.requireCompleted()
@@ -184,7 +185,7 @@ func TestSameUpdateIDAppliesOnce(t *testing.T) {
 	send := func(offset time.Duration, pct int64) {
 		r.env.RegisterDelayedCallback(func() {
 			req := ActionRequest{Actor: buyer, RequestID: "margin-once", Payload: rawPayload(margin(pct))}
-			r.env.UpdateWorkflow(string(SetMargin), "margin-once", &updateResult{check: func(v OrderView, err error) {
+			r.env.UpdateWorkflow(string(lifecycle.SetMargin), "margin-once", &updateResult{check: func(v OrderView, err error) {
 				if err != nil {
 					t.Errorf("set_margin at +%s: %v", offset, err)
 				}
@@ -226,13 +227,13 @@ func TestParkedPaymentLinkOfACancelledOrder(t *testing.T) {
 			t.Errorf("attention %+v, want the payment link parked", a)
 		}
 	})
-	r.must(2*minute, Cancel, customer, because("changed my mind"))
-	r.must(3*minute, OpsRetry, opsUser, nil)
+	r.must(2*minute, lifecycle.Cancel, customer, because("changed my mind"))
+	r.must(3*minute, lifecycle.OpsRetry, opsUser, nil)
 	r.execute(orderInput("prepaid"))
 
 	r.requireCompleted()
 	v := r.query(buyer)
-	if v.Status != Cancelled || v.Marketplace.Payment != nil {
+	if v.Status != lifecycle.Cancelled || v.Marketplace.Payment != nil {
 		t.Errorf("status %s, payment %+v; want cancelled without a payment link", v.Status, v.Marketplace.Payment)
 	}
 	r.fakes.mu.Lock()
@@ -249,20 +250,20 @@ func TestParkedPaymentLinkOfACancelledOrder(t *testing.T) {
 // step: no supplier is offered it afterwards.
 func TestParkedOffersOfACancelledOrder(t *testing.T) {
 	r := newRun(t)
-	r.script(steps(paidAt1m, []step{{2 * minute, SetMargin, buyer, margin(10)}}))
+	r.script(steps(paidAt1m, []step{{2 * minute, lifecycle.SetMargin, buyer, margin(10)}}))
 	r.env.RegisterDelayedCallback(func() {
 		r.fakes.mu.Lock()
 		r.fakes.failSends = 1 // the acknowledgment on release
 		r.fakes.mu.Unlock()
 	}, 2*minute+30*second)
-	r.must(3*minute, Release, buyer, nil)
+	r.must(3*minute, lifecycle.Release, buyer, nil)
 	r.settledViewAt(3*minute+30*second, opsUser, func(v OrderView) {
 		if a := v.Attention; a == nil || a.Step != "email order_acknowledged to "+ann {
 			t.Errorf("attention %+v, want the acknowledgment parked", a)
 		}
 	})
-	r.must(4*minute, Cancel, buyer, because("supplier market closed"))
-	r.must(5*minute, OpsRetry, opsUser, nil)
+	r.must(4*minute, lifecycle.Cancel, buyer, because("supplier market closed"))
+	r.must(5*minute, lifecycle.OpsRetry, opsUser, nil)
 	r.execute(orderInput("prepaid"))
 
 	r.requireCompleted()
@@ -281,18 +282,18 @@ func TestDeadlinesRunWhileParked(t *testing.T) {
 	r := newRun(t)
 	r.fakes.failSends = 1
 	r.settledViewAt(24*hour, opsUser, func(v OrderView) {
-		if v.Status != Expired || !v.NeedsAttention {
+		if v.Status != lifecycle.Expired || !v.NeedsAttention {
 			t.Errorf("at the payment deadline: %s, needs attention %v; want expired and still parked", v.Status, v.NeedsAttention)
 		}
 	})
 	// Expired but still running (its effects wait for ops): refused, not unanswered.
-	r.refused(24*hour+second, PaymentConfirmed, webhook, paid("pay_1"), NotAllowedNow)
-	r.must(30*hour, OpsSkip, opsUser, nil)
+	r.refused(24*hour+second, lifecycle.PaymentConfirmed, webhook, paid("pay_1"), lifecycle.NotAllowedNow)
+	r.must(30*hour, lifecycle.OpsSkip, opsUser, nil)
 	r.execute(orderInput("prepaid"))
 
 	r.requireCompleted()
 	v := r.query(buyer)
-	r.requireElapsedAt(v, PaymentWindowElapsed, AwaitingPayment, Expired, testStart.Add(24*hour))
+	r.requireElapsedAt(v, lifecycle.PaymentWindowElapsed, lifecycle.AwaitingPayment, lifecycle.Expired, testStart.Add(24*hour))
 	r.requireEmails(v, []string{"order_expired→" + ann})
 	if got := r.fakes.cancelledLinks(); !slices.Equal(got, []string{"pay_1"}) {
 		t.Errorf("links cancelled %v", got)

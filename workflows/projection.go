@@ -7,6 +7,7 @@ import (
 	"github.com/orderflow/orderflow/activities"
 	"github.com/orderflow/orderflow/internal/auth"
 	"github.com/orderflow/orderflow/internal/money"
+	"github.com/orderflow/orderflow/lifecycle"
 )
 
 // Each party sees exactly its part (issue 12). Project is the one place
@@ -18,10 +19,6 @@ import (
 // the same to everyone. AllowedActions is the workflow's business: Project
 // leaves it empty, the workflow fills it in for the viewer.
 
-// NoLongerAvailable is the status a supplier reads of an order it declined
-// or that went to another supplier (or ended before it took it): the order
-// is gone for it, with nothing else of it.
-const NoLongerAvailable Status = "no_longer_available"
 
 // Project returns viewer's view of the order whose system view is full, and
 // whether viewer may see the order at all (false: answer as for an unknown
@@ -31,9 +28,9 @@ func Project(full OrderView, viewer auth.Principal) (OrderView, bool) {
 		return OrderView{}, false
 	}
 	v := full
-	v.AllowedActions = []Action{}
+	v.AllowedActions = []lifecycle.Action{}
 	switch viewer.Role {
-	case auth.System, auth.Purchasing, auth.Finance, auth.Ops, auth.Staff:
+	case lifecycle.System, lifecycle.Purchasing, lifecycle.Finance, lifecycle.Ops, lifecycle.Staff:
 		// The staff side reads the whole order: their job is the order.
 		v.Timeline, v.Documents, v.Emails = nonNil(slices.Clone(full.Timeline)), nonNil(full.Documents), nonNil(full.Emails)
 		v.Deadlines = nonNil(full.Deadlines)
@@ -45,17 +42,17 @@ func Project(full OrderView, viewer auth.Principal) (OrderView, bool) {
 	v.Deadlines = slices.DeleteFunc(slices.Clone(nonNil(full.Deadlines)), isWaitDeadline)
 	if full.Marketplace != nil {
 		switch viewer.Role {
-		case auth.Customer:
+		case lifecycle.Customer:
 			return projectCustomer(v, viewer), true
-		case auth.Supplier:
+		case lifecycle.Supplier:
 			return projectSupplier(v, viewer), true
 		}
 	}
 	if full.Member != nil {
 		switch viewer.Role {
-		case auth.Member:
+		case lifecycle.Member:
 			return projectMember(v, viewer), true
-		case auth.Client:
+		case lifecycle.Client:
 			return projectClient(v, viewer), true
 		}
 	}
@@ -69,27 +66,27 @@ func Visible(full OrderView, p auth.Principal) bool {
 	}
 	if full.Marketplace != nil {
 		switch p.Role {
-		case auth.Purchasing, auth.Finance, auth.Ops, auth.System:
+		case lifecycle.Purchasing, lifecycle.Finance, lifecycle.Ops, lifecycle.System:
 			return true
-		case auth.Customer:
+		case lifecycle.Customer:
 			return p.Subject == full.Owner
-		case auth.Supplier:
+		case lifecycle.Supplier:
 			return slices.ContainsFunc(full.Marketplace.Offers, func(o Offer) bool { return o.Supplier.ID == p.Subject })
 		}
 		return false
 	}
 	if full.Member != nil {
 		switch p.Role {
-		case auth.Finance, auth.Ops, auth.System:
+		case lifecycle.Finance, lifecycle.Ops, lifecycle.System:
 			return true
-		case auth.Staff:
+		case lifecycle.Staff:
 			// Drafts are the member's own until submitted; a draft that
 			// staff created on the member's behalf stays readable by the
 			// staff user who created it.
-			return full.Status != Draft || createdBy(full, p)
-		case auth.Member:
+			return full.Status != lifecycle.Draft || createdBy(full, p)
+		case lifecycle.Member:
 			return p.Subject == full.Owner
-		case auth.Client:
+		case lifecycle.Client:
 			l := full.Member.ConfirmationLink
 			return l != nil && l.ID != "" && p.Subject == "link:"+l.ID
 		}
@@ -100,7 +97,7 @@ func Visible(full OrderView, p auth.Principal) bool {
 // createdBy: p created the order (the timeline's create entry names them).
 func createdBy(full OrderView, p auth.Principal) bool {
 	for _, e := range full.Timeline {
-		if e.Action == "create" {
+		if e.Action == lifecycle.Create {
 			return e.actedBy(p)
 		}
 	}
@@ -110,7 +107,7 @@ func createdBy(full OrderView, p auth.Principal) bool {
 // CreatorOf is who created the order, from its timeline's create entry.
 func CreatorOf(full OrderView) (auth.Principal, bool) {
 	for _, e := range full.Timeline {
-		if e.Action == "create" {
+		if e.Action == lifecycle.Create {
 			return auth.Principal{Role: e.ActorRole, Subject: e.ActorID}, true
 		}
 	}
@@ -122,19 +119,19 @@ func CreatorOf(full OrderView) (auth.Principal, bool) {
 type timelineRule struct {
 	// notes are the actions that do not change the status which the party
 	// reads (status changes are read by every party that sees the order).
-	notes []Action
+	notes []lifecycle.Action
 	// reasons are the actions whose reason the party reads (its own
 	// entries always show theirs).
-	reasons []Action
+	reasons []lifecycle.Action
 	// statuses, when set, limits the status changes the party reads to
 	// those into these statuses.
-	statuses []Status
+	statuses []lifecycle.Status
 	// actorsOf are the roles whose actor ids the party reads on others'
 	// entries (the member reads its client's link id, never a staff id).
-	actorsOf []auth.Role
+	actorsOf []lifecycle.Role
 	// allBut, when set, lets the party read every entry and reason but the
 	// actions it names (notes and reasons above are then ignored).
-	allBut []Action
+	allBut []lifecycle.Action
 }
 
 // partyTimeline is the timeline as a non-staff party reads it: its own
@@ -149,14 +146,14 @@ func partyTimeline(all []TimelineEntry, p auth.Principal, rule timelineRule) []T
 		case own && e.Outcome != "refused":
 		case e.Outcome == "refused":
 			continue
-		case e.From != e.To && e.From != "" && e.Action != "create":
+		case e.From != e.To && e.From != "" && e.Action != lifecycle.Create:
 			if rule.statuses != nil && !slices.Contains(rule.statuses, e.To) {
 				continue
 			}
 		case rule.allBut != nil && slices.Contains(rule.allBut, e.Action):
 			continue
 		case rule.allBut != nil:
-		case e.Action == "create" && rule.statuses == nil:
+		case e.Action == lifecycle.Create && rule.statuses == nil:
 		case slices.Contains(rule.notes, e.Action):
 		default:
 			continue
@@ -204,9 +201,9 @@ func documentsOfKind(all []activities.DocumentRef, kinds ...string) []activities
 // delivery and its return's decisions; never purchasing's margin, a
 // supplier's decline or invoice, ops' retries.
 var customerTimeline = timelineRule{
-	notes: []Action{MarkDelivered, RequestReturn, ApproveReturn, RejectReturn, RejectResalable},
-	reasons: []Action{DeclineCredit, Cancel, PaymentWindowElapsed, PendingWindowElapsed, TopSuppliersDeclined,
-		FulfilmentDeadline, MarkDelivered, RejectReturn, RejectResalable, RequestReturn},
+	notes: []lifecycle.Action{lifecycle.MarkDelivered, lifecycle.RequestReturn, lifecycle.ApproveReturn, lifecycle.RejectReturn, lifecycle.RejectResalable},
+	reasons: []lifecycle.Action{lifecycle.DeclineCredit, lifecycle.Cancel, lifecycle.PaymentWindowElapsed, lifecycle.PendingWindowElapsed, lifecycle.TopSuppliersDeclined,
+		lifecycle.FulfilmentDeadline, lifecycle.MarkDelivered, lifecycle.RejectReturn, lifecycle.RejectResalable, lifecycle.RequestReturn},
 }
 
 // projectCustomer: the paying customer sees its order at its own prices,
@@ -227,9 +224,9 @@ func projectCustomer(v OrderView, p auth.Principal) OrderView {
 // and the status changes from the offer on; no reason but the return's
 // (it inspects the goods returned) and the delivery note.
 var supplierTimeline = timelineRule{
-	notes:    []Action{MarkDelivered, ApproveReturn},
-	reasons:  []Action{MarkDelivered, RequestReturn},
-	statuses: []Status{Pending, PendingExpiring, InProgress, Completed, Returned, Cancelled, Expired},
+	notes:    []lifecycle.Action{lifecycle.MarkDelivered, lifecycle.ApproveReturn},
+	reasons:  []lifecycle.Action{lifecycle.MarkDelivered, lifecycle.RequestReturn},
+	statuses: []lifecycle.Status{lifecycle.Pending, lifecycle.PendingExpiring, lifecycle.InProgress, lifecycle.Completed, lifecycle.Returned, lifecycle.Cancelled, lifecycle.Expired},
 }
 
 // projectSupplier: a supplier sees the goods (at its own price), the
@@ -247,7 +244,7 @@ func projectSupplier(v OrderView, p auth.Principal) OrderView {
 		}
 	}
 	won := full.Supplier != nil && full.Supplier.ID == p.Subject
-	open := full.Supplier == nil && (v.Status == Pending || v.Status == PendingExpiring)
+	open := full.Supplier == nil && (v.Status == lifecycle.Pending || v.Status == lifecycle.PendingExpiring)
 	if own == nil || own.Declined || (!won && !open) {
 		return goneForSupplier(v)
 	}
@@ -285,10 +282,10 @@ func projectSupplier(v OrderView, p auth.Principal) OrderView {
 // part in: its id, that it is gone, and nothing of it.
 func goneForSupplier(v OrderView) OrderView {
 	return OrderView{
-		ID: v.ID, Flow: v.Flow, Status: NoLongerAvailable, StatusLabel: "No longer available",
+		ID: v.ID, Flow: v.Flow, Status: lifecycle.NoLongerAvailable, StatusLabel: "No longer available",
 		Currency: v.Currency, CreatedAt: v.CreatedAt, UpdatedAt: v.CreatedAt, Closed: true,
 		Deadlines: []Deadline{}, Timeline: []TimelineEntry{}, Documents: []activities.DocumentRef{},
-		Emails: []SentEmail{}, AllowedActions: []Action{},
+		Emails: []SentEmail{}, AllowedActions: []lifecycle.Action{},
 	}
 }
 
@@ -314,8 +311,8 @@ func supplierLinesOf(items []Item, margin *money.Rate) ([]money.Line, money.Tota
 // reminders and escalations of who the order waits for (waits.go; the
 // member's own come by email).
 var memberTimeline = timelineRule{
-	allBut:   []Action{OpsRetry, OpsSkip, StepFailed, "owner_told", "owner_reminded", "staff_escalated"},
-	actorsOf: []auth.Role{auth.Member, auth.Client, auth.System},
+	allBut:   []lifecycle.Action{lifecycle.OpsRetry, lifecycle.OpsSkip, lifecycle.StepFailed, "owner_told", "owner_reminded", "staff_escalated"},
+	actorsOf: []lifecycle.Role{lifecycle.Member, lifecycle.Client, lifecycle.System},
 }
 
 // projectMember: the member sees its whole order but the staff side's
@@ -339,7 +336,7 @@ func projectMember(v OrderView, p auth.Principal) OrderView {
 
 // clientTimeline: the client reads the status changes only.
 var clientTimeline = timelineRule{
-	reasons: []Action{Reject, OfferExpired, ApproveCancellation},
+	reasons: []lifecycle.Action{lifecycle.Reject, lifecycle.OfferExpired, lifecycle.ApproveCancellation},
 }
 
 // projectClient: the client holding the confirmation link sees the offer it

@@ -10,6 +10,7 @@ import (
 	"github.com/orderflow/orderflow/activities"
 	"github.com/orderflow/orderflow/internal/auth"
 	"github.com/orderflow/orderflow/internal/money"
+	"github.com/orderflow/orderflow/lifecycle"
 )
 
 // Each party sees exactly its part (issue 12): the projection of a full
@@ -45,7 +46,7 @@ func mustQuantity(t *testing.T, s string) money.Quantity {
 
 var projAt = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 
-func entry(seq int64, from, to Status, a Action, role auth.Role, id, reason, rid string) TimelineEntry {
+func entry(seq int64, from, to lifecycle.Status, a lifecycle.Action, role lifecycle.Role, id, reason, rid string) TimelineEntry {
 	return TimelineEntry{Seq: seq, At: projAt.Add(time.Duration(seq) * time.Minute), From: from, To: to, Action: a,
 		ActorRole: role, ActorID: id, Reason: reason, RequestID: rid, Outcome: "applied"}
 }
@@ -68,25 +69,25 @@ func fullMarketplace(t *testing.T) OrderView {
 	yes := true
 	alpha := ref("sup_alpha", "Alpha")
 	return OrderView{
-		ID: "ord_1", Flow: "marketplace", Status: Returned, StatusLabel: "Returned", Owner: "c-1", Title: "Cement 25 kg, Trowel",
+		ID: "ord_1", Flow: "marketplace", Status: lifecycle.Returned, StatusLabel: "Returned", Owner: "c-1", Title: "Cement 25 kg, Trowel",
 		Currency: "EUR", Total: totals.Gross, CreatedAt: projAt, UpdatedAt: projAt.Add(time.Hour),
 		Deadlines: []Deadline{},
 		Timeline: []TimelineEntry{
-			entry(1, "", AwaitingCredit, "create", auth.Customer, "c-1", "", "rid-customer"),
-			entry(2, AwaitingCredit, Screening, ApproveCredit, auth.Finance, "f-1", "", "rid-finance"),
-			entry(3, Screening, Screening, SetMargin, auth.Purchasing, "p-1", "margin 20%", "rid-purchasing"),
-			entry(4, Screening, Pending, Release, auth.Purchasing, "p-1", "", "rid-release"),
-			entry(5, Pending, Pending, Decline, auth.Supplier, "sup_charlie", "too far for us", "rid-charlie"),
-			entry(6, Pending, InProgress, Accept, auth.Supplier, "sup_alpha", "", "rid-alpha"),
-			entry(7, InProgress, InProgress, StepFailed, auth.System, "", "email purchase_order: smtp down", ""),
-			entry(8, InProgress, InProgress, OpsRetry, auth.Ops, "o-1", "email purchase_order", "rid-ops"),
-			entry(9, InProgress, InProgress, MarkDelivered, auth.Supplier, "sup_alpha", note, "rid-delivered"),
-			entry(10, InProgress, InProgress, UploadInvoice, auth.Supplier, "sup_alpha", "invoice SUP-77", "rid-invoice"),
-			entry(11, InProgress, Completed, DeliveredAndInvoiced, auth.System, "", "", ""),
-			entry(12, Completed, Completed, RequestReturn, auth.Customer, "c-1", "wrong colour", "rid-return"),
-			entry(13, Completed, Completed, ApproveReturn, auth.Purchasing, "p-2", "", "rid-approve-return"),
-			entry(14, Completed, Returned, ConfirmResalable, auth.Supplier, "sup_alpha", "", "rid-resalable"),
-			{Seq: 15, At: projAt.Add(15 * time.Minute), From: Returned, To: Returned, Action: Cancel, ActorRole: auth.Purchasing,
+			entry(1, "", lifecycle.AwaitingCredit, "create", lifecycle.Customer, "c-1", "", "rid-customer"),
+			entry(2, lifecycle.AwaitingCredit, lifecycle.Screening, lifecycle.ApproveCredit, lifecycle.Finance, "f-1", "", "rid-finance"),
+			entry(3, lifecycle.Screening, lifecycle.Screening, lifecycle.SetMargin, lifecycle.Purchasing, "p-1", "margin 20%", "rid-purchasing"),
+			entry(4, lifecycle.Screening, lifecycle.Pending, lifecycle.Release, lifecycle.Purchasing, "p-1", "", "rid-release"),
+			entry(5, lifecycle.Pending, lifecycle.Pending, lifecycle.Decline, lifecycle.Supplier, "sup_charlie", "too far for us", "rid-charlie"),
+			entry(6, lifecycle.Pending, lifecycle.InProgress, lifecycle.Accept, lifecycle.Supplier, "sup_alpha", "", "rid-alpha"),
+			entry(7, lifecycle.InProgress, lifecycle.InProgress, lifecycle.StepFailed, lifecycle.System, "", "email purchase_order: smtp down", ""),
+			entry(8, lifecycle.InProgress, lifecycle.InProgress, lifecycle.OpsRetry, lifecycle.Ops, "o-1", "email purchase_order", "rid-ops"),
+			entry(9, lifecycle.InProgress, lifecycle.InProgress, lifecycle.MarkDelivered, lifecycle.Supplier, "sup_alpha", note, "rid-delivered"),
+			entry(10, lifecycle.InProgress, lifecycle.InProgress, lifecycle.UploadInvoice, lifecycle.Supplier, "sup_alpha", "invoice SUP-77", "rid-invoice"),
+			entry(11, lifecycle.InProgress, lifecycle.Completed, lifecycle.DeliveredAndInvoiced, lifecycle.System, "", "", ""),
+			entry(12, lifecycle.Completed, lifecycle.Completed, lifecycle.RequestReturn, lifecycle.Customer, "c-1", "wrong colour", "rid-return"),
+			entry(13, lifecycle.Completed, lifecycle.Completed, lifecycle.ApproveReturn, lifecycle.Purchasing, "p-2", "", "rid-approve-return"),
+			entry(14, lifecycle.Completed, lifecycle.Returned, lifecycle.ConfirmResalable, lifecycle.Supplier, "sup_alpha", "", "rid-resalable"),
+			{Seq: 15, At: projAt.Add(15 * time.Minute), From: lifecycle.Returned, To: lifecycle.Returned, Action: lifecycle.Cancel, ActorRole: lifecycle.Purchasing,
 				ActorID: "p-9", Reason: "refused signal from the Web UI", Outcome: "refused", Via: "signal"},
 		},
 		Documents: []activities.DocumentRef{
@@ -106,7 +107,7 @@ func fullMarketplace(t *testing.T) OrderView {
 			{Purpose: "return_approved", Recipient: "ann@customers.test"},
 			{Purpose: "return_approved", Recipient: "alpha@suppliers.test"},
 		},
-		AllowedActions: []Action{ReturnWindowElapsed},
+		AllowedActions: []lifecycle.Action{lifecycle.ReturnWindowElapsed},
 		NeedsAttention: true, Attention: &Attention{Step: "refund", Error: "provider down", Since: projAt},
 		Closed: true,
 		Marketplace: &MarketplaceDetails{
@@ -132,19 +133,19 @@ func fullMember(t *testing.T) OrderView {
 	lines := []money.Line{{Description: "Consulting", Quantity: mustQuantity(t, "10"), UnitPrice: mustAmount(t, "100.00"), VATRate: mustRate(t, "21")}}
 	totals, _ := money.Compute(lines)
 	return OrderView{
-		ID: "ord_2", Flow: "member", Status: Active, StatusLabel: "Active", Owner: "m-1", Title: "Consulting",
+		ID: "ord_2", Flow: "member", Status: lifecycle.Active, StatusLabel: "Active", Owner: "m-1", Title: "Consulting",
 		Currency: "EUR", Total: totals.Gross, CreatedAt: projAt, UpdatedAt: projAt.Add(time.Hour), Deadlines: []Deadline{},
 		Timeline: []TimelineEntry{
-			entry(1, "", Draft, "create", auth.Staff, "s-1", "", "rid-staff-create"),
-			entry(2, Draft, SmartConfirmation, Submit, auth.Member, "m-1", "", "rid-member"),
-			entry(3, SmartConfirmation, SmartConfirmation, "staff_escalated", auth.System, "", "SLA passed: escalated to staff@orderflow.test", ""),
-			entry(4, SmartConfirmation, ClientConfirmation, Approve, auth.Staff, "s-2", "", "rid-staff-approve"),
-			entry(5, ClientConfirmation, ClientConfirmation, StepFailed, auth.System, "", "email confirmation_request: smtp down", ""),
-			entry(6, ClientConfirmation, ClientConfirmation, OpsRetry, auth.Ops, "o-1", "email confirmation_request", "rid-ops"),
-			entry(7, ClientConfirmation, Active, Confirm, auth.Client, "link:l1", "", "rid-client"),
-			entry(8, Active, Active, InvoiceDrafted, auth.System, "", "entry 1", ""),
-			entry(9, Active, Active, RequestChanges, auth.Member, "m-1", "please add the PO number", "rid-member-changes"),
-			entry(10, Active, Active, ResolveChanges, auth.Staff, "s-2", "PO number added", "rid-staff-resolve"),
+			entry(1, "", lifecycle.Draft, "create", lifecycle.Staff, "s-1", "", "rid-staff-create"),
+			entry(2, lifecycle.Draft, lifecycle.SmartConfirmation, lifecycle.Submit, lifecycle.Member, "m-1", "", "rid-member"),
+			entry(3, lifecycle.SmartConfirmation, lifecycle.SmartConfirmation, "staff_escalated", lifecycle.System, "", "SLA passed: escalated to staff@orderflow.test", ""),
+			entry(4, lifecycle.SmartConfirmation, lifecycle.ClientConfirmation, lifecycle.Approve, lifecycle.Staff, "s-2", "", "rid-staff-approve"),
+			entry(5, lifecycle.ClientConfirmation, lifecycle.ClientConfirmation, lifecycle.StepFailed, lifecycle.System, "", "email confirmation_request: smtp down", ""),
+			entry(6, lifecycle.ClientConfirmation, lifecycle.ClientConfirmation, lifecycle.OpsRetry, lifecycle.Ops, "o-1", "email confirmation_request", "rid-ops"),
+			entry(7, lifecycle.ClientConfirmation, lifecycle.Active, lifecycle.Confirm, lifecycle.Client, "link:l1", "", "rid-client"),
+			entry(8, lifecycle.Active, lifecycle.Active, lifecycle.InvoiceDrafted, lifecycle.System, "", "entry 1", ""),
+			entry(9, lifecycle.Active, lifecycle.Active, lifecycle.RequestChanges, lifecycle.Member, "m-1", "please add the PO number", "rid-member-changes"),
+			entry(10, lifecycle.Active, lifecycle.Active, lifecycle.ResolveChanges, lifecycle.Staff, "s-2", "PO number added", "rid-staff-resolve"),
 		},
 		Documents: []activities.DocumentRef{
 			{ID: "draft_1", Kind: "invoice_draft", Filename: "draft.pdf"},
@@ -156,7 +157,7 @@ func fullMember(t *testing.T) OrderView {
 			{Purpose: "confirmation_request#1", Recipient: "carl@client.test"},
 			{Purpose: "invoice_draft_ready", Recipient: "mia@members.test"},
 		},
-		AllowedActions: []Action{},
+		AllowedActions: []lifecycle.Action{},
 		NeedsAttention: true, Attention: &Attention{Step: "email invoice_draft_ready", Error: "smtp down", Since: projAt},
 		Member: &MemberDetails{
 			MemberName: "Mia Member", MemberEmail: "mia@members.test",
@@ -170,7 +171,7 @@ func fullMember(t *testing.T) OrderView {
 	}
 }
 
-func project(t *testing.T, full OrderView, role auth.Role, sub string) (OrderView, string) {
+func project(t *testing.T, full OrderView, role lifecycle.Role, sub string) (OrderView, string) {
 	t.Helper()
 	v, ok := Project(full, auth.Principal{Role: role, Subject: sub})
 	if !ok {
@@ -193,8 +194,8 @@ func absent(t *testing.T, who, raw string, secrets ...string) {
 	}
 }
 
-func actionsOf(v OrderView) []Action {
-	var out []Action
+func actionsOf(v OrderView) []lifecycle.Action {
+	var out []lifecycle.Action
 	for _, e := range v.Timeline {
 		out = append(out, e.Action)
 	}
@@ -220,47 +221,47 @@ func docIDs(v OrderView) []string {
 func TestProjectionVisibility(t *testing.T) {
 	market, member := fullMarketplace(t), fullMember(t)
 	draft := fullMember(t)
-	draft.Status, draft.Timeline = Draft, draft.Timeline[:1]
+	draft.Status, draft.Timeline = lifecycle.Draft, draft.Timeline[:1]
 	memberDraft := fullMember(t)
-	memberDraft.Status, memberDraft.Timeline = Draft, []TimelineEntry{entry(1, "", Draft, "create", auth.Member, "m-1", "", "")}
+	memberDraft.Status, memberDraft.Timeline = lifecycle.Draft, []TimelineEntry{entry(1, "", lifecycle.Draft, "create", lifecycle.Member, "m-1", "", "")}
 	cases := []struct {
 		name  string
 		order OrderView
-		role  auth.Role
+		role  lifecycle.Role
 		sub   string
 		sees  bool
 	}{
-		{"marketplace/system", market, auth.System, "", true},
-		{"marketplace/purchasing", market, auth.Purchasing, "p-5", true},
-		{"marketplace/finance", market, auth.Finance, "f-5", true},
-		{"marketplace/ops", market, auth.Ops, "o-5", true},
-		{"marketplace/customer owner", market, auth.Customer, "c-1", true},
-		{"marketplace/customer other", market, auth.Customer, "c-2", false},
-		{"marketplace/supplier winner", market, auth.Supplier, "sup_alpha", true},
-		{"marketplace/supplier lost", market, auth.Supplier, "sup_bravo", true},
-		{"marketplace/supplier declined", market, auth.Supplier, "sup_charlie", true},
-		{"marketplace/supplier never offered", market, auth.Supplier, "sup_echo", false},
-		{"marketplace/staff", market, auth.Staff, "s-1", false},
-		{"marketplace/member", market, auth.Member, "c-1", false},
-		{"marketplace/client", market, auth.Client, "link:l1", false},
-		{"member/system", member, auth.System, "", true},
-		{"member/staff", member, auth.Staff, "s-9", true},
-		{"member/finance", member, auth.Finance, "f-1", true},
-		{"member/ops", member, auth.Ops, "o-1", true},
-		{"member/owner", member, auth.Member, "m-1", true},
-		{"member/other member", member, auth.Member, "m-2", false},
-		{"member/client with the link", member, auth.Client, "link:l1", true},
-		{"member/client with another link", member, auth.Client, "link:l0", false},
-		{"member/customer", member, auth.Customer, "m-1", false},
-		{"member/supplier", member, auth.Supplier, "m-1", false},
-		{"member/purchasing", member, auth.Purchasing, "p-1", false},
-		{"draft by staff/creator", draft, auth.Staff, "s-1", true},
-		{"draft by staff/other staff", draft, auth.Staff, "s-2", false},
-		{"draft by staff/member", draft, auth.Member, "m-1", true},
-		{"draft by member/staff", memberDraft, auth.Staff, "s-1", false},
-		{"draft by member/finance", memberDraft, auth.Finance, "f-1", true},
-		{"draft by member/ops", memberDraft, auth.Ops, "o-1", true},
-		{"empty view", OrderView{}, auth.System, "", false},
+		{"marketplace/system", market, lifecycle.System, "", true},
+		{"marketplace/purchasing", market, lifecycle.Purchasing, "p-5", true},
+		{"marketplace/finance", market, lifecycle.Finance, "f-5", true},
+		{"marketplace/ops", market, lifecycle.Ops, "o-5", true},
+		{"marketplace/customer owner", market, lifecycle.Customer, "c-1", true},
+		{"marketplace/customer other", market, lifecycle.Customer, "c-2", false},
+		{"marketplace/supplier winner", market, lifecycle.Supplier, "sup_alpha", true},
+		{"marketplace/supplier lost", market, lifecycle.Supplier, "sup_bravo", true},
+		{"marketplace/supplier declined", market, lifecycle.Supplier, "sup_charlie", true},
+		{"marketplace/supplier never offered", market, lifecycle.Supplier, "sup_echo", false},
+		{"marketplace/staff", market, lifecycle.Staff, "s-1", false},
+		{"marketplace/member", market, lifecycle.Member, "c-1", false},
+		{"marketplace/client", market, lifecycle.Client, "link:l1", false},
+		{"member/system", member, lifecycle.System, "", true},
+		{"member/staff", member, lifecycle.Staff, "s-9", true},
+		{"member/finance", member, lifecycle.Finance, "f-1", true},
+		{"member/ops", member, lifecycle.Ops, "o-1", true},
+		{"member/owner", member, lifecycle.Member, "m-1", true},
+		{"member/other member", member, lifecycle.Member, "m-2", false},
+		{"member/client with the link", member, lifecycle.Client, "link:l1", true},
+		{"member/client with another link", member, lifecycle.Client, "link:l0", false},
+		{"member/customer", member, lifecycle.Customer, "m-1", false},
+		{"member/supplier", member, lifecycle.Supplier, "m-1", false},
+		{"member/purchasing", member, lifecycle.Purchasing, "p-1", false},
+		{"draft by staff/creator", draft, lifecycle.Staff, "s-1", true},
+		{"draft by staff/other staff", draft, lifecycle.Staff, "s-2", false},
+		{"draft by staff/member", draft, lifecycle.Member, "m-1", true},
+		{"draft by member/staff", memberDraft, lifecycle.Staff, "s-1", false},
+		{"draft by member/finance", memberDraft, lifecycle.Finance, "f-1", true},
+		{"draft by member/ops", memberDraft, lifecycle.Ops, "o-1", true},
+		{"empty view", OrderView{}, lifecycle.System, "", false},
 	}
 	for _, c := range cases {
 		p := auth.Principal{Role: c.role, Subject: c.sub}
@@ -279,14 +280,14 @@ func TestProjectionVisibility(t *testing.T) {
 
 func TestProjectionStaffSideSeesTheWholeOrder(t *testing.T) {
 	for _, full := range []OrderView{fullMarketplace(t), fullMember(t)} {
-		for _, p := range []auth.Principal{{Role: auth.System}, {Role: auth.Purchasing, Subject: "p-5"}, {Role: auth.Finance, Subject: "f-5"},
-			{Role: auth.Ops, Subject: "o-5"}, {Role: auth.Staff, Subject: "s-5"}} {
+		for _, p := range []auth.Principal{{Role: lifecycle.System}, {Role: lifecycle.Purchasing, Subject: "p-5"}, {Role: lifecycle.Finance, Subject: "f-5"},
+			{Role: lifecycle.Ops, Subject: "o-5"}, {Role: lifecycle.Staff, Subject: "s-5"}} {
 			v, ok := Project(full, p)
 			if !ok {
 				continue // purchasing on a member order, staff on a marketplace order
 			}
 			want := full
-			want.AllowedActions = []Action{}
+			want.AllowedActions = []lifecycle.Action{}
 			a, _ := json.Marshal(v)
 			b, _ := json.Marshal(want)
 			if string(a) != string(b) {
@@ -298,12 +299,12 @@ func TestProjectionStaffSideSeesTheWholeOrder(t *testing.T) {
 
 func TestProjectionMarketplaceCustomer(t *testing.T) {
 	full := fullMarketplace(t)
-	v, raw := project(t, full, auth.Customer, "c-1")
+	v, raw := project(t, full, lifecycle.Customer, "c-1")
 	m := v.Marketplace
 	// What the customer may see.
 	if m.CustomerEmail != "ann@customers.test" || !slices.Equal(m.Items, full.Marketplace.Items) || m.Totals.Gross != full.Marketplace.Totals.Gross ||
 		v.Total != full.Total || m.Payment == nil || m.Refunded != full.Marketplace.Refunded || m.Return == nil ||
-		m.DeliveryNote == nil || v.Status != Returned || v.Owner != "c-1" {
+		m.DeliveryNote == nil || v.Status != lifecycle.Returned || v.Owner != "c-1" {
 		t.Errorf("customer misses its own part: %s", raw)
 	}
 	// What it must not.
@@ -325,12 +326,12 @@ func TestProjectionMarketplaceCustomer(t *testing.T) {
 	if got := purposes(v); len(got) != 4 || slices.ContainsFunc(v.Emails, func(e SentEmail) bool { return e.Recipient != "ann@customers.test" }) {
 		t.Errorf("customer emails %v, want its own four only", got)
 	}
-	wantTimeline := []Action{"create", ApproveCredit, Release, Accept, MarkDelivered, DeliveredAndInvoiced, RequestReturn, ApproveReturn, ConfirmResalable}
+	wantTimeline := []lifecycle.Action{"create", lifecycle.ApproveCredit, lifecycle.Release, lifecycle.Accept, lifecycle.MarkDelivered, lifecycle.DeliveredAndInvoiced, lifecycle.RequestReturn, lifecycle.ApproveReturn, lifecycle.ConfirmResalable}
 	if got := actionsOf(v); !slices.Equal(got, wantTimeline) {
 		t.Errorf("customer timeline %v, want %v", got, wantTimeline)
 	}
 	for _, e := range v.Timeline {
-		own := e.ActorRole == auth.Customer
+		own := e.ActorRole == lifecycle.Customer
 		if !own && (e.ActorID != "" || e.RequestID != "" || e.Via != "") {
 			t.Errorf("customer reads another party's actor id, request id or via: %+v", e)
 		}
@@ -345,12 +346,12 @@ func TestProjectionMarketplaceCustomer(t *testing.T) {
 
 func TestProjectionMarketplaceWinningSupplier(t *testing.T) {
 	full := fullMarketplace(t)
-	v, raw := project(t, full, auth.Supplier, "sup_alpha")
+	v, raw := project(t, full, lifecycle.Supplier, "sup_alpha")
 	m := v.Marketplace
 	lines, cost := supplierLinesOf(full.Marketplace.Items, full.Marketplace.MarginPercent)
 	// What the winner may see: the goods at its own price, the delivery,
 	// its pay, its documents and emails, the approved return it inspects.
-	if v.Status != Returned || m.Category != "building" || !slices.Equal(m.Delivery.Address, full.Marketplace.Delivery.Address) ||
+	if v.Status != lifecycle.Returned || m.Category != "building" || !slices.Equal(m.Delivery.Address, full.Marketplace.Delivery.Address) ||
 		m.SupplierCost == nil || *m.SupplierCost != cost.Net || v.Total != cost.Net || m.Totals.Gross != cost.Gross ||
 		m.DeliveryNote == nil || m.SupplierInvoice == nil || m.Supplier == nil || m.Supplier.ID != "sup_alpha" || m.Return == nil {
 		t.Errorf("winner misses its part: %s", raw)
@@ -378,12 +379,12 @@ func TestProjectionMarketplaceWinningSupplier(t *testing.T) {
 	if got := purposes(v); !slices.Equal(got, []string{"supplier_offer→alpha@suppliers.test", "purchase_order→alpha@suppliers.test", "return_approved→alpha@suppliers.test"}) {
 		t.Errorf("winner emails %v", got)
 	}
-	wantTimeline := []Action{Release, Accept, MarkDelivered, UploadInvoice, DeliveredAndInvoiced, ApproveReturn, ConfirmResalable}
+	wantTimeline := []lifecycle.Action{lifecycle.Release, lifecycle.Accept, lifecycle.MarkDelivered, lifecycle.UploadInvoice, lifecycle.DeliveredAndInvoiced, lifecycle.ApproveReturn, lifecycle.ConfirmResalable}
 	if got := actionsOf(v); !slices.Equal(got, wantTimeline) {
 		t.Errorf("winner timeline %v, want %v", got, wantTimeline)
 	}
 	for _, e := range v.Timeline {
-		if e.ActorRole != auth.Supplier && (e.ActorID != "" || e.RequestID != "" || e.Reason != "") {
+		if e.ActorRole != lifecycle.Supplier && (e.ActorID != "" || e.RequestID != "" || e.Reason != "") {
 			t.Errorf("winner reads another party's actor id, request id or reason: %+v", e)
 		}
 	}
@@ -396,8 +397,8 @@ func TestProjectionMarketplaceWinningSupplier(t *testing.T) {
 func TestProjectionMarketplaceSupplierWithoutAPart(t *testing.T) {
 	full := fullMarketplace(t)
 	for _, sub := range []string{"sup_bravo", "sup_charlie", "sup_delta"} {
-		v, raw := project(t, full, auth.Supplier, sub)
-		if v.ID != "ord_1" || v.Status != NoLongerAvailable || v.StatusLabel != "No longer available" || !v.Closed {
+		v, raw := project(t, full, lifecycle.Supplier, sub)
+		if v.ID != "ord_1" || v.Status != lifecycle.NoLongerAvailable || v.StatusLabel != "No longer available" || !v.Closed {
 			t.Errorf("%s: %s, want the order no longer available", sub, raw)
 		}
 		if v.Marketplace != nil || len(v.Timeline)+len(v.Documents)+len(v.Emails)+len(v.Deadlines)+len(v.AllowedActions) != 0 ||
@@ -410,15 +411,15 @@ func TestProjectionMarketplaceSupplierWithoutAPart(t *testing.T) {
 
 func TestProjectionMarketplaceOfferedSupplier(t *testing.T) {
 	full := fullMarketplace(t)
-	full.Status, full.Closed = Pending, false
+	full.Status, full.Closed = lifecycle.Pending, false
 	full.Timeline = full.Timeline[:5]
 	full.Documents, full.Emails = nil, full.Emails[:6]
 	full.Marketplace.Supplier, full.Marketplace.DeliveryNote, full.Marketplace.SupplierInvoice, full.Marketplace.Return = nil, nil, nil, nil
 	full.Marketplace.Refunded = 0
 	full.Deadlines = []Deadline{{Name: "Pending window", At: projAt.Add(48 * time.Hour)}}
-	v, raw := project(t, full, auth.Supplier, "sup_bravo")
+	v, raw := project(t, full, lifecycle.Supplier, "sup_bravo")
 	m := v.Marketplace
-	if v.Status != Pending || m == nil || m.SupplierCost == nil || len(m.Items) != 2 || len(v.Deadlines) != 1 {
+	if v.Status != lifecycle.Pending || m == nil || m.SupplierCost == nil || len(m.Items) != 2 || len(v.Deadlines) != 1 {
 		t.Fatalf("offered supplier misses its offer: %s", raw)
 	}
 	if len(m.Offers) != 1 || m.Offers[0].Supplier.ID != "sup_bravo" || m.Supplier != nil {
@@ -427,7 +428,7 @@ func TestProjectionMarketplaceOfferedSupplier(t *testing.T) {
 	if got := purposes(v); !slices.Equal(got, []string{"supplier_offer→bravo@suppliers.test"}) {
 		t.Errorf("offered supplier emails %v", got)
 	}
-	if got := actionsOf(v); !slices.Equal(got, []Action{Release}) {
+	if got := actionsOf(v); !slices.Equal(got, []lifecycle.Action{lifecycle.Release}) {
 		t.Errorf("offered supplier timeline %v, want the release only", got)
 	}
 	absent(t, "offered supplier", raw, "ann@", "c-1", `"unit_price":"6.50"`, "pay_secret", "margin", "sup_alpha", "sup_charlie",
@@ -445,13 +446,13 @@ func TestProjectionMarketplaceOfferedSupplier(t *testing.T) {
 	// Once bravo declined, or the order ended before anyone took it, it is gone.
 	for _, change := range []func(*OrderView){
 		func(o *OrderView) { o.Marketplace.Offers[1].Declined = true },
-		func(o *OrderView) { o.Status = Cancelled },
-		func(o *OrderView) { o.Status = Expired },
+		func(o *OrderView) { o.Status = lifecycle.Cancelled },
+		func(o *OrderView) { o.Status = lifecycle.Expired },
 	} {
 		o := fullMarketplace(t)
-		o.Status, o.Marketplace.Supplier = Pending, nil
+		o.Status, o.Marketplace.Supplier = lifecycle.Pending, nil
 		change(&o)
-		if v, _ := project(t, o, auth.Supplier, "sup_bravo"); v.Status != NoLongerAvailable || v.Marketplace != nil {
+		if v, _ := project(t, o, lifecycle.Supplier, "sup_bravo"); v.Status != lifecycle.NoLongerAvailable || v.Marketplace != nil {
 			t.Errorf("bravo reads %s with details %v", v.Status, v.Marketplace != nil)
 		}
 	}
@@ -459,7 +460,7 @@ func TestProjectionMarketplaceOfferedSupplier(t *testing.T) {
 
 func TestProjectionMember(t *testing.T) {
 	full := fullMember(t)
-	v, raw := project(t, full, auth.Member, "m-1")
+	v, raw := project(t, full, lifecycle.Member, "m-1")
 	m := v.Member
 	if m.MemberEmail != "mia@members.test" || m.Client != full.Member.Client || len(m.Schedule) != 1 || m.Schedule[0].ChangeRequest == "" ||
 		m.ConfirmationLink == nil || m.ProofReference == "" || !slices.Equal(docIDs(v), []string{"draft_1", "inv_1"}) {
@@ -468,15 +469,15 @@ func TestProjectionMember(t *testing.T) {
 	if got := purposes(v); !slices.Equal(got, []string{"order_submitted→mia@members.test", "confirmation_request#1→carl@client.test", "invoice_draft_ready→mia@members.test"}) {
 		t.Errorf("member emails %v, want its own and its client's (not staff's escalation)", got)
 	}
-	want := []Action{"create", Submit, Approve, Confirm, InvoiceDrafted, RequestChanges, ResolveChanges}
+	want := []lifecycle.Action{"create", lifecycle.Submit, lifecycle.Approve, lifecycle.Confirm, lifecycle.InvoiceDrafted, lifecycle.RequestChanges, lifecycle.ResolveChanges}
 	if got := actionsOf(v); !slices.Equal(got, want) {
 		t.Errorf("member timeline %v, want %v", got, want)
 	}
 	for _, e := range v.Timeline {
-		if e.ActorRole == auth.Staff && (e.ActorID != "" || e.RequestID != "") {
+		if e.ActorRole == lifecycle.Staff && (e.ActorID != "" || e.RequestID != "") {
 			t.Errorf("member reads a staff identity or request id: %+v", e)
 		}
-		if e.ActorRole == auth.Client && e.ActorID != "link:l1" {
+		if e.ActorRole == lifecycle.Client && e.ActorID != "link:l1" {
 			t.Errorf("member misses its client's actor: %+v", e)
 		}
 	}
@@ -489,10 +490,10 @@ func TestProjectionMember(t *testing.T) {
 
 func TestProjectionClient(t *testing.T) {
 	full := fullMember(t)
-	v, raw := project(t, full, auth.Client, "link:l1")
+	v, raw := project(t, full, lifecycle.Client, "link:l1")
 	m := v.Member
 	if m.Client != full.Member.Client || len(m.Lines) != 1 || m.Totals.Gross != full.Member.Totals.Gross || m.OfferValidUntil == "" ||
-		m.MemberName != "Mia Member" || v.Status != Active {
+		m.MemberName != "Mia Member" || v.Status != lifecycle.Active {
 		t.Errorf("client misses the offer: %s", raw)
 	}
 	if got := docIDs(v); !slices.Equal(got, []string{"inv_1"}) {
@@ -501,7 +502,7 @@ func TestProjectionClient(t *testing.T) {
 	if got := purposes(v); !slices.Equal(got, []string{"confirmation_request#1→carl@client.test"}) {
 		t.Errorf("client emails %v", got)
 	}
-	if got := actionsOf(v); !slices.Equal(got, []Action{"create", Submit, Approve, Confirm}) {
+	if got := actionsOf(v); !slices.Equal(got, []lifecycle.Action{"create", lifecycle.Submit, lifecycle.Approve, lifecycle.Confirm}) {
 		t.Errorf("client timeline %v, want the status changes", got)
 	}
 	if s := m.Schedule[0]; s.Status != EntryPlanned || s.ChangeRequest != "" || s.DraftDocument != "" || s.DraftVersion != 0 {
@@ -517,8 +518,8 @@ func TestProjectionClient(t *testing.T) {
 func TestProjectionMemberOfAnOlderRecordedView(t *testing.T) {
 	full := fullMember(t)
 	full.Member.MemberEmail = "" // recorded before the view carried it
-	full.Timeline = append(full.Timeline, entry(11, Active, Active, "owner_told", auth.System, "", "staff told: review the change request", ""))
-	v, raw := project(t, full, auth.Member, "m-1")
+	full.Timeline = append(full.Timeline, entry(11, lifecycle.Active, lifecycle.Active, "owner_told", lifecycle.System, "", "staff told: review the change request", ""))
+	v, raw := project(t, full, lifecycle.Member, "m-1")
 	if got := purposes(v); !slices.Equal(got, []string{"order_submitted→mia@members.test", "confirmation_request#1→carl@client.test", "invoice_draft_ready→mia@members.test"}) {
 		t.Errorf("member emails %v", got)
 	}

@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/orderflow/orderflow/activities"
+	"github.com/orderflow/orderflow/lifecycle"
 )
 
 // Races where money moves: the test environment holds an activity until
@@ -23,12 +24,12 @@ func TestCancelWhileThePaymentLinkIsMade(t *testing.T) {
 		r := newRun(t)
 		r.fakes.paidLate = paid // the customer paid the link before it was cancelled
 		r.env.OnActivity(acts.CreatePaymentLink, mock.Anything, mock.Anything).After(10*minute).Return(activities.PaymentLink{PaymentID: "pay_1"}, nil)
-		r.must(minute, Cancel, customer, because("changed my mind"))
+		r.must(minute, lifecycle.Cancel, customer, because("changed my mind"))
 		r.execute(orderInput("prepaid"))
 
 		r.requireCompleted()
 		v := r.query(buyer)
-		if v.Status != Cancelled || !slices.Equal(r.fakes.cancelledLinks(), []string{"pay_1"}) {
+		if v.Status != lifecycle.Cancelled || !slices.Equal(r.fakes.cancelledLinks(), []string{"pay_1"}) {
 			t.Fatalf("paid %v: status %s, links cancelled %v; want cancelled and the late link cancelled", paid, v.Status, r.fakes.cancelledLinks())
 		}
 		if slices.ContainsFunc(r.fakes.sentTo(), func(s string) bool { return strings.HasPrefix(s, "payment_link→") }) {
@@ -46,7 +47,7 @@ func TestCancelWhileThePaymentLinkIsMadeBeforeTheChange(t *testing.T) {
 	r := newRun(t)
 	r.env.OnGetVersion(ChangeTrustedActions, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	r.env.OnActivity(acts.CreatePaymentLink, mock.Anything, mock.Anything).After(10*minute).Return(activities.PaymentLink{PaymentID: "pay_1"}, nil)
-	r.must(minute, Cancel, customer, because("changed my mind"))
+	r.must(minute, lifecycle.Cancel, customer, because("changed my mind"))
 	r.execute(orderInput("prepaid"))
 
 	r.requireCompleted()
@@ -73,13 +74,13 @@ func TestAcceptWhileTheOffersAreMade(t *testing.T) {
 		return out, nil
 	}
 	r.env.OnActivity(acts.RankSuppliers, mock.Anything, mock.Anything).After(10 * minute).Return(rank)
-	r.must(2*hour+8*minute, Accept, supplierB, nil)
+	r.must(2*hour+8*minute, lifecycle.Accept, supplierB, nil)
 	r.stopAt(3 * hour)
 	r.execute(orderInput("prepaid"))
 
 	r.requireStopped()
 	v := r.query(buyer)
-	if v.Status != InProgress || round != 2 {
+	if v.Status != lifecycle.InProgress || round != 2 {
 		t.Fatalf("status %s after %d rankings", v.Status, round)
 	}
 	for _, s := range r.fakes.sentTo() {
@@ -99,8 +100,8 @@ func TestEmailsLinkOnlyToPages(t *testing.T) {
 	r.script(steps(paidAt1m, releasedAt3m, acceptedAt4mB, fulfilled(supplierB, 5*minute)))
 	r.execute(orderInput("prepaid"))
 	m := newRun(t)
-	m.must(hour, Approve, staffS, nil)
-	m.must(2*hour, Confirm, clientLink("link_1"), nil)
+	m.must(hour, lifecycle.Approve, staffS, nil)
+	m.must(2*hour, lifecycle.Confirm, clientLink("link_1"), nil)
 	m.executeMember(memberInput())
 	for _, run := range []*run{r, m} {
 		run.fakes.mu.Lock()

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/orderflow/orderflow/lifecycle"
 	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
@@ -19,8 +20,8 @@ import (
 
 // Offered to alpha, bravo and charlie; charlie declines; the customer cancels.
 var cancelledWhileOffered = steps(paidAt1m, releasedAt3m, []step{
-	{5 * minute, Decline, supplierC, OptionalReasonPayload{Reason: "fully booked"}},
-	{10 * minute, Cancel, customer, because("found it cheaper")},
+	{5 * minute, lifecycle.Decline, supplierC, OptionalReasonPayload{Reason: "fully booked"}},
+	{10 * minute, lifecycle.Cancel, customer, because("found it cheaper")},
 })
 
 func TestCancelTellsTheSuppliersStillConsideringTheOffer(t *testing.T) {

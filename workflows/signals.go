@@ -10,8 +10,8 @@ import (
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/orderflow/orderflow/internal/auth"
 	"github.com/orderflow/orderflow/internal/store"
+	"github.com/orderflow/orderflow/lifecycle"
 )
 
 // Signals are how staff act on an order from the Temporal Web UI or CLI.
@@ -31,7 +31,7 @@ import (
 const ChangeTrustedActions = "trusted-actions"
 
 // staffSideRoles may act by signal and read every request id on a timeline.
-var staffSideRoles = []auth.Role{auth.Staff, auth.Purchasing, auth.Finance, auth.Ops}
+var staffSideRoles = []lifecycle.Role{lifecycle.Staff, lifecycle.Purchasing, lifecycle.Finance, lifecycle.Ops}
 
 // ValidRequestID is the rule for request ids, of actions through the API
 // and of signals alike: what a well-behaved proxy sends and nothing that
@@ -40,7 +40,7 @@ var ValidRequestID = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
 
 // signalHandler applies one signal of an action.
 type signalHandler struct {
-	action  Action
+	action  lifecycle.Action
 	channel workflow.ReceiveChannel
 	handle  func(ctx workflow.Context, req ActionRequest)
 }
@@ -166,8 +166,8 @@ func (c *core) refuseUnknownSignals(ctx workflow.Context) {
 				for ch.ReceiveAsync(&raw) {
 					req, _ := decodeSignal(raw)
 					c.via = store.ViaSignal
-					c.refuse(ctx, Action(truncateRunes(name, 64)), req.Actor,
-						fmt.Sprintf("%q is not an action of %s orders; the signals are: %s", truncateRunes(name, 64), c.Flow, joinActions(c.signalNames())), "")
+					c.refuse(ctx, lifecycle.Action(truncateRunes(name, 64)), req.Actor,
+						fmt.Sprintf("%q is not an action of %s orders; the signals are: %s", truncateRunes(name, 64), c.Flow, lifecycle.JoinActions(c.signalNames())), "")
 					c.via = ""
 				}
 			}
@@ -175,8 +175,8 @@ func (c *core) refuseUnknownSignals(ctx workflow.Context) {
 	})
 }
 
-func (c *core) signalNames() []Action {
-	names := make([]Action, len(c.signals))
+func (c *core) signalNames() []lifecycle.Action {
+	names := make([]lifecycle.Action, len(c.signals))
 	for i, s := range c.signals {
 		names[i] = s.action
 	}
@@ -185,7 +185,7 @@ func (c *core) signalNames() []Action {
 
 // listen accepts the action as a signal of the same name, for staff using
 // the Web UI or CLI. A refused signal is written down, never fails the order.
-func (c *core) listen(ctx workflow.Context, a Action, handle func(workflow.Context, ActionRequest)) {
+func (c *core) listen(ctx workflow.Context, a lifecycle.Action, handle func(workflow.Context, ActionRequest)) {
 	ch := workflow.GetSignalChannel(ctx, string(a))
 	once := func(ctx workflow.Context, req ActionRequest) {
 		// A signal carries no update id: its request id, already on the
@@ -200,7 +200,7 @@ func (c *core) listen(ctx workflow.Context, a Action, handle func(workflow.Conte
 
 // seenRequest reports whether the timeline already holds action a of this
 // request (of this caller, in orders started after ChangeTrustedActions).
-func (c *core) seenRequest(a Action, req ActionRequest) bool {
+func (c *core) seenRequest(a lifecycle.Action, req ActionRequest) bool {
 	return slices.ContainsFunc(c.Timeline, func(e TimelineEntry) bool {
 		return e.Action == a && e.RequestID == req.RequestID && (!c.trusted || e.actedBy(req.Actor))
 	})
@@ -208,18 +208,18 @@ func (c *core) seenRequest(a Action, req ActionRequest) bool {
 
 // requestIDTaken refuses a request id that another caller already used on
 // this order: its answer and its effect are that caller's.
-func (c *core) requestIDTaken(a Action, req ActionRequest) *Refusal {
+func (c *core) requestIDTaken(a lifecycle.Action, req ActionRequest) *lifecycle.Refusal {
 	if !c.trusted || req.RequestID == "" {
 		return nil
 	}
 	if !slices.ContainsFunc(c.Timeline, func(e TimelineEntry) bool { return e.RequestID == req.RequestID && !e.actedBy(req.Actor) }) {
 		return nil
 	}
-	return &Refusal{Code: RequestIDTaken, Action: a, Status: c.Status, Allowed: c.allowed(c.party(req.Actor)),
+	return &lifecycle.Refusal{Code: RequestIDTaken, Action: a, Status: c.Status, Allowed: c.allowed(c.party(req.Actor)),
 		Reason: "this request_id was already used on this order by someone else; send your request with a new request_id"}
 }
 
-func joinRoles(rs []auth.Role) string {
+func joinRoles(rs []lifecycle.Role) string {
 	names := make([]string, len(rs))
 	for i, r := range rs {
 		names[i] = string(r)

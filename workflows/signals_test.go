@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/orderflow/orderflow/internal/auth"
+	"github.com/orderflow/orderflow/lifecycle"
 )
 
 // Actions sent as signals (from the Web UI or the CLI) by the staff-side
@@ -20,15 +21,15 @@ import (
 
 func TestSignalsApplyLikeUpdates(t *testing.T) {
 	r := newRun(t)
-	r.must(1*minute, PaymentConfirmed, webhook, paid("pay_1"))
-	r.signalAt(2*minute, SetMargin, ActionRequest{Actor: buyer, RequestID: "sig-margin", Payload: rawPayload(margin(12))})
-	r.signalAt(3*minute, Release, ActionRequest{Actor: buyer, RequestID: "sig-release"})
+	r.must(1*minute, lifecycle.PaymentConfirmed, webhook, paid("pay_1"))
+	r.signalAt(2*minute, lifecycle.SetMargin, ActionRequest{Actor: buyer, RequestID: "sig-margin", Payload: rawPayload(margin(12))})
+	r.signalAt(3*minute, lifecycle.Release, ActionRequest{Actor: buyer, RequestID: "sig-release"})
 	r.stopAt(hour)
 	r.execute(orderInput("prepaid"))
 
 	r.requireStopped()
 	v := r.query(buyer)
-	if got := statuses(v); !slices.Equal(got, []Status{AwaitingPayment, Screening, Pending}) {
+	if got := statuses(v); !slices.Equal(got, []lifecycle.Status{lifecycle.AwaitingPayment, lifecycle.Screening, lifecycle.Pending}) {
 		t.Fatalf("statuses %v", got)
 	}
 	for _, id := range []string{"sig-margin", "sig-release"} {
@@ -37,7 +38,7 @@ func TestSignalsApplyLikeUpdates(t *testing.T) {
 			t.Errorf("%s on the timeline: %+v, want applied once, via signal", id, es)
 		}
 	}
-	if e := v.Timeline[1]; e.Action != PaymentConfirmed || e.Via != "" {
+	if e := v.Timeline[1]; e.Action != lifecycle.PaymentConfirmed || e.Via != "" {
 		t.Errorf("the update's entry %+v, want payment_confirmed with no via", e)
 	}
 	if m := v.Marketplace.MarginPercent; m == nil || m.String() != "12" {
@@ -50,23 +51,23 @@ func TestSignalsApplyLikeUpdates(t *testing.T) {
 
 func TestInvalidSignalsAreRecordedAndRefused(t *testing.T) {
 	cases := []struct {
-		action Action
+		action lifecycle.Action
 		req    ActionRequest
 		reason string // part of the recorded reason
 	}{
-		{Release, ActionRequest{Actor: customer}, "a signal may come from staff, purchasing, finance, ops only; a customer acts through the API"},
-		{Release, ActionRequest{Actor: buyer}, "release is not possible while the order is awaiting_payment"},
-		{Accept, ActionRequest{Actor: supplierA}, "a supplier acts through the API"},
-		{Cancel, ActionRequest{Actor: otherCustomer, Payload: rawPayload(because("mine now"))}, "a customer acts through the API"},
-		{Cancel, ActionRequest{}, "the signal names no actor"},
+		{lifecycle.Release, ActionRequest{Actor: customer}, "a signal may come from staff, purchasing, finance, ops only; a customer acts through the API"},
+		{lifecycle.Release, ActionRequest{Actor: buyer}, "release is not possible while the order is awaiting_payment"},
+		{lifecycle.Accept, ActionRequest{Actor: supplierA}, "a supplier acts through the API"},
+		{lifecycle.Cancel, ActionRequest{Actor: otherCustomer, Payload: rawPayload(because("mine now"))}, "a customer acts through the API"},
+		{lifecycle.Cancel, ActionRequest{}, "the signal names no actor"},
 		// Only the payment provider's signed webhook confirms a payment.
-		{PaymentConfirmed, ActionRequest{Actor: webhook, Payload: rawPayload(paid("pay_1"))}, "a system acts through the API"},
-		{Cancel, ActionRequest{Actor: auth.Principal{Role: auth.Client, Subject: "link:cl_1"}}, "a client acts through the API"},
-		{Cancel, ActionRequest{Actor: buyer, Payload: json.RawMessage(`{"reason": 5}`)}, `"reason" must be a string`},
-		{Cancel, ActionRequest{Actor: buyer, Payload: json.RawMessage(`{"why": "x"}`)}, `unknown field "why"`},
-		{Cancel, ActionRequest{Actor: buyer, Payload: json.RawMessage(`["not", "an", "object"]`)}, "not usable"},
-		{OpsRetry, ActionRequest{Actor: buyer}, "your role purchasing may not retry"},
-		{OpsSkip, ActionRequest{Actor: auth.Principal{Role: auth.Ops, Subject: "o-1"}}, "not waiting for ops"},
+		{lifecycle.PaymentConfirmed, ActionRequest{Actor: webhook, Payload: rawPayload(paid("pay_1"))}, "a system acts through the API"},
+		{lifecycle.Cancel, ActionRequest{Actor: auth.Principal{Role: lifecycle.Client, Subject: "link:cl_1"}}, "a client acts through the API"},
+		{lifecycle.Cancel, ActionRequest{Actor: buyer, Payload: json.RawMessage(`{"reason": 5}`)}, `"reason" must be a string`},
+		{lifecycle.Cancel, ActionRequest{Actor: buyer, Payload: json.RawMessage(`{"why": "x"}`)}, `unknown field "why"`},
+		{lifecycle.Cancel, ActionRequest{Actor: buyer, Payload: json.RawMessage(`["not", "an", "object"]`)}, "not usable"},
+		{lifecycle.OpsRetry, ActionRequest{Actor: buyer}, "your role purchasing may not retry"},
+		{lifecycle.OpsSkip, ActionRequest{Actor: auth.Principal{Role: lifecycle.Ops, Subject: "o-1"}}, "not waiting for ops"},
 	}
 	r := newRun(t)
 	for i, tc := range cases {
@@ -75,16 +76,16 @@ func TestInvalidSignalsAreRecordedAndRefused(t *testing.T) {
 	}
 	// Not even an action request, and no action at all: refused too, and the
 	// signal after them still applies.
-	r.env.RegisterDelayedCallback(func() { r.env.SignalWorkflow(string(Cancel), "cancel it!") }, 30*minute)
+	r.env.RegisterDelayedCallback(func() { r.env.SignalWorkflow(string(lifecycle.Cancel), "cancel it!") }, 30*minute)
 	r.env.RegisterDelayedCallback(func() { r.env.SignalWorkflow("cancle", ActionRequest{Actor: buyer}) }, 31*minute)
-	r.must(40*minute, PaymentConfirmed, webhook, paid("pay_1"))
-	r.signalAt(41*minute, SetMargin, ActionRequest{Actor: buyer, RequestID: "after", Payload: rawPayload(margin(12))})
+	r.must(40*minute, lifecycle.PaymentConfirmed, webhook, paid("pay_1"))
+	r.signalAt(41*minute, lifecycle.SetMargin, ActionRequest{Actor: buyer, RequestID: "after", Payload: rawPayload(margin(12))})
 	r.stopAt(hour)
 	r.execute(orderInput("prepaid"))
 
 	r.requireStopped()
 	v := r.query(buyer)
-	if got := statuses(v); !slices.Equal(got, []Status{AwaitingPayment, Screening}) {
+	if got := statuses(v); !slices.Equal(got, []lifecycle.Status{lifecycle.AwaitingPayment, lifecycle.Screening}) {
 		t.Errorf("statuses %v: refused signals moved the order", got)
 	}
 	refused := 0
@@ -97,10 +98,10 @@ func TestInvalidSignalsAreRecordedAndRefused(t *testing.T) {
 		t.Errorf("%d refused entries of %d, want %d and create, payment and margin: %+v", refused, len(v.Timeline), len(cases)+2, v.Timeline)
 	}
 	unreadable, unknown := v.Timeline[len(cases)+1], v.Timeline[len(cases)+2]
-	if unreadable.Action != Cancel || unreadable.Outcome != "refused" || !strings.Contains(unreadable.Reason, "must be a JSON object") {
+	if unreadable.Action != lifecycle.Cancel || unreadable.Outcome != "refused" || !strings.Contains(unreadable.Reason, "must be a JSON object") {
 		t.Errorf("the unreadable signal: %+v", unreadable)
 	}
-	if unknown.Action != "cancle" || unknown.Outcome != "refused" || unknown.ActorRole != auth.Purchasing || !strings.Contains(unknown.Reason, `"cancle" is not an action of marketplace orders`) {
+	if unknown.Action != "cancle" || unknown.Outcome != "refused" || unknown.ActorRole != lifecycle.Purchasing || !strings.Contains(unknown.Reason, `"cancle" is not an action of marketplace orders`) {
 		t.Errorf("the unknown signal: %+v", unknown)
 	}
 	if es := entriesWithRequest(v, "after"); len(es) != 1 || es[0].Outcome != "applied" {
@@ -114,7 +115,7 @@ func TestInvalidSignalsAreRecordedAndRefused(t *testing.T) {
 			continue
 		}
 		e := es[0]
-		if e.Outcome != "refused" || e.Action != tc.action || e.From != AwaitingPayment || e.To != AwaitingPayment ||
+		if e.Outcome != "refused" || e.Action != tc.action || e.From != lifecycle.AwaitingPayment || e.To != lifecycle.AwaitingPayment ||
 			e.ActorRole != tc.req.Actor.Role || e.Via != "signal" || !strings.Contains(e.Reason, tc.reason) {
 			t.Errorf("%s entry %+v, want %s refused because %q", id, e, tc.action, tc.reason)
 		}
@@ -143,10 +144,10 @@ func TestSignalsApplyOnBothSidesOfTheSignalLoopChange(t *testing.T) {
 			r.env.OnGetVersion(ChangeOneSignalLoop, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 			r.env.OnGetVersion(ChangeTrustedActions, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 		}
-		r.signalAt(1*minute, Release, ActionRequest{Actor: customer, RequestID: "sig-refused"})
-		r.signalAt(2*minute, Release, ActionRequest{Actor: buyer, RequestID: "sig-too-early"})
-		r.must(150*second, PaymentConfirmed, webhook, paid("pay_1"))
-		r.signalAt(3*minute, SetMargin, ActionRequest{Actor: buyer, RequestID: "sig-margin", Payload: rawPayload(margin(12))})
+		r.signalAt(1*minute, lifecycle.Release, ActionRequest{Actor: customer, RequestID: "sig-refused"})
+		r.signalAt(2*minute, lifecycle.Release, ActionRequest{Actor: buyer, RequestID: "sig-too-early"})
+		r.must(150*second, lifecycle.PaymentConfirmed, webhook, paid("pay_1"))
+		r.signalAt(3*minute, lifecycle.SetMargin, ActionRequest{Actor: buyer, RequestID: "sig-margin", Payload: rawPayload(margin(12))})
 		r.stopAt(hour)
 		r.execute(orderInput("prepaid"))
 

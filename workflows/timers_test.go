@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"github.com/orderflow/orderflow/lifecycle"
 	"slices"
 	"testing"
 	"time"
@@ -34,7 +35,7 @@ func (r *run) requireTimer(name string, at time.Time) {
 }
 
 // requireElapsedAt: the timer's action is on the timeline once, at exactly `at`.
-func (r *run) requireElapsedAt(v OrderView, a Action, from, to Status, at time.Time) {
+func (r *run) requireElapsedAt(v OrderView, a lifecycle.Action, from, to lifecycle.Status, at time.Time) {
 	r.t.Helper()
 	es := actionEntries(v, a)
 	if len(es) != 1 {
@@ -46,7 +47,7 @@ func (r *run) requireElapsedAt(v OrderView, a Action, from, to Status, at time.T
 	}
 }
 
-func (r *run) requireNoEntry(v OrderView, a Action) {
+func (r *run) requireNoEntry(v OrderView, a lifecycle.Action) {
 	r.t.Helper()
 	if es := actionEntries(v, a); len(es) > 0 {
 		r.t.Errorf("%s happened: %+v", a, es)
@@ -57,14 +58,14 @@ func TestPaymentWindowBoundary(t *testing.T) {
 	const due = 24 * time.Hour
 	for _, tc := range []struct {
 		terms   string
-		first   Status
+		first   lifecycle.Status
 		settle  step // what moves the order on before the window ends
 		emails  []string
 		linkIDs []string // payment links cancelled when the window ends
 	}{
-		{"prepaid", AwaitingPayment, step{due - second, PaymentConfirmed, webhook, paid("pay_1")},
+		{"prepaid", lifecycle.AwaitingPayment, step{due - second, lifecycle.PaymentConfirmed, webhook, paid("pay_1")},
 			[]string{"payment_link→" + ann, "order_expired→" + ann}, []string{"pay_1"}},
-		{"credit", AwaitingCredit, step{due - second, ApproveCredit, financeUser, nil},
+		{"credit", lifecycle.AwaitingCredit, step{due - second, lifecycle.ApproveCredit, financeUser, nil},
 			[]string{"order_expired→" + ann}, nil},
 	} {
 		deadline := testStart.Add(due)
@@ -73,7 +74,7 @@ func TestPaymentWindowBoundary(t *testing.T) {
 			r := newRun(t)
 			r.script([]step{tc.settle})
 			r.settledViewAt(due, buyer, func(v OrderView) {
-				if v.Status != Screening {
+				if v.Status != lifecycle.Screening {
 					t.Errorf("at the deadline the order is %s, want screening", v.Status)
 				}
 				r.requireDeadlines(v)
@@ -83,8 +84,8 @@ func TestPaymentWindowBoundary(t *testing.T) {
 
 			r.requireStopped()
 			v := r.query(buyer)
-			r.requireNoEntry(v, PaymentWindowElapsed)
-			if got := statuses(v); !slices.Equal(got, []Status{tc.first, Screening}) {
+			r.requireNoEntry(v, lifecycle.PaymentWindowElapsed)
+			if got := statuses(v); !slices.Equal(got, []lifecycle.Status{tc.first, lifecycle.Screening}) {
 				t.Errorf("statuses %v", got)
 			}
 			if got := r.fakes.cancelledLinks(); len(got) != 0 {
@@ -98,10 +99,10 @@ func TestPaymentWindowBoundary(t *testing.T) {
 				if v.Status != tc.first {
 					t.Errorf("a second before the deadline the order is %s", v.Status)
 				}
-				r.requireDeadlines(v, Deadline{Name: deadlinePayment, At: deadline})
+				r.requireDeadlines(v, Deadline{Name: lifecycle.DeadlinePayment, At: deadline})
 			})
 			r.settledViewAt(due, buyer, func(v OrderView) {
-				if v.Status != Expired {
+				if v.Status != lifecycle.Expired {
 					t.Errorf("at the deadline the order is %s, want expired", v.Status)
 				}
 				r.requireDeadlines(v)
@@ -113,11 +114,11 @@ func TestPaymentWindowBoundary(t *testing.T) {
 
 			r.requireCompleted()
 			v := r.query(buyer)
-			r.requireElapsedAt(v, PaymentWindowElapsed, tc.first, Expired, deadline)
-			if got := statuses(v); !slices.Equal(got, []Status{tc.first, Expired}) {
+			r.requireElapsedAt(v, lifecycle.PaymentWindowElapsed, tc.first, lifecycle.Expired, deadline)
+			if got := statuses(v); !slices.Equal(got, []lifecycle.Status{tc.first, lifecycle.Expired}) {
 				t.Errorf("statuses %v", got)
 			}
-			r.requireTimer(deadlinePayment, deadline)
+			r.requireTimer(lifecycle.DeadlinePayment, deadline)
 			r.requireEmails(v, tc.emails)
 			r.requireRefunds(v, 0)
 			if got := r.fakes.cancelledLinks(); !slices.Equal(got, tc.linkIDs) {
@@ -136,7 +137,7 @@ func TestPaymentWindowRefundsALatePayment(t *testing.T) {
 
 	r.requireCompleted()
 	v := r.query(buyer)
-	r.requireElapsedAt(v, PaymentWindowElapsed, AwaitingPayment, Expired, testStart.Add(24*hour))
+	r.requireElapsedAt(v, lifecycle.PaymentWindowElapsed, lifecycle.AwaitingPayment, lifecycle.Expired, testStart.Add(24*hour))
 	r.requireEmails(v, []string{"payment_link→" + ann, "order_expired→" + ann, "refund_issued→" + ann})
 	r.requireRefunds(v, 1)
 }
@@ -145,15 +146,15 @@ func TestPendingWindowBoundary(t *testing.T) {
 	const released = 3 * minute
 	const due = released + 2*hour
 	deadline := testStart.Add(due)
-	fulfilment := Deadline{Name: deadlineFulfilment, At: testStart.Add(released + 24*hour)}
+	fulfilment := Deadline{Name: lifecycle.DeadlineFulfilment, At: testStart.Add(released + 24*hour)}
 	releasedOrder := steps(paidAt1m, releasedAt3m)
 
 	t.Run("a second before", func(t *testing.T) {
 		r := newRun(t)
 		r.script(releasedOrder)
-		r.must(due-second, Accept, supplierA, nil)
+		r.must(due-second, lifecycle.Accept, supplierA, nil)
 		r.settledViewAt(due, buyer, func(v OrderView) {
-			if v.Status != InProgress {
+			if v.Status != lifecycle.InProgress {
 				t.Errorf("at the deadline the order is %s, want in progress", v.Status)
 			}
 		})
@@ -162,7 +163,7 @@ func TestPendingWindowBoundary(t *testing.T) {
 
 		r.requireStopped()
 		v := r.query(buyer)
-		r.requireNoEntry(v, PendingWindowElapsed)
+		r.requireNoEntry(v, lifecycle.PendingWindowElapsed)
 		if got := r.fakes.offers["ord_test"]; !slices.Equal(got, []string{"sup_a", "sup_b", "sup_c"}) {
 			t.Errorf("offered to %v, want only the top three", got)
 		}
@@ -172,28 +173,28 @@ func TestPendingWindowBoundary(t *testing.T) {
 		r := newRun(t)
 		r.script(releasedOrder)
 		r.settledViewAt(due-second, buyer, func(v OrderView) {
-			if v.Status != Pending {
+			if v.Status != lifecycle.Pending {
 				t.Errorf("a second before the deadline the order is %s", v.Status)
 			}
-			r.requireDeadlines(v, Deadline{Name: deadlinePending, At: deadline}, fulfilment)
+			r.requireDeadlines(v, Deadline{Name: lifecycle.DeadlinePending, At: deadline}, fulfilment)
 		})
 		// The fourth supplier is offered the order only when the window ends.
-		r.refused(due-second, Accept, supplierD, nil, NotVisible)
+		r.refused(due-second, lifecycle.Accept, supplierD, nil, NotVisible)
 		r.settledViewAt(due, buyer, func(v OrderView) {
-			if v.Status != PendingExpiring {
+			if v.Status != lifecycle.PendingExpiring {
 				t.Errorf("at the deadline the order is %s, want pending expiring", v.Status)
 			}
 			r.requireDeadlines(v, fulfilment)
 		})
-		r.must(due+second, Accept, supplierD, nil)
+		r.must(due+second, lifecycle.Accept, supplierD, nil)
 		r.stopAt(due + hour)
 		r.execute(orderInput("prepaid"))
 
 		r.requireStopped()
 		v := r.query(buyer)
-		r.requireElapsedAt(v, PendingWindowElapsed, Pending, PendingExpiring, deadline)
-		r.requireTimer(deadlinePending, deadline)
-		if v.Status != InProgress || v.Marketplace.Supplier == nil || v.Marketplace.Supplier.ID != "sup_d" {
+		r.requireElapsedAt(v, lifecycle.PendingWindowElapsed, lifecycle.Pending, lifecycle.PendingExpiring, deadline)
+		r.requireTimer(lifecycle.DeadlinePending, deadline)
+		if v.Status != lifecycle.InProgress || v.Marketplace.Supplier == nil || v.Marketplace.Supplier.ID != "sup_d" {
 			t.Errorf("status %s supplier %+v, want in progress with sup_d", v.Status, v.Marketplace.Supplier)
 		}
 		if got := r.fakes.offers["ord_test"]; !slices.Equal(got, []string{"sup_a", "sup_b", "sup_c", "sup_d", "sup_e"}) {
@@ -211,9 +212,9 @@ func TestFulfilmentDeadlineBoundary(t *testing.T) {
 	t.Run("a second before", func(t *testing.T) {
 		r := newRun(t)
 		r.script(releasedOrder)
-		r.must(due-second, Accept, supplierD, nil)
+		r.must(due-second, lifecycle.Accept, supplierD, nil)
 		r.settledViewAt(due, buyer, func(v OrderView) {
-			if v.Status != InProgress {
+			if v.Status != lifecycle.InProgress {
 				t.Errorf("at the deadline the order is %s, want in progress", v.Status)
 			}
 			r.requireDeadlines(v)
@@ -223,7 +224,7 @@ func TestFulfilmentDeadlineBoundary(t *testing.T) {
 
 		r.requireStopped()
 		v := r.query(buyer)
-		r.requireNoEntry(v, FulfilmentDeadline)
+		r.requireNoEntry(v, lifecycle.FulfilmentDeadline)
 		r.requireRefunds(v, 0)
 	})
 
@@ -231,24 +232,24 @@ func TestFulfilmentDeadlineBoundary(t *testing.T) {
 		r := newRun(t)
 		r.script(releasedOrder)
 		r.settledViewAt(due-second, buyer, func(v OrderView) {
-			if v.Status != PendingExpiring {
+			if v.Status != lifecycle.PendingExpiring {
 				t.Errorf("a second before the deadline the order is %s", v.Status)
 			}
-			r.requireDeadlines(v, Deadline{Name: deadlineFulfilment, At: deadline})
+			r.requireDeadlines(v, Deadline{Name: lifecycle.DeadlineFulfilment, At: deadline})
 		})
 		r.settledViewAt(due, buyer, func(v OrderView) {
-			if v.Status != Expired {
+			if v.Status != lifecycle.Expired {
 				t.Errorf("at the deadline the order is %s, want expired", v.Status)
 			}
 			r.requireDeadlines(v)
 		})
-		r.neverAnswered(due+second, Accept, supplierD, nil)
+		r.neverAnswered(due+second, lifecycle.Accept, supplierD, nil)
 		r.execute(orderInput("prepaid"))
 
 		r.requireCompleted()
 		v := r.query(buyer)
-		r.requireElapsedAt(v, FulfilmentDeadline, PendingExpiring, Expired, deadline)
-		r.requireTimer(deadlineFulfilment, deadline)
+		r.requireElapsedAt(v, lifecycle.FulfilmentDeadline, lifecycle.PendingExpiring, lifecycle.Expired, deadline)
+		r.requireTimer(lifecycle.DeadlineFulfilment, deadline)
 		r.requireRefunds(v, 1)
 		if v.Marketplace.Supplier != nil {
 			t.Errorf("an expired order has supplier %+v", v.Marketplace.Supplier)
@@ -265,7 +266,7 @@ func TestReturnWindowBoundary(t *testing.T) {
 	t.Run("a second before", func(t *testing.T) {
 		r := newRun(t)
 		r.script(completedOrder)
-		r.must(due-second, RequestReturn, customer, because("wrong colour"))
+		r.must(due-second, lifecycle.RequestReturn, customer, because("wrong colour"))
 		r.settledViewAt(due, buyer, func(v OrderView) {
 			if v.Closed || v.Marketplace.Return == nil {
 				t.Errorf("at the deadline: closed %v, return %+v; want an open return", v.Closed, v.Marketplace.Return)
@@ -274,13 +275,13 @@ func TestReturnWindowBoundary(t *testing.T) {
 			r.requireDeadlines(v)
 		})
 		// Rejected after the window: nothing left to wait for, returns close at once.
-		r.must(due+hour, RejectReturn, buyer, because("used"))
+		r.must(due+hour, lifecycle.RejectReturn, buyer, because("used"))
 		r.execute(orderInput("prepaid"))
 
 		r.requireCompleted()
 		v := r.query(buyer)
-		r.requireElapsedAt(v, ReturnWindowElapsed, Completed, Completed, deadline.Add(hour))
-		if !v.Closed || v.Status != Completed {
+		r.requireElapsedAt(v, lifecycle.ReturnWindowElapsed, lifecycle.Completed, lifecycle.Completed, deadline.Add(hour))
+		if !v.Closed || v.Status != lifecycle.Completed {
 			t.Errorf("status %s closed %v", v.Status, v.Closed)
 		}
 	})
@@ -289,24 +290,24 @@ func TestReturnWindowBoundary(t *testing.T) {
 		r := newRun(t)
 		r.script(completedOrder)
 		r.settledViewAt(due-second, customer, func(v OrderView) {
-			if v.Closed || !slices.Equal(v.AllowedActions, []Action{RequestReturn}) {
+			if v.Closed || !slices.Equal(v.AllowedActions, []lifecycle.Action{lifecycle.RequestReturn}) {
 				t.Errorf("a second before the deadline: closed %v, customer may %v", v.Closed, v.AllowedActions)
 			}
-			r.requireDeadlines(v, Deadline{Name: deadlineReturns, At: deadline})
+			r.requireDeadlines(v, Deadline{Name: lifecycle.DeadlineReturns, At: deadline})
 		})
 		r.settledViewAt(due, customer, func(v OrderView) {
-			if !v.Closed || v.Status != Completed || len(v.AllowedActions) != 0 {
+			if !v.Closed || v.Status != lifecycle.Completed || len(v.AllowedActions) != 0 {
 				t.Errorf("at the deadline: %s closed %v, customer may %v; want closed with nothing to do", v.Status, v.Closed, v.AllowedActions)
 			}
 			r.requireDeadlines(v)
 		})
-		r.neverAnswered(due+second, RequestReturn, customer, because("too late"))
+		r.neverAnswered(due+second, lifecycle.RequestReturn, customer, because("too late"))
 		r.execute(orderInput("prepaid"))
 
 		r.requireCompleted()
 		v := r.query(buyer)
-		r.requireElapsedAt(v, ReturnWindowElapsed, Completed, Completed, deadline)
-		r.requireTimer(deadlineReturns, deadline)
-		r.requireNoEntry(v, RequestReturn)
+		r.requireElapsedAt(v, lifecycle.ReturnWindowElapsed, lifecycle.Completed, lifecycle.Completed, deadline)
+		r.requireTimer(lifecycle.DeadlineReturns, deadline)
+		r.requireNoEntry(v, lifecycle.RequestReturn)
 	})
 }

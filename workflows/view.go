@@ -5,9 +5,9 @@ import (
 	"time"
 
 	"github.com/orderflow/orderflow/activities"
-	"github.com/orderflow/orderflow/internal/auth"
 	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/internal/store"
+	"github.com/orderflow/orderflow/lifecycle"
 )
 
 // OrderView is the order as the workflow knows it now, for one viewer: what
@@ -15,7 +15,7 @@ import (
 type OrderView struct {
 	ID             string                   `json:"id"`
 	Flow           string                   `json:"flow"`
-	Status         Status                   `json:"status"`
+	Status         lifecycle.Status         `json:"status"`
 	StatusLabel    string                   `json:"status_label"`
 	Owner          string                   `json:"owner"`
 	Title          string                   `json:"title"`
@@ -27,7 +27,7 @@ type OrderView struct {
 	Timeline       []TimelineEntry          `json:"timeline"`
 	Documents      []activities.DocumentRef `json:"documents"`
 	Emails         []SentEmail              `json:"emails"`
-	AllowedActions []Action                 `json:"allowed_actions"`
+	AllowedActions []lifecycle.Action       `json:"allowed_actions"`
 	NeedsAttention bool                     `json:"needs_attention"`
 	Attention      *Attention               `json:"attention,omitempty"`
 	Closed         bool                     `json:"closed"`
@@ -44,7 +44,7 @@ func (c *core) baseView(label, title string, total money.Amount, deadlines []Dea
 		ID: c.ID, Flow: c.Flow, Status: c.Status, StatusLabel: label, Owner: c.Owner,
 		Title: title, Currency: "EUR", Total: total, CreatedAt: c.CreatedAt, UpdatedAt: c.updatedAt(),
 		Deadlines: nonNil(deadlines), Timeline: nonNil(slices.Clone(c.Timeline)), Documents: nonNil(slices.Clone(c.Documents)),
-		Emails: nonNil(slices.Clone(c.Emails)), AllowedActions: []Action{},
+		Emails: nonNil(slices.Clone(c.Emails)), AllowedActions: []lifecycle.Action{},
 		NeedsAttention: c.Attention != nil, Attention: c.Attention, Closed: c.Closed || c.table.IsFinal(c.Status),
 	}
 }
@@ -55,17 +55,17 @@ func (c *core) baseView(label, title string, total money.Amount, deadlines []Dea
 // viewer may not see is the empty view.
 func (c *core) forViewer(full OrderView, viewer Party) OrderView {
 	v, ok := full, true
-	if viewer.Principal.Role != auth.System {
+	if viewer.Principal.Role != lifecycle.System {
 		v, ok = Project(full, viewer.Principal)
 	}
 	if !ok {
 		return OrderView{}
 	}
 	v.AllowedActions = nonNil(c.allowed(viewer))
-	if c.Attention != nil && viewer.Principal.Role == auth.Ops {
-		v.AllowedActions = append(v.AllowedActions, OpsRetry)
+	if c.Attention != nil && viewer.Principal.Role == lifecycle.Ops {
+		v.AllowedActions = append(v.AllowedActions, lifecycle.OpsRetry)
 		if c.Attention.Skippable {
-			v.AllowedActions = append(v.AllowedActions, OpsSkip)
+			v.AllowedActions = append(v.AllowedActions, lifecycle.OpsSkip)
 		}
 	}
 	return v

@@ -9,9 +9,9 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/orderflow/orderflow/activities"
-	"github.com/orderflow/orderflow/internal/auth"
 	"github.com/orderflow/orderflow/internal/email"
 	"github.com/orderflow/orderflow/internal/store"
+	"github.com/orderflow/orderflow/lifecycle"
 )
 
 // Nobody waits forever without knowing (issue 12): every status in which an
@@ -23,15 +23,6 @@ import (
 // and handles those deadlines, the same way for every wait. Only orders
 // started after ChangeBusinessRules have waits.
 
-// Timeline actions of the waits, applied by the order's own timers.
-const (
-	OwnerTold      Action = "owner_told"
-	OwnerReminded  Action = "owner_reminded"
-	StaffEscalated Action = "staff_escalated"
-)
-
-// WaitActions are the timeline actions of the waits.
-var WaitActions = []Action{OwnerTold, OwnerReminded, StaffEscalated}
 
 // WaitSettings are the durations and addresses of the waits, stamped on
 // each order with the rest of its settings. Zero durations (orders created
@@ -53,10 +44,10 @@ func (s WaitSettings) enabled() bool { return s.RemindAfter > 0 && s.EscalateAft
 
 // WaitOwner is who a wait is for, or who is escalated.
 type WaitOwner struct {
-	Role  auth.Role `json:"role"`
-	Label string    `json:"label"` // "purchasing", "the supplier": how deadlines name them
-	Name  string    `json:"name"`  // how an email greets them
-	Email string    `json:"email"`
+	Role  lifecycle.Role `json:"role"`
+	Label string         `json:"label"` // "purchasing", "the supplier": how deadlines name them
+	Name  string         `json:"name"`  // how an email greets them
+	Email string         `json:"email"`
 }
 
 func (o WaitOwner) address() email.Address { return email.Address{Name: o.Name, Email: o.Email} }
@@ -207,20 +198,20 @@ func (c *core) elapseWait(ctx workflow.Context, d Deadline, ws []Wait, marks *Wa
 			marks.put(m)
 			// On the timeline too: it says who was told, and writes the read
 			// model again without this step among the deadlines.
-			c.note(ctx, OwnerTold, systemActor, w.Owner.Label+" told: "+w.What, "")
+			c.note(ctx, lifecycle.OwnerTold, systemActor, w.Owner.Label+" told: "+w.What, "")
 			data.Next = fmt.Sprintf("You will be reminded on %s if it is still waiting.%s", local(w.RemindAt), expires)
 			c.waitEmail("wait_started#"+w.Key, "wait_reminder", w.Owner, data)
 		case w.reminderName():
 			m.Told, m.Reminded = true, true
 			marks.put(m)
-			c.note(ctx, OwnerReminded, systemActor, w.Owner.Label+" reminded: "+w.What, "")
+			c.note(ctx, lifecycle.OwnerReminded, systemActor, w.Owner.Label+" reminded: "+w.What, "")
 			data.Reminder = true
 			data.Next = fmt.Sprintf("If it is still waiting on %s, %s will be told.%s", local(w.EscalateAt), w.EscalateTo.Label, expires)
 			c.waitEmail("wait_reminder#"+w.Key, "wait_reminder", w.Owner, data)
 		case w.escalationName():
 			m.Told, m.Reminded, m.Escalated = true, true, true
 			marks.put(m)
-			c.note(ctx, StaffEscalated, systemActor, w.EscalateTo.Label+" escalated: "+w.Owner.Label+" to "+w.What, "")
+			c.note(ctx, lifecycle.StaffEscalated, systemActor, w.EscalateTo.Label+" escalated: "+w.Owner.Label+" to "+w.What, "")
 			data.Next = fmt.Sprintf("%s was reminded on %s and has not acted since; please follow up with them or act yourselves.%s",
 				capitalize(w.Owner.Label), local(w.RemindAt), expires)
 			c.waitEmail("wait_escalation#"+w.Key, "wait_escalation", w.EscalateTo, data)
@@ -256,12 +247,12 @@ func (c *core) entered(match func(e TimelineEntry) bool) (time.Time, int, bool) 
 }
 
 // enteredStatus: when the order last moved into status s.
-func (c *core) enteredStatus(s Status) (time.Time, int, bool) {
+func (c *core) enteredStatus(s lifecycle.Status) (time.Time, int, bool) {
 	return c.entered(func(e TimelineEntry) bool { return e.To == s && e.From != s })
 }
 
 // applied: when action a was last applied.
-func (c *core) applied(a Action) (time.Time, int, bool) {
+func (c *core) applied(a lifecycle.Action) (time.Time, int, bool) {
 	return c.entered(func(e TimelineEntry) bool { return e.Action == a })
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/orderflow/orderflow/activities"
 	"github.com/orderflow/orderflow/internal/money"
+	"github.com/orderflow/orderflow/lifecycle"
 )
 
 // Issue 12, "Nobody waits forever without knowing": each wait for a person
@@ -55,7 +56,7 @@ func (r *run) requireWaitMails(want ...string) {
 }
 
 // requireAt: action a is on the timeline once per instant given, at those instants.
-func (r *run) requireAt(v OrderView, a Action, at ...time.Time) {
+func (r *run) requireAt(v OrderView, a lifecycle.Action, at ...time.Time) {
 	r.t.Helper()
 	es := actionEntries(v, a)
 	got := make([]time.Time, len(es))
@@ -84,19 +85,19 @@ func TestScreeningTellsPurchasingRemindsThenEscalatesToStaffOnce(t *testing.T) {
 	v := r.query(buyer)
 	r.requireWaitMails("wait_started#screening.1→"+purchasingMail, "wait_reminder#screening.1→"+purchasingMail,
 		"wait_escalation#screening.1→"+staffMail)
-	r.requireAt(v, OwnerTold, told)
-	r.requireAt(v, OwnerReminded, told.Add(24*hour))
-	r.requireAt(v, StaffEscalated, told.Add(48*hour))
+	r.requireAt(v, lifecycle.OwnerTold, told)
+	r.requireAt(v, lifecycle.OwnerReminded, told.Add(24*hour))
+	r.requireAt(v, lifecycle.StaffEscalated, told.Add(48*hour))
 	r.requireTimer("Reminder to purchasing: release or cancel the order", told.Add(24*hour))
 	// The read model, written again when purchasing was told, waits for the
 	// reminder next, not for the notice already sent.
 	r.fakes.mu.Lock()
-	i := slices.IndexFunc(r.fakes.transitions, func(tr activities.RecordTransitionInput) bool { return tr.Entry.Action == string(OwnerTold) })
+	i := slices.IndexFunc(r.fakes.transitions, func(tr activities.RecordTransitionInput) bool { return tr.Entry.Action == string(lifecycle.OwnerTold) })
 	if i < 0 || r.fakes.transitions[i].Order.NextDeadline == nil || !r.fakes.transitions[i].Order.NextDeadline.Equal(told.Add(24*hour)) {
 		t.Errorf("read model after the notice: %+v", r.fakes.transitions)
 	}
 	r.fakes.mu.Unlock()
-	if v.Status != Screening {
+	if v.Status != lifecycle.Screening {
 		t.Errorf("status %s: reminders never move the order", v.Status)
 	}
 }
@@ -110,8 +111,8 @@ func TestReleasedBeforeTheReminderIsNeitherRemindedNorEscalated(t *testing.T) {
 	r.requireStopped()
 	v := r.query(buyer)
 	r.requireWaitMails("wait_started#screening.1→" + purchasingMail)
-	r.requireNoEntry(v, OwnerReminded)
-	r.requireNoEntry(v, StaffEscalated)
+	r.requireNoEntry(v, lifecycle.OwnerReminded)
+	r.requireNoEntry(v, lifecycle.StaffEscalated)
 }
 
 // A credit request is reminded and escalated before the payment window
@@ -134,13 +135,13 @@ func TestCreditRequestRemindsFinanceBeforeItExpires(t *testing.T) {
 
 			r.requireCompleted()
 			v := r.query(financeUser)
-			if got := statuses(v); !slices.Equal(got, []Status{AwaitingCredit, Expired}) {
+			if got := statuses(v); !slices.Equal(got, []lifecycle.Status{lifecycle.AwaitingCredit, lifecycle.Expired}) {
 				t.Errorf("statuses %v", got)
 			}
 			r.requireWaitMails("wait_started#credit.1→"+financeMail, "wait_reminder#credit.1→"+financeMail, "wait_escalation#credit.1→"+staffMail)
-			r.requireAt(v, OwnerReminded, testStart.Add(tc.remindAt))
-			r.requireAt(v, StaffEscalated, testStart.Add(tc.escalates))
-			r.requireElapsedAt(v, PaymentWindowElapsed, AwaitingCredit, Expired, testStart.Add(tc.window))
+			r.requireAt(v, lifecycle.OwnerReminded, testStart.Add(tc.remindAt))
+			r.requireAt(v, lifecycle.StaffEscalated, testStart.Add(tc.escalates))
+			r.requireElapsedAt(v, lifecycle.PaymentWindowElapsed, lifecycle.AwaitingCredit, lifecycle.Expired, testStart.Add(tc.window))
 		})
 	}
 }
@@ -152,7 +153,7 @@ func TestLateDeliveryRemindsTheSupplierThenPurchasing(t *testing.T) {
 	r := newRun(t)
 	r.script(steps(paidAt1m, releasedAt3m, acceptedAt4mB))
 	pastDate := time.Date(2026, 12, 2, 0, 0, 0, 0, brussels) // requested 2026-12-01
-	r.must(pastDate.Add(50*hour).Sub(testStart), MarkDelivered, supplierB, DeliveredPayload{Note: "late"})
+	r.must(pastDate.Add(50*hour).Sub(testStart), lifecycle.MarkDelivered, supplierB, DeliveredPayload{Note: "late"})
 	r.stopAt(pastDate.Add(100 * hour).Sub(testStart))
 	r.execute(waitingOrder("prepaid"))
 
@@ -160,8 +161,8 @@ func TestLateDeliveryRemindsTheSupplierThenPurchasing(t *testing.T) {
 	v := r.query(buyer)
 	r.requireWaitMails("wait_started#screening.1→"+purchasingMail,
 		"wait_reminder#delivery.1→bravo@example.com", "wait_escalation#delivery.1→"+purchasingMail)
-	r.requireAt(v, OwnerReminded, pastDate.Add(24*hour))
-	r.requireAt(v, StaffEscalated, pastDate.Add(48*hour))
+	r.requireAt(v, lifecycle.OwnerReminded, pastDate.Add(24*hour))
+	r.requireAt(v, lifecycle.StaffEscalated, pastDate.Add(48*hour))
 	// What the supplier reads: the goods and the date, nothing of the customer.
 	r.fakes.mu.Lock()
 	defer r.fakes.mu.Unlock()
@@ -186,10 +187,10 @@ func TestReturnWaitsForPurchasingThenTheSupplier(t *testing.T) {
 	r := newRun(t)
 	r.script(steps(paidAt1m, releasedAt3m, acceptedAt4mB, fulfilled(supplierB, 5*minute)))
 	requested := 10 * minute
-	r.must(requested, RequestReturn, customer, because("wrong colour"))
+	r.must(requested, lifecycle.RequestReturn, customer, because("wrong colour"))
 	approved := requested + 50*hour
-	r.must(approved, ApproveReturn, buyer, nil)
-	r.must(approved+30*hour, ConfirmResalable, supplierB, nil)
+	r.must(approved, lifecycle.ApproveReturn, buyer, nil)
+	r.must(approved+30*hour, lifecycle.ConfirmResalable, supplierB, nil)
 	r.execute(waitingOrder("prepaid"))
 
 	r.requireCompleted()
@@ -198,20 +199,20 @@ func TestReturnWaitsForPurchasingThenTheSupplier(t *testing.T) {
 		"wait_started#return_decision.1→"+purchasingMail, "wait_reminder#return_decision.1→"+purchasingMail,
 		"wait_escalation#return_decision.1→"+staffMail,
 		"wait_reminder#return_inspection.1→bravo@example.com")
-	r.requireAt(v, OwnerReminded, testStart.Add(requested+24*hour), testStart.Add(approved+24*hour))
-	r.requireAt(v, StaffEscalated, testStart.Add(requested+48*hour))
+	r.requireAt(v, lifecycle.OwnerReminded, testStart.Add(requested+24*hour), testStart.Add(approved+24*hour))
+	r.requireAt(v, lifecycle.StaffEscalated, testStart.Add(requested+48*hour))
 }
 
 func TestMemberCancellationRequestEscalatesToStaff(t *testing.T) {
 	r := newRun(t)
-	r.must(1*hour, Approve, staffS, nil)
-	r.must(2*hour, Confirm, clientLink("link_1"), nil)
+	r.must(1*hour, lifecycle.Approve, staffS, nil)
+	r.must(2*hour, lifecycle.Confirm, clientLink("link_1"), nil)
 	reason := CancellationPayload{Reason: "The client went bankrupt last week"}
-	r.must(3*hour, RequestCancellation, memberM, reason)
-	r.must(60*hour, DenyCancellation, staffS, because("the work is done already"))
+	r.must(3*hour, lifecycle.RequestCancellation, memberM, reason)
+	r.must(60*hour, lifecycle.DenyCancellation, staffS, because("the work is done already"))
 	// A second request is a new wait: told again, and reminded again.
-	r.must(70*hour, RequestCancellation, memberM, reason)
-	r.must(95*hour, ApproveCancellation, staffS, nil)
+	r.must(70*hour, lifecycle.RequestCancellation, memberM, reason)
+	r.must(95*hour, lifecycle.ApproveCancellation, staffS, nil)
 	r.executeMember(waitingMember())
 
 	r.requireCompleted()
@@ -219,32 +220,32 @@ func TestMemberCancellationRequestEscalatesToStaff(t *testing.T) {
 	r.requireWaitMails("wait_started#cancellation_request.1→"+staffMail, "wait_reminder#cancellation_request.1→"+staffMail,
 		"wait_escalation#cancellation_request.1→"+staffMail,
 		"wait_started#cancellation_request.2→"+staffMail, "wait_reminder#cancellation_request.2→"+staffMail)
-	r.requireAt(v, OwnerTold, testStart.Add(3*hour), testStart.Add(70*hour))
-	r.requireAt(v, OwnerReminded, testStart.Add(27*hour), testStart.Add(94*hour))
-	r.requireAt(v, StaffEscalated, testStart.Add(51*hour))
+	r.requireAt(v, lifecycle.OwnerTold, testStart.Add(3*hour), testStart.Add(70*hour))
+	r.requireAt(v, lifecycle.OwnerReminded, testStart.Add(27*hour), testStart.Add(94*hour))
+	r.requireAt(v, lifecycle.StaffEscalated, testStart.Add(51*hour))
 }
 
 func TestMemberChangeRequestWaitsForStaffPerInvoice(t *testing.T) {
 	r := newRun(t)
-	r.must(1*hour, Approve, staffS, nil)
-	r.must(2*hour, Confirm, clientLink("link_1"), nil)
+	r.must(1*hour, lifecycle.Approve, staffS, nil)
+	r.must(2*hour, lifecycle.Confirm, clientLink("link_1"), nil)
 	requested := since(2026, 12, 9, 10, 0, 0)
-	r.must(requested, RequestChanges, memberM, ChangeRequestPayload{Entry: 1, Comment: "please split travel costs"})
+	r.must(requested, lifecycle.RequestChanges, memberM, ChangeRequestPayload{Entry: 1, Comment: "please split travel costs"})
 	r.settledViewAt(requested+second, staffS, func(v OrderView) {
 		i := slices.IndexFunc(v.Deadlines, func(d Deadline) bool { return strings.HasPrefix(d.Name, "Reminder to member support") })
 		if i < 0 || v.Deadlines[i].Entry != 1 || !v.Deadlines[i].At.Equal(testStart.Add(requested+24*hour)) {
 			t.Errorf("deadlines %+v, want the reminder of invoice 1's change request", v.Deadlines)
 		}
 	})
-	r.must(requested+30*hour, ResolveChanges, staffS, ResolvePayload{Entry: 1, Amount: ptr(money.Amount(90000))})
+	r.must(requested+30*hour, lifecycle.ResolveChanges, staffS, ResolvePayload{Entry: 1, Amount: ptr(money.Amount(90000))})
 	r.stopAt(since(2026, 12, 14, 0, 0, 0))
 	r.executeMember(waitingMember())
 
 	r.requireStopped()
 	v := r.query(staffS)
 	r.requireWaitMails("wait_started#change_request_1.1→"+staffMail, "wait_reminder#change_request_1.1→"+staffMail)
-	r.requireAt(v, OwnerReminded, testStart.Add(requested+24*hour))
-	r.requireNoEntry(v, StaffEscalated)
+	r.requireAt(v, lifecycle.OwnerReminded, testStart.Add(requested+24*hour))
+	r.requireNoEntry(v, lifecycle.StaffEscalated)
 }
 
 // Orders started before change business-rules have no waits: no new
@@ -260,7 +261,7 @@ func TestOrdersBeforeBusinessRulesHaveNoWaits(t *testing.T) {
 	r.requireStopped()
 	r.requireWaitMails()
 	v := r.query(buyer)
-	for _, a := range WaitActions {
+	for _, a := range lifecycle.WaitActions {
 		r.requireNoEntry(v, a)
 	}
 }

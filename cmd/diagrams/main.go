@@ -12,7 +12,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/orderflow/orderflow/workflows"
+	"github.com/orderflow/orderflow/lifecycle"
 )
 
 func main() {
@@ -25,10 +25,10 @@ func main() {
 }
 
 func write(root string) error {
-	for _, t := range workflows.LifecycleTables() {
-		path := filepath.Join(root, workflows.LifecycleDocPath(t))
-		if err := os.WriteFile(path, []byte(workflows.LifecycleDoc(t)), 0o644); err != nil {
-			return fmt.Errorf("write %s diagram: %w", t.Flow, err)
+	for _, t := range lifecycle.Flows {
+		path := filepath.Join(root, lifecycle.LifecycleDocPath(t))
+		if err := os.WriteFile(path, []byte(lifecycle.LifecycleDoc(t)), 0o644); err != nil {
+			return fmt.Errorf("write %s diagram: %w", t.Name, err)
 		}
 	}
 	readme := filepath.Join(root, "README.md")
@@ -36,7 +36,7 @@ func write(root string) error {
 	if err != nil {
 		return fmt.Errorf("read README: %w", err)
 	}
-	updated, err := workflows.WithReadmeDiagrams(string(text))
+	updated, err := lifecycle.WithReadmeDiagrams(string(text))
 	if err != nil {
 		return fmt.Errorf("README: %w", err)
 	}

@@ -18,7 +18,7 @@ import (
 
 	"github.com/orderflow/orderflow/internal/load"
 	"github.com/orderflow/orderflow/internal/sendgridtest"
-	"github.com/orderflow/orderflow/workflows"
+	"github.com/orderflow/orderflow/lifecycle"
 )
 
 // chaosSendGridKey is what the fault run's processes send to its SendGrid stand-in.
@@ -218,9 +218,9 @@ func printViolations(w io.Writer, vs []load.Violation, show int) {
 
 func finalStatuses() map[string][]string {
 	out := map[string][]string{}
-	for _, t := range workflows.LifecycleTables() {
+	for _, t := range lifecycle.Flows {
 		for _, s := range t.Final {
-			out[t.Flow] = append(out[t.Flow], string(s))
+			out[t.Name] = append(out[t.Name], string(s))
 		}
 	}
 	return out

@@ -16,8 +16,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/orderflow/orderflow/internal/auth"
 	"github.com/orderflow/orderflow/internal/load"
+	"github.com/orderflow/orderflow/lifecycle"
 )
 
 // The scale run leaves -n orders open, each waiting on a timer, then
@@ -177,7 +177,7 @@ func scale(ctx context.Context, o scaleOptions, stdout, stderr io.Writer) error 
 		return fmt.Errorf("connect to %s: %w", scalePorts.database, err)
 	}
 	defer pool.Close()
-	ops, err := load.NewAPI(st.api, o.secret, nil).Token(auth.Ops, "o-scale")
+	ops, err := load.NewAPI(st.api, o.secret, nil).Token(lifecycle.Ops, "o-scale")
 	if err != nil {
 		return err
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/orderflow/orderflow/internal/auth"
 	"github.com/orderflow/orderflow/internal/config"
 	"github.com/orderflow/orderflow/internal/pgtest"
+	"github.com/orderflow/orderflow/lifecycle"
 )
 
 func freeAddr(t *testing.T) string {
@@ -125,7 +126,7 @@ func TestDevModeBringsUpTheWholeStack(t *testing.T) {
 // summary, and the timer named by its deadline.
 func checkWebUIShowsOrders(t *testing.T, api, ui string) {
 	t.Helper()
-	token, err := auth.NewTokens(config.DevTokenSecret).Mint(auth.Principal{Role: auth.Customer, Subject: "c-ui"}, time.Hour)
+	token, err := auth.NewTokens(config.DevTokenSecret).Mint(auth.Principal{Role: lifecycle.Customer, Subject: "c-ui"}, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}

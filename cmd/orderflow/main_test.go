@@ -10,6 +10,7 @@ import (
 	"github.com/orderflow/orderflow/internal/auth"
 	"github.com/orderflow/orderflow/internal/config"
 	"github.com/orderflow/orderflow/internal/pgtest"
+	"github.com/orderflow/orderflow/lifecycle"
 )
 
 func runCommand(t *testing.T, ctx context.Context, vars map[string]string, args ...string) (code int, stdout, stderr string) {
@@ -83,7 +84,7 @@ func TestTokenCommandMintsAVerifiableToken(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	p, err := auth.NewTokens(config.DevTokenSecret).Verify(strings.TrimSpace(stdout))
-	if err != nil || p.Role != auth.Member || p.Subject != "m-100" {
+	if err != nil || p.Role != lifecycle.Member || p.Subject != "m-100" {
 		t.Fatalf("token names %+v, %v", p, err)
 	}
 	if !strings.Contains(stderr, "development secret") {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/orderflow/orderflow/internal/auth"
 	"github.com/orderflow/orderflow/internal/config"
+	"github.com/orderflow/orderflow/lifecycle"
 )
 
 // runToken prints one bearer token, signed with the secret the API uses:
@@ -23,7 +24,7 @@ func runToken(_ context.Context, args []string, env environment) error {
 		return fmt.Errorf("%v (usage: orderflow token --role ROLE --sub ID [--ttl 24h])", err)
 	}
 	// Only people hold tokens: client and system are never minted.
-	r, err := auth.ParsePersonRole(*role)
+	r, err := lifecycle.ParsePersonRole(*role)
 	if err != nil {
 		return err
 	}

@@ -5,81 +5,17 @@ package auth
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/orderflow/orderflow/lifecycle"
 )
-
-// Role is what a caller may do; the lifecycle tables grant actions to roles.
-type Role string
-
-const (
-	Member     Role = "member"
-	Client     Role = "client"
-	Staff      Role = "staff"
-	Customer   Role = "customer"
-	Purchasing Role = "purchasing"
-	Finance    Role = "finance"
-	Supplier   Role = "supplier"
-	Ops        Role = "ops"
-	System     Role = "system"
-)
-
-// Roles lists every role, in the order of lifecycles.md.
-var Roles = []Role{Member, Client, Staff, Customer, Purchasing, Finance, Supplier, Ops, System}
-
-// PersonRoles are the roles a person may hold, and so the only roles a
-// bearer token may name. Client (the holder of a confirmation link) and
-// System (the order's own timers, the payment webhook) are principals the
-// API builds in-process from a link or a verified signature, never from a
-// token: a token naming them would confirm payments that never happened.
-var PersonRoles = []Role{Member, Staff, Customer, Purchasing, Finance, Supplier, Ops}
-
-// IsPerson reports whether r is a role a person may hold (PersonRoles).
-func (r Role) IsPerson() bool { return slices.Contains(PersonRoles, r) }
-
-// ParseRole accepts a role name as written in lifecycles.md.
-func ParseRole(s string) (Role, error) {
-	for _, r := range Roles {
-		if string(r) == s {
-			return r, nil
-		}
-	}
-	return "", fmt.Errorf("unknown role %q (one of %s)", s, joinRoles(Roles))
-}
-
-// ParsePersonRole accepts the name of a role a person may hold; client and
-// system are refused with the reason.
-func ParsePersonRole(s string) (Role, error) {
-	r, err := ParseRole(s)
-	if err != nil {
-		return "", fmt.Errorf("unknown role %q (one of %s)", s, joinRoles(PersonRoles))
-	}
-	if !r.IsPerson() {
-		return "", notPersonError(r)
-	}
-	return r, nil
-}
-
-func notPersonError(r Role) error {
-	return fmt.Errorf("no token may name the role %q: only orderflow itself acts as %s (a client answers through the link in their email, "+
-		"payments arrive through the signed webhook); a token names one of %s", r, r, joinRoles(PersonRoles))
-}
-
-func joinRoles(roles []Role) string {
-	names := make([]string, len(roles))
-	for i, r := range roles {
-		names[i] = string(r)
-	}
-	return strings.Join(names, ", ")
-}
 
 // Principal is who is calling.
 type Principal struct {
-	Role    Role   `json:"role"`
-	Subject string `json:"sub"`
+	Role    lifecycle.Role `json:"role"`
+	Subject string         `json:"sub"`
 }
 
 const (
@@ -98,7 +34,7 @@ const (
 var ErrInvalidToken = errors.New("invalid token")
 
 type claims struct {
-	Role Role `json:"role"`
+	Role lifecycle.Role `json:"role"`
 	jwt.RegisteredClaims
 }
 
@@ -115,7 +51,7 @@ func NewTokens(secret string) *Tokens {
 
 // Mint returns a signed token for p valid for ttl.
 func (t *Tokens) Mint(p Principal, ttl time.Duration) (string, error) {
-	if _, err := ParsePersonRole(string(p.Role)); err != nil {
+	if _, err := lifecycle.ParsePersonRole(string(p.Role)); err != nil {
 		return "", err
 	}
 	if strings.TrimSpace(p.Subject) == "" {
@@ -168,11 +104,11 @@ func (t *Tokens) VerifyToken(token string) (Verified, error) {
 	if err != nil {
 		return Verified{}, fmt.Errorf("%w: %s", ErrInvalidToken, reason(err))
 	}
-	if _, err := ParseRole(string(c.Role)); err != nil || c.Subject == "" {
+	if _, err := lifecycle.ParseRole(string(c.Role)); err != nil || c.Subject == "" {
 		return Verified{}, fmt.Errorf("%w: it names no valid role and subject", ErrInvalidToken)
 	}
 	if !c.Role.IsPerson() {
-		return Verified{}, fmt.Errorf("%w: it names the role %q, which no token may carry (one of %s)", ErrInvalidToken, c.Role, joinRoles(PersonRoles))
+		return Verified{}, fmt.Errorf("%w: it names the role %q, which no token may carry (one of %s)", ErrInvalidToken, c.Role, lifecycle.JoinRoles(lifecycle.PersonRoles))
 	}
 	if c.IssuedAt == nil {
 		return Verified{}, fmt.Errorf("%w: it has no issue time (iat); mint one with `orderflow token`", ErrInvalidToken)

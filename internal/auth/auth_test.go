@@ -7,11 +7,12 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/orderflow/orderflow/lifecycle"
 )
 
 func TestMintVerifyRoundTrip(t *testing.T) {
 	tokens := NewTokens("a-test-secret-of-sufficient-length!")
-	for _, role := range PersonRoles {
+	for _, role := range lifecycle.PersonRoles {
 		tok, err := tokens.Mint(Principal{Role: role, Subject: "sub-" + string(role)}, time.Hour)
 		if err != nil {
 			t.Fatalf("mint %s: %v", role, err)
@@ -30,19 +31,19 @@ func TestVerifyRefuses(t *testing.T) {
 	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	tokens := NewTokens("secret-one-secret-one-secret-one")
 	tokens.now = func() time.Time { return now }
-	good, err := tokens.Mint(Principal{Role: Staff, Subject: "s-1"}, time.Hour)
+	good, err := tokens.Mint(Principal{Role: lifecycle.Staff, Subject: "s-1"}, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
 
 	other := NewTokens("secret-two-secret-two-secret-two")
 	other.now = tokens.now
-	foreign, _ := other.Mint(Principal{Role: Staff, Subject: "s-1"}, time.Hour)
+	foreign, _ := other.Mint(Principal{Role: lifecycle.Staff, Subject: "s-1"}, time.Hour)
 
-	noExpiry, _ := jwt.NewWithClaims(jwt.SigningMethodHS256, claims{Role: Staff, RegisteredClaims: jwt.RegisteredClaims{
+	noExpiry, _ := jwt.NewWithClaims(jwt.SigningMethodHS256, claims{Role: lifecycle.Staff, RegisteredClaims: jwt.RegisteredClaims{
 		Issuer: issuer, Audience: jwt.ClaimStrings{audience}, Subject: "s-1",
 	}}).SignedString(tokens.secret)
-	unsigned, _ := jwt.NewWithClaims(jwt.SigningMethodNone, claims{Role: Staff, RegisteredClaims: jwt.RegisteredClaims{
+	unsigned, _ := jwt.NewWithClaims(jwt.SigningMethodNone, claims{Role: lifecycle.Staff, RegisteredClaims: jwt.RegisteredClaims{
 		Issuer: issuer, Audience: jwt.ClaimStrings{audience}, Subject: "s-1", ExpiresAt: jwt.NewNumericDate(now.Add(time.Hour)),
 	}}).SignedString(jwt.UnsafeAllowNoneSignatureType)
 	parts := strings.Split(good, ".")
@@ -88,9 +89,9 @@ func TestMintRefusesBadInput(t *testing.T) {
 		ttl time.Duration
 	}{
 		{Principal{Role: "admin", Subject: "x"}, time.Hour},
-		{Principal{Role: Member, Subject: " "}, time.Hour},
-		{Principal{Role: Member, Subject: "m-1"}, 0},
-		{Principal{Role: Member, Subject: "m-1"}, MaxTTL + time.Second},
+		{Principal{Role: lifecycle.Member, Subject: " "}, time.Hour},
+		{Principal{Role: lifecycle.Member, Subject: "m-1"}, 0},
+		{Principal{Role: lifecycle.Member, Subject: "m-1"}, MaxTTL + time.Second},
 	}
 	for _, tc := range cases {
 		if _, err := tokens.Mint(tc.p, tc.ttl); err == nil {

@@ -7,13 +7,14 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/orderflow/orderflow/lifecycle"
 )
 
 // Only people hold tokens: client and system are principals orderflow builds
 // itself (a confirmation link's holder, the payment webhook, the timers).
 func TestOnlyPersonRolesAreMinted(t *testing.T) {
 	tokens := NewTokens("a-test-secret-of-sufficient-length!")
-	for _, role := range []Role{System, Client} {
+	for _, role := range []lifecycle.Role{lifecycle.System, lifecycle.Client} {
 		_, err := tokens.Mint(Principal{Role: role, Subject: "payments-webhook"}, time.Hour)
 		if err == nil {
 			t.Fatalf("Mint(%s) succeeded: a %s token confirms payments that never happened", role, role)
@@ -21,11 +22,11 @@ func TestOnlyPersonRolesAreMinted(t *testing.T) {
 		if !strings.Contains(err.Error(), string(role)) || !strings.Contains(err.Error(), "member") {
 			t.Errorf("Mint(%s) error %q does not name the role and the roles a token may name", role, err)
 		}
-		if r, err := ParsePersonRole(string(role)); err == nil {
+		if r, err := lifecycle.ParsePersonRole(string(role)); err == nil {
 			t.Errorf("ParsePersonRole(%s) = %s, want an error", role, r)
 		}
 	}
-	for _, role := range PersonRoles {
+	for _, role := range lifecycle.PersonRoles {
 		if !role.IsPerson() {
 			t.Errorf("%s is not a person role", role)
 		}
@@ -33,8 +34,8 @@ func TestOnlyPersonRolesAreMinted(t *testing.T) {
 			t.Errorf("Mint(%s): %v", role, err)
 		}
 	}
-	if len(PersonRoles) != len(Roles)-2 {
-		t.Fatalf("PersonRoles = %v: every role but client and system", PersonRoles)
+	if len(lifecycle.PersonRoles) != len(lifecycle.Roles)-2 {
+		t.Fatalf("PersonRoles = %v: every role but client and system", lifecycle.PersonRoles)
 	}
 }
 
@@ -43,7 +44,7 @@ func TestVerifyHoldsEveryTokenToMintsRules(t *testing.T) {
 	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	tokens := NewTokens("secret-one-secret-one-secret-one")
 	tokens.now = func() time.Time { return now }
-	forge := func(role Role, iat *jwt.NumericDate, exp time.Time) string {
+	forge := func(role lifecycle.Role, iat *jwt.NumericDate, exp time.Time) string {
 		t.Helper()
 		s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims{Role: role, RegisteredClaims: jwt.RegisteredClaims{
 			Issuer: issuer, Audience: jwt.ClaimStrings{audience}, Subject: "someone",
@@ -55,19 +56,19 @@ func TestVerifyHoldsEveryTokenToMintsRules(t *testing.T) {
 		return s
 	}
 	at := jwt.NewNumericDate
-	if _, err := tokens.Verify(forge(Staff, at(now), now.Add(time.Hour))); err != nil {
+	if _, err := tokens.Verify(forge(lifecycle.Staff, at(now), now.Add(time.Hour))); err != nil {
 		t.Fatalf("a well-made forged-by-hand token is refused (%v): the cases below prove nothing", err)
 	}
 	cases := map[string]struct {
 		token, want string
 	}{
-		"system role":                 {forge(System, at(now), now.Add(time.Hour)), `"system"`},
-		"client role":                 {forge(Client, at(now), now.Add(time.Hour)), `"client"`},
-		"no iat":                      {forge(Staff, nil, now.Add(time.Hour)), "iat"},
-		"lifetime over MaxTTL":        {forge(Staff, at(now), now.Add(MaxTTL+time.Hour)), "longer than"},
-		"iat long ago, exp far ahead": {forge(Staff, at(now.Add(-MaxTTL)), now.Add(time.Hour)), "longer than"},
-		"issued in the future":        {forge(Staff, at(now.Add(time.Hour)), now.Add(2*time.Hour)), "future"},
-		"expires before issued":       {forge(Staff, at(now.Add(30*time.Second)), now.Add(20*time.Second)), "before"},
+		"system role":                 {forge(lifecycle.System, at(now), now.Add(time.Hour)), `"system"`},
+		"client role":                 {forge(lifecycle.Client, at(now), now.Add(time.Hour)), `"client"`},
+		"no iat":                      {forge(lifecycle.Staff, nil, now.Add(time.Hour)), "iat"},
+		"lifetime over MaxTTL":        {forge(lifecycle.Staff, at(now), now.Add(MaxTTL+time.Hour)), "longer than"},
+		"iat long ago, exp far ahead": {forge(lifecycle.Staff, at(now.Add(-MaxTTL)), now.Add(time.Hour)), "longer than"},
+		"issued in the future":        {forge(lifecycle.Staff, at(now.Add(time.Hour)), now.Add(2*time.Hour)), "future"},
+		"expires before issued":       {forge(lifecycle.Staff, at(now.Add(30*time.Second)), now.Add(20*time.Second)), "before"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -86,7 +87,7 @@ func TestVerifyTokenTellsTheExpiry(t *testing.T) {
 	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	tokens := NewTokens("secret-one-secret-one-secret-one")
 	tokens.now = func() time.Time { return now }
-	tok, err := tokens.Mint(Principal{Role: Supplier, Subject: "sup_1"}, 90*time.Second)
+	tok, err := tokens.Mint(Principal{Role: lifecycle.Supplier, Subject: "sup_1"}, 90*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +95,7 @@ func TestVerifyTokenTellsTheExpiry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v.Principal != (Principal{Role: Supplier, Subject: "sup_1"}) || !v.Expires.Equal(now.Add(90*time.Second)) {
+	if v.Principal != (Principal{Role: lifecycle.Supplier, Subject: "sup_1"}) || !v.Expires.Equal(now.Add(90*time.Second)) {
 		t.Fatalf("VerifyToken = %+v, want supplier sup_1 expiring at %s", v, now.Add(90*time.Second))
 	}
 }

@@ -20,10 +20,10 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
-	"github.com/orderflow/orderflow/internal/auth"
 	"github.com/orderflow/orderflow/internal/browser"
 	"github.com/orderflow/orderflow/internal/clientpage"
 	"github.com/orderflow/orderflow/internal/testenv"
+	"github.com/orderflow/orderflow/lifecycle"
 	"github.com/orderflow/orderflow/workflows"
 )
 
@@ -49,7 +49,7 @@ type session struct {
 
 func (s *session) clientConfirms(t *testing.T) {
 	today := time.Now().UTC().Format("2006-01-02")
-	member, staff := s.sys.Token(t, auth.Member, "m-1"), s.sys.Token(t, auth.Staff, "s-1")
+	member, staff := s.sys.Token(t, lifecycle.Member, "m-1"), s.sys.Token(t, lifecycle.Staff, "s-1")
 	o := s.call(t, "POST", "/v1/orders", member, map[string]any{
 		"flow": "member", "member_name": "Mia Member", "member_email": "m-1@members.test",
 		"client":                   map[string]any{"name": "Carl Client", "company": "Client SA", "vat_number": "BE0123456789", "email": "carl@client.test"},
@@ -105,11 +105,11 @@ func (s *session) clientConfirms(t *testing.T) {
 	}
 	s.checkPage(t, page, "Order confirmed")
 	s.screenshot(t, page, "page-client-confirmed.png")
-	s.waitStatus(t, o.ID, workflows.Active)
+	s.waitStatus(t, o.ID, lifecycle.Active)
 }
 
 func (s *session) customerPays(t *testing.T) {
-	customer := s.sys.Token(t, auth.Customer, "c-1")
+	customer := s.sys.Token(t, lifecycle.Customer, "c-1")
 	o := s.call(t, "POST", "/v1/orders", customer, map[string]any{
 		"flow": "marketplace", "customer_email": "c-1@customers.test", "customer_name": "Customer c-1",
 		"items": []map[string]any{
@@ -119,7 +119,7 @@ func (s *session) customerPays(t *testing.T) {
 		"category": "building", "delivery": map[string]any{"address": []string{"Rue Haute 1", "1000 Brussels"}, "region": "BE-BRU", "requested_date": "2026-12-01"},
 		"payment_terms": "prepaid",
 	}, http.StatusCreated)
-	if o.Status != workflows.AwaitingPayment {
+	if o.Status != lifecycle.AwaitingPayment {
 		t.Fatalf("new prepaid order: %s", o.Status)
 	}
 
@@ -147,7 +147,7 @@ func (s *session) customerPays(t *testing.T) {
 	}
 	s.checkPage(t, page, "Payment received for order "+o.ID)
 	s.screenshot(t, page, "page-paid.png")
-	s.waitStatus(t, o.ID, workflows.Screening)
+	s.waitStatus(t, o.ID, lifecycle.Screening)
 }
 
 func (s *session) inbox(t *testing.T) {
@@ -276,10 +276,10 @@ func (s *session) call(t *testing.T, method, path, token string, body any, wantS
 	return v
 }
 
-func (s *session) waitStatus(t *testing.T, id string, want workflows.Status) {
+func (s *session) waitStatus(t *testing.T, id string, want lifecycle.Status) {
 	t.Helper()
-	ops := s.sys.Token(t, auth.Ops, "o-1")
-	var got workflows.Status
+	ops := s.sys.Token(t, lifecycle.Ops, "o-1")
+	var got lifecycle.Status
 	s.eventually(t, fmt.Sprintf("%s reaches %s", id, want), func() bool {
 		got = s.call(t, "GET", "/v1/orders/"+id, ops, nil, http.StatusOK).Status
 		return got == want

@@ -17,31 +17,31 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/orderflow/orderflow/internal/auth"
+	"github.com/orderflow/orderflow/lifecycle"
 	"github.com/orderflow/orderflow/workflows"
 )
 
 // validBodies are bodies each action would accept, so a refusal is about
 // access, never about the payload.
-var validBodies = map[workflows.Action]any{
-	workflows.PaymentConfirmed:    map[string]any{"payment_id": "pay_access", "amount": "10.00"},
-	workflows.DeclineCredit:       map[string]any{"reason": "credit limit reached"},
-	workflows.SetMargin:           map[string]any{"margin_percent": 10},
-	workflows.Decline:             map[string]any{"reason": "no capacity this week"},
-	workflows.MarkDelivered:       map[string]any{"note": "left at the gate"},
-	workflows.UploadInvoice:       map[string]any{"number": "SUP-1", "amount": "70.00"},
-	workflows.CannotFulfil:        map[string]any{"reason": "out of stock"},
-	workflows.Cancel:              map[string]any{"reason": "changed plans"},
-	workflows.RequestReturn:       map[string]any{"reason": "wrong colour"},
-	workflows.RejectReturn:        map[string]any{"reason": "used goods"},
-	workflows.RejectResalable:     map[string]any{"reason": "damaged"},
-	workflows.Reject:              map[string]any{"reason": "out of scope"},
-	workflows.RequestChanges:      map[string]any{"entry": 1, "comment": "please add the PO number"},
-	workflows.ResolveChanges:      map[string]any{"entry": 1, "note": "done"},
-	workflows.RequestCancellation: map[string]any{"reason": "The client closed the project for good."},
-	workflows.DenyCancellation:    map[string]any{"reason": "work already delivered"},
-	workflows.Duplicate:           map[string]any{"to_draft": true},
-	workflows.Edit: map[string]any{
+var validBodies = map[lifecycle.Action]any{
+	lifecycle.PaymentConfirmed:    map[string]any{"payment_id": "pay_access", "amount": "10.00"},
+	lifecycle.DeclineCredit:       map[string]any{"reason": "credit limit reached"},
+	lifecycle.SetMargin:           map[string]any{"margin_percent": 10},
+	lifecycle.Decline:             map[string]any{"reason": "no capacity this week"},
+	lifecycle.MarkDelivered:       map[string]any{"note": "left at the gate"},
+	lifecycle.UploadInvoice:       map[string]any{"number": "SUP-1", "amount": "70.00"},
+	lifecycle.CannotFulfil:        map[string]any{"reason": "out of stock"},
+	lifecycle.Cancel:              map[string]any{"reason": "changed plans"},
+	lifecycle.RequestReturn:       map[string]any{"reason": "wrong colour"},
+	lifecycle.RejectReturn:        map[string]any{"reason": "used goods"},
+	lifecycle.RejectResalable:     map[string]any{"reason": "damaged"},
+	lifecycle.Reject:              map[string]any{"reason": "out of scope"},
+	lifecycle.RequestChanges:      map[string]any{"entry": 1, "comment": "please add the PO number"},
+	lifecycle.ResolveChanges:      map[string]any{"entry": 1, "note": "done"},
+	lifecycle.RequestCancellation: map[string]any{"reason": "The client closed the project for good."},
+	lifecycle.DenyCancellation:    map[string]any{"reason": "work already delivered"},
+	lifecycle.Duplicate:           map[string]any{"to_draft": true},
+	lifecycle.Edit: map[string]any{
 		"client": map[string]any{"name": "Carl Client", "email": "carl@client.test"}, "title": "Edited",
 		"lines":          []map[string]any{{"description": "Work", "quantity": 1, "unit_price": "100.00", "vat_rate": 21}},
 		"service_period": map[string]any{"start": day(-30), "end": day(-1)}, "offer_valid_until": day(10),
@@ -52,15 +52,15 @@ var validBodies = map[workflows.Action]any{
 // caller is one row of the matrix: who calls and what they may do.
 type caller struct {
 	name      string
-	role      auth.Role
+	role      lifecycle.Role
 	subject   string
 	sees      bool               // may see this order (else 404 for everything)
-	mayEver   []workflows.Action // the role's actions in this flow (else 403)
-	mayNow    []workflows.Action // allowed in the order's current status (2xx)
+	mayEver   []lifecycle.Action // the role's actions in this flow (else 403)
+	mayNow    []lifecycle.Action // allowed in the order's current status (2xx)
 	skipNowOK bool               // the allowed ones change the order: tried at the end instead
 }
 
-func (c caller) expect(a workflows.Action) int {
+func (c caller) expect(a lifecycle.Action) int {
 	switch {
 	case !c.sees:
 		return http.StatusNotFound
@@ -73,14 +73,14 @@ func (c caller) expect(a workflows.Action) int {
 }
 
 var (
-	opsActions       = []workflows.Action{workflows.OpsRetry, workflows.OpsSkip}
-	customerActions  = []workflows.Action{workflows.Cancel, workflows.RequestReturn}
-	purchaseActions  = []workflows.Action{workflows.Cancel, workflows.SetMargin, workflows.Release, workflows.ApproveReturn, workflows.RejectReturn}
-	financeActions   = []workflows.Action{workflows.ApproveCredit, workflows.DeclineCredit}
-	supplierActions  = []workflows.Action{workflows.Accept, workflows.Decline, workflows.MarkDelivered, workflows.UploadInvoice, workflows.CannotFulfil, workflows.ConfirmResalable, workflows.RejectResalable}
-	memberActions    = []workflows.Action{workflows.Edit, workflows.Submit, workflows.Discard, workflows.Withdraw, workflows.ResendConfirmation, workflows.RequestChanges, workflows.RequestCancellation, workflows.Duplicate, workflows.WithdrawCancellation}
-	staffActions     = []workflows.Action{workflows.Approve, workflows.Reject, workflows.ResendConfirmation, workflows.ResolveChanges, workflows.ApproveCancellation, workflows.DenyCancellation}
-	allActionsOfFlow = func(flow string) []workflows.Action {
+	opsActions       = []lifecycle.Action{lifecycle.OpsRetry, lifecycle.OpsSkip}
+	customerActions  = []lifecycle.Action{lifecycle.Cancel, lifecycle.RequestReturn}
+	purchaseActions  = []lifecycle.Action{lifecycle.Cancel, lifecycle.SetMargin, lifecycle.Release, lifecycle.ApproveReturn, lifecycle.RejectReturn}
+	financeActions   = []lifecycle.Action{lifecycle.ApproveCredit, lifecycle.DeclineCredit}
+	supplierActions  = []lifecycle.Action{lifecycle.Accept, lifecycle.Decline, lifecycle.MarkDelivered, lifecycle.UploadInvoice, lifecycle.CannotFulfil, lifecycle.ConfirmResalable, lifecycle.RejectResalable}
+	memberActions    = []lifecycle.Action{lifecycle.Edit, lifecycle.Submit, lifecycle.Discard, lifecycle.Withdraw, lifecycle.ResendConfirmation, lifecycle.RequestChanges, lifecycle.RequestCancellation, lifecycle.Duplicate, lifecycle.WithdrawCancellation}
+	staffActions     = []lifecycle.Action{lifecycle.Approve, lifecycle.Reject, lifecycle.ResendConfirmation, lifecycle.ResolveChanges, lifecycle.ApproveCancellation, lifecycle.DenyCancellation}
+	allActionsOfFlow = func(flow string) []lifecycle.Action {
 		table, _ := workflows.FlowTable(flow)
 		return append(table.Actions(), opsActions...)
 	}
@@ -110,7 +110,7 @@ func (m *market) checkMatrix(orderID, flow string, callers []caller) {
 }
 
 // try applies action with a valid body and returns the status and body.
-func (m *market) try(orderID string, a workflows.Action, token string) (int, string) {
+func (m *market) try(orderID string, a lifecycle.Action, token string) (int, string) {
 	m.t.Helper()
 	var raw []byte
 	if b, ok := validBodies[a]; ok {
@@ -137,12 +137,12 @@ func mustJSON(t *testing.T, v any) []byte {
 func (m *market) pendingOrder(customer string) workflows.OrderView {
 	m.t.Helper()
 	o := m.create(customer, "credit")
-	m.act(o.ID, "approve_credit", m.token(auth.Finance, "f-1"), nil, http.StatusOK)
-	purchasing := m.token(auth.Purchasing, "p-1")
+	m.act(o.ID, "approve_credit", m.token(lifecycle.Finance, "f-1"), nil, http.StatusOK)
+	purchasing := m.token(lifecycle.Purchasing, "p-1")
 	m.act(o.ID, "set_margin", purchasing, map[string]any{"margin_percent": 10}, http.StatusOK)
 	m.act(o.ID, "release", purchasing, nil, http.StatusOK)
 	m.offeredTo(o.ID, 3)
-	return m.waitStatus(o.ID, workflows.Pending)
+	return m.waitStatus(o.ID, lifecycle.Pending)
 }
 
 func TestAccessMatrixMarketplacePending(t *testing.T) {
@@ -150,56 +150,56 @@ func TestAccessMatrixMarketplacePending(t *testing.T) {
 	o := m.pendingOrder("c-1")
 
 	m.checkMatrix(o.ID, "marketplace", []caller{
-		{name: "customer (owner)", role: auth.Customer, subject: "c-1", sees: true, mayEver: customerActions, mayNow: []workflows.Action{workflows.Cancel}, skipNowOK: true},
-		{name: "customer (other)", role: auth.Customer, subject: "c-2"},
-		{name: "purchasing", role: auth.Purchasing, subject: "p-1", sees: true, mayEver: purchaseActions, mayNow: []workflows.Action{workflows.Cancel}, skipNowOK: true},
-		{name: "finance", role: auth.Finance, subject: "f-1", sees: true, mayEver: financeActions},
-		{name: "supplier (offered)", role: auth.Supplier, subject: "sup_alpha", sees: true, mayEver: supplierActions, mayNow: []workflows.Action{workflows.Accept, workflows.Decline}, skipNowOK: true},
-		{name: "supplier (never offered)", role: auth.Supplier, subject: "sup_delta"},
-		{name: "ops", role: auth.Ops, subject: "o-1", sees: true, mayEver: opsActions},
-		{name: "member", role: auth.Member, subject: "m-1"},
-		{name: "staff", role: auth.Staff, subject: "s-1"},
+		{name: "customer (owner)", role: lifecycle.Customer, subject: "c-1", sees: true, mayEver: customerActions, mayNow: []lifecycle.Action{lifecycle.Cancel}, skipNowOK: true},
+		{name: "customer (other)", role: lifecycle.Customer, subject: "c-2"},
+		{name: "purchasing", role: lifecycle.Purchasing, subject: "p-1", sees: true, mayEver: purchaseActions, mayNow: []lifecycle.Action{lifecycle.Cancel}, skipNowOK: true},
+		{name: "finance", role: lifecycle.Finance, subject: "f-1", sees: true, mayEver: financeActions},
+		{name: "supplier (offered)", role: lifecycle.Supplier, subject: "sup_alpha", sees: true, mayEver: supplierActions, mayNow: []lifecycle.Action{lifecycle.Accept, lifecycle.Decline}, skipNowOK: true},
+		{name: "supplier (never offered)", role: lifecycle.Supplier, subject: "sup_delta"},
+		{name: "ops", role: lifecycle.Ops, subject: "o-1", sees: true, mayEver: opsActions},
+		{name: "member", role: lifecycle.Member, subject: "m-1"},
+		{name: "staff", role: lifecycle.Staff, subject: "s-1"},
 		// No token names the client (or system): auth refuses to mint one.
 	})
-	if v := m.get(o.ID, m.token(auth.Ops, "o-1")); v.Status != workflows.Pending || len(withoutWaits(v.Timeline)) != 4 {
+	if v := m.get(o.ID, m.token(lifecycle.Ops, "o-1")); v.Status != lifecycle.Pending || len(withoutWaits(v.Timeline)) != 4 {
 		t.Fatalf("refused actions changed the order: %s, %d timeline entries", v.Status, len(withoutWaits(v.Timeline)))
 	}
 
 	// The allowed actions, each where it makes sense: alpha declines (and
 	// may still read the order it was offered), bravo accepts; then the
 	// customer's and purchasing's cancels on orders of their own.
-	alpha, bravo := m.token(auth.Supplier, "sup_alpha"), m.token(auth.Supplier, "sup_bravo")
-	m.act(o.ID, "decline", alpha, validBodies[workflows.Decline], http.StatusOK)
+	alpha, bravo := m.token(lifecycle.Supplier, "sup_alpha"), m.token(lifecycle.Supplier, "sup_bravo")
+	m.act(o.ID, "decline", alpha, validBodies[lifecycle.Decline], http.StatusOK)
 	m.act(o.ID, "accept", alpha, nil, http.StatusForbidden) // declined: no longer offered to alpha
-	if v := m.act(o.ID, "accept", bravo, nil, http.StatusOK); v.Status != workflows.InProgress {
+	if v := m.act(o.ID, "accept", bravo, nil, http.StatusOK); v.Status != lifecycle.InProgress {
 		t.Fatalf("after bravo accepts: %s", v.Status)
 	}
 	// Another supplier's part of the order: 403, with the status as the
 	// caller sees it (the order is gone for it, not in progress: issue 12)
 	// and what it may do.
-	resp, body := m.sys.Do(t, "POST", "/v1/orders/"+o.ID+"/actions/mark_delivered", alpha, mustJSON(t, validBodies[workflows.MarkDelivered]))
+	resp, body := m.sys.Do(t, "POST", "/v1/orders/"+o.ID+"/actions/mark_delivered", alpha, mustJSON(t, validBodies[lifecycle.MarkDelivered]))
 	if resp.StatusCode != http.StatusForbidden || !strings.Contains(string(body), `"status_now":"no_longer_available"`) || !strings.Contains(string(body), `"allowed_actions":[]`) ||
 		strings.Contains(string(body), "in_progress") {
 		t.Fatalf("mark_delivered by a supplier that did not win = %d: %s", resp.StatusCode, body)
 	}
-	m.act(o.ID, "cancel", m.token(auth.Customer, "c-2"), validBodies[workflows.Cancel], http.StatusNotFound)
+	m.act(o.ID, "cancel", m.token(lifecycle.Customer, "c-2"), validBodies[lifecycle.Cancel], http.StatusNotFound)
 
 	byCustomer := m.pendingOrder("c-1")
-	m.act(byCustomer.ID, "cancel", m.token(auth.Customer, "c-1"), validBodies[workflows.Cancel], http.StatusOK)
+	m.act(byCustomer.ID, "cancel", m.token(lifecycle.Customer, "c-1"), validBodies[lifecycle.Cancel], http.StatusOK)
 	byPurchasing := m.pendingOrder("c-3")
-	m.act(byPurchasing.ID, "cancel", m.token(auth.Purchasing, "p-1"), validBodies[workflows.Cancel], http.StatusOK)
-	m.waitStatus(byCustomer.ID, workflows.Cancelled)
-	m.waitStatus(byPurchasing.ID, workflows.Cancelled)
+	m.act(byPurchasing.ID, "cancel", m.token(lifecycle.Purchasing, "p-1"), validBodies[lifecycle.Cancel], http.StatusOK)
+	m.waitStatus(byCustomer.ID, lifecycle.Cancelled)
+	m.waitStatus(byPurchasing.ID, lifecycle.Cancelled)
 }
 
 func TestAccessMatrixMemberClientConfirmation(t *testing.T) {
 	m := newMarket(t, memberEnv)
-	staff := m.token(auth.Staff, "s-1")
+	staff := m.token(lifecycle.Staff, "s-1")
 	toClient := func(member, title string) (workflows.OrderView, string) {
 		o := m.createMember(member, map[string]any{"submit": true, "title": title,
 			"schedule": []map[string]any{{"date": day(5), "amount": "1000.00"}}})
 		m.act(o.ID, "approve", staff, nil, http.StatusOK)
-		m.waitStatus(o.ID, workflows.ClientConfirmation)
+		m.waitStatus(o.ID, lifecycle.ClientConfirmation)
 		url := m.link(o.ID)
 		return m.currentLink(o.ID), url
 	}
@@ -208,18 +208,18 @@ func TestAccessMatrixMemberClientConfirmation(t *testing.T) {
 	linkA := a.Member.ConfirmationLink.ID
 
 	m.checkMatrix(a.ID, "member", []caller{
-		{name: "member (owner)", role: auth.Member, subject: "m-1", sees: true, mayEver: memberActions,
-			mayNow: []workflows.Action{workflows.ResendConfirmation, workflows.Withdraw}, skipNowOK: true}, // withdraw: issue 12
-		{name: "member (other)", role: auth.Member, subject: "m-2"},
-		{name: "staff", role: auth.Staff, subject: "s-1", sees: true, mayEver: staffActions, mayNow: []workflows.Action{workflows.ResendConfirmation}, skipNowOK: true},
-		{name: "finance", role: auth.Finance, subject: "f-1", sees: true},
-		{name: "ops", role: auth.Ops, subject: "o-1", sees: true, mayEver: opsActions},
+		{name: "member (owner)", role: lifecycle.Member, subject: "m-1", sees: true, mayEver: memberActions,
+			mayNow: []lifecycle.Action{lifecycle.ResendConfirmation, lifecycle.Withdraw}, skipNowOK: true}, // withdraw: issue 12
+		{name: "member (other)", role: lifecycle.Member, subject: "m-2"},
+		{name: "staff", role: lifecycle.Staff, subject: "s-1", sees: true, mayEver: staffActions, mayNow: []lifecycle.Action{lifecycle.ResendConfirmation}, skipNowOK: true},
+		{name: "finance", role: lifecycle.Finance, subject: "f-1", sees: true},
+		{name: "ops", role: lifecycle.Ops, subject: "o-1", sees: true, mayEver: opsActions},
 		// The client holds no token: it answers on its link's page (below).
-		{name: "customer", role: auth.Customer, subject: "c-1"},
-		{name: "purchasing", role: auth.Purchasing, subject: "p-1"},
-		{name: "supplier", role: auth.Supplier, subject: "sup_alpha"},
+		{name: "customer", role: lifecycle.Customer, subject: "c-1"},
+		{name: "purchasing", role: lifecycle.Purchasing, subject: "p-1"},
+		{name: "supplier", role: lifecycle.Supplier, subject: "sup_alpha"},
 	})
-	if v := m.get(a.ID, staff); v.Status != workflows.ClientConfirmation || v.Member.ConfirmationLink.ID != linkA {
+	if v := m.get(a.ID, staff); v.Status != lifecycle.ClientConfirmation || v.Member.ConfirmationLink.ID != linkA {
 		t.Fatalf("refused actions changed the order: %s, link %+v", v.Status, v.Member.ConfirmationLink)
 	}
 
@@ -232,7 +232,7 @@ func TestAccessMatrixMemberClientConfirmation(t *testing.T) {
 	// The allowed actions: both resends (each replaces the link, so the old
 	// holder loses the order), then the current holder confirms A and B's
 	// holder declines B.
-	m.act(a.ID, "resend_confirmation", m.token(auth.Member, "m-1"), nil, http.StatusOK)
+	m.act(a.ID, "resend_confirmation", m.token(lifecycle.Member, "m-1"), nil, http.StatusOK)
 	m.act(a.ID, "resend_confirmation", staff, nil, http.StatusOK)
 	// Each resend starts a new round at once, even before the previous new
 	// link exists: the second one is round 3.
@@ -244,13 +244,13 @@ func TestAccessMatrixMemberClientConfirmation(t *testing.T) {
 	if status, body := m.answerByLink(current, "confirm", nil); status != http.StatusSeeOther {
 		t.Fatalf("confirm through the current link = %d: %s", status, body)
 	}
-	if v := m.get(a.ID, staff); v.Status != workflows.Active {
+	if v := m.get(a.ID, staff); v.Status != lifecycle.Active {
 		t.Fatalf("after confirm: %s", v.Status)
 	}
 	if status, body := m.answerByLink(m.linkURLOfRound(b.ID, 1), "decline", url.Values{"reason": {"no capacity this week"}}); status != http.StatusSeeOther {
 		t.Fatalf("decline through B's link = %d: %s", status, body)
 	}
-	if v := m.get(b.ID, staff); v.Status != workflows.Rejected {
+	if v := m.get(b.ID, staff); v.Status != lifecycle.Rejected {
 		t.Fatalf("after decline: %s", v.Status)
 	}
 }
@@ -260,7 +260,7 @@ func (m *market) currentLink(id string) workflows.OrderView {
 	m.t.Helper()
 	var v workflows.OrderView
 	m.eventually("confirmation link of "+id, func() bool {
-		v = m.get(id, m.token(auth.Staff, "s-1"))
+		v = m.get(id, m.token(lifecycle.Staff, "s-1"))
 		return v.Member != nil && v.Member.ConfirmationLink != nil
 	})
 	return v
@@ -272,7 +272,7 @@ func (m *market) linkOfRound(id string, round int) string {
 	m.t.Helper()
 	var current string
 	m.eventually(fmt.Sprintf("link round %d of %s", round, id), func() bool {
-		v := m.get(id, m.token(auth.Staff, "s-1"))
+		v := m.get(id, m.token(lifecycle.Staff, "s-1"))
 		if l := v.Member.ConfirmationLink; l != nil && l.Round == round {
 			current = l.ID
 		}

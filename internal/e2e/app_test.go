@@ -6,9 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/orderflow/orderflow/internal/auth"
 	"github.com/orderflow/orderflow/internal/email"
 	"github.com/orderflow/orderflow/internal/testenv"
+	"github.com/orderflow/orderflow/lifecycle"
 )
 
 // The assembled system answers over HTTP with real Temporal and Postgres behind it.
@@ -30,7 +30,7 @@ func TestSystemServesOverHTTP(t *testing.T) {
 	if resp, body := sys.Do(t, "GET", "/openapi.yaml", "", nil); resp.StatusCode != 200 || !strings.HasPrefix(string(body), "openapi: 3.1") {
 		t.Fatalf("openapi.yaml = %d", resp.StatusCode)
 	}
-	tok := sys.Token(t, auth.Customer, "c-42")
+	tok := sys.Token(t, lifecycle.Customer, "c-42")
 	if resp, body := sys.Do(t, "GET", "/v1/me", tok, nil); resp.StatusCode != 200 || !strings.Contains(string(body), `"c-42"`) {
 		t.Fatalf("me = %d %s", resp.StatusCode, body)
 	}

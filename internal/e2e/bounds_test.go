@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/orderflow/orderflow/internal/auth"
+	"github.com/orderflow/orderflow/lifecycle"
 	"github.com/orderflow/orderflow/workflows"
 )
 
@@ -73,7 +73,7 @@ func (m *market) refusedFor(method, path, token string, body any, field string, 
 
 func TestBoundsRefuseOrdersAndActionsThatWouldStrandThem(t *testing.T) {
 	m := newMarket(t, nil)
-	customer, member := m.token(auth.Customer, "c-1"), m.token(auth.Member, "m-1")
+	customer, member := m.token(lifecycle.Customer, "c-1"), m.token(lifecycle.Member, "m-1")
 	address := func(lines ...string) func(map[string]any) {
 		return func(b map[string]any) {
 			b["delivery"].(map[string]any)["address"] = lines
@@ -105,7 +105,7 @@ func TestBoundsRefuseOrdersAndActionsThatWouldStrandThem(t *testing.T) {
 	m.refusedFor("POST", cancel, customer, map[string]any{"reason": "changed my mind\x00"}, "reason", false)
 	m.refusedFor("POST", cancel, customer, map[string]any{"reason": "changed my mind \x1b[2J"}, "reason", false)
 	after := m.get(order.ID, customer)
-	if after.Status != order.Status || slices.ContainsFunc(after.Timeline, func(e workflows.TimelineEntry) bool { return e.Action == workflows.Cancel }) {
+	if after.Status != order.Status || slices.ContainsFunc(after.Timeline, func(e workflows.TimelineEntry) bool { return e.Action == lifecycle.Cancel }) {
 		t.Fatalf("a refused cancel changed the order: %s, timeline %+v", after.Status, after.Timeline)
 	}
 

@@ -19,31 +19,30 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 
-	"github.com/orderflow/orderflow/internal/auth"
 	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/internal/payments"
-	"github.com/orderflow/orderflow/workflows"
+	"github.com/orderflow/orderflow/lifecycle"
 )
 
 func TestScreeningCustomerCancelIsRefunded(t *testing.T) {
 	m := newMarket(t, nil)
-	customer := m.token(auth.Customer, "c-40")
+	customer := m.token(lifecycle.Customer, "c-40")
 	o := m.create("c-40", "prepaid")
 	m.pay(o.ID, "c-40")
-	v := m.waitStatus(o.ID, workflows.Screening)
-	if !slices.Contains(m.get(o.ID, customer).AllowedActions, workflows.Cancel) {
+	v := m.waitStatus(o.ID, lifecycle.Screening)
+	if !slices.Contains(m.get(o.ID, customer).AllowedActions, lifecycle.Cancel) {
 		t.Fatalf("in screening the customer may %v", v.AllowedActions)
 	}
-	m.act(o.ID, "cancel", m.token(auth.Customer, "c-41"), map[string]any{"reason": "not mine"}, http.StatusNotFound)
+	m.act(o.ID, "cancel", m.token(lifecycle.Customer, "c-41"), map[string]any{"reason": "not mine"}, http.StatusNotFound)
 	m.act(o.ID, "cancel", customer, map[string]any{"reason": "found it cheaper"}, http.StatusOK)
-	m.waitStatus(o.ID, workflows.Cancelled)
+	m.waitStatus(o.ID, lifecycle.Cancelled)
 	m.expectEmailsAmong(o.ID, "payment_link→c-40@customers.test", "order_cancelled→c-40@customers.test", "refund_issued→c-40@customers.test")
 	m.refundsOf(o.ID, 1)
 }
 
 func TestCreditReturnGetsACreditNoteOverHTTP(t *testing.T) {
 	m := newMarket(t, nil)
-	purchasing, finance, alpha, customer := m.token(auth.Purchasing, "p-1"), m.token(auth.Finance, "f-1"), m.token(auth.Supplier, "sup_alpha"), m.token(auth.Customer, "c-42")
+	purchasing, finance, alpha, customer := m.token(lifecycle.Purchasing, "p-1"), m.token(lifecycle.Finance, "f-1"), m.token(lifecycle.Supplier, "sup_alpha"), m.token(lifecycle.Customer, "c-42")
 	o := m.create("c-42", "credit")
 	m.act(o.ID, "approve_credit", finance, nil, http.StatusOK)
 	m.act(o.ID, "set_margin", purchasing, map[string]any{"margin_percent": "10"}, http.StatusOK)
@@ -55,7 +54,7 @@ func TestCreditReturnGetsACreditNoteOverHTTP(t *testing.T) {
 	m.act(o.ID, "request_return", customer, map[string]any{"reason": "wrong colour"}, http.StatusOK)
 	m.act(o.ID, "approve_return", purchasing, nil, http.StatusOK)
 	m.act(o.ID, "confirm_resalable", alpha, nil, http.StatusOK)
-	m.waitStatus(o.ID, workflows.Returned)
+	m.waitStatus(o.ID, lifecycle.Returned)
 
 	m.expectEmailsAmong(o.ID,
 		"credit_approved→c-42@customers.test", "order_acknowledged→c-42@customers.test",
@@ -157,7 +156,7 @@ func (m *market) closed(id string) {
 func (m *market) paymentID(id, customer string) string {
 	m.t.Helper()
 	m.payLink(id, customer)
-	return m.get(id, m.token(auth.Customer, customer)).Marketplace.Payment.ID
+	return m.get(id, m.token(lifecycle.Customer, customer)).Marketplace.Payment.ID
 }
 
 // A payment that arrives after the order ended (cancelled, expired) is
@@ -174,9 +173,9 @@ func TestLatePaymentForAnEndedOrderIsRefundedOnce(t *testing.T) {
 			o := m.create("c-43", "prepaid")
 			pay := m.paymentID(o.ID, "c-43")
 			if ending == "cancelled" {
-				m.act(o.ID, "cancel", m.token(auth.Customer, "c-43"), map[string]any{"reason": "changed my mind"}, http.StatusOK)
+				m.act(o.ID, "cancel", m.token(lifecycle.Customer, "c-43"), map[string]any{"reason": "changed my mind"}, http.StatusOK)
 			}
-			m.waitStatus(o.ID, workflows.Status(ending))
+			m.waitStatus(o.ID, lifecycle.Status(ending))
 			m.closed(o.ID)
 			m.refundsOf(o.ID, 0)
 			m.providerTookPayment(pay)
@@ -242,13 +241,13 @@ func TestLatePaymentRacesTheCancellation(t *testing.T) {
 		}()
 		go func() {
 			defer wg.Done()
-			m.act(o.ID, "cancel", m.token(auth.Customer, customer), map[string]any{"reason": "changed my mind"}, http.StatusOK)
+			m.act(o.ID, "cancel", m.token(lifecycle.Customer, customer), map[string]any{"reason": "changed my mind"}, http.StatusOK)
 		}()
 		wg.Wait()
-		m.waitStatus(o.ID, workflows.Cancelled)
+		m.waitStatus(o.ID, lifecycle.Cancelled)
 		m.closed(o.ID)
 		m.refundsOf(o.ID, 1)
-		if v := m.get(o.ID, m.token(auth.Ops, "o-1")); v.Marketplace.Refunded != 9317 && !slices.Contains(m.timeline(o.ID), "late_payment_refunded:cancelled") {
+		if v := m.get(o.ID, m.token(lifecycle.Ops, "o-1")); v.Marketplace.Refunded != 9317 && !slices.Contains(m.timeline(o.ID), "late_payment_refunded:cancelled") {
 			t.Errorf("refunded %s and no late refund on the timeline %v", v.Marketplace.Refunded, m.timeline(o.ID))
 		}
 	}
@@ -261,13 +260,13 @@ func TestLatePaymentEventOfAPaidOrderIsNotRefunded(t *testing.T) {
 	o := m.create("c-44", "prepaid")
 	pay := m.paymentID(o.ID, "c-44")
 	m.pay(o.ID, "c-44")
-	m.waitStatus(o.ID, workflows.Screening)
+	m.waitStatus(o.ID, lifecycle.Screening)
 	status, out := m.paymentEvent("evt_again", o.ID, pay, 9317)
 	if status != http.StatusOK || out["status"] != "ignored" {
 		t.Fatalf("webhook = %d %v, want ignored", status, out)
 	}
 	m.refundsOf(o.ID, 0)
-	if v := m.get(o.ID, m.token(auth.Ops, "o-1")); v.Status != workflows.Screening {
+	if v := m.get(o.ID, m.token(lifecycle.Ops, "o-1")); v.Status != lifecycle.Screening {
 		t.Fatalf("status %s", v.Status)
 	}
 }

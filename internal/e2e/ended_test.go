@@ -14,17 +14,17 @@ import (
 	"testing"
 
 	"github.com/orderflow/orderflow/internal/auth"
-	"github.com/orderflow/orderflow/workflows"
+	"github.com/orderflow/orderflow/lifecycle"
 )
 
 // endedLine is an attention-list line of an ended order.
 type endedLine struct {
 	ID             string             `json:"id"`
 	Flow           string             `json:"flow"`
-	Status         workflows.Status   `json:"status"`
+	Status         lifecycle.Status   `json:"status"`
 	Ended          string             `json:"ended"`
 	EndedReason    string             `json:"ended_reason"`
-	AllowedActions []workflows.Action `json:"allowed_actions"`
+	AllowedActions []lifecycle.Action `json:"allowed_actions"`
 	Error          string             `json:"error"`
 	Money          *endedMoney        `json:"money"`
 }
@@ -55,7 +55,7 @@ func (m *market) endedLineOf(id string) (line endedLine, ok bool) {
 	var l struct {
 		Orders []endedLine `json:"orders"`
 	}
-	m.call("GET", "/v1/ops/attention", m.token(auth.Ops, "o-1"), nil, http.StatusOK, &l)
+	m.call("GET", "/v1/ops/attention", m.token(lifecycle.Ops, "o-1"), nil, http.StatusOK, &l)
 	i := slices.IndexFunc(l.Orders, func(o endedLine) bool { return o.ID == id })
 	if i < 0 {
 		return endedLine{}, false
@@ -99,16 +99,16 @@ type refundAnswer struct {
 
 func TestTerminatedPaidOrderIsListedRefundedOnceAndClosed(t *testing.T) {
 	m := newMarket(t, nil)
-	ops := m.token(auth.Ops, "o-1")
+	ops := m.token(lifecycle.Ops, "o-1")
 	o := m.create("c-1", "prepaid")
 	m.pay(o.ID, "c-1")
-	paid := m.waitStatus(o.ID, workflows.Screening).Marketplace.Payment.Amount.String()
+	paid := m.waitStatus(o.ID, lifecycle.Screening).Marketplace.Payment.Amount.String()
 	m.settled(o.ID)
 	m.terminate(o.ID, "history too large (test)")
 
 	line := m.waitEnded(o.ID, "terminated")
-	if line.Flow != "marketplace" || line.Status != workflows.Screening || line.EndedReason != "history too large (test)" ||
-		!slices.Equal(line.AllowedActions, []workflows.Action{"refund"}) {
+	if line.Flow != "marketplace" || line.Status != lifecycle.Screening || line.EndedReason != "history too large (test)" ||
+		!slices.Equal(line.AllowedActions, []lifecycle.Action{"refund"}) {
 		t.Fatalf("listed as %+v", line)
 	}
 	if mo := line.Money; mo == nil || mo.Held != paid || mo.Currency != "EUR" || len(mo.Payments) != 1 ||
@@ -117,7 +117,7 @@ func TestTerminatedPaidOrderIsListedRefundedOnceAndClosed(t *testing.T) {
 	}
 
 	// Ops only.
-	for _, role := range []auth.Role{auth.Purchasing, auth.Customer, auth.Staff} {
+	for _, role := range []lifecycle.Role{lifecycle.Purchasing, lifecycle.Customer, lifecycle.Staff} {
 		tok := m.token(role, "x-1")
 		m.call("GET", "/v1/ops/attention", tok, nil, http.StatusForbidden, nil)
 		m.call("POST", "/v1/ops/orders/"+o.ID+"/refund", tok, nil, http.StatusForbidden, nil)
@@ -165,7 +165,7 @@ func TestTerminatedPaidOrderIsListedRefundedOnceAndClosed(t *testing.T) {
 	m.refundsOf(o.ID, 1)
 
 	line, _ = m.endedLineOf(o.ID)
-	if mo := line.Money; mo == nil || mo.Held != "0.00" || mo.Payments[0].Refunded != paid || !slices.Equal(line.AllowedActions, []workflows.Action{"close"}) {
+	if mo := line.Money; mo == nil || mo.Held != "0.00" || mo.Payments[0].Refunded != paid || !slices.Equal(line.AllowedActions, []lifecycle.Action{"close"}) {
 		t.Fatalf("after the refund: %+v money %+v", line, line.Money)
 	}
 
@@ -180,14 +180,14 @@ func TestTerminatedPaidOrderIsListedRefundedOnceAndClosed(t *testing.T) {
 	}
 	m.call("POST", "/v1/ops/orders/"+o.ID+"/close", ops, map[string]any{"reason": "refunded; customer informed"}, http.StatusOK, &closed)
 	if closed.OrderID != o.ID || closed.Ended != "terminated" || closed.Reason != "refunded; customer informed" ||
-		closed.ClosedBy != (auth.Principal{Role: auth.Ops, Subject: "o-1"}) {
+		closed.ClosedBy != (auth.Principal{Role: lifecycle.Ops, Subject: "o-1"}) {
 		t.Fatalf("close answer %+v", closed)
 	}
 	if _, listed := m.endedLineOf(o.ID); listed {
 		t.Fatal("a closed order is still listed")
 	}
 	// Closing again answers with the first close.
-	m.call("POST", "/v1/ops/orders/"+o.ID+"/close", m.token(auth.Ops, "o-2"), map[string]any{"reason": "again"}, http.StatusOK, &closed)
+	m.call("POST", "/v1/ops/orders/"+o.ID+"/close", m.token(lifecycle.Ops, "o-2"), map[string]any{"reason": "again"}, http.StatusOK, &closed)
 	if closed.Reason != "refunded; customer informed" || closed.ClosedBy.Subject != "o-1" {
 		t.Fatalf("second close %+v", closed)
 	}
@@ -195,10 +195,10 @@ func TestTerminatedPaidOrderIsListedRefundedOnceAndClosed(t *testing.T) {
 
 func TestRefundAndCloseRefuseAnOrderWhoseWorkflowRuns(t *testing.T) {
 	m := newMarket(t, nil)
-	ops := m.token(auth.Ops, "o-1")
+	ops := m.token(lifecycle.Ops, "o-1")
 	o := m.create("c-2", "prepaid")
 	m.pay(o.ID, "c-2")
-	m.waitStatus(o.ID, workflows.Screening)
+	m.waitStatus(o.ID, lifecycle.Screening)
 
 	resp, body := m.sys.Do(t, "POST", "/v1/ops/orders/"+o.ID+"/refund", ops, nil)
 	if resp.StatusCode != http.StatusConflict {
@@ -219,14 +219,14 @@ func TestRefundAndCloseRefuseAnOrderWhoseWorkflowRuns(t *testing.T) {
 
 func TestClosingAnEndedUnpaidOrderCancelsItsPaymentLink(t *testing.T) {
 	m := newMarket(t, nil)
-	ops := m.token(auth.Ops, "o-1")
+	ops := m.token(lifecycle.Ops, "o-1")
 	o := m.create("c-3", "prepaid")
 	url := m.payLink(o.ID, "c-3")
 	m.terminate(o.ID, "test")
 
 	line := m.waitEnded(o.ID, "terminated")
 	if mo := line.Money; mo == nil || mo.Held != "0.00" || len(mo.Payments) != 1 || !mo.Payments[0].Open || mo.Payments[0].Paid ||
-		!slices.Equal(line.AllowedActions, []workflows.Action{"close"}) {
+		!slices.Equal(line.AllowedActions, []lifecycle.Action{"close"}) {
 		t.Fatalf("listed as %+v money %+v", line, line.Money)
 	}
 	m.call("POST", "/v1/ops/orders/"+o.ID+"/refund", ops, nil, http.StatusConflict, nil) // nothing held
@@ -252,7 +252,7 @@ func TestClosingAnEndedUnpaidOrderCancelsItsPaymentLink(t *testing.T) {
 
 func TestTerminatedMemberOrderIsListedWithItsInvoices(t *testing.T) {
 	m := newMarket(t, memberEnv)
-	staff := m.token(auth.Staff, "s-1")
+	staff := m.token(lifecycle.Staff, "s-1")
 	o := m.createMember("m-3", map[string]any{
 		"submit": true, "skip_client_confirmation": true, "proof_reference": "framework contract FC-2026-3",
 		"service_period": map[string]any{"start": day(-1), "end": day(60)},
@@ -264,15 +264,15 @@ func TestTerminatedMemberOrderIsListedWithItsInvoices(t *testing.T) {
 	m.terminate(o.ID, "test")
 
 	line := m.waitEnded(o.ID, "terminated")
-	if line.Flow != "member" || line.Status != workflows.Active || !slices.Equal(line.AllowedActions, []workflows.Action{"close"}) {
+	if line.Flow != "member" || line.Status != lifecycle.Active || !slices.Equal(line.AllowedActions, []lifecycle.Action{"close"}) {
 		t.Fatalf("listed as %+v", line)
 	}
 	if mo := line.Money; mo == nil || mo.Held != "0.00" || len(mo.Payments) != 0 || len(mo.Invoices) != 1 ||
 		mo.Invoices[0].Kind != "invoice" || mo.Invoices[0].Gross != "605.00" {
 		t.Fatalf("money %+v", line.Money)
 	}
-	m.call("POST", "/v1/ops/orders/"+o.ID+"/refund", m.token(auth.Ops, "o-1"), nil, http.StatusConflict, nil)
-	m.call("POST", "/v1/ops/orders/"+o.ID+"/close", m.token(auth.Ops, "o-1"), map[string]any{"reason": "invoice handled by accounting"}, http.StatusOK, nil)
+	m.call("POST", "/v1/ops/orders/"+o.ID+"/refund", m.token(lifecycle.Ops, "o-1"), nil, http.StatusConflict, nil)
+	m.call("POST", "/v1/ops/orders/"+o.ID+"/close", m.token(lifecycle.Ops, "o-1"), map[string]any{"reason": "invoice handled by accounting"}, http.StatusOK, nil)
 	if _, listed := m.endedLineOf(o.ID); listed {
 		t.Fatal("a closed order is still listed")
 	}

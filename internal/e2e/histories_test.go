@@ -35,6 +35,7 @@ import (
 	"github.com/orderflow/orderflow/internal/auth"
 	"github.com/orderflow/orderflow/internal/sendgridtest"
 	"github.com/orderflow/orderflow/internal/store"
+	"github.com/orderflow/orderflow/lifecycle"
 	"github.com/orderflow/orderflow/workflows"
 )
 
@@ -248,10 +249,10 @@ func withEnv(base map[string]string, key, value string) map[string]string {
 // to the top three suppliers.
 func (m *market) releasedToSuppliers(customer string) string {
 	m.t.Helper()
-	purchasing := m.token(auth.Purchasing, "p-1")
+	purchasing := m.token(lifecycle.Purchasing, "p-1")
 	o := m.create(customer, "prepaid")
 	m.pay(o.ID, customer)
-	m.waitStatus(o.ID, workflows.Screening)
+	m.waitStatus(o.ID, lifecycle.Screening)
 	m.act(o.ID, "set_margin", purchasing, map[string]any{"margin_percent": 10}, http.StatusOK)
 	m.act(o.ID, "release", purchasing, nil, http.StatusOK)
 	m.offeredTo(o.ID, 3)
@@ -261,25 +262,25 @@ func (m *market) releasedToSuppliers(customer string) string {
 // fulfil has the accepted supplier deliver and invoice.
 func (m *market) fulfil(id, supplier string) {
 	m.t.Helper()
-	tok := m.token(auth.Supplier, supplier)
+	tok := m.token(lifecycle.Supplier, supplier)
 	m.act(id, "mark_delivered", tok, map[string]any{"note": "signed by J. Doe"}, http.StatusOK)
-	if v := m.act(id, "upload_invoice", tok, map[string]any{"number": "INV-" + supplier, "amount": "74.10"}, http.StatusOK); v.Status != workflows.Completed {
+	if v := m.act(id, "upload_invoice", tok, map[string]any{"number": "INV-" + supplier, "amount": "74.10"}, http.StatusOK); v.Status != lifecycle.Completed {
 		m.t.Fatalf("after delivery and invoice: %s", v.Status)
 	}
 }
 
 func prepaidCompleted(m *market) string {
 	id := m.releasedToSuppliers("c-1")
-	m.act(id, "accept", m.token(auth.Supplier, "sup_bravo"), nil, http.StatusOK)
+	m.act(id, "accept", m.token(lifecycle.Supplier, "sup_bravo"), nil, http.StatusOK)
 	m.fulfil(id, "sup_bravo")
 	return id
 }
 
 func creditDeclinedReturned(m *market) string {
 	o := m.create("c-2", "credit")
-	m.act(o.ID, "decline_credit", m.token(auth.Finance, "f-1"), map[string]any{"reason": "no credit history"}, http.StatusOK)
+	m.act(o.ID, "decline_credit", m.token(lifecycle.Finance, "f-1"), map[string]any{"reason": "no credit history"}, http.StatusOK)
 	m.pay(o.ID, "c-2")
-	m.waitStatus(o.ID, workflows.Screening)
+	m.waitStatus(o.ID, lifecycle.Screening)
 	m.releasedDeliveredReturned(o.ID, "c-2")
 	m.expectRefunded(o.ID, "c-2")
 	return o.ID
@@ -291,7 +292,7 @@ func creditDeclinedReturned(m *market) string {
 func creditEscalatedCreditNote(m *market) string {
 	o := m.create("c-7", "credit")
 	m.waitMessage(o.ID, "wait_escalation#credit.1", staffAddr)
-	m.act(o.ID, "approve_credit", m.token(auth.Finance, "f-1"), nil, http.StatusOK)
+	m.act(o.ID, "approve_credit", m.token(lifecycle.Finance, "f-1"), nil, http.StatusOK)
 	m.waitMessage(o.ID, "wait_escalation#screening.1", staffAddr)
 	m.releasedDeliveredReturned(o.ID, "c-7")
 	m.expectEmailsAmong(o.ID, "credit_note_issued→c-7@customers.test")
@@ -303,15 +304,15 @@ func creditEscalatedCreditNote(m *market) string {
 // confirms resalable.
 func (m *market) releasedDeliveredReturned(id, customer string) {
 	m.t.Helper()
-	purchasing, alpha := m.token(auth.Purchasing, "p-1"), m.token(auth.Supplier, "sup_alpha")
+	purchasing, alpha := m.token(lifecycle.Purchasing, "p-1"), m.token(lifecycle.Supplier, "sup_alpha")
 	m.act(id, "set_margin", purchasing, map[string]any{"margin_percent": "10"}, http.StatusOK)
 	m.act(id, "release", purchasing, nil, http.StatusOK)
 	m.offeredTo(id, 3)
 	m.act(id, "accept", alpha, nil, http.StatusOK)
 	m.fulfil(id, "sup_alpha")
-	m.act(id, "request_return", m.token(auth.Customer, customer), map[string]any{"reason": "wrong colour"}, http.StatusOK)
+	m.act(id, "request_return", m.token(lifecycle.Customer, customer), map[string]any{"reason": "wrong colour"}, http.StatusOK)
 	m.act(id, "approve_return", purchasing, nil, http.StatusOK)
-	if v := m.act(id, "confirm_resalable", alpha, nil, http.StatusOK); v.Status != workflows.Returned {
+	if v := m.act(id, "confirm_resalable", alpha, nil, http.StatusOK); v.Status != lifecycle.Returned {
 		m.t.Fatalf("after resalable: %s", v.Status)
 	}
 }
@@ -320,26 +321,26 @@ func (m *market) releasedDeliveredReturned(id, customer string) {
 func screeningCancelledByCustomer(m *market) string {
 	o := m.create("c-8", "prepaid")
 	m.pay(o.ID, "c-8")
-	m.waitStatus(o.ID, workflows.Screening)
-	m.act(o.ID, "cancel", m.token(auth.Customer, "c-8"), map[string]any{"reason": "ordered twice"}, http.StatusOK)
+	m.waitStatus(o.ID, lifecycle.Screening)
+	m.act(o.ID, "cancel", m.token(lifecycle.Customer, "c-8"), map[string]any{"reason": "ordered twice"}, http.StatusOK)
 	m.expectRefunded(o.ID, "c-8")
 	return o.ID
 }
 
 func expiredUnpaid(m *market) string {
 	o := m.create("c-3", "prepaid")
-	m.waitStatus(o.ID, workflows.Expired)
+	m.waitStatus(o.ID, lifecycle.Expired)
 	return o.ID
 }
 
 func pendingExpiringAccepted(m *market) string {
-	purchasing, delta := m.token(auth.Purchasing, "p-1"), m.token(auth.Supplier, "sup_delta")
+	purchasing, delta := m.token(lifecycle.Purchasing, "p-1"), m.token(lifecycle.Supplier, "sup_delta")
 	o := m.create("c-4", "prepaid")
 	m.pay(o.ID, "c-4")
-	m.waitStatus(o.ID, workflows.Screening)
+	m.waitStatus(o.ID, lifecycle.Screening)
 	m.act(o.ID, "set_margin", purchasing, map[string]any{"margin_percent": 8}, http.StatusOK)
 	m.act(o.ID, "release", purchasing, nil, http.StatusOK)
-	m.waitStatus(o.ID, workflows.PendingExpiring)
+	m.waitStatus(o.ID, lifecycle.PendingExpiring)
 	m.offeredTo(o.ID, 4)
 	m.act(o.ID, "accept", delta, nil, http.StatusOK)
 	m.fulfil(o.ID, "sup_delta")
@@ -348,8 +349,8 @@ func pendingExpiringAccepted(m *market) string {
 
 func cancelledInProgress(m *market) string {
 	id := m.releasedToSuppliers("c-5")
-	m.act(id, "accept", m.token(auth.Supplier, "sup_bravo"), nil, http.StatusOK)
-	m.act(id, "cancel", m.token(auth.Customer, "c-5"), map[string]any{"reason": "found it cheaper"}, http.StatusOK)
+	m.act(id, "accept", m.token(lifecycle.Supplier, "sup_bravo"), nil, http.StatusOK)
+	m.act(id, "cancel", m.token(lifecycle.Customer, "c-5"), map[string]any{"reason": "found it cheaper"}, http.StatusOK)
 	m.expectRefunded(id, "c-5")
 	return id
 }
@@ -357,8 +358,8 @@ func cancelledInProgress(m *market) string {
 // cancelledPending: one offered supplier declines, then the customer cancels.
 func cancelledPending(m *market) string {
 	id := m.releasedToSuppliers("c-6")
-	m.act(id, "decline", m.token(auth.Supplier, "sup_charlie"), map[string]any{"reason": "fully booked"}, http.StatusOK)
-	m.act(id, "cancel", m.token(auth.Customer, "c-6"), map[string]any{"reason": "found it cheaper"}, http.StatusOK)
+	m.act(id, "decline", m.token(lifecycle.Supplier, "sup_charlie"), map[string]any{"reason": "fully booked"}, http.StatusOK)
+	m.act(id, "cancel", m.token(lifecycle.Customer, "c-6"), map[string]any{"reason": "found it cheaper"}, http.StatusOK)
 	m.expectRefunded(id, "c-6")
 	return id
 }
@@ -369,7 +370,7 @@ func cancelledPending(m *market) string {
 func parkedEmailRetried(m *market) string {
 	m.sys.SendGrid.FailAll(sendgridtest.Fault{Status: http.StatusBadRequest})
 	o := m.create("c-7", "prepaid")
-	ops := m.token(auth.Ops, "o-1")
+	ops := m.token(lifecycle.Ops, "o-1")
 	m.eventually(o.ID+" parks on its payment link email", func() bool {
 		a := m.get(o.ID, ops).Attention
 		return a != nil && a.Step == "email payment_link to c-7@customers.test"
@@ -377,17 +378,17 @@ func parkedEmailRetried(m *market) string {
 	m.sys.SendGrid.Recover()
 	m.act(o.ID, "retry", ops, nil, http.StatusOK)
 	m.expectEmails(o.ID, "payment_link→c-7@customers.test")
-	staff := auth.Principal{Role: auth.Purchasing, Subject: "p-1"}
-	m.signalAction(o.ID, workflows.Release, workflows.ActionRequest{Actor: staff})
+	staff := auth.Principal{Role: lifecycle.Purchasing, Subject: "p-1"}
+	m.signalAction(o.ID, lifecycle.Release, workflows.ActionRequest{Actor: staff})
 	m.eventually("the release signal is refused", func() bool {
 		tl := m.get(o.ID, ops).Timeline
-		return tl[len(tl)-1].Action == workflows.Release && tl[len(tl)-1].Outcome == store.OutcomeRefused
+		return tl[len(tl)-1].Action == lifecycle.Release && tl[len(tl)-1].Outcome == store.OutcomeRefused
 	})
-	m.signalAction(o.ID, workflows.Cancel, workflows.ActionRequest{Actor: staff, Payload: json.RawMessage(`{"reason": "duplicate order"}`)})
+	m.signalAction(o.ID, lifecycle.Cancel, workflows.ActionRequest{Actor: staff, Payload: json.RawMessage(`{"reason": "duplicate order"}`)})
 	return o.ID
 }
 
-func (m *market) signalAction(id string, a workflows.Action, req workflows.ActionRequest) {
+func (m *market) signalAction(id string, a lifecycle.Action, req workflows.ActionRequest) {
 	m.t.Helper()
 	if err := m.sys.Temporal.SignalWorkflow(context.Background(), id, "", string(a), req); err != nil {
 		m.t.Fatalf("signal %s to %s: %v", a, id, err)
@@ -398,7 +399,7 @@ func (m *market) signalAction(id string, a workflows.Action, req workflows.Actio
 func (m *market) expectRefunded(id, customer string) {
 	m.t.Helper()
 	m.eventually(id+" refunded", func() bool {
-		v := m.get(id, m.token(auth.Customer, customer))
+		v := m.get(id, m.token(lifecycle.Customer, customer))
 		return v.Marketplace.Refunded > 0 && v.Marketplace.Refunded == v.Total
 	})
 }
@@ -406,18 +407,18 @@ func (m *market) expectRefunded(id, customer string) {
 // Member paths.
 
 func memberConfirmedChangedCompleted(m *market) string {
-	member, staff := m.token(auth.Member, "m-1"), m.token(auth.Staff, "s-1")
+	member, staff := m.token(lifecycle.Member, "m-1"), m.token(lifecycle.Staff, "s-1")
 	o := m.createMember("m-1", map[string]any{"schedule": []map[string]any{{"date": day(0), "amount": "1000.00"}}})
 	m.act(o.ID, "submit", member, nil, http.StatusOK)
 	m.act(o.ID, "approve", staff, nil, http.StatusOK)
 	m.clientConfirms(o.ID)
-	m.waitStatus(o.ID, workflows.Active)
+	m.waitStatus(o.ID, lifecycle.Active)
 	m.eventually("draft of invoice 1", func() bool {
 		return slices.Contains(m.emails(o.ID), "invoice_draft_ready#1.1→m-1@members.test")
 	})
 	m.act(o.ID, "request_changes", member, map[string]any{"entry": 1, "comment": "please mention the project code PX-7"}, http.StatusOK)
 	m.act(o.ID, "resolve_changes", staff, map[string]any{"entry": 1, "amount": "950.00", "note": "discount agreed"}, http.StatusOK)
-	m.waitStatus(o.ID, workflows.Completed)
+	m.waitStatus(o.ID, lifecycle.Completed)
 	return o.ID
 }
 
@@ -435,7 +436,7 @@ func (m *market) clientConfirms(id string) {
 }
 
 func memberCancelledCreditNote(m *market) string {
-	member, staff := m.token(auth.Member, "m-2"), m.token(auth.Staff, "s-1")
+	member, staff := m.token(lifecycle.Member, "m-2"), m.token(lifecycle.Staff, "s-1")
 	o := m.createMember("m-2", map[string]any{
 		"submit": true, "skip_client_confirmation": true, "proof_reference": "framework contract FC-2026-3",
 		"service_period": map[string]any{"start": day(-1), "end": day(60)},
@@ -450,7 +451,7 @@ func memberCancelledCreditNote(m *market) string {
 }
 
 func memberWithdrawnReconfirmed(m *market) string {
-	member, staff := m.token(auth.Member, "m-5"), m.token(auth.Staff, "s-1")
+	member, staff := m.token(lifecycle.Member, "m-5"), m.token(lifecycle.Staff, "s-1")
 	o := m.createMember("m-5", map[string]any{"submit": true, "schedule": []map[string]any{{"date": day(0), "amount": "1000.00"}}})
 	m.act(o.ID, "approve", staff, nil, http.StatusOK)
 	m.link(o.ID)
@@ -463,14 +464,14 @@ func memberWithdrawnReconfirmed(m *market) string {
 		m.t.Fatal(err)
 	}
 	resp.Body.Close()
-	m.waitStatus(o.ID, workflows.Active)
+	m.waitStatus(o.ID, lifecycle.Active)
 	m.act(o.ID, "request_cancellation", member, map[string]any{"reason": "The client may stop the project next month."}, http.StatusOK)
 	m.act(o.ID, "withdraw_cancellation", member, nil, http.StatusOK)
 	return o.ID
 }
 
 func memberRejectedDuplicated(m *market) string {
-	member, staff := m.token(auth.Member, "m-3"), m.token(auth.Staff, "s-1")
+	member, staff := m.token(lifecycle.Member, "m-3"), m.token(lifecycle.Staff, "s-1")
 	o := m.createMember("m-3", map[string]any{"submit": true, "schedule": []map[string]any{{"date": day(20), "amount": "1000.00"}}})
 	m.act(o.ID, "reject", staff, map[string]any{"reason": "the client's VAT number is not valid"}, http.StatusOK)
 	v := m.act(o.ID, "duplicate", member, map[string]any{}, http.StatusOK)
@@ -494,7 +495,7 @@ func memberSkipConfirmationActive(m *market) string {
 		"service_period": map[string]any{"start": day(-1), "end": day(60)},
 		"schedule":       []map[string]any{{"date": day(0), "amount": "500.00"}, {"date": day(40), "amount": "500.00"}},
 	})
-	if v := m.act(o.ID, "approve", m.token(auth.Staff, "s-1"), nil, http.StatusOK); v.Status != workflows.Active {
+	if v := m.act(o.ID, "approve", m.token(lifecycle.Staff, "s-1"), nil, http.StatusOK); v.Status != lifecycle.Active {
 		m.t.Fatalf("approved without client confirmation: %s", v.Status)
 	}
 	m.eventually("invoice 1 emailed", func() bool {

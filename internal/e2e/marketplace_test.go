@@ -15,10 +15,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/orderflow/orderflow/internal/auth"
 	"github.com/orderflow/orderflow/internal/sendgridtest"
 	"github.com/orderflow/orderflow/internal/store"
 	"github.com/orderflow/orderflow/internal/testenv"
+	"github.com/orderflow/orderflow/lifecycle"
 	"github.com/orderflow/orderflow/workflows"
 )
 
@@ -48,7 +48,7 @@ func (m *market) seedSuppliers() {
 	}
 }
 
-func (m *market) token(role auth.Role, sub string) string { return m.sys.Token(m.t, role, sub) }
+func (m *market) token(role lifecycle.Role, sub string) string { return m.sys.Token(m.t, role, sub) }
 
 // call sends a JSON request and decodes a JSON answer into out (if not nil).
 func (m *market) call(method, path, token string, body any, wantStatus int, out any) {
@@ -71,7 +71,7 @@ func (m *market) call(method, path, token string, body any, wantStatus int, out 
 func (m *market) create(customer, terms string) workflows.OrderView {
 	m.t.Helper()
 	var v workflows.OrderView
-	m.call("POST", "/v1/orders", m.token(auth.Customer, customer), map[string]any{
+	m.call("POST", "/v1/orders", m.token(lifecycle.Customer, customer), map[string]any{
 		"flow": "marketplace", "customer_email": customer + "@customers.test", "customer_name": "Customer " + customer,
 		"items": []map[string]any{
 			{"sku": "CEM-25", "description": "Cement 25 kg", "quantity": 10, "unit_price": "6.50", "vat_rate": 21},
@@ -114,11 +114,11 @@ func (m *market) eventually(what string, cond func() bool) {
 }
 
 // waitStatus waits until the order (as ops see it) has status.
-func (m *market) waitStatus(id string, status workflows.Status) workflows.OrderView {
+func (m *market) waitStatus(id string, status lifecycle.Status) workflows.OrderView {
 	m.t.Helper()
 	var v workflows.OrderView
 	m.eventually(fmt.Sprintf("%s reaches %s", id, status), func() bool {
-		v = m.get(id, m.token(auth.Ops, "o-1"))
+		v = m.get(id, m.token(lifecycle.Ops, "o-1"))
 		return v.Status == status
 	})
 	return v
@@ -130,7 +130,7 @@ func (m *market) settled(id string) store.Order {
 	m.t.Helper()
 	var row store.Order
 	m.eventually(id+" read model catches up", func() bool {
-		v := m.get(id, m.token(auth.Ops, "o-1"))
+		v := m.get(id, m.token(lifecycle.Ops, "o-1"))
 		r, err := m.sys.Store.GetOrder(context.Background(), id)
 		if err != nil || r.Seq != int64(len(v.Timeline)) {
 			return false
@@ -146,7 +146,7 @@ func (m *market) payLink(id, customer string) string {
 	m.t.Helper()
 	var url string
 	m.eventually("payment link of "+id, func() bool {
-		v := m.get(id, m.token(auth.Customer, customer))
+		v := m.get(id, m.token(lifecycle.Customer, customer))
 		if v.Marketplace.Payment != nil {
 			url = v.Marketplace.Payment.URL
 		}
@@ -226,19 +226,19 @@ func (m *market) fullTimeline(id string) []string {
 
 func TestMarketplacePrepaidOrderToCompleted(t *testing.T) {
 	m := newMarket(t, nil)
-	purchasing, bravo := m.token(auth.Purchasing, "p-1"), m.token(auth.Supplier, "sup_bravo")
+	purchasing, bravo := m.token(lifecycle.Purchasing, "p-1"), m.token(lifecycle.Supplier, "sup_bravo")
 
 	o := m.create("c-1", "prepaid")
-	if o.Status != workflows.AwaitingPayment || len(o.Deadlines) != 1 || o.Deadlines[0].Name != "Payment window" {
+	if o.Status != lifecycle.AwaitingPayment || len(o.Deadlines) != 1 || o.Deadlines[0].Name != "Payment window" {
 		t.Fatalf("new order: %s %+v", o.Status, o.Deadlines)
 	}
 	m.pay(o.ID, "c-1")
-	m.waitStatus(o.ID, workflows.Screening)
+	m.waitStatus(o.ID, lifecycle.Screening)
 
 	m.act(o.ID, "release", purchasing, nil, http.StatusConflict) // no margin yet
 	m.act(o.ID, "set_margin", purchasing, map[string]any{"margin_percent": 12.5}, http.StatusOK)
 	v := m.act(o.ID, "release", purchasing, nil, http.StatusOK)
-	if v.Status != workflows.Pending {
+	if v.Status != lifecycle.Pending {
 		t.Fatalf("after release: %s", v.Status)
 	}
 	m.eventually("the top three suppliers get the offer", func() bool {
@@ -246,15 +246,15 @@ func TestMarketplacePrepaidOrderToCompleted(t *testing.T) {
 		m.call("GET", "/v1/suppliers/sup_bravo/feed", bravo, nil, http.StatusOK, &feed)
 		return len(feed.Orders) == 1
 	})
-	m.call("GET", "/v1/orders/"+o.ID, m.token(auth.Supplier, "sup_delta"), nil, http.StatusNotFound, nil) // fourth: not offered
+	m.call("GET", "/v1/orders/"+o.ID, m.token(lifecycle.Supplier, "sup_delta"), nil, http.StatusNotFound, nil) // fourth: not offered
 
 	v = m.act(o.ID, "accept", bravo, nil, http.StatusOK)
-	if v.Status != workflows.InProgress || v.Marketplace.Supplier.ID != "sup_bravo" {
+	if v.Status != lifecycle.InProgress || v.Marketplace.Supplier.ID != "sup_bravo" {
 		t.Fatalf("after accept: %s %+v", v.Status, v.Marketplace.Supplier)
 	}
 	m.act(o.ID, "mark_delivered", bravo, map[string]any{"note": "signed by J. Doe"}, http.StatusOK)
 	v = m.act(o.ID, "upload_invoice", bravo, map[string]any{"number": "BR-2026-17", "amount": "81.52"}, http.StatusOK)
-	if v.Status != workflows.Completed {
+	if v.Status != lifecycle.Completed {
 		t.Fatalf("after delivery and invoice: %s", v.Status)
 	}
 
@@ -289,16 +289,16 @@ func TestMarketplacePrepaidOrderToCompleted(t *testing.T) {
 
 func TestMarketplaceCreditDeclinedPaidCompletedReturned(t *testing.T) {
 	m := newMarket(t, nil)
-	purchasing, finance, alpha, customer := m.token(auth.Purchasing, "p-1"), m.token(auth.Finance, "f-1"), m.token(auth.Supplier, "sup_alpha"), m.token(auth.Customer, "c-2")
+	purchasing, finance, alpha, customer := m.token(lifecycle.Purchasing, "p-1"), m.token(lifecycle.Finance, "f-1"), m.token(lifecycle.Supplier, "sup_alpha"), m.token(lifecycle.Customer, "c-2")
 
 	o := m.create("c-2", "credit")
-	if o.Status != workflows.AwaitingCredit {
+	if o.Status != lifecycle.AwaitingCredit {
 		t.Fatalf("new credit order: %s", o.Status)
 	}
 	m.act(o.ID, "decline_credit", finance, map[string]any{}, http.StatusUnprocessableEntity) // reason required
 	m.act(o.ID, "decline_credit", finance, map[string]any{"reason": "no credit history"}, http.StatusOK)
 	m.pay(o.ID, "c-2")
-	m.waitStatus(o.ID, workflows.Screening)
+	m.waitStatus(o.ID, lifecycle.Screening)
 	m.act(o.ID, "set_margin", purchasing, map[string]any{"margin_percent": "10"}, http.StatusOK)
 	m.act(o.ID, "release", purchasing, nil, http.StatusOK)
 	m.offeredTo(o.ID, 3)
@@ -310,7 +310,7 @@ func TestMarketplaceCreditDeclinedPaidCompletedReturned(t *testing.T) {
 	m.act(o.ID, "confirm_resalable", alpha, nil, http.StatusConflict) // not approved yet
 	m.act(o.ID, "approve_return", purchasing, nil, http.StatusOK)
 	v := m.act(o.ID, "confirm_resalable", alpha, nil, http.StatusOK)
-	if v.Status != workflows.Returned {
+	if v.Status != lifecycle.Returned {
 		t.Fatalf("after resalable: %s", v.Status)
 	}
 
@@ -334,7 +334,7 @@ func TestMarketplaceCreditDeclinedPaidCompletedReturned(t *testing.T) {
 func (m *market) acceptedBy(customer, supplier string) workflows.OrderView {
 	m.t.Helper()
 	id := m.releasedToSuppliers(customer)
-	return m.act(id, "accept", m.token(auth.Supplier, supplier), nil, http.StatusOK)
+	return m.act(id, "accept", m.token(lifecycle.Supplier, supplier), nil, http.StatusOK)
 }
 
 // offeredTo waits until the order is offered to n suppliers (suppliers learn
@@ -342,7 +342,7 @@ func (m *market) acceptedBy(customer, supplier string) workflows.OrderView {
 func (m *market) offeredTo(id string, n int) {
 	m.t.Helper()
 	m.eventually(fmt.Sprintf("%s offered to %d suppliers", id, n), func() bool {
-		return len(m.get(id, m.token(auth.Purchasing, "p-1")).Marketplace.Offers) == n
+		return len(m.get(id, m.token(lifecycle.Purchasing, "p-1")).Marketplace.Offers) == n
 	})
 }
 
@@ -361,7 +361,7 @@ func (m *market) refundsOf(orderID string, n int) {
 func TestMarketplaceExpiresWithoutPayment(t *testing.T) {
 	m := newMarket(t, map[string]string{"ORDERFLOW_PAYMENT_WINDOW": "3s"})
 	o := m.create("c-3", "prepaid")
-	m.waitStatus(o.ID, workflows.Expired)
+	m.waitStatus(o.ID, lifecycle.Expired)
 	m.expectEmails(o.ID, "payment_link→c-3@customers.test", "order_expired→c-3@customers.test")
 	m.refundsOf(o.ID, 0)
 	if got := m.timeline(o.ID); !slices.Equal(got, []string{"create:awaiting_payment", "payment_window_elapsed:expired"}) {
@@ -380,19 +380,19 @@ func TestMarketplaceExpiresWithoutPayment(t *testing.T) {
 
 func TestMarketplacePendingExpiringThenAccepted(t *testing.T) {
 	m := newMarket(t, map[string]string{"ORDERFLOW_PENDING_WINDOW": "2s"})
-	purchasing, delta := m.token(auth.Purchasing, "p-1"), m.token(auth.Supplier, "sup_delta")
+	purchasing, delta := m.token(lifecycle.Purchasing, "p-1"), m.token(lifecycle.Supplier, "sup_delta")
 	o := m.create("c-4", "prepaid")
 	m.pay(o.ID, "c-4")
-	m.waitStatus(o.ID, workflows.Screening)
+	m.waitStatus(o.ID, lifecycle.Screening)
 	m.act(o.ID, "set_margin", purchasing, map[string]any{"margin_percent": 8}, http.StatusOK)
 	m.act(o.ID, "release", purchasing, nil, http.StatusOK)
-	m.waitStatus(o.ID, workflows.PendingExpiring)
+	m.waitStatus(o.ID, lifecycle.PendingExpiring)
 	m.eventually("delta is offered the order once it is pending expiring", func() bool {
 		resp, _ := m.sys.Do(t, "GET", "/v1/orders/"+o.ID, delta, nil)
 		return resp.StatusCode == 200
 	})
 	v := m.act(o.ID, "accept", delta, nil, http.StatusOK)
-	if v.Status != workflows.InProgress {
+	if v.Status != lifecycle.InProgress {
 		t.Fatalf("after accept: %s", v.Status)
 	}
 	m.expectEmails(o.ID,
@@ -405,10 +405,10 @@ func TestMarketplacePendingExpiringThenAccepted(t *testing.T) {
 
 func TestMarketplaceTwoSuppliersAcceptAtOnce(t *testing.T) {
 	m := newMarket(t, nil)
-	purchasing := m.token(auth.Purchasing, "p-1")
+	purchasing := m.token(lifecycle.Purchasing, "p-1")
 	o := m.create("c-5", "prepaid")
 	m.pay(o.ID, "c-5")
-	m.waitStatus(o.ID, workflows.Screening)
+	m.waitStatus(o.ID, lifecycle.Screening)
 	m.act(o.ID, "set_margin", purchasing, map[string]any{"margin_percent": 10}, http.StatusOK)
 	m.act(o.ID, "release", purchasing, nil, http.StatusOK)
 	m.offeredTo(o.ID, 3)
@@ -417,7 +417,7 @@ func TestMarketplaceTwoSuppliersAcceptAtOnce(t *testing.T) {
 	var wg sync.WaitGroup
 	for i, sup := range []string{"sup_alpha", "sup_bravo"} {
 		wg.Go(func() {
-			resp, _ := m.sys.Do(t, "POST", "/v1/orders/"+o.ID+"/actions/accept", m.token(auth.Supplier, sup), nil)
+			resp, _ := m.sys.Do(t, "POST", "/v1/orders/"+o.ID+"/actions/accept", m.token(lifecycle.Supplier, sup), nil)
 			codes[i] = resp.StatusCode
 		})
 	}
@@ -453,7 +453,7 @@ func TestMarketplaceIdempotencyKeyMakesOneOrder(t *testing.T) {
 	}
 	send := func(body []byte) (int, string) {
 		req, _ := http.NewRequest("POST", m.sys.URL+"/v1/orders", bytes.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+m.token(auth.Customer, "c-9"))
+		req.Header.Set("Authorization", "Bearer "+m.token(lifecycle.Customer, "c-9"))
 		req.Header.Set("Idempotency-Key", "checkout-42")
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {

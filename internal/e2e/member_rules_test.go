@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/orderflow/orderflow/internal/auth"
+	"github.com/orderflow/orderflow/lifecycle"
 )
 
 // memberProblem sends body and wants a 422 naming field with a message
@@ -27,7 +27,7 @@ func (m *market) memberProblem(method, path, token string, body any, field, want
 // Issue 12: the planned invoices total the order, at create and on edit.
 func TestMemberScheduleTotalIsCheckedAtCreateAndEdit(t *testing.T) {
 	m := newMarket(t, memberEnv)
-	member := m.token(auth.Member, "m-1")
+	member := m.token(lifecycle.Member, "m-1")
 	body := boundsMemberOrder(func(b map[string]any) { b["schedule"] = []map[string]any{{"date": day(30), "amount": "1210.00"}} })
 	m.memberProblem("POST", "/v1/orders", member, body, "schedule",
 		"the planned invoices total € 1,210.00 but the order totals € 1,000.00 (excl. VAT); make them equal")

@@ -16,7 +16,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/orderflow/orderflow/internal/auth"
+	"github.com/orderflow/orderflow/lifecycle"
 	"github.com/orderflow/orderflow/workflows"
 )
 
@@ -58,16 +58,16 @@ func page(t *testing.T, method, link string) (int, string) {
 
 func TestMemberWithdrawsAnOrderFromClientConfirmation(t *testing.T) {
 	m := newMarket(t, memberEnv)
-	member, staff := m.token(auth.Member, "m-1"), m.token(auth.Staff, "s-1")
+	member, staff := m.token(lifecycle.Member, "m-1"), m.token(lifecycle.Staff, "s-1")
 	o := m.createMember("m-1", map[string]any{"submit": true, "schedule": []map[string]any{{"date": day(20), "amount": "1000.00"}}})
 	m.act(o.ID, "approve", staff, nil, http.StatusOK)
 	link := m.link(o.ID)
 
 	// Nobody but the member withdraws it: not another member, not staff.
-	m.act(o.ID, "withdraw", m.token(auth.Member, "m-9"), nil, http.StatusNotFound)
+	m.act(o.ID, "withdraw", m.token(lifecycle.Member, "m-9"), nil, http.StatusNotFound)
 	m.act(o.ID, "withdraw", staff, nil, http.StatusForbidden)
 	v := m.act(o.ID, "withdraw", member, nil, http.StatusOK)
-	if v.Status != workflows.Draft || v.Member.ConfirmationLink != nil {
+	if v.Status != lifecycle.Draft || v.Member.ConfirmationLink != nil {
 		t.Fatalf("after withdraw: %s, link %+v", v.Status, v.Member.ConfirmationLink)
 	}
 
@@ -81,7 +81,7 @@ func TestMemberWithdrawsAnOrderFromClientConfirmation(t *testing.T) {
 	if code, _ := page(t, "POST", link+"/confirm"); code != http.StatusGone {
 		t.Fatalf("confirm through the withdrawn link = %d, want 410", code)
 	}
-	if v := m.get(o.ID, member); v.Status != workflows.Draft {
+	if v := m.get(o.ID, member); v.Status != lifecycle.Draft {
 		t.Fatalf("the revoked link moved the order to %s", v.Status)
 	}
 
@@ -96,7 +96,7 @@ func TestMemberWithdrawsAnOrderFromClientConfirmation(t *testing.T) {
 	if code, _ := page(t, "POST", second+"/confirm"); code != http.StatusOK {
 		t.Fatalf("confirm through the new link = %d", code)
 	}
-	m.waitStatus(o.ID, workflows.Active)
+	m.waitStatus(o.ID, lifecycle.Active)
 	if code, _ := page(t, "GET", link); code != http.StatusGone {
 		t.Fatalf("the first link came back: %d", code)
 	}
@@ -104,7 +104,7 @@ func TestMemberWithdrawsAnOrderFromClientConfirmation(t *testing.T) {
 
 func TestMemberWithdrawsACancellationRequest(t *testing.T) {
 	m := newMarket(t, memberEnv)
-	member, staff := m.token(auth.Member, "m-2"), m.token(auth.Staff, "s-1")
+	member, staff := m.token(lifecycle.Member, "m-2"), m.token(lifecycle.Staff, "s-1")
 	o := m.createMember("m-2", map[string]any{
 		"submit": true, "skip_client_confirmation": true, "proof_reference": "framework contract FC-2026-3",
 		"service_period": map[string]any{"start": day(-1), "end": day(60)},
@@ -115,10 +115,10 @@ func TestMemberWithdrawsACancellationRequest(t *testing.T) {
 	m.act(o.ID, "withdraw_cancellation", member, nil, http.StatusConflict)
 	m.act(o.ID, "request_cancellation", member, map[string]any{"reason": "The client may stop the project next month."}, http.StatusOK)
 
-	m.act(o.ID, "withdraw_cancellation", staff, nil, http.StatusForbidden)                      // staff deny, they do not withdraw
-	m.act(o.ID, "withdraw_cancellation", m.token(auth.Member, "m-9"), nil, http.StatusNotFound) // not another member's
+	m.act(o.ID, "withdraw_cancellation", staff, nil, http.StatusForbidden)                           // staff deny, they do not withdraw
+	m.act(o.ID, "withdraw_cancellation", m.token(lifecycle.Member, "m-9"), nil, http.StatusNotFound) // not another member's
 	v := m.act(o.ID, "withdraw_cancellation", member, nil, http.StatusOK)
-	if v.Status != workflows.Active || slices.Contains(v.AllowedActions, workflows.WithdrawCancellation) {
+	if v.Status != lifecycle.Active || slices.Contains(v.AllowedActions, lifecycle.WithdrawCancellation) {
 		t.Fatalf("after withdraw_cancellation: %s, allowed %v", v.Status, v.AllowedActions)
 	}
 	// Staff have nothing left to decide.
@@ -131,7 +131,7 @@ func TestMemberWithdrawsACancellationRequest(t *testing.T) {
 
 func TestMemberOfferDateInThePastIsRefusedAndTooCloseIsWarned(t *testing.T) {
 	m := newMarket(t, memberEnv)
-	member := m.token(auth.Member, "m-3")
+	member := m.token(lifecycle.Member, "m-3")
 	schedule := []map[string]any{{"date": day(20), "amount": "1000.00"}}
 
 	// Submitted at once with a passed offer: 422 naming the field.
@@ -145,11 +145,11 @@ func TestMemberOfferDateInThePastIsRefusedAndTooCloseIsWarned(t *testing.T) {
 	m.call("POST", "/v1/orders", member, boundsMemberOrder(func(b map[string]any) {
 		b["offer_valid_until"], b["schedule"] = day(-1), schedule
 	}), http.StatusCreated, &draft)
-	if draft.Status != workflows.Draft || !draft.warned("offer_valid_until", "has passed") {
+	if draft.Status != lifecycle.Draft || !draft.warned("offer_valid_until", "has passed") {
 		t.Fatalf("draft with a passed offer: %s, warnings %+v", draft.Status, draft.Warnings)
 	}
 	m.memberProblem("POST", "/v1/orders/"+draft.ID+"/actions/submit", member, nil, "offer_valid_until", "has passed")
-	if v := m.get(draft.ID, member); v.Status != workflows.Draft {
+	if v := m.get(draft.ID, member); v.Status != lifecycle.Draft {
 		t.Fatalf("the refused submit moved the order to %s", v.Status)
 	}
 
@@ -164,14 +164,14 @@ func TestMemberOfferDateInThePastIsRefusedAndTooCloseIsWarned(t *testing.T) {
 	m.act(draft.ID, "edit", member, edit, http.StatusOK)
 	var submitted answerWithWarnings
 	m.call("POST", "/v1/orders/"+draft.ID+"/actions/submit", member, nil, http.StatusOK, &submitted)
-	if submitted.Status != workflows.SmartConfirmation || !submitted.warned("offer_valid_until", "little time to confirm") {
+	if submitted.Status != lifecycle.SmartConfirmation || !submitted.warned("offer_valid_until", "little time to confirm") {
 		t.Fatalf("submit with an offer 2 days ahead: %s, warnings %+v", submitted.Status, submitted.Warnings)
 	}
 	var soon answerWithWarnings
 	m.call("POST", "/v1/orders", member, boundsMemberOrder(func(b map[string]any) {
 		b["submit"], b["offer_valid_until"], b["schedule"] = true, day(1), schedule
 	}), http.StatusCreated, &soon)
-	if soon.Status != workflows.SmartConfirmation || !soon.warned("offer_valid_until", "1 day") {
+	if soon.Status != lifecycle.SmartConfirmation || !soon.warned("offer_valid_until", "1 day") {
 		t.Fatalf("create with an offer 1 day ahead: %s, warnings %+v", soon.Status, soon.Warnings)
 	}
 	resp, raw := m.sys.Do(t, "POST", "/v1/orders", member, mustJSON(t, boundsMemberOrder(func(b map[string]any) {
@@ -191,14 +191,14 @@ func (m *market) waitCopy(id, token string) workflows.OrderView {
 	var v workflows.OrderView
 	m.eventually(id+" runs in smart_confirmation", func() bool {
 		resp, raw := m.sys.Do(m.t, "GET", "/v1/orders/"+id, token, nil)
-		return resp.StatusCode == http.StatusOK && json.Unmarshal(raw, &v) == nil && v.Status == workflows.SmartConfirmation
+		return resp.StatusCode == http.StatusOK && json.Unmarshal(raw, &v) == nil && v.Status == lifecycle.SmartConfirmation
 	})
 	return v
 }
 
 func TestMemberDuplicateGoesToSmartConfirmationWithNewDates(t *testing.T) {
 	m := newMarket(t, withEnv(memberEnv, "ORDERFLOW_DUPLICATE_WINDOW", "5s"))
-	member, staff := m.token(auth.Member, "m-4"), m.token(auth.Staff, "s-1")
+	member, staff := m.token(lifecycle.Member, "m-4"), m.token(lifecycle.Staff, "s-1")
 	o := m.createMember("m-4", map[string]any{"submit": true, "schedule": []map[string]any{{"date": day(-2), "amount": "1000.00"}}})
 	m.act(o.ID, "reject", staff, map[string]any{"reason": "the client's VAT number is not valid"}, http.StatusOK)
 
@@ -226,7 +226,7 @@ func TestMemberDuplicateGoesToSmartConfirmationWithNewDates(t *testing.T) {
 	}
 	dup := "/v1/orders/" + o.ID + "/actions/duplicate"
 	m.memberProblem("POST", dup, member, map[string]any{"schedule_dates": []string{day(30)}}, "offer_valid_until", "give a new offer_valid_until")
-	m.act(o.ID, "duplicate", m.token(auth.Member, "m-9"), map[string]any{"schedule_dates": []string{day(30)}, "offer_valid_until": day(14)}, http.StatusNotFound)
+	m.act(o.ID, "duplicate", m.token(lifecycle.Member, "m-9"), map[string]any{"schedule_dates": []string{day(30)}, "offer_valid_until": day(14)}, http.StatusNotFound)
 	m.act(o.ID, "duplicate", staff, map[string]any{"schedule_dates": []string{day(30)}, "offer_valid_until": day(14)}, http.StatusForbidden)
 	body := map[string]any{"schedule_dates": []string{day(31)}, "offer_valid_until": day(14), "request_id": "dup-after-close"}
 	resp, raw := m.sys.Do(t, "POST", dup, member, mustJSON(t, body))

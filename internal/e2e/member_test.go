@@ -17,8 +17,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/orderflow/orderflow/internal/auth"
 	"github.com/orderflow/orderflow/internal/sendgridtest"
+	"github.com/orderflow/orderflow/lifecycle"
 	"github.com/orderflow/orderflow/workflows"
 )
 
@@ -46,7 +46,7 @@ func (m *market) createMember(member string, body map[string]any) workflows.Orde
 		order[k] = v
 	}
 	var v workflows.OrderView
-	m.call("POST", "/v1/orders", m.token(auth.Member, member), order, http.StatusCreated, &v)
+	m.call("POST", "/v1/orders", m.token(lifecycle.Member, member), order, http.StatusCreated, &v)
 	return v
 }
 
@@ -105,7 +105,7 @@ func (m *market) invoices(orderID string) []invoiceRow {
 			Gross      string `json:"gross"`
 		} `json:"invoices"`
 	}
-	m.call("GET", "/v1/invoices?order="+orderID, m.token(auth.Staff, "s-1"), nil, http.StatusOK, &out)
+	m.call("GET", "/v1/invoices?order="+orderID, m.token(lifecycle.Staff, "s-1"), nil, http.StatusOK, &out)
 	rows := make([]invoiceRow, len(out.Invoices))
 	for i, r := range out.Invoices {
 		rows[i] = invoiceRow{ID: r.ID, OrderID: r.OrderID, Kind: r.Kind, Number: r.Number, DocumentID: r.DocumentID, Gross: r.Gross}
@@ -115,10 +115,10 @@ func (m *market) invoices(orderID string) []invoiceRow {
 
 func TestMemberOrderConfirmedByTheClientToCompleted(t *testing.T) {
 	m := newMarket(t, memberEnv)
-	member, staff := m.token(auth.Member, "m-1"), m.token(auth.Staff, "s-1")
+	member, staff := m.token(lifecycle.Member, "m-1"), m.token(lifecycle.Staff, "s-1")
 
 	o := m.createMember("m-1", map[string]any{"schedule": []map[string]any{{"date": day(0), "amount": "1000.00"}}})
-	if o.Status != workflows.Draft {
+	if o.Status != lifecycle.Draft {
 		t.Fatalf("new order: %s", o.Status)
 	}
 	m.call("GET", "/v1/orders/"+o.ID, staff, nil, http.StatusNotFound, nil) // drafts are not visible to staff
@@ -151,7 +151,7 @@ func TestMemberOrderConfirmedByTheClientToCompleted(t *testing.T) {
 	if again.StatusCode != http.StatusGone {
 		t.Fatalf("a second confirm = %d, want 410 (single-use link)", again.StatusCode)
 	}
-	m.waitStatus(o.ID, workflows.Active)
+	m.waitStatus(o.ID, lifecycle.Active)
 
 	// The draft comes at once (its date is today); the member asks for a change.
 	m.eventually("draft of invoice 1", func() bool {
@@ -159,7 +159,7 @@ func TestMemberOrderConfirmedByTheClientToCompleted(t *testing.T) {
 	})
 	m.act(o.ID, "request_changes", member, map[string]any{"entry": 1, "comment": "please mention the project code PX-7"}, http.StatusOK)
 	m.act(o.ID, "resolve_changes", staff, map[string]any{"entry": 1, "amount": "950.00", "note": "discount agreed"}, http.StatusOK)
-	m.waitStatus(o.ID, workflows.Completed)
+	m.waitStatus(o.ID, lifecycle.Completed)
 
 	m.expectEmails(o.ID,
 		"order_submitted#2→m-1@members.test", "order_approved→m-1@members.test", "confirmation_request#1→carl@client.test",
@@ -202,21 +202,21 @@ func TestMemberOrderConfirmedByTheClientToCompleted(t *testing.T) {
 
 func TestMemberOrderCancelledAfterAnInvoiceIsCredited(t *testing.T) {
 	m := newMarket(t, memberEnv)
-	member, staff := m.token(auth.Member, "m-2"), m.token(auth.Staff, "s-1")
+	member, staff := m.token(lifecycle.Member, "m-2"), m.token(lifecycle.Staff, "s-1")
 	o := m.createMember("m-2", map[string]any{
 		"submit": true, "skip_client_confirmation": true, "proof_reference": "framework contract FC-2026-3",
 		"service_period": map[string]any{"start": day(-1), "end": day(60)},
 		"schedule":       []map[string]any{{"date": day(0), "amount": "500.00"}, {"date": day(40), "amount": "500.00"}},
 	})
 	v := m.act(o.ID, "approve", staff, nil, http.StatusOK)
-	if v.Status != workflows.Active || !v.Member.PaymentGuarantee {
+	if v.Status != lifecycle.Active || !v.Member.PaymentGuarantee {
 		t.Fatalf("approved without client confirmation: %s, guarantee %v", v.Status, v.Member.PaymentGuarantee)
 	}
 	m.eventually("invoice 1 issued", func() bool { return len(m.invoices(o.ID)) == 1 })
 	m.act(o.ID, "request_cancellation", member, map[string]any{"reason": "too short"}, http.StatusUnprocessableEntity)
 	m.act(o.ID, "request_cancellation", member, map[string]any{"reason": "The client closed the project; no further work will be done."}, http.StatusOK)
 	m.act(o.ID, "approve_cancellation", staff, nil, http.StatusOK)
-	m.waitStatus(o.ID, workflows.Cancelled)
+	m.waitStatus(o.ID, lifecycle.Cancelled)
 
 	m.eventually("credit note", func() bool { return len(m.invoices(o.ID)) == 2 })
 	year := time.Now().UTC().Year()

@@ -11,8 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/orderflow/orderflow/internal/auth"
-	"github.com/orderflow/orderflow/workflows"
+	"github.com/orderflow/orderflow/lifecycle"
 )
 
 var htmlTag = regexp.MustCompile(`<[^>]*>`)
@@ -23,8 +22,8 @@ var htmlTag = regexp.MustCompile(`<[^>]*>`)
 func TestMarketplaceSupplierEmailsShowTheSuppliersPay(t *testing.T) {
 	m := newMarket(t, nil)
 	o := m.acceptedBy("c-1", "sup_bravo")
-	m.act(o.ID, "cancel", m.token(auth.Customer, "c-1"), map[string]any{"reason": "found it cheaper"}, http.StatusOK)
-	m.waitStatus(o.ID, workflows.Cancelled)
+	m.act(o.ID, "cancel", m.token(lifecycle.Customer, "c-1"), map[string]any{"reason": "found it cheaper"}, http.StatusOK)
+	m.waitStatus(o.ID, lifecycle.Cancelled)
 	m.expectEmails(o.ID,
 		"payment_link→c-1@customers.test", "order_acknowledged→c-1@customers.test",
 		"supplier_offer→alpha@suppliers.test", "supplier_offer→bravo@suppliers.test", "supplier_offer→charlie@suppliers.test",
@@ -77,7 +76,7 @@ func TestMarketplaceSupplierEmailsShowTheSuppliersPay(t *testing.T) {
 // stays in progress, nothing is refunded, and the invoice completes it.
 func TestMarketplaceCancelRefusedAfterDelivery(t *testing.T) {
 	m := newMarket(t, nil)
-	purchasing, bravo, customer := m.token(auth.Purchasing, "p-1"), m.token(auth.Supplier, "sup_bravo"), m.token(auth.Customer, "c-1")
+	purchasing, bravo, customer := m.token(lifecycle.Purchasing, "p-1"), m.token(lifecycle.Supplier, "sup_bravo"), m.token(lifecycle.Customer, "c-1")
 	o := m.acceptedBy("c-1", "sup_bravo")
 	m.act(o.ID, "mark_delivered", bravo, map[string]any{"note": "signed by J. Doe"}, http.StatusOK)
 
@@ -93,14 +92,14 @@ func TestMarketplaceCancelRefusedAfterDelivery(t *testing.T) {
 			t.Errorf("%s: %+v, want 409 because %q", tc.action, problem, reason)
 		}
 	}
-	if v := m.get(o.ID, customer); v.Status != workflows.InProgress || slices.Contains(v.AllowedActions, workflows.Cancel) {
+	if v := m.get(o.ID, customer); v.Status != lifecycle.InProgress || slices.Contains(v.AllowedActions, lifecycle.Cancel) {
 		t.Fatalf("after the refusals the order is %s, the customer may %v", v.Status, v.AllowedActions)
 	}
 	m.settled(o.ID)
 	m.refundsOf(o.ID, 0)
 
 	v := m.act(o.ID, "upload_invoice", bravo, map[string]any{"number": "BR-2026-18", "amount": "83.85"}, http.StatusOK)
-	if v.Status != workflows.Completed {
+	if v.Status != lifecycle.Completed {
 		t.Fatalf("after the invoice: %s", v.Status)
 	}
 	m.expectEmails(o.ID,

@@ -31,6 +31,7 @@ import (
 	"github.com/orderflow/orderflow/internal/pgtest"
 	"github.com/orderflow/orderflow/internal/store"
 	"github.com/orderflow/orderflow/internal/testenv"
+	"github.com/orderflow/orderflow/lifecycle"
 	"github.com/orderflow/orderflow/workflows"
 )
 
@@ -156,7 +157,7 @@ func (d *deployment) addSuppliers(t *testing.T) {
 }
 
 // call sends a request with a bearer token for role/sub and an X-Request-Id.
-func (d *deployment) call(t *testing.T, method, path string, role auth.Role, sub, requestID string, body any, header map[string]string) (int, []byte) {
+func (d *deployment) call(t *testing.T, method, path string, role lifecycle.Role, sub, requestID string, body any, header map[string]string) (int, []byte) {
 	t.Helper()
 	var raw []byte
 	if body != nil {
@@ -188,7 +189,7 @@ func (d *deployment) call(t *testing.T, method, path string, role auth.Role, sub
 	return resp.StatusCode, data
 }
 
-func (d *deployment) mustCall(t *testing.T, want int, method, path string, role auth.Role, sub, requestID string, body any, header map[string]string) []byte {
+func (d *deployment) mustCall(t *testing.T, want int, method, path string, role lifecycle.Role, sub, requestID string, body any, header map[string]string) []byte {
 	t.Helper()
 	status, data := d.call(t, method, path, role, sub, requestID, body, header)
 	if status != want {
@@ -202,7 +203,7 @@ func (d *deployment) mustCall(t *testing.T, want int, method, path string, role 
 // id and the answer's status, 201 or 200.
 func (d *deployment) creditOrder(t *testing.T, requestID, key string) (string, int) {
 	t.Helper()
-	status, data := d.call(t, "POST", "/v1/orders", auth.Customer, "c-1", requestID, map[string]any{
+	status, data := d.call(t, "POST", "/v1/orders", lifecycle.Customer, "c-1", requestID, map[string]any{
 		"flow": "marketplace", "customer_email": "c-1@customers.test", "customer_name": "Customer One",
 		"items":    []map[string]any{{"sku": "CEM-25", "description": "Cement 25 kg", "quantity": 10, "unit_price": "6.50", "vat_rate": 21}},
 		"category": "building", "delivery": map[string]any{"address": []string{"Rue Haute 1", "1000 Brussels"}, "region": "BE-BRU", "requested_date": "2026-12-01"},
@@ -215,7 +216,7 @@ func (d *deployment) creditOrder(t *testing.T, requestID, key string) (string, i
 	return v.ID, status
 }
 
-func (d *deployment) act(t *testing.T, id, action string, role auth.Role, sub, requestID string, body any) {
+func (d *deployment) act(t *testing.T, id, action string, role lifecycle.Role, sub, requestID string, body any) {
 	t.Helper()
 	d.mustCall(t, http.StatusOK, "POST", "/v1/orders/"+id+"/actions/"+action, role, sub, requestID, body, nil)
 }
@@ -241,9 +242,9 @@ func TestAPIAndWorkerProcessesMeasureAndCorrelate(t *testing.T) {
 	if retryStatus == http.StatusCreated {
 		created = 2
 	}
-	d.act(t, id, "approve_credit", auth.Finance, "f-1", "req-approve-1", nil)
-	d.act(t, id, "set_margin", auth.Purchasing, "p-1", "req-margin-1", map[string]any{"margin_percent": 12.5})
-	d.act(t, id, "release", auth.Purchasing, "p-1", "req-release-1", nil)
+	d.act(t, id, "approve_credit", lifecycle.Finance, "f-1", "req-approve-1", nil)
+	d.act(t, id, "set_margin", lifecycle.Purchasing, "p-1", "req-margin-1", map[string]any{"margin_percent": 12.5})
+	d.act(t, id, "release", lifecycle.Purchasing, "p-1", "req-release-1", nil)
 
 	// The worker counts what it did, once it did it.
 	wantWorker := map[string]float64{
@@ -322,7 +323,7 @@ func TestOneProcessTracesARequestIntoItsActivities(t *testing.T) {
 	if status != http.StatusCreated {
 		t.Fatalf("create = %d, want 201", status)
 	}
-	d.act(t, id, "approve_credit", auth.Finance, "f-1", "req-approve-1", nil)
+	d.act(t, id, "approve_credit", lifecycle.Finance, "f-1", "req-approve-1", nil)
 
 	// The HTTP request's span, named after its route by the API.
 	var request tracetest.SpanStub

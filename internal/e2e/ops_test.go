@@ -20,9 +20,9 @@ import (
 	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.temporal.io/sdk/converter"
 
-	"github.com/orderflow/orderflow/internal/auth"
 	"github.com/orderflow/orderflow/internal/pgtest"
 	"github.com/orderflow/orderflow/internal/sendgridtest"
+	"github.com/orderflow/orderflow/lifecycle"
 	"github.com/orderflow/orderflow/workflows"
 )
 
@@ -31,9 +31,9 @@ type attentionList struct {
 	Orders []struct {
 		ID             string               `json:"id"`
 		Flow           string               `json:"flow"`
-		Status         workflows.Status     `json:"status"`
+		Status         lifecycle.Status     `json:"status"`
 		Attention      *workflows.Attention `json:"attention"`
-		AllowedActions []workflows.Action   `json:"allowed_actions"`
+		AllowedActions []lifecycle.Action   `json:"allowed_actions"`
 		Error          string               `json:"error"`
 	} `json:"orders"`
 	Truncated bool `json:"truncated"`
@@ -42,7 +42,7 @@ type attentionList struct {
 func (m *market) attentionList() attentionList {
 	m.t.Helper()
 	var l attentionList
-	m.call("GET", "/v1/ops/attention", m.token(auth.Ops, "o-1"), nil, http.StatusOK, &l)
+	m.call("GET", "/v1/ops/attention", m.token(lifecycle.Ops, "o-1"), nil, http.StatusOK, &l)
 	for _, o := range l.Orders {
 		if o.Error != "" {
 			m.t.Fatalf("attention list: %s did not answer: %s", o.ID, o.Error)
@@ -82,8 +82,8 @@ func (m *market) waitParked(id, step string, nth int) workflows.OrderView {
 	m.t.Helper()
 	var v workflows.OrderView
 	m.eventually(fmt.Sprintf("%s parked on %q (time %d)", id, step, nth), func() bool {
-		v = m.get(id, m.token(auth.Ops, "o-1"))
-		return v.Attention != nil && v.Attention.Step == step && len(entriesOf(v, workflows.StepFailed)) == nth
+		v = m.get(id, m.token(lifecycle.Ops, "o-1"))
+		return v.Attention != nil && v.Attention.Step == step && len(entriesOf(v, lifecycle.StepFailed)) == nth
 	})
 	if !v.NeedsAttention || v.Attention.Error == "" || v.Attention.Since.IsZero() {
 		m.t.Fatalf("parked view: needs attention %v, attention %+v", v.NeedsAttention, v.Attention)
@@ -91,7 +91,7 @@ func (m *market) waitParked(id, step string, nth int) workflows.OrderView {
 	return v
 }
 
-func entriesOf(v workflows.OrderView, a workflows.Action) []workflows.TimelineEntry {
+func entriesOf(v workflows.OrderView, a lifecycle.Action) []workflows.TimelineEntry {
 	var out []workflows.TimelineEntry
 	for _, e := range v.Timeline {
 		if e.Action == a {
@@ -128,7 +128,7 @@ func (m *market) needsAttention(id string) bool {
 func TestParkedEmailIsRetriedThenSkippedByOps(t *testing.T) {
 	m := newMarket(t, nil)
 	sg := m.sys.SendGrid
-	ops, purchasing := m.token(auth.Ops, "o-1"), m.token(auth.Purchasing, "p-1")
+	ops, purchasing := m.token(lifecycle.Ops, "o-1"), m.token(lifecycle.Purchasing, "p-1")
 	toParked := func(body []byte) bool { return bytes.Contains(body, []byte(`"c-parked@customers.test"`)) }
 	sg.FailWhen(toParked, sendgridtest.Fault{Status: http.StatusBadRequest})
 
@@ -137,28 +137,28 @@ func TestParkedEmailIsRetriedThenSkippedByOps(t *testing.T) {
 	const linkStep = "email payment_link to c-parked@customers.test"
 
 	v := m.waitParked(a.ID, linkStep, 1)
-	if !v.Attention.Skippable || !slices.Contains(v.AllowedActions, workflows.OpsRetry) || !slices.Contains(v.AllowedActions, workflows.OpsSkip) ||
-		v.Status != workflows.AwaitingPayment {
+	if !v.Attention.Skippable || !slices.Contains(v.AllowedActions, lifecycle.OpsRetry) || !slices.Contains(v.AllowedActions, lifecycle.OpsSkip) ||
+		v.Status != lifecycle.AwaitingPayment {
 		t.Fatalf("parked on the link email: status %s, attention %+v, ops may %v", v.Status, v.Attention, v.AllowedActions)
 	}
 	if !strings.Contains(v.Attention.Error, "400") {
 		t.Fatalf("attention error %q does not carry the provider's answer", v.Attention.Error)
 	}
-	if failed := entriesOf(v, workflows.StepFailed)[0]; !strings.HasPrefix(failed.Reason, linkStep+": ") || failed.To != workflows.AwaitingPayment {
+	if failed := entriesOf(v, lifecycle.StepFailed)[0]; !strings.HasPrefix(failed.Reason, linkStep+": ") || failed.To != lifecycle.AwaitingPayment {
 		t.Fatalf("timeline entry of the failure: %+v", failed)
 	}
 	m.eventually("NeedsAttention search attribute set", func() bool { return m.needsAttention(a.ID) })
 	l := m.waitListed(a.ID, linkStep)
 	entry := l.Orders[slices.Index(l.ids(), a.ID)]
-	if entry.Flow != "marketplace" || entry.Status != workflows.AwaitingPayment || !entry.Attention.Skippable ||
-		entry.Attention.Error != v.Attention.Error || !slices.Contains(entry.AllowedActions, workflows.OpsSkip) {
+	if entry.Flow != "marketplace" || entry.Status != lifecycle.AwaitingPayment || !entry.Attention.Skippable ||
+		entry.Attention.Error != v.Attention.Error || !slices.Contains(entry.AllowedActions, lifecycle.OpsSkip) {
 		t.Fatalf("attention list entry: %+v (attention %+v)", entry, entry.Attention)
 	}
 	if slices.Contains(l.ids(), b.ID) {
 		t.Fatalf("the other order is listed for attention: %v", l.ids())
 	}
 	m.call("GET", "/v1/ops/attention", purchasing, nil, http.StatusForbidden, nil)
-	m.act(a.ID, "retry", m.token(auth.Customer, "c-parked"), nil, http.StatusForbidden)
+	m.act(a.ID, "retry", m.token(lifecycle.Customer, "c-parked"), nil, http.StatusForbidden)
 	m.act(b.ID, "retry", ops, nil, http.StatusConflict) // not parked
 
 	// A retry runs the step again: still refused, the order parks again.
@@ -175,7 +175,7 @@ func TestParkedEmailIsRetriedThenSkippedByOps(t *testing.T) {
 	m.expectEmails(a.ID, "payment_link→c-parked@customers.test")
 	m.eventually("the order no longer waits for ops", func() bool {
 		v = m.get(a.ID, ops)
-		return !v.NeedsAttention && v.Attention == nil && !slices.Contains(v.AllowedActions, workflows.OpsRetry)
+		return !v.NeedsAttention && v.Attention == nil && !slices.Contains(v.AllowedActions, lifecycle.OpsRetry)
 	})
 	m.eventually("NeedsAttention search attribute cleared", func() bool { return !m.needsAttention(a.ID) })
 	m.waitUnlisted(a.ID)
@@ -184,7 +184,7 @@ func TestParkedEmailIsRetriedThenSkippedByOps(t *testing.T) {
 	// this time ops skip it: the supplier offers queued behind it go out.
 	sg.FailWhen(toParked, sendgridtest.Fault{Status: http.StatusBadRequest})
 	m.pay(a.ID, "c-parked")
-	m.waitStatus(a.ID, workflows.Screening)
+	m.waitStatus(a.ID, lifecycle.Screening)
 	m.act(a.ID, "set_margin", purchasing, map[string]any{"margin_percent": 10}, http.StatusOK)
 	m.act(a.ID, "release", purchasing, nil, http.StatusOK)
 	const ackStep = "email order_acknowledged to c-parked@customers.test"
@@ -198,13 +198,13 @@ func TestParkedEmailIsRetriedThenSkippedByOps(t *testing.T) {
 	m.waitUnlisted(a.ID)
 
 	v = m.get(a.ID, ops)
-	if v.Status != workflows.Pending || v.NeedsAttention {
+	if v.Status != lifecycle.Pending || v.NeedsAttention {
 		t.Fatalf("after the skip: status %s, needs attention %v", v.Status, v.NeedsAttention)
 	}
 	var decisions []string
 	for _, e := range v.Timeline {
-		if e.Action == workflows.OpsRetry || e.Action == workflows.OpsSkip {
-			if e.ActorRole != auth.Ops || e.ActorID != "o-1" {
+		if e.Action == lifecycle.OpsRetry || e.Action == lifecycle.OpsSkip {
+			if e.ActorRole != lifecycle.Ops || e.ActorID != "o-1" {
 				t.Errorf("decision %+v not attributed to the ops user", e)
 			}
 			decisions = append(decisions, string(e.Action)+" "+e.Reason)
@@ -219,13 +219,13 @@ func TestParkedEmailIsRetriedThenSkippedByOps(t *testing.T) {
 
 	// The other order went its way untouched.
 	m.pay(b.ID, "c-fine")
-	m.waitStatus(b.ID, workflows.Screening)
+	m.waitStatus(b.ID, lifecycle.Screening)
 	m.act(b.ID, "set_margin", purchasing, map[string]any{"margin_percent": 10}, http.StatusOK)
 	m.act(b.ID, "release", purchasing, nil, http.StatusOK)
 	m.expectEmails(b.ID, "payment_link→c-fine@customers.test", "order_acknowledged→c-fine@customers.test",
 		"supplier_offer→alpha@suppliers.test", "supplier_offer→bravo@suppliers.test", "supplier_offer→charlie@suppliers.test")
 	vb := m.get(b.ID, ops)
-	if len(entriesOf(vb, workflows.StepFailed)) != 0 || vb.NeedsAttention || m.needsAttention(b.ID) {
+	if len(entriesOf(vb, lifecycle.StepFailed)) != 0 || vb.NeedsAttention || m.needsAttention(b.ID) {
 		t.Fatalf("the other order parked: timeline %+v", vb.Timeline)
 	}
 }
@@ -235,10 +235,10 @@ func TestParkedEmailIsRetriedThenSkippedByOps(t *testing.T) {
 // skip is refused; once the cause is removed a retry refunds and the order ends.
 func TestParkedRefundCannotBeSkipped(t *testing.T) {
 	m := newMarket(t, nil)
-	ops, purchasing := m.token(auth.Ops, "o-1"), m.token(auth.Purchasing, "p-1")
+	ops, purchasing := m.token(lifecycle.Ops, "o-1"), m.token(lifecycle.Purchasing, "p-1")
 	o := m.create("c-refund", "prepaid")
 	m.pay(o.ID, "c-refund")
-	v := m.waitStatus(o.ID, workflows.Screening)
+	v := m.waitStatus(o.ID, lifecycle.Screening)
 
 	ctx := context.Background()
 	_, err := m.sys.Pool.Exec(ctx, `
@@ -251,12 +251,12 @@ func TestParkedRefundCannotBeSkipped(t *testing.T) {
 	m.act(o.ID, "cancel", purchasing, map[string]any{"reason": "customer changed their mind"}, http.StatusOK)
 
 	v = m.waitParked(o.ID, "refund", 1)
-	if v.Attention.Skippable || slices.Contains(v.AllowedActions, workflows.OpsSkip) || !slices.Contains(v.AllowedActions, workflows.OpsRetry) ||
-		v.Status != workflows.Cancelled {
+	if v.Attention.Skippable || slices.Contains(v.AllowedActions, lifecycle.OpsSkip) || !slices.Contains(v.AllowedActions, lifecycle.OpsRetry) ||
+		v.Status != lifecycle.Cancelled {
 		t.Fatalf("parked refund: status %s, attention %+v, ops may %v", v.Status, v.Attention, v.AllowedActions)
 	}
 	l := m.waitListed(o.ID, "refund")
-	if entry := l.Orders[slices.Index(l.ids(), o.ID)]; entry.Attention.Skippable || slices.Contains(entry.AllowedActions, workflows.OpsSkip) {
+	if entry := l.Orders[slices.Index(l.ids(), o.ID)]; entry.Attention.Skippable || slices.Contains(entry.AllowedActions, lifecycle.OpsSkip) {
 		t.Fatalf("attention list offers to skip a refund: %+v", entry)
 	}
 
@@ -278,7 +278,7 @@ func TestParkedRefundCannotBeSkipped(t *testing.T) {
 		"refund_issued→c-refund@customers.test")
 	m.refundsOf(o.ID, 1)
 	v = m.get(o.ID, ops)
-	if v.Marketplace.Refunded != v.Marketplace.Payment.Amount || v.NeedsAttention || len(entriesOf(v, workflows.OpsSkip)) != 0 {
+	if v.Marketplace.Refunded != v.Marketplace.Payment.Amount || v.NeedsAttention || len(entriesOf(v, lifecycle.OpsSkip)) != 0 {
 		t.Fatalf("after the retry: refunded %s of %s, needs attention %v", v.Marketplace.Refunded, v.Marketplace.Payment.Amount, v.NeedsAttention)
 	}
 	m.waitUnlisted(o.ID)
@@ -291,7 +291,7 @@ func TestParkedRefundCannotBeSkipped(t *testing.T) {
 func TestEmailOfUnknownOutcomeIsResentOnlyWhenOpsAskForIt(t *testing.T) {
 	m := newMarket(t, nil)
 	sg := m.sys.SendGrid
-	ops := m.token(auth.Ops, "o-1")
+	ops := m.token(lifecycle.Ops, "o-1")
 	sg.FailWhen(func(body []byte) bool { return bytes.Contains(body, []byte(`"c-unknown@customers.test"`)) },
 		sendgridtest.Fault{Drop: true}) // the request arrives, the answer never does
 	o := m.create("c-unknown", "prepaid")
@@ -331,14 +331,14 @@ func TestEmailOfUnknownOutcomeIsResentOnlyWhenOpsAskForIt(t *testing.T) {
 // away; other tests share the server.
 func TestPostgresOutageShorterThanTheRetryWindowParksNothing(t *testing.T) {
 	m := newMarket(t, nil)
-	purchasing := m.token(auth.Purchasing, "p-1")
+	purchasing := m.token(lifecycle.Purchasing, "p-1")
 	o := m.create("c-outage", "prepaid")
 	m.pay(o.ID, "c-outage")
-	m.waitStatus(o.ID, workflows.Screening)
+	m.waitStatus(o.ID, lifecycle.Screening)
 	// Purchasing is told of the order in screening; once the order has
 	// recorded that email as sent, it is quiet until the action below.
 	m.eventually("purchasing told", func() bool {
-		return slices.Contains(m.get(o.ID, m.token(auth.Ops, "o-1")).Emails,
+		return slices.Contains(m.get(o.ID, m.token(lifecycle.Ops, "o-1")).Emails,
 			workflows.SentEmail{Purpose: "wait_started#screening.1", Recipient: purchasingAddr})
 	})
 	m.settled(o.ID)
@@ -360,7 +360,7 @@ func TestPostgresOutageShorterThanTheRetryWindowParksNothing(t *testing.T) {
 
 	m.act(o.ID, "release", purchasing, nil, http.StatusOK)
 	row := m.settled(o.ID)
-	if row.Status != string(workflows.Pending) || row.NeedsAttention {
+	if row.Status != string(lifecycle.Pending) || row.NeedsAttention {
 		t.Fatalf("read model after the outage: %+v", row)
 	}
 	if got, want := m.timeline(o.ID), []string{"create:awaiting_payment", "payment_confirmed:screening", "set_margin:screening", "release:pending"}; !slices.Equal(got, want) {
@@ -368,8 +368,8 @@ func TestPostgresOutageShorterThanTheRetryWindowParksNothing(t *testing.T) {
 	}
 	m.expectEmails(o.ID, "payment_link→c-outage@customers.test", "order_acknowledged→c-outage@customers.test",
 		"supplier_offer→alpha@suppliers.test", "supplier_offer→bravo@suppliers.test", "supplier_offer→charlie@suppliers.test")
-	v := m.get(o.ID, m.token(auth.Ops, "o-1"))
-	if v.NeedsAttention || len(entriesOf(v, workflows.StepFailed)) != 0 || m.needsAttention(o.ID) || slices.Contains(m.attentionList().ids(), o.ID) {
+	v := m.get(o.ID, m.token(lifecycle.Ops, "o-1"))
+	if v.NeedsAttention || len(entriesOf(v, lifecycle.StepFailed)) != 0 || m.needsAttention(o.ID) || slices.Contains(m.attentionList().ids(), o.ID) {
 		t.Fatalf("the order parked: needs attention %v, timeline %+v", v.NeedsAttention, v.Timeline)
 	}
 	// The history keeps the proof: the write that succeeded did so on a later attempt.

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/orderflow/orderflow/internal/auth"
+	"github.com/orderflow/orderflow/lifecycle"
 	"github.com/orderflow/orderflow/workflows"
 )
 
@@ -54,11 +54,11 @@ func (m *market) documentStatus(id, doc, token string) int {
 func (m *market) completedMarketplaceOrder() string {
 	m.t.Helper()
 	id := m.releasedToSuppliers("c-1")
-	m.act(id, "decline", m.token(auth.Supplier, "sup_charlie"), map[string]any{"reason": "too far for our trucks"}, http.StatusOK)
-	m.act(id, "accept", m.token(auth.Supplier, "sup_alpha"), nil, http.StatusOK)
+	m.act(id, "decline", m.token(lifecycle.Supplier, "sup_charlie"), map[string]any{"reason": "too far for our trucks"}, http.StatusOK)
+	m.act(id, "accept", m.token(lifecycle.Supplier, "sup_alpha"), nil, http.StatusOK)
 	m.fulfil(id, "sup_alpha")
 	m.eventually("the purchase order of "+id, func() bool {
-		return len(m.get(id, m.token(auth.Purchasing, "p-1")).Documents) == 1
+		return len(m.get(id, m.token(lifecycle.Purchasing, "p-1")).Documents) == 1
 	})
 	return id
 }
@@ -68,7 +68,7 @@ func (m *market) completedMarketplaceOrder() string {
 func (m *market) checkMarketplaceParts(id string) {
 	t := m.t
 	t.Helper()
-	purchasing := m.token(auth.Purchasing, "p-1")
+	purchasing := m.token(lifecycle.Purchasing, "p-1")
 	full, _ := m.rawView(id, purchasing)
 	if full.Marketplace.MarginPercent == nil || len(full.Marketplace.Offers) != 3 || full.Marketplace.Supplier == nil ||
 		full.Marketplace.Payment == nil || len(full.Documents) != 1 {
@@ -78,7 +78,7 @@ func (m *market) checkMarketplaceParts(id string) {
 
 	// The customer: its prices, payment, emails; no margin, supplier pay,
 	// offers, supplier, supplier invoice, purchase order, supplier email.
-	v, raw := m.rawView(id, m.token(auth.Customer, "c-1"))
+	v, raw := m.rawView(id, m.token(lifecycle.Customer, "c-1"))
 	c := v.Marketplace
 	if c.MarginPercent != nil || c.SupplierCost != nil || c.Offers != nil || c.Supplier != nil || c.SupplierInvoice != nil {
 		t.Errorf("customer sees margin %v, supplier cost %v, offers %v, supplier %v, supplier invoice %v",
@@ -96,22 +96,22 @@ func (m *market) checkMarketplaceParts(id string) {
 		}
 	}
 	for _, e := range v.Timeline {
-		if e.ActorRole != auth.Customer && (e.ActorID != "" || e.RequestID != "") {
+		if e.ActorRole != lifecycle.Customer && (e.ActorID != "" || e.RequestID != "") {
 			t.Errorf("customer reads another party's actor id or request id: %+v", e)
 		}
-		if e.Action == workflows.SetMargin || e.Action == workflows.Decline || e.Action == workflows.UploadInvoice {
+		if e.Action == lifecycle.SetMargin || e.Action == lifecycle.Decline || e.Action == lifecycle.UploadInvoice {
 			t.Errorf("customer reads the internal note %+v", e)
 		}
 	}
 	noneOf(t, "customer", raw, "suppliers.test", "sup_", "Alpha", "Charlie", "margin", "too far", "INV-sup_alpha", "p-1", `"supplier_cost"`)
-	if s := m.documentStatus(id, po, m.token(auth.Customer, "c-1")); s != http.StatusNotFound {
+	if s := m.documentStatus(id, po, m.token(lifecycle.Customer, "c-1")); s != http.StatusNotFound {
 		t.Errorf("customer downloads the purchase order: %d", s)
 	}
 
 	// The winner: goods at its price, delivery, its pay, its documents and
 	// emails; never the customer, their price, payment, refund, margin or
 	// the other suppliers.
-	v, raw = m.rawView(id, m.token(auth.Supplier, "sup_alpha"))
+	v, raw = m.rawView(id, m.token(lifecycle.Supplier, "sup_alpha"))
 	a := v.Marketplace
 	if v.Status != full.Status || a.SupplierCost == nil || *a.SupplierCost != *full.Marketplace.SupplierCost || v.Total != *a.SupplierCost ||
 		a.Items[0].UnitPrice >= full.Marketplace.Items[0].UnitPrice || len(a.Delivery.Address) == 0 || a.DeliveryNote == nil {
@@ -132,45 +132,45 @@ func (m *market) checkMarketplaceParts(id string) {
 		}
 	}
 	for _, e := range v.Timeline {
-		if e.ActorRole != auth.Supplier && (e.ActorID != "" || e.RequestID != "" || e.Reason != "") {
+		if e.ActorRole != lifecycle.Supplier && (e.ActorID != "" || e.RequestID != "" || e.Reason != "") {
 			t.Errorf("winner reads another party's actor id, request id or reason: %+v", e)
 		}
-		if e.Action == workflows.SetMargin || e.Action == workflows.Decline || e.Action == "create" {
+		if e.Action == lifecycle.SetMargin || e.Action == lifecycle.Decline || e.Action == "create" {
 			t.Errorf("winner reads %+v", e)
 		}
 	}
 	noneOf(t, "winner", raw, "c-1", "customers.test", "Customer c-1", `"unit_price":"6.50"`, "sup_bravo", "sup_charlie", "Bravo", "Charlie",
 		"too far", "margin", `"payment"`, "p-1")
-	if s := m.documentStatus(id, po, m.token(auth.Supplier, "sup_alpha")); s != http.StatusOK {
+	if s := m.documentStatus(id, po, m.token(lifecycle.Supplier, "sup_alpha")); s != http.StatusOK {
 		t.Errorf("winner cannot download its purchase order: %d", s)
 	}
 
 	// The loser and the supplier that declined: the order is gone.
 	for _, sub := range []string{"sup_bravo", "sup_charlie"} {
-		v, raw := m.rawView(id, m.token(auth.Supplier, sub))
-		if v.Status != workflows.NoLongerAvailable || v.Marketplace != nil || len(v.Timeline)+len(v.Documents)+len(v.Emails)+len(v.AllowedActions) != 0 {
+		v, raw := m.rawView(id, m.token(lifecycle.Supplier, sub))
+		if v.Status != lifecycle.NoLongerAvailable || v.Marketplace != nil || len(v.Timeline)+len(v.Documents)+len(v.Emails)+len(v.AllowedActions) != 0 {
 			t.Errorf("%s reads an order it has no part in: %s", sub, raw)
 		}
 		noneOf(t, sub, raw, "Cement", "sup_alpha", "c-1", "completed", "Rue Haute")
 		// Its refusals say no more than its view.
-		resp, body := m.sys.Do(t, "POST", "/v1/orders/"+id+"/actions/mark_delivered", m.token(auth.Supplier, sub), mustJSON(t, map[string]any{"note": "x"}))
+		resp, body := m.sys.Do(t, "POST", "/v1/orders/"+id+"/actions/mark_delivered", m.token(lifecycle.Supplier, sub), mustJSON(t, map[string]any{"note": "x"}))
 		if resp.StatusCode != http.StatusForbidden && resp.StatusCode != http.StatusConflict && resp.StatusCode != http.StatusNotFound {
 			t.Errorf("%s acting on an order it has no part in = %d: %s", sub, resp.StatusCode, body)
 		}
 		noneOf(t, sub+"'s refusal", string(body), "completed", "in_progress", "returned", "sup_alpha")
-		if s := m.documentStatus(id, po, m.token(auth.Supplier, sub)); s != http.StatusNotFound {
+		if s := m.documentStatus(id, po, m.token(lifecycle.Supplier, sub)); s != http.StatusNotFound {
 			t.Errorf("%s downloads the winner's purchase order: %d", sub, s)
 		}
 	}
 	// Who may not see the order at all.
-	for _, tok := range []string{m.token(auth.Customer, "c-2"), m.token(auth.Supplier, "sup_delta"), m.token(auth.Staff, "s-1"), m.token(auth.Member, "c-1")} {
+	for _, tok := range []string{m.token(lifecycle.Customer, "c-2"), m.token(lifecycle.Supplier, "sup_delta"), m.token(lifecycle.Staff, "s-1"), m.token(lifecycle.Member, "c-1")} {
 		m.call("GET", "/v1/orders/"+id, tok, nil, http.StatusNotFound, nil)
 		if s := m.documentStatus(id, po, tok); s != http.StatusNotFound {
 			t.Errorf("an outsider downloads the purchase order: %d", s)
 		}
 	}
 	// The staff side reads the whole order.
-	for _, tok := range []string{m.token(auth.Finance, "f-1"), m.token(auth.Ops, "o-1")} {
+	for _, tok := range []string{m.token(lifecycle.Finance, "f-1"), m.token(lifecycle.Ops, "o-1")} {
 		v, _ := m.rawView(id, tok)
 		if v.Marketplace.MarginPercent == nil || len(v.Marketplace.Offers) != 3 || len(v.Documents) != 1 || len(v.Emails) < len(full.Emails) {
 			t.Errorf("finance or ops miss part of the order: %+v", v)
@@ -189,15 +189,15 @@ func TestProjectionMarketplaceEachPartyOnTheAPI(t *testing.T) {
 	// While offered, a supplier reads the goods and its pay; once it
 	// declined, nothing.
 	pending := m.pendingOrder("c-3")
-	bravo := m.token(auth.Supplier, "sup_bravo")
+	bravo := m.token(lifecycle.Supplier, "sup_bravo")
 	v, raw := m.rawView(pending.ID, bravo)
-	if v.Status != workflows.Pending || v.Marketplace == nil || v.Marketplace.SupplierCost == nil || len(v.Marketplace.Offers) != 1 ||
-		!slices.Contains(v.AllowedActions, workflows.Accept) {
+	if v.Status != lifecycle.Pending || v.Marketplace == nil || v.Marketplace.SupplierCost == nil || len(v.Marketplace.Offers) != 1 ||
+		!slices.Contains(v.AllowedActions, lifecycle.Accept) {
 		t.Fatalf("offered supplier: %s", raw)
 	}
 	noneOf(t, "offered supplier", raw, "c-3", "customers.test", "sup_alpha", "sup_charlie", "margin")
 	m.act(pending.ID, "decline", bravo, map[string]any{"reason": "no capacity"}, http.StatusOK)
-	if v, raw := m.rawView(pending.ID, bravo); v.Status != workflows.NoLongerAvailable || v.Marketplace != nil {
+	if v, raw := m.rawView(pending.ID, bravo); v.Status != lifecycle.NoLongerAvailable || v.Marketplace != nil {
 		t.Fatalf("declined supplier: %s", raw)
 	}
 }
@@ -206,7 +206,7 @@ func TestProjectionMarketplaceEachPartyOnTheAPI(t *testing.T) {
 // staff side's identities, request ids, ops' work and staff's emails.
 func TestProjectionMemberEachPartyOnTheAPI(t *testing.T) {
 	m := newMarket(t, memberEnv)
-	member, staff := m.token(auth.Member, "m-1"), m.token(auth.Staff, "s-1")
+	member, staff := m.token(lifecycle.Member, "m-1"), m.token(lifecycle.Staff, "s-1")
 	o := m.createMember("m-1", map[string]any{"submit": true, "schedule": []map[string]any{{"date": day(5), "amount": "1000.00"}}})
 	m.call("POST", "/v1/orders/"+o.ID+"/actions/approve", staff, map[string]any{"request_id": "staff-approve-1"}, http.StatusOK, nil)
 	m.eventually("the confirmation request", func() bool { return slices.Contains(m.emails(o.ID), "confirmation_request#1→carl@client.test") })
@@ -216,7 +216,7 @@ func TestProjectionMemberEachPartyOnTheAPI(t *testing.T) {
 		t.Fatalf("member misses its order: %s", raw)
 	}
 	for _, e := range v.Timeline {
-		if e.ActorRole == auth.Staff && (e.ActorID != "" || e.RequestID != "") {
+		if e.ActorRole == lifecycle.Staff && (e.ActorID != "" || e.RequestID != "") {
 			t.Errorf("member reads a staff identity or request id: %+v", e)
 		}
 	}
@@ -230,9 +230,9 @@ func TestProjectionMemberEachPartyOnTheAPI(t *testing.T) {
 	if !slices.ContainsFunc(full.Timeline, func(e workflows.TimelineEntry) bool { return e.ActorID == "s-1" && e.RequestID == "staff-approve-1" }) {
 		t.Errorf("staff miss their own approval on the timeline: %+v", full.Timeline)
 	}
-	m.call("GET", "/v1/orders/"+o.ID, m.token(auth.Member, "m-2"), nil, http.StatusNotFound, nil)
-	m.call("GET", "/v1/orders/"+o.ID, m.token(auth.Customer, "m-1"), nil, http.StatusNotFound, nil)
-	m.call("GET", "/v1/orders/"+o.ID, m.token(auth.Purchasing, "p-1"), nil, http.StatusNotFound, nil)
+	m.call("GET", "/v1/orders/"+o.ID, m.token(lifecycle.Member, "m-2"), nil, http.StatusNotFound, nil)
+	m.call("GET", "/v1/orders/"+o.ID, m.token(lifecycle.Customer, "m-1"), nil, http.StatusNotFound, nil)
+	m.call("GET", "/v1/orders/"+o.ID, m.token(lifecycle.Purchasing, "p-1"), nil, http.StatusNotFound, nil)
 }
 
 // listIDs are the ids GET /v1/orders?query lists for token.
@@ -256,7 +256,7 @@ func (m *market) listIDs(query, token string) []string {
 // behalf is readable and listed for the staff user who created it only.
 func TestDraftsAreInvisibleToStaffEverywhere(t *testing.T) {
 	m := newMarket(t, memberEnv)
-	s1, s2 := m.token(auth.Staff, "s-1"), m.token(auth.Staff, "s-2")
+	s1, s2 := m.token(lifecycle.Staff, "s-1"), m.token(lifecycle.Staff, "s-2")
 	own := m.createMember("m-1", map[string]any{"schedule": []map[string]any{{"date": day(5), "amount": "1000.00"}}})
 	var byStaff workflows.OrderView
 	m.call("POST", "/v1/orders", s1, map[string]any{
@@ -267,7 +267,7 @@ func TestDraftsAreInvisibleToStaffEverywhere(t *testing.T) {
 		"service_period": map[string]any{"start": day(-30), "end": day(-1)}, "offer_valid_until": day(10),
 		"schedule": []map[string]any{{"date": day(5), "amount": "1000.00"}},
 	}, http.StatusCreated, &byStaff)
-	if own.Status != workflows.Draft || byStaff.Status != workflows.Draft {
+	if own.Status != lifecycle.Draft || byStaff.Status != lifecycle.Draft {
 		t.Fatalf("drafts: %s, %s", own.Status, byStaff.Status)
 	}
 	m.settled(own.ID)
@@ -278,7 +278,7 @@ func TestDraftsAreInvisibleToStaffEverywhere(t *testing.T) {
 	if v := m.get(byStaff.ID, s1); v.ID != byStaff.ID {
 		t.Fatalf("the staff user who created a draft cannot read it: %+v", v)
 	}
-	if v := m.get(byStaff.ID, m.token(auth.Member, "m-1")); v.ID != byStaff.ID {
+	if v := m.get(byStaff.ID, m.token(lifecycle.Member, "m-1")); v.ID != byStaff.ID {
 		t.Fatalf("the member cannot read the draft made for them")
 	}
 	for _, q := range []string{"", "status=draft", "flow=member", "flow=member&status=draft", "q=" + own.ID} {
@@ -292,11 +292,11 @@ func TestDraftsAreInvisibleToStaffEverywhere(t *testing.T) {
 	if ids := m.listIDs("status=draft", s1); !slices.Contains(ids, byStaff.ID) {
 		t.Errorf("staff s-1 does not list the draft it created: %v", ids)
 	}
-	if ids := m.listIDs("status=draft", m.token(auth.Member, "m-1")); !slices.Contains(ids, own.ID) || !slices.Contains(ids, byStaff.ID) {
+	if ids := m.listIDs("status=draft", m.token(lifecycle.Member, "m-1")); !slices.Contains(ids, own.ID) || !slices.Contains(ids, byStaff.ID) {
 		t.Errorf("the member does not list its drafts: %v", ids)
 	}
 	// Submitted, the member's order is staff's to review.
-	m.act(own.ID, "submit", m.token(auth.Member, "m-1"), nil, http.StatusOK)
+	m.act(own.ID, "submit", m.token(lifecycle.Member, "m-1"), nil, http.StatusOK)
 	m.eventually("the submitted order on staff's list", func() bool { return slices.Contains(m.listIDs("", s2), own.ID) })
 	m.get(own.ID, s2)
 }

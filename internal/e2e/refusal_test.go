@@ -12,8 +12,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/orderflow/orderflow/internal/auth"
-	"github.com/orderflow/orderflow/workflows"
+	"github.com/orderflow/orderflow/lifecycle"
 )
 
 type refusal struct {
@@ -38,10 +37,10 @@ func (m *market) refused(id, action, token, body string, want int) refusal {
 
 func TestRefusalsSayTheStatusAndWhatIsAllowedNow(t *testing.T) {
 	m := newMarket(t, nil)
-	customer := m.token(auth.Customer, "c-1")
+	customer := m.token(lifecycle.Customer, "c-1")
 	o := m.create("c-1", "prepaid")
 	m.pay(o.ID, "c-1")
-	m.waitStatus(o.ID, workflows.Screening)
+	m.waitStatus(o.ID, lifecycle.Screening)
 
 	// The customer may not request a return before the order is completed:
 	// that, not the malformed reason, is the answer; it may cancel.
@@ -50,11 +49,11 @@ func TestRefusalsSayTheStatusAndWhatIsAllowedNow(t *testing.T) {
 		t.Errorf("refusal %+v, want screening, cancel allowed, no field errors", r)
 	}
 	// Purchasing may: its malformed body is what is wrong.
-	purchasing := m.token(auth.Purchasing, "p-1")
+	purchasing := m.token(lifecycle.Purchasing, "p-1")
 	m.refused(o.ID, "cancel", purchasing, `{"reason": 5}`, http.StatusUnprocessableEntity)
 
 	m.act(o.ID, "cancel", purchasing, map[string]any{"reason": "out of stock everywhere"}, http.StatusOK)
-	v := m.waitStatus(o.ID, workflows.Cancelled)
+	v := m.waitStatus(o.ID, lifecycle.Cancelled)
 	m.eventually("the order's workflow ends", func() bool {
 		desc, err := m.sys.Temporal.DescribeWorkflowExecution(t.Context(), o.ID, "")
 		return err == nil && desc.GetWorkflowExecutionInfo().GetCloseTime() != nil

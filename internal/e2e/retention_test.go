@@ -20,7 +20,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/orderflow/orderflow/activities"
-	"github.com/orderflow/orderflow/internal/auth"
+	"github.com/orderflow/orderflow/lifecycle"
 	"github.com/orderflow/orderflow/workflows"
 )
 
@@ -99,11 +99,11 @@ func TestRetentionClosedMarketplaceOrderStaysReadable(t *testing.T) {
 	id := m.completedMarketplaceOrder()
 	m.waitClosed(id)
 	tokens := map[string]string{
-		"customer": m.token(auth.Customer, "c-1"), "other customer": m.token(auth.Customer, "c-2"),
-		"winner": m.token(auth.Supplier, "sup_alpha"), "loser": m.token(auth.Supplier, "sup_bravo"),
-		"decliner": m.token(auth.Supplier, "sup_charlie"), "never offered": m.token(auth.Supplier, "sup_delta"),
-		"purchasing": m.token(auth.Purchasing, "p-1"), "finance": m.token(auth.Finance, "f-1"), "ops": m.token(auth.Ops, "o-1"),
-		"staff": m.token(auth.Staff, "s-1"), "member": m.token(auth.Member, "c-1"),
+		"customer": m.token(lifecycle.Customer, "c-1"), "other customer": m.token(lifecycle.Customer, "c-2"),
+		"winner": m.token(lifecycle.Supplier, "sup_alpha"), "loser": m.token(lifecycle.Supplier, "sup_bravo"),
+		"decliner": m.token(lifecycle.Supplier, "sup_charlie"), "never offered": m.token(lifecycle.Supplier, "sup_delta"),
+		"purchasing": m.token(lifecycle.Purchasing, "p-1"), "finance": m.token(lifecycle.Finance, "f-1"), "ops": m.token(lifecycle.Ops, "o-1"),
+		"staff": m.token(lifecycle.Staff, "s-1"), "member": m.token(lifecycle.Member, "c-1"),
 	}
 	live := m.viewsOf(id, tokens)
 	if !m.get(id, tokens["ops"]).Closed {
@@ -121,7 +121,7 @@ func TestRetentionClosedMarketplaceOrderStaysReadable(t *testing.T) {
 	// Field by field, as on the live order; the purchase order PDF too.
 	m.checkMarketplaceParts(id)
 	v := m.get(id, tokens["purchasing"])
-	if len(v.AllowedActions) != 0 || !v.Closed || v.Status != workflows.Completed {
+	if len(v.AllowedActions) != 0 || !v.Closed || v.Status != lifecycle.Completed {
 		t.Errorf("purged order: status %s closed %v allowed %v", v.Status, v.Closed, v.AllowedActions)
 	}
 	// Nothing can be done to it.
@@ -134,22 +134,22 @@ func TestRetentionClosedMarketplaceOrderStaysReadable(t *testing.T) {
 
 func TestRetentionClosedMemberOrderAndItsInvoiceStayReadable(t *testing.T) {
 	m := newMarket(t, memberEnv)
-	member, staff := m.token(auth.Member, "m-1"), m.token(auth.Staff, "s-1")
+	member, staff := m.token(lifecycle.Member, "m-1"), m.token(lifecycle.Staff, "s-1")
 	o := m.createMember("m-1", map[string]any{
 		"submit": true, "skip_client_confirmation": true, "proof_reference": "contract 2026-17",
 		"schedule": []map[string]any{{"date": day(0), "amount": "1000.00"}},
 	})
 	m.act(o.ID, "approve", staff, nil, http.StatusOK)
-	m.waitStatus(o.ID, workflows.Completed)
+	m.waitStatus(o.ID, lifecycle.Completed)
 	m.waitClosed(o.ID)
 	invs := m.invoices(o.ID)
 	if len(invs) != 1 {
 		t.Fatalf("invoices %+v", invs)
 	}
 	tokens := map[string]string{
-		"member": member, "other member": m.token(auth.Member, "m-2"), "staff": staff, "finance": m.token(auth.Finance, "f-1"),
-		"ops": m.token(auth.Ops, "o-1"), "customer": m.token(auth.Customer, "m-1"), "purchasing": m.token(auth.Purchasing, "p-1"),
-		"supplier": m.token(auth.Supplier, "m-1"),
+		"member": member, "other member": m.token(lifecycle.Member, "m-2"), "staff": staff, "finance": m.token(lifecycle.Finance, "f-1"),
+		"ops": m.token(lifecycle.Ops, "o-1"), "customer": m.token(lifecycle.Customer, "m-1"), "purchasing": m.token(lifecycle.Purchasing, "p-1"),
+		"supplier": m.token(lifecycle.Supplier, "m-1"),
 	}
 	live := m.viewsOf(o.ID, tokens)
 	livePDF := m.documentBytes(o.ID, invs[0].DocumentID, member)

@@ -21,6 +21,7 @@ import (
 
 	"github.com/orderflow/orderflow/internal/auth"
 	"github.com/orderflow/orderflow/internal/testenv"
+	"github.com/orderflow/orderflow/lifecycle"
 	"github.com/orderflow/orderflow/workflows"
 )
 
@@ -57,10 +58,10 @@ func (m *market) history(id string) string {
 func TestARequestIDAnswersOnlyForItsCaller(t *testing.T) {
 	m := newMarket(t, nil)
 	o := m.pendingOrder("c-1")
-	alpha, bravo := m.token(auth.Supplier, "sup_alpha"), m.token(auth.Supplier, "sup_bravo")
-	purchasing := m.token(auth.Purchasing, "p-1")
+	alpha, bravo := m.token(lifecycle.Supplier, "sup_alpha"), m.token(lifecycle.Supplier, "sup_bravo")
+	purchasing := m.token(lifecycle.Purchasing, "p-1")
 
-	if v := m.act(o.ID, "accept", alpha, map[string]any{"request_id": "shared-1"}, http.StatusOK); v.Status != workflows.InProgress {
+	if v := m.act(o.ID, "accept", alpha, map[string]any{"request_id": "shared-1"}, http.StatusOK); v.Status != lifecycle.InProgress {
 		t.Fatalf("alpha accepted: %s", v.Status)
 	}
 	// Another supplier replaying the winner's request id gets a conflict,
@@ -74,18 +75,18 @@ func TestARequestIDAnswersOnlyForItsCaller(t *testing.T) {
 		t.Fatalf("purchasing replaying alpha's request id = %d: %s", resp.StatusCode, body)
 	}
 	// The caller's own retry is answered as the first time.
-	if v := m.act(o.ID, "accept", alpha, map[string]any{"request_id": "shared-1"}, http.StatusOK); v.Status != workflows.InProgress {
+	if v := m.act(o.ID, "accept", alpha, map[string]any{"request_id": "shared-1"}, http.StatusOK); v.Status != lifecycle.InProgress {
 		t.Fatalf("alpha's retry: %s", v.Status)
 	}
-	if v := m.waitStatus(o.ID, workflows.InProgress); len(entriesOf(v, workflows.Cancel)) != 0 {
+	if v := m.waitStatus(o.ID, lifecycle.InProgress); len(entriesOf(v, lifecycle.Cancel)) != 0 {
 		t.Fatalf("the order was cancelled by a replayed request id: %+v", v.Timeline)
 	}
 
 	// The request id is shown to its author and to staff, to nobody else.
-	if body := m.rawGet(o.ID, m.token(auth.Customer, "c-1")); strings.Contains(body, "shared-1") {
+	if body := m.rawGet(o.ID, m.token(lifecycle.Customer, "c-1")); strings.Contains(body, "shared-1") {
 		t.Errorf("the customer reads the supplier's request id: %s", body)
 	}
-	for name, token := range map[string]string{"alpha": alpha, "purchasing": purchasing, "ops": m.token(auth.Ops, "o-1")} {
+	for name, token := range map[string]string{"alpha": alpha, "purchasing": purchasing, "ops": m.token(lifecycle.Ops, "o-1")} {
 		if body := m.rawGet(o.ID, token); !strings.Contains(body, `"request_id":"shared-1"`) {
 			t.Errorf("%s does not read the request id: %s", name, body)
 		}
@@ -94,7 +95,7 @@ func TestARequestIDAnswersOnlyForItsCaller(t *testing.T) {
 
 func TestBearerLinksAreOnlyInTheirEmails(t *testing.T) {
 	m := newMarket(t, nil)
-	member, staff := m.token(auth.Member, "m-1"), m.token(auth.Staff, "s-1")
+	member, staff := m.token(lifecycle.Member, "m-1"), m.token(lifecycle.Staff, "s-1")
 
 	o := m.createMember("m-1", map[string]any{"submit": true, "schedule": []map[string]any{{"date": day(20), "amount": "1000.00"}}})
 	m.act(o.ID, "approve", staff, nil, http.StatusOK)
@@ -102,7 +103,7 @@ func TestBearerLinksAreOnlyInTheirEmails(t *testing.T) {
 	token := link[strings.LastIndex(link, "/c/")+len("/c/"):]
 	m.settled(o.ID)
 	for name, body := range map[string]string{
-		"the member's view": m.rawGet(o.ID, member), "staff's view": m.rawGet(o.ID, staff), "ops' view": m.rawGet(o.ID, m.token(auth.Ops, "o-1")),
+		"the member's view": m.rawGet(o.ID, member), "staff's view": m.rawGet(o.ID, staff), "ops' view": m.rawGet(o.ID, m.token(lifecycle.Ops, "o-1")),
 		"the workflow history": m.history(o.ID), "the read model": m.readModel(o.ID),
 	} {
 		if strings.Contains(body, token) || strings.Contains(body, "/c/") {
@@ -115,7 +116,7 @@ func TestBearerLinksAreOnlyInTheirEmails(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	m.waitStatus(o.ID, workflows.Active)
+	m.waitStatus(o.ID, lifecycle.Active)
 
 	// The pay link: in the paying customer's own view and email, nowhere else.
 	p := m.create("c-2", "prepaid")
@@ -127,7 +128,7 @@ func TestBearerLinksAreOnlyInTheirEmails(t *testing.T) {
 	}
 	m.settled(p.ID)
 	for name, body := range map[string]string{
-		"purchasing's view": m.rawGet(p.ID, m.token(auth.Purchasing, "p-1")), "ops' view": m.rawGet(p.ID, m.token(auth.Ops, "o-1")),
+		"purchasing's view": m.rawGet(p.ID, m.token(lifecycle.Purchasing, "p-1")), "ops' view": m.rawGet(p.ID, m.token(lifecycle.Ops, "o-1")),
 		"the workflow history": m.history(p.ID), "the read model": m.readModel(p.ID),
 	} {
 		if strings.Contains(body, payToken) || strings.Contains(body, "/pay/") {
@@ -159,16 +160,16 @@ func (m *market) readModel(id string) string {
 func TestTemporalCancellationRequestIsTheOrdersOwn(t *testing.T) {
 	m := newMarket(t, nil)
 	ctx := context.Background()
-	ops := m.token(auth.Ops, "o-1")
+	ops := m.token(lifecycle.Ops, "o-1")
 
 	p := m.create("c-1", "prepaid")
 	m.pay(p.ID, "c-1")
-	m.waitStatus(p.ID, workflows.Screening)
+	m.waitStatus(p.ID, lifecycle.Screening)
 	if err := m.sys.Temporal.CancelWorkflow(ctx, p.ID, ""); err != nil {
 		t.Fatal(err)
 	}
-	v := m.waitStatus(p.ID, workflows.Cancelled)
-	if e := v.Timeline[len(v.Timeline)-1]; e.Action != workflows.Cancel || e.Via != "cancel_request" || e.ActorRole != auth.Purchasing {
+	v := m.waitStatus(p.ID, lifecycle.Cancelled)
+	if e := v.Timeline[len(v.Timeline)-1]; e.Action != lifecycle.Cancel || e.Via != "cancel_request" || e.ActorRole != lifecycle.Purchasing {
 		t.Errorf("the cancellation's entry %+v", e)
 	}
 	m.eventually("the refund", func() bool { return m.get(p.ID, ops).Marketplace.Refunded == p.Total })
@@ -176,23 +177,23 @@ func TestTemporalCancellationRequestIsTheOrdersOwn(t *testing.T) {
 
 	o := m.createMember("m-1", map[string]any{"submit": true, "skip_client_confirmation": true, "proof_reference": "framework contract FC-1",
 		"schedule": []map[string]any{{"date": day(20), "amount": "1000.00"}}})
-	staff := m.token(auth.Staff, "s-1")
+	staff := m.token(lifecycle.Staff, "s-1")
 	m.act(o.ID, "approve", staff, nil, http.StatusOK)
-	m.waitStatus(o.ID, workflows.Active)
+	m.waitStatus(o.ID, lifecycle.Active)
 	if err := m.sys.Temporal.CancelWorkflow(ctx, o.ID, ""); err != nil {
 		t.Fatal(err)
 	}
 	m.eventually("the refused cancellation request on the timeline", func() bool {
 		for _, e := range m.get(o.ID, ops).Timeline {
 			if e.Via == "cancel_request" {
-				return e.Outcome == "refused" && e.Action == workflows.ApproveCancellation
+				return e.Outcome == "refused" && e.Action == lifecycle.ApproveCancellation
 			}
 		}
 		return false
 	})
-	m.act(o.ID, "request_cancellation", m.token(auth.Member, "m-1"), map[string]any{"reason": "The client closed the project for good."}, http.StatusOK)
+	m.act(o.ID, "request_cancellation", m.token(lifecycle.Member, "m-1"), map[string]any{"reason": "The client closed the project for good."}, http.StatusOK)
 	m.act(o.ID, "approve_cancellation", staff, nil, http.StatusOK)
-	m.waitStatus(o.ID, workflows.Cancelled)
+	m.waitStatus(o.ID, lifecycle.Cancelled)
 }
 
 // Signals as the Web UI sends them: a typo in the JSON box, a misspelt
@@ -213,17 +214,17 @@ func TestWebUISignalsAreAnsweredOnTheTimeline(t *testing.T) {
 		arg  any
 	}{
 		{"approve_credit", typo},
-		{"aprove_credit", workflows.ActionRequest{Actor: auth.Principal{Role: auth.Finance, Subject: "f-1"}}},
-		{"cancel", workflows.ActionRequest{Actor: auth.Principal{Role: auth.Customer, Subject: "c-1"}, Payload: json.RawMessage(`{"reason": "as the customer"}`)}},
-		{"approve_credit", workflows.ActionRequest{Actor: auth.Principal{Role: auth.Finance, Subject: "f-1"}, RequestID: "ui-1"}},
+		{"aprove_credit", workflows.ActionRequest{Actor: auth.Principal{Role: lifecycle.Finance, Subject: "f-1"}}},
+		{"cancel", workflows.ActionRequest{Actor: auth.Principal{Role: lifecycle.Customer, Subject: "c-1"}, Payload: json.RawMessage(`{"reason": "as the customer"}`)}},
+		{"approve_credit", workflows.ActionRequest{Actor: auth.Principal{Role: lifecycle.Finance, Subject: "f-1"}, RequestID: "ui-1"}},
 	}
 	for _, s := range signals {
 		if err := m.sys.Temporal.SignalWorkflow(ctx, o.ID, "", s.name, s.arg); err != nil {
 			t.Fatal(err)
 		}
 	}
-	v := m.waitStatus(o.ID, workflows.Screening)
-	m.eventually("every signal answered", func() bool { v = m.get(o.ID, m.token(auth.Ops, "o-1")); return len(withoutWaits(v.Timeline)) == 5 })
+	v := m.waitStatus(o.ID, lifecycle.Screening)
+	m.eventually("every signal answered", func() bool { v = m.get(o.ID, m.token(lifecycle.Ops, "o-1")); return len(withoutWaits(v.Timeline)) == 5 })
 	// Signals of one workflow task may be answered in another order than
 	// they were sent: misspelt names are answered after the known ones.
 	got := map[string]string{}
@@ -263,7 +264,7 @@ func TestAResetNeverLosesAPayment(t *testing.T) {
 	ctx := context.Background()
 	p := m.create("c-1", "prepaid")
 	m.pay(p.ID, "c-1")
-	m.waitStatus(p.ID, workflows.Screening)
+	m.waitStatus(p.ID, lifecycle.Screening)
 	m.settled(p.ID)
 
 	var firstTask int64
@@ -287,15 +288,15 @@ func TestAResetNeverLosesAPayment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := m.waitStatus(p.ID, workflows.Screening)
+	v := m.waitStatus(p.ID, lifecycle.Screening)
 	if !v.Marketplace.Payment.Paid || v.Marketplace.Refunded != 0 {
 		t.Fatalf("after the reset: payment %+v, refunded %s", v.Marketplace.Payment, v.Marketplace.Refunded)
 	}
 	// The order still moves on, and the payment email went out once.
-	purchasing := m.token(auth.Purchasing, "p-1")
+	purchasing := m.token(lifecycle.Purchasing, "p-1")
 	m.act(p.ID, "set_margin", purchasing, map[string]any{"margin_percent": 10}, http.StatusOK)
 	m.act(p.ID, "release", purchasing, nil, http.StatusOK)
-	m.waitStatus(p.ID, workflows.Pending)
+	m.waitStatus(p.ID, lifecycle.Pending)
 	m.refundsOf(p.ID, 0)
 	n := 0
 	for _, e := range m.emails(p.ID) {
@@ -317,10 +318,10 @@ func TestABusyMarketplaceOrderContinuesAsNew(t *testing.T) {
 	m := &market{t: t, sys: sys}
 	m.seedSuppliers()
 	p := m.acceptedBy("c-1", "sup_bravo")
-	bravo := m.token(auth.Supplier, "sup_bravo")
+	bravo := m.token(lifecycle.Supplier, "sup_bravo")
 	m.act(p.ID, "mark_delivered", bravo, map[string]any{"note": "left at the gate"}, http.StatusOK)
 	m.act(p.ID, "upload_invoice", bravo, map[string]any{"number": "SUP-1", "amount": "70.00"}, http.StatusOK)
-	v := m.waitStatus(p.ID, workflows.Completed)
+	v := m.waitStatus(p.ID, lifecycle.Completed)
 
 	// It continues as new once its effects have run, at the latest.
 	m.eventually("the order continues as new", func() bool {

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/orderflow/orderflow/internal/auth"
 	"github.com/orderflow/orderflow/internal/sendgridtest"
+	"github.com/orderflow/orderflow/lifecycle"
 	"github.com/orderflow/orderflow/workflows"
 )
 
@@ -68,13 +68,13 @@ func (m *market) expectWaitEmails(orderID string, want ...string) {
 // of a credit order, purchasing of one in screening, ...).
 func withoutWaits(timeline []workflows.TimelineEntry) []workflows.TimelineEntry {
 	return slices.DeleteFunc(slices.Clone(timeline), func(e workflows.TimelineEntry) bool {
-		return slices.Contains(workflows.WaitActions, e.Action)
+		return slices.Contains(lifecycle.WaitActions, e.Action)
 	})
 }
 
 // isWaitAction: action is one of the waits' own timeline entries.
 func isWaitAction(action string) bool {
-	return slices.Contains(workflows.WaitActions, workflows.Action(action))
+	return slices.Contains(lifecycle.WaitActions, lifecycle.Action(action))
 }
 
 // entryAt is when the read model's timeline says action first happened.
@@ -97,7 +97,7 @@ func TestWaitScreeningRemindsPurchasingThenEscalatesToStaff(t *testing.T) {
 	m := newMarket(t, shortWaits(nil))
 	o := m.create("c-1", "prepaid")
 	m.pay(o.ID, "c-1")
-	m.waitStatus(o.ID, workflows.Screening)
+	m.waitStatus(o.ID, lifecycle.Screening)
 
 	told := m.waitMessage(o.ID, "wait_started#screening.1", purchasingAddr)
 	if !strings.Contains(told.Subject, "is waiting for you") || !strings.Contains(told.Content("text/plain"), "release or cancel the order") {
@@ -117,10 +117,10 @@ func TestWaitScreeningRemindsPurchasingThenEscalatesToStaff(t *testing.T) {
 	}
 	// Once each, however long it waits; then purchasing releases it.
 	time.Sleep(3 * time.Second)
-	purchasing := m.token(auth.Purchasing, "p-1")
+	purchasing := m.token(lifecycle.Purchasing, "p-1")
 	m.act(o.ID, "set_margin", purchasing, map[string]any{"margin_percent": 10}, http.StatusOK)
 	m.act(o.ID, "release", purchasing, nil, http.StatusOK)
-	m.waitStatus(o.ID, workflows.Pending)
+	m.waitStatus(o.ID, lifecycle.Pending)
 	m.expectWaitEmails(o.ID, "wait_escalation#screening.1→"+staffAddr, "wait_reminder#screening.1→"+purchasingAddr, "wait_started#screening.1→"+purchasingAddr)
 	if v := m.sys.SendGrid.Violations(); len(v) > 0 {
 		t.Fatalf("SendGrid schema violations: %v", v)
@@ -138,7 +138,7 @@ func TestWaitCreditRemindsFinanceBeforeTheOrderExpires(t *testing.T) {
 	if text := reminder.Content("text/plain"); !strings.Contains(text, "approve or decline the credit request") || !strings.Contains(text, "expires on") {
 		t.Errorf("finance's reminder:\n%s", text)
 	}
-	m.waitStatus(o.ID, workflows.Expired)
+	m.waitStatus(o.ID, lifecycle.Expired)
 	m.expectEmails(o.ID, "order_expired→c-2@customers.test")
 	m.expectWaitEmails(o.ID, "wait_started#credit.1→"+financeAddr, "wait_reminder#credit.1→"+financeAddr, "wait_escalation#credit.1→"+staffAddr)
 	m.settled(o.ID)
@@ -152,7 +152,7 @@ func TestWaitMemberCancellationRequestEscalatesToStaff(t *testing.T) {
 	env := shortWaits(nil)
 	maps.Copy(env, memberEnv)
 	m := newMarket(t, env)
-	member, staff := m.token(auth.Member, "m-3"), m.token(auth.Staff, "s-1")
+	member, staff := m.token(lifecycle.Member, "m-3"), m.token(lifecycle.Staff, "s-1")
 	o := m.createMember("m-3", map[string]any{
 		"submit": true, "skip_client_confirmation": true, "proof_reference": "framework contract FC-2026-4",
 		"service_period": map[string]any{"start": day(-1), "end": day(60)},

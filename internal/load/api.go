@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/orderflow/orderflow/internal/auth"
+	"github.com/orderflow/orderflow/lifecycle"
 )
 
 // API calls orderflow's HTTP API as the people of a lifecycle would, timing
@@ -39,7 +40,7 @@ func NewAPI(base, secret string, rec *Recorder) *API {
 }
 
 // Token mints a token for role and sub.
-func (a *API) Token(role auth.Role, sub string) (string, error) {
+func (a *API) Token(role lifecycle.Role, sub string) (string, error) {
 	return a.Tokens.Mint(auth.Principal{Role: role, Subject: sub}, 24*time.Hour)
 }
 

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/orderflow/orderflow/internal/auth"
+	"github.com/orderflow/orderflow/lifecycle"
 )
 
 // Placed is an order a script created and the status its script ends in.
@@ -52,7 +52,7 @@ type Lifecycles struct {
 // upload_invoice.
 func (l *Lifecycles) Marketplace(ctx context.Context, i int) error {
 	customer := fmt.Sprintf("c-%s-%d", l.Tag, i)
-	tokens, err := l.tokens(map[string]auth.Role{customer: auth.Customer, "p-load": auth.Purchasing, l.Supplier: auth.Supplier, "o-load": auth.Ops})
+	tokens, err := l.tokens(map[string]lifecycle.Role{customer: lifecycle.Customer, "p-load": lifecycle.Purchasing, l.Supplier: lifecycle.Supplier, "o-load": lifecycle.Ops})
 	if err != nil {
 		return err
 	}
@@ -107,7 +107,7 @@ func (l *Lifecycles) Marketplace(ctx context.Context, i int) error {
 // dated today (see AwaitFirstInvoices), the second in 40 days.
 func (l *Lifecycles) Member(ctx context.Context, i int) error {
 	member := fmt.Sprintf("m-%s-%d", l.Tag, i)
-	tokens, err := l.tokens(map[string]auth.Role{member: auth.Member, "s-load": auth.Staff})
+	tokens, err := l.tokens(map[string]lifecycle.Role{member: lifecycle.Member, "s-load": lifecycle.Staff})
 	if err != nil {
 		return err
 	}
@@ -122,7 +122,7 @@ func (l *Lifecycles) Member(ctx context.Context, i int) error {
 // awaiting payment: it waits on its payment window's timer.
 func (l *Lifecycles) OpenMarketplace(ctx context.Context, i int) error {
 	customer := fmt.Sprintf("c-%s-%d", l.Tag, i)
-	token, err := l.API.Token(auth.Customer, customer)
+	token, err := l.API.Token(lifecycle.Customer, customer)
 	if err != nil {
 		return err
 	}
@@ -136,7 +136,7 @@ func (l *Lifecycles) OpenMarketplace(ctx context.Context, i int) error {
 // timer of its first invoice draft, its invoices being 30 and 70 days out.
 func (l *Lifecycles) OpenMember(ctx context.Context, i int, approve bool) error {
 	member := fmt.Sprintf("m-%s-%d", l.Tag, i)
-	token, err := l.API.Token(auth.Member, member)
+	token, err := l.API.Token(lifecycle.Member, member)
 	if err != nil {
 		return err
 	}
@@ -148,7 +148,7 @@ func (l *Lifecycles) OpenMember(ctx context.Context, i int, approve bool) error 
 	if err != nil || !approve {
 		return err
 	}
-	staff, err := l.API.Token(auth.Staff, "s-load")
+	staff, err := l.API.Token(lifecycle.Staff, "s-load")
 	if err != nil {
 		return err
 	}
@@ -218,7 +218,7 @@ func (l *Lifecycles) approve(ctx context.Context, id, staff string) error {
 // today) of every member order, and returns how many never got one. It needs
 // a stack started with a short ORDERFLOW_MIN_REVIEW, UTC and 00:00.
 func (l *Lifecycles) AwaitFirstInvoices(ctx context.Context, orders []Placed) int {
-	staff, err := l.API.Token(auth.Staff, "s-load")
+	staff, err := l.API.Token(lifecycle.Staff, "s-load")
 	if err != nil {
 		return len(orders)
 	}
@@ -239,7 +239,7 @@ func (l *Lifecycles) AwaitFirstInvoices(ctx context.Context, orders []Placed) in
 	return missing
 }
 
-func (l *Lifecycles) tokens(who map[string]auth.Role) (map[string]string, error) {
+func (l *Lifecycles) tokens(who map[string]lifecycle.Role) (map[string]string, error) {
 	out := make(map[string]string, len(who))
 	for sub, role := range who {
 		t, err := l.API.Token(role, sub)

@@ -26,6 +26,7 @@ import (
 	"github.com/orderflow/orderflow/internal/pgtest"
 	"github.com/orderflow/orderflow/internal/sendgridtest"
 	"github.com/orderflow/orderflow/internal/store"
+	"github.com/orderflow/orderflow/lifecycle"
 	"github.com/orderflow/orderflow/workflows"
 )
 
@@ -142,7 +143,7 @@ func NewSystem(t testing.TB, o Options) *System {
 }
 
 // Token mints a bearer token for role and subject.
-func (s *System) Token(t testing.TB, role auth.Role, subject string) string {
+func (s *System) Token(t testing.TB, role lifecycle.Role, subject string) string {
 	t.Helper()
 	tok, err := s.tokens.Mint(auth.Principal{Role: role, Subject: subject}, time.Hour)
 	if err != nil {

@@ -1,8 +1,10 @@
-package workflows
+package lifecycle
 
-import "github.com/orderflow/orderflow/internal/auth"
+// The marketplace lifecycle (seed 004, "Marketplace orders" in
+// docs/lifecycle-marketplace.md): a customer's order of goods, paid up front
+// or on credit terms, released by purchasing to suppliers who compete for it.
 
-// Marketplace statuses (seed 004; ../shared/spec/lifecycles.md "Marketplace orders").
+// Marketplace statuses.
 const (
 	AwaitingPayment Status = "awaiting_payment"
 	AwaitingCredit  Status = "awaiting_credit"
@@ -62,16 +64,41 @@ const (
 	GuardCustomerMayCancel = "customer_may_cancel"
 )
 
+// The marketplace's deadlines, as the order and its timeline name them.
+const (
+	DeadlinePayment    = "Payment window"
+	DeadlinePending    = "Pending window"
+	DeadlineFulfilment = "Fulfilment deadline"
+	DeadlineReturns    = "Return window"
+)
+
 var (
-	customerOwner    = Grant{auth.Customer, Owner}
-	purchasing       = Grant{auth.Purchasing, AnyHolder}
-	finance          = Grant{auth.Finance, AnyHolder}
-	system           = Grant{auth.System, AnyHolder}
-	offeredSupplier  = Grant{auth.Supplier, OfferedSupplier}
-	acceptedSupplier = Grant{auth.Supplier, AcceptedSupplier}
+	customerOwner    = Grant{Customer, Owner}
+	purchasing       = Grant{Purchasing, AnyHolder}
+	finance          = Grant{Finance, AnyHolder}
+	system           = Grant{System, AnyHolder}
+	offeredSupplier  = Grant{Supplier, OfferedSupplier}
+	acceptedSupplier = Grant{Supplier, AcceptedSupplier}
 )
 
 func grants(gs ...Grant) []Grant { return gs }
+
+// byTimer is an action of the order's own timer; byOrder one the order
+// applies as the consequence of another; byWebhook the payment provider's.
+func byTimer(to ...Status) Rule   { return Rule{Grants: grants(system), To: to, Trigger: ByTimer} }
+func byOrder(to ...Status) Rule   { return Rule{Grants: grants(system), To: to, Trigger: ByOrder} }
+func byWebhook(to ...Status) Rule { return Rule{Grants: grants(system), To: to, Trigger: ByWebhook} }
+
+// waitingForSomeone are the timers of a wait for a person (WaitActions),
+// in a status that has one; told is false where an email of the lifecycle
+// already told the owner.
+func waitingForSomeone(told bool) map[Action]Rule {
+	rules := map[Action]Rule{OwnerReminded: byTimer(), StaffEscalated: byTimer()}
+	if told {
+		rules[OwnerTold] = byTimer()
+	}
+	return rules
+}
 
 // supplierRound is what pending and pending expiring share: the order is on
 // the live feed, offered suppliers accept or decline, the customer may cancel.
@@ -80,70 +107,87 @@ func supplierRound() map[Action]Rule {
 		Accept:             {Grants: grants(offeredSupplier), To: []Status{InProgress}},
 		Decline:            {Grants: grants(offeredSupplier)},
 		Cancel:             {Grants: grants(customerOwner, purchasing), To: []Status{Cancelled}},
-		FulfilmentDeadline: {Grants: grants(system), To: []Status{Expired}},
+		FulfilmentDeadline: byTimer(Expired),
 	}
 }
 
-// MarketplaceTable is the marketplace lifecycle.
-var MarketplaceTable = Table{
-	Flow:     "marketplace",
-	Initial:  []Status{AwaitingPayment, AwaitingCredit},
+// MarketplaceFlow is the marketplace lifecycle.
+var MarketplaceFlow = Flow{
+	Name:     "marketplace",
 	Statuses: []Status{AwaitingPayment, AwaitingCredit, Screening, Pending, PendingExpiring, InProgress, Completed, Returned, Expired, Cancelled},
+	Labels: map[Status]string{
+		AwaitingPayment: "Awaiting Payment", AwaitingCredit: "Awaiting Credit", Screening: "Screening (Awaiting Release)",
+		Pending: "Pending", PendingExpiring: "Pending Expiring", InProgress: "In Progress", Completed: "Completed",
+		Returned: "Returned", Expired: "Expired", Cancelled: "Cancelled",
+	},
+	// Purchasing may place an order for a customer; the payment terms
+	// decide where it starts.
+	Creators: []Role{Customer, Purchasing},
+	Initial:  []Status{AwaitingPayment, AwaitingCredit},
 	Final:    []Status{Returned, Expired, Cancelled},
+	// A completed order closes when its return window ends unused.
+	Closes: []Action{ReturnWindowElapsed},
 	Rules: map[Status]map[Action]Rule{
 		AwaitingPayment: {
-			PaymentConfirmed:     {Grants: grants(system), To: []Status{Screening}},
+			PaymentConfirmed:     byWebhook(Screening),
 			Cancel:               {Grants: grants(customerOwner, purchasing), To: []Status{Cancelled}},
-			PaymentWindowElapsed: {Grants: grants(system), To: []Status{Expired}},
+			PaymentWindowElapsed: byTimer(Expired),
 		},
-		AwaitingCredit: {
+		AwaitingCredit: withRules(waitingForSomeone(true), map[Action]Rule{
 			ApproveCredit:        {Grants: grants(finance), To: []Status{Screening}},
 			DeclineCredit:        {Grants: grants(finance), To: []Status{AwaitingPayment}},
 			Cancel:               {Grants: grants(customerOwner, purchasing), To: []Status{Cancelled}},
-			PaymentWindowElapsed: {Grants: grants(system), To: []Status{Expired}},
-			OwnerTold:            {Grants: grants(system)},
-			OwnerReminded:        {Grants: grants(system)},
-			StaffEscalated:       {Grants: grants(system)},
-		},
-		Screening: {
+			PaymentWindowElapsed: byTimer(Expired),
+		}),
+		Screening: withRules(waitingForSomeone(true), map[Action]Rule{
 			SetMargin: {Grants: grants(purchasing)},
 			Release:   {Grants: grants(purchasing), To: []Status{Pending}, Guard: GuardMarginSet},
 			Cancel:    {Grants: grants(customerOwner, purchasing), To: []Status{Cancelled}, Guard: GuardCustomerMayCancel},
-
-			// The waits for a person (waits.go), in every status that has one.
-			OwnerTold:      {Grants: grants(system)},
-			OwnerReminded:  {Grants: grants(system)},
-			StaffEscalated: {Grants: grants(system)},
-		},
+		}),
 		Pending: withRules(supplierRound(), map[Action]Rule{
-			PendingWindowElapsed: {Grants: grants(system), To: []Status{PendingExpiring}},
-			TopSuppliersDeclined: {Grants: grants(system), To: []Status{PendingExpiring}},
+			PendingWindowElapsed: byTimer(PendingExpiring),
+			TopSuppliersDeclined: byOrder(PendingExpiring),
 		}),
 		PendingExpiring: supplierRound(),
-		InProgress: {
+		// The purchase order told the supplier; its wait begins when the
+		// requested date has passed.
+		InProgress: withRules(waitingForSomeone(false), map[Action]Rule{
 			MarkDelivered:        {Grants: grants(acceptedSupplier), Guard: GuardNotDelivered},
 			UploadInvoice:        {Grants: grants(acceptedSupplier), Guard: GuardNoInvoice},
-			DeliveredAndInvoiced: {Grants: grants(system), To: []Status{Completed}},
-			OwnerReminded:        {Grants: grants(system)},
-			StaffEscalated:       {Grants: grants(system)},
+			DeliveredAndInvoiced: byOrder(Completed),
 			CannotFulfil:         {Grants: grants(acceptedSupplier), To: []Status{Cancelled}, Guard: GuardNotDeliveredYet},
 			Cancel:               {Grants: grants(customerOwner, purchasing), To: []Status{Cancelled}, Guard: GuardNotDeliveredYet},
-		},
-		Completed: {
+		}),
+		Completed: withRules(waitingForSomeone(true), map[Action]Rule{
 			RequestReturn:       {Grants: grants(customerOwner), Guard: GuardReturnOpen},
 			ApproveReturn:       {Grants: grants(purchasing), Guard: GuardReturnRequested},
 			RejectReturn:        {Grants: grants(purchasing), Guard: GuardReturnRequested},
 			ConfirmResalable:    {Grants: grants(acceptedSupplier), To: []Status{Returned}, Guard: GuardReturnApproved},
 			RejectResalable:     {Grants: grants(acceptedSupplier), Guard: GuardReturnApproved},
-			ReturnWindowElapsed: {Grants: grants(system)},
-			OwnerTold:           {Grants: grants(system)},
-			OwnerReminded:       {Grants: grants(system)},
-			StaffEscalated:      {Grants: grants(system)},
-		},
+			ReturnWindowElapsed: byTimer(),
+		}),
 		Returned:  {},
 		Expired:   {},
 		Cancelled: {},
 	},
+	Deadlines: map[Status][]string{
+		AwaitingPayment: {DeadlinePayment},
+		AwaitingCredit:  {DeadlinePayment},
+		Pending:         {DeadlinePending, DeadlineFulfilment},
+		PendingExpiring: {DeadlineFulfilment},
+		Completed:       {DeadlineReturns},
+	},
+	// The staff side reads every order; a customer its own; a supplier the
+	// ones offered to it (the feed), and it lists the ones it took.
+	Access: map[Role]Access{
+		Purchasing: {Reach: AllOrders, List: true},
+		Finance:    {Reach: AllOrders, List: true},
+		Ops:        {Reach: AllOrders, List: true},
+		System:     {Reach: AllOrders},
+		Customer:   {Reach: OwnOrders, List: true},
+		Supplier:   {Reach: OfferedOrders, List: true},
+	},
+	Feed: []Status{Pending, PendingExpiring},
 }
 
 func withRules(base, extra map[Action]Rule) map[Action]Rule {

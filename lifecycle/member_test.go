@@ -1,10 +1,8 @@
-package workflows
+package lifecycle
 
 import (
 	"slices"
 	"testing"
-
-	"github.com/orderflow/orderflow/internal/auth"
 )
 
 // memberSpec is written by hand from lifecycles.md ("Member orders": the
@@ -74,18 +72,18 @@ var memberGuards = map[string]string{"request_changes": "draft_to_review", "reso
 // they can have to a member order (or none).
 func memberParties() []specParty {
 	var out []specParty
-	for _, role := range auth.Roles {
+	for _, role := range Roles {
 		p := func(rel string, rs ...Relation) specParty {
 			name := string(role)
 			if rel != "" {
 				name += "/" + rel
 			}
-			return specParty{name, Party{Principal: auth.Principal{Role: role, Subject: "someone"}, Relations: rs}}
+			return specParty{name, Party{Role: role, Relations: rs}}
 		}
 		switch role {
-		case auth.Member:
+		case Member:
 			out = append(out, p("owner", Owner), p("other"))
-		case auth.Client:
+		case Client:
 			out = append(out, p("link", LinkHolder), p("other"))
 		default:
 			out = append(out, p(""))
@@ -98,18 +96,18 @@ func TestMemberTableMatchesSpec(t *testing.T) {
 	// Actions outside the flow: the marketplace's, the ops actions, nonsense.
 	actions := append(specActionNames(memberSpec), "accept", "release", "cancel", "payment_confirmed", "retry", "skip", "fly", "")
 	checked, allowed := 0, 0
-	for _, s := range MemberTable.Statuses {
+	for _, s := range MemberFlow.Statuses {
 		for _, a := range actions {
 			for _, sp := range memberParties() {
 				want := expectedRefusal(memberSpec, s, a, sp)
 				got := ""
-				if r := MemberTable.Check(s, Action(a), sp.party); r != nil {
+				if r := MemberFlow.Check(s, Action(a), sp.party); r != nil {
 					got = r.Code
 					if r.Status != s || r.Action != Action(a) || r.Reason == "" {
 						t.Errorf("%s %s by %s: refusal lacks context: %+v", s, a, sp.name, r)
 					}
-					if !slices.Equal(r.Allowed, MemberTable.Allowed(s, sp.party)) {
-						t.Errorf("%s %s by %s: refusal lists %v, Allowed says %v", s, a, sp.name, r.Allowed, MemberTable.Allowed(s, sp.party))
+					if !slices.Equal(r.Allowed, MemberFlow.Allowed(s, sp.party)) {
+						t.Errorf("%s %s by %s: refusal lists %v, Allowed says %v", s, a, sp.name, r.Allowed, MemberFlow.Allowed(s, sp.party))
 					}
 				} else {
 					allowed++
@@ -137,14 +135,14 @@ func TestMemberTableMatchesSpec(t *testing.T) {
 }
 
 func TestMemberTableStatusesAndTransitions(t *testing.T) {
-	tbl := MemberTable
-	if tbl.Flow != "member" {
-		t.Errorf("flow %q", tbl.Flow)
+	tbl := MemberFlow
+	if tbl.Name != "member" {
+		t.Errorf("flow %q", tbl.Name)
 	}
 	// A new order is a draft, or submitted at once.
 	requireTableFollowsSpec(t, tbl, memberSpec, []Status{"cancelled", "completed"}, []Status{"draft", "smart_confirmation"})
 	for _, s := range tbl.Statuses {
-		if MemberStatusLabels[s] == "" {
+		if MemberFlow.Labels[s] == "" {
 			t.Errorf("status %s has no label", s)
 		}
 		for a, r := range tbl.Rules[s] {
@@ -160,8 +158,8 @@ func TestMemberTableStatusesAndTransitions(t *testing.T) {
 	// Every action a timer applies is kept from updates and signals.
 	for s, cells := range memberSpec {
 		for a, c := range cells {
-			if slices.Equal(c.who, []string{"system"}) && !slices.Contains(timerActions, Action(a)) {
-				t.Errorf("%s %s is a timer's action but not in timerActions", s, a)
+			if r, _ := MemberFlow.Rule(s, Action(a)); slices.Equal(c.who, []string{"system"}) && r.Trigger != ByTimer {
+				t.Errorf("%s %s is a timer's action but its rule is triggered %q", s, a, r.Trigger)
 			}
 		}
 	}
@@ -170,38 +168,12 @@ func TestMemberTableStatusesAndTransitions(t *testing.T) {
 // Allowed is what the API shows as allowed_actions: exactly what Check lets
 // through, sorted.
 func TestMemberAllowedIsSortedAndAgreesWithCheck(t *testing.T) {
-	requireAllowedAgreesWithCheck(t, MemberTable, memberParties())
-	owner := Party{Principal: auth.Principal{Role: auth.Member, Subject: "m"}, Relations: []Relation{Owner}}
-	if got := MemberTable.Allowed(Draft, owner); !slices.Equal(got, []Action{"discard", "edit", "submit"}) {
+	requireAllowedAgreesWithCheck(t, MemberFlow, memberParties())
+	owner := Party{Role: Member, Relations: []Relation{Owner}}
+	if got := MemberFlow.Allowed(Draft, owner); !slices.Equal(got, []Action{"discard", "edit", "submit"}) {
 		t.Errorf("the owner may %v in draft, want [discard edit submit]", got)
 	}
-	if got := MemberTable.Allowed(ClientConfirmation, owner); !slices.Equal(got, []Action{"resend_confirmation", "withdraw"}) {
+	if got := MemberFlow.Allowed(ClientConfirmation, owner); !slices.Equal(got, []Action{"resend_confirmation", "withdraw"}) {
 		t.Errorf("the owner may %v in client confirmation, want [resend_confirmation withdraw]", got)
-	}
-}
-
-// FlowTable hands the API the member table and its payloads.
-func TestFlowTableMember(t *testing.T) {
-	tbl, payloads := FlowTable("member")
-	if tbl.Flow != "member" || len(tbl.Rules) != len(MemberTable.Rules) {
-		t.Fatalf("FlowTable(member) = %s with %d statuses", tbl.Flow, len(tbl.Rules))
-	}
-	// Actions that need a body have one; reasons are required where the spec says so.
-	for _, a := range []Action{Edit, Reject, Decline, RequestChanges, ResolveChanges, RequestCancellation, DenyCancellation, Duplicate} {
-		if payloads[a] == nil {
-			t.Errorf("%s has no payload type", a)
-		}
-	}
-	if _, err := DecodePayload(payloads, Reject, nil); err == nil {
-		t.Error("reject without a reason was accepted")
-	}
-	if _, err := DecodePayload(payloads, Decline, nil); err != nil {
-		t.Errorf("decline without a reason: %v", err)
-	}
-	if _, err := DecodePayload(payloads, RequestCancellation, rawPayload(CancellationPayload{Reason: "too short"})); err == nil {
-		t.Error("a cancellation with a short reason was accepted")
-	}
-	if _, err := DecodePayload(payloads, RequestCancellation, rawPayload(CancellationPayload{Reason: "the client closed the project entirely"})); err != nil {
-		t.Errorf("a detailed cancellation reason: %v", err)
 	}
 }

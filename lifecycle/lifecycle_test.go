@@ -1,11 +1,9 @@
-package workflows
+package lifecycle
 
 import (
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/orderflow/orderflow/internal/auth"
 )
 
 // specCell is one cell of the marketplace lifecycle as lifecycles.md states
@@ -105,18 +103,18 @@ type specParty struct {
 // they can have to a marketplace order (or none).
 func specParties() []specParty {
 	var out []specParty
-	for _, role := range auth.Roles {
+	for _, role := range Roles {
 		p := func(rel string, rs ...Relation) specParty {
 			name := string(role)
 			if rel != "" {
 				name += "/" + rel
 			}
-			return specParty{name, Party{Principal: auth.Principal{Role: role, Subject: "someone"}, Relations: rs}}
+			return specParty{name, Party{Role: role, Relations: rs}}
 		}
 		switch role {
-		case auth.Customer:
+		case Customer:
 			out = append(out, p("owner", Owner), p("other"))
-		case auth.Supplier:
+		case Supplier:
 			out = append(out, p("offered", OfferedSupplier), p("accepted", AcceptedSupplier), p("neither"))
 		default:
 			out = append(out, p(""))
@@ -150,7 +148,7 @@ func expectedRefusal(spec map[Status]specActions, s Status, action string, sp sp
 	if cell, ok := spec[s][action]; ok && slices.Contains(cell.who, sp.name) {
 		return ""
 	}
-	role := string(sp.party.Principal.Role)
+	role := string(sp.party.Role)
 	holds := func(w string) bool { return w == role || strings.HasPrefix(w, role+"/") }
 	if slices.ContainsFunc(spec[s][action].who, holds) {
 		return NotYours
@@ -169,12 +167,12 @@ func TestMarketplaceTableMatchesSpec(t *testing.T) {
 	// Actions outside the flow: other flows' actions, ops actions, nonsense.
 	actions := append(specActionNames(marketplaceSpec), "approve", "submit", "retry", "skip", "fly", "")
 	checked := 0
-	for _, s := range MarketplaceTable.Statuses {
+	for _, s := range MarketplaceFlow.Statuses {
 		for _, a := range actions {
 			for _, sp := range specParties() {
 				want := expectedRefusal(marketplaceSpec, s, a, sp)
 				got := ""
-				if r := MarketplaceTable.Check(s, Action(a), sp.party); r != nil {
+				if r := MarketplaceFlow.Check(s, Action(a), sp.party); r != nil {
 					got = r.Code
 					if r.Status != s || r.Action != Action(a) || r.Reason == "" {
 						t.Errorf("%s %s by %s: refusal lacks context: %+v", s, a, sp.name, r)
@@ -193,7 +191,7 @@ func TestMarketplaceTableMatchesSpec(t *testing.T) {
 }
 
 func TestMarketplaceTableStatusesAndTransitions(t *testing.T) {
-	requireTableFollowsSpec(t, MarketplaceTable, marketplaceSpec,
+	requireTableFollowsSpec(t, MarketplaceFlow, marketplaceSpec,
 		[]Status{"cancelled", "expired", "returned"}, []Status{"awaiting_credit", "awaiting_payment"})
 }
 
@@ -201,7 +199,7 @@ func TestMarketplaceTableStatusesAndTransitions(t *testing.T) {
 // spec's statuses, final and initial ones as given, a rule set per status
 // (none in a final one, a way out of every other), every action granted to
 // someone and leading where the spec says, and the spec's actions.
-func requireTableFollowsSpec(t *testing.T, tbl Table, spec map[Status]specActions, final, initial []Status) {
+func requireTableFollowsSpec(t *testing.T, tbl Flow, spec map[Status]specActions, final, initial []Status) {
 	t.Helper()
 	var specStatuses []Status
 	for s := range spec {
@@ -253,16 +251,16 @@ func requireTableFollowsSpec(t *testing.T, tbl Table, spec map[Status]specAction
 // Allowed is what the API shows as allowed_actions: it must list exactly
 // the actions Check lets through, sorted.
 func TestMarketplaceAllowedIsSortedAndAgreesWithCheck(t *testing.T) {
-	requireAllowedAgreesWithCheck(t, MarketplaceTable, specParties())
-	owner := Party{Principal: auth.Principal{Role: auth.Customer, Subject: "c"}, Relations: []Relation{Owner}}
-	if got := MarketplaceTable.Allowed(InProgress, owner); !slices.Equal(got, []Action{"cancel"}) {
+	requireAllowedAgreesWithCheck(t, MarketplaceFlow, specParties())
+	owner := Party{Role: Customer, Relations: []Relation{Owner}}
+	if got := MarketplaceFlow.Allowed(InProgress, owner); !slices.Equal(got, []Action{"cancel"}) {
 		t.Errorf("the owner may %v in progress, want [cancel]", got)
 	}
 }
 
 // requireAllowedAgreesWithCheck: for every status and party, Allowed is
 // sorted, lists exactly what Check lets through, and is what a refusal lists.
-func requireAllowedAgreesWithCheck(t *testing.T, tbl Table, parties []specParty) {
+func requireAllowedAgreesWithCheck(t *testing.T, tbl Flow, parties []specParty) {
 	t.Helper()
 	for _, s := range tbl.Statuses {
 		for _, sp := range parties {

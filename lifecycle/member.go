@@ -1,9 +1,10 @@
-package workflows
+package lifecycle
 
-import "github.com/orderflow/orderflow/internal/auth"
+// The member-order lifecycle (seed 000, "Member orders" in
+// docs/lifecycle-member.md): a member's offer to its client, confirmed by
+// staff and by the client, invoiced on its schedule.
 
-// Member-order statuses (seed 000; ../shared/spec/lifecycles.md "Member
-// orders"). completed and cancelled share the marketplace's names.
+// Member-order statuses; completed and cancelled share the marketplace's names.
 const (
 	Draft                 Status = "draft"
 	SmartConfirmation     Status = "smart_confirmation"
@@ -53,18 +54,39 @@ const (
 	GuardWithdrawFromClient = "withdraw_from_client"
 )
 
-var (
-	memberOwner = Grant{auth.Member, Owner}
-	staff       = Grant{auth.Staff, AnyHolder}
-	linkHolder  = Grant{auth.Client, LinkHolder}
+// The member order's deadlines, as the order and its timeline name them.
+const (
+	DeadlineOffer     = "Offer valid until"
+	DeadlineSLA       = "Smart confirmation target"
+	DeadlineReminder  = "Client reminder"
+	DeadlineDraft     = "Invoice draft"
+	DeadlineIssue     = "Invoice issue"
+	DeadlinePeriodEnd = "Service period ends"
+	DeadlineDuplicate = "Duplicate window"
 )
 
-// MemberTable is the member-order lifecycle.
-var MemberTable = Table{
-	Flow:     "member",
-	Initial:  []Status{Draft, SmartConfirmation},
+var (
+	memberOwner = Grant{Member, Owner}
+	staff       = Grant{Staff, AnyHolder}
+	linkHolder  = Grant{Client, LinkHolder}
+)
+
+// MemberFlow is the member-order lifecycle.
+var MemberFlow = Flow{
+	Name:     "member",
 	Statuses: []Status{Draft, SmartConfirmation, ClientConfirmation, Active, CancellationRequested, Rejected, Completed, Cancelled},
+	Labels: map[Status]string{
+		Draft: "Draft", SmartConfirmation: "Smart Confirmation", ClientConfirmation: "Client Confirmation",
+		Active: "Active", CancellationRequested: "Cancellation Requested", Rejected: "Rejected",
+		Completed: "Completed", Cancelled: "Cancelled",
+	},
+	// Staff may write an order on a member's behalf; an order sent with
+	// submit starts in smart confirmation (after a draft entry).
+	Creators: []Role{Member, Staff},
+	Initial:  []Status{Draft, SmartConfirmation},
 	Final:    []Status{Completed, Cancelled},
+	// A rejected order closes when its duplicate window ends.
+	Closes: []Action{DuplicateWindowEnded},
 	Rules: map[Status]map[Action]Rule{
 		Draft: {
 			Edit:    {Grants: grants(memberOwner)},
@@ -75,50 +97,53 @@ var MemberTable = Table{
 			Approve:      {Grants: grants(staff), To: []Status{ClientConfirmation, Active}},
 			Reject:       {Grants: grants(staff), To: []Status{Rejected}},
 			Withdraw:     {Grants: grants(memberOwner), To: []Status{Draft}},
-			OfferExpired: {Grants: grants(system), To: []Status{Rejected}},
-			SLAElapsed:   {Grants: grants(system)},
+			OfferExpired: byTimer(Rejected),
+			SLAElapsed:   byTimer(),
 		},
 		ClientConfirmation: {
 			Confirm:            {Grants: grants(linkHolder), To: []Status{Active}},
 			Decline:            {Grants: grants(linkHolder), To: []Status{Rejected}},
 			ResendConfirmation: {Grants: grants(memberOwner, staff)},
 			Withdraw:           {Grants: grants(memberOwner), To: []Status{Draft}, Guard: GuardWithdrawFromClient},
-			OfferExpired:       {Grants: grants(system), To: []Status{Rejected}},
-			ClientReminded:     {Grants: grants(system)},
+			OfferExpired:       byTimer(Rejected),
+			ClientReminded:     byTimer(),
 		},
-		Active: {
+		Active: withRules(waitingForSomeone(true), map[Action]Rule{
 			RequestChanges:      {Grants: grants(memberOwner), Guard: GuardDraftToReview},
 			ResolveChanges:      {Grants: grants(staff), Guard: GuardChangeOpen},
 			RequestCancellation: {Grants: grants(memberOwner), To: []Status{CancellationRequested}},
-			InvoiceDrafted:      {Grants: grants(system)},
-			InvoiceIssued:       {Grants: grants(system)},
-			ServiceCompleted:    {Grants: grants(system), To: []Status{Completed}},
-			// The waits for a person (waits.go).
-			OwnerTold:      {Grants: grants(system)},
-			OwnerReminded:  {Grants: grants(system)},
-			StaffEscalated: {Grants: grants(system)},
-		},
-		CancellationRequested: {
+			InvoiceDrafted:      byTimer(),
+			InvoiceIssued:       byTimer(),
+			ServiceCompleted:    byTimer(Completed),
+		}),
+		CancellationRequested: withRules(waitingForSomeone(true), map[Action]Rule{
 			ApproveCancellation: {Grants: grants(staff), To: []Status{Cancelled}},
 			DenyCancellation:    {Grants: grants(staff), To: []Status{Active}},
-			OwnerTold:           {Grants: grants(system)},
-			OwnerReminded:       {Grants: grants(system)},
-			StaffEscalated:      {Grants: grants(system)},
 			// Back to the status the request came from (only active so far).
 			WithdrawCancellation: {Grants: grants(memberOwner), To: []Status{Active}},
-		},
+		}),
 		Rejected: {
 			Duplicate:            {Grants: grants(memberOwner)},
-			DuplicateWindowEnded: {Grants: grants(system)},
+			DuplicateWindowEnded: byTimer(),
 		},
 		Completed: {},
 		Cancelled: {},
 	},
-}
-
-// MemberStatusLabels are how people read member-order statuses.
-var MemberStatusLabels = map[Status]string{
-	Draft: "Draft", SmartConfirmation: "Smart Confirmation", ClientConfirmation: "Client Confirmation",
-	Active: "Active", CancellationRequested: "Cancellation Requested", Rejected: "Rejected",
-	Completed: "Completed", Cancelled: "Cancelled",
+	Deadlines: map[Status][]string{
+		SmartConfirmation:  {DeadlineOffer, DeadlineSLA},
+		ClientConfirmation: {DeadlineOffer, DeadlineReminder},
+		Active:             {DeadlineDraft, DeadlineIssue, DeadlinePeriodEnd},
+		Rejected:           {DeadlineDuplicate},
+	},
+	// The staff side reads every order but a member's drafts (those a staff
+	// user wrote for the member stay theirs); a member its own; a client
+	// the one its link names, never a list.
+	Access: map[Role]Access{
+		Staff:   {Reach: AllOrders, List: true, CreatorOnly: []Status{Draft}},
+		Finance: {Reach: AllOrders, List: true},
+		Ops:     {Reach: AllOrders, List: true},
+		System:  {Reach: AllOrders},
+		Member:  {Reach: OwnOrders, List: true},
+		Client:  {Reach: LinkedOrder},
+	},
 }

@@ -1,24 +1,22 @@
-package workflows
+package lifecycle
 
 import (
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/orderflow/orderflow/internal/auth"
 )
 
 func TestMermaidOfATinyTable(t *testing.T) {
-	tiny := Table{
-		Flow:     "tiny",
+	tiny := Flow{
+		Name:     "tiny",
 		Initial:  []Status{"open"},
 		Statuses: []Status{"open", "shut"},
 		Final:    []Status{"shut"},
 		Rules: map[Status]map[Action]Rule{
 			"open": {
-				"close": {Grants: grants(Grant{auth.Staff, AnyHolder}, Grant{auth.Member, Owner}), To: []Status{"shut"}, Guard: "paid"},
-				"poke":  {Grants: grants(Grant{auth.Supplier, OfferedSupplier})},
+				"close": {Grants: grants(Grant{Staff, AnyHolder}, Grant{Member, Owner}), To: []Status{"shut"}, Guard: "paid"},
+				"poke":  {Grants: grants(Grant{Supplier, OfferedSupplier})},
 				"nudge": {Grants: grants(system)},
 			},
 			"shut": {},
@@ -42,23 +40,23 @@ func TestMermaidOfATinyTable(t *testing.T) {
 }
 
 func TestMermaidDrawsEveryTransitionOfTheRealTables(t *testing.T) {
-	for _, table := range LifecycleTables() {
+	for _, table := range Flows {
 		got := Mermaid(table)
 		if Mermaid(table) != got {
-			t.Fatalf("%s: the diagram is not deterministic", table.Flow)
+			t.Fatalf("%s: the diagram is not deterministic", table.Name)
 		}
 		for s, rules := range table.Rules {
 			for a, r := range rules {
 				for _, to := range r.To {
 					edge := string(s) + " --> " + string(to) + ": " + string(a) + " ("
 					if !strings.Contains(got, edge) {
-						t.Errorf("%s: no edge %q", table.Flow, edge)
+						t.Errorf("%s: no edge %q", table.Name, edge)
 					}
 				}
 			}
 		}
-		if !strings.Contains(got, `state "`+statusLabels(table.Flow)[table.Initial[0]]+`"`) {
-			t.Errorf("%s: statuses are not labelled", table.Flow)
+		if !strings.Contains(got, `state "`+table.Labels[table.Initial[0]]+`"`) {
+			t.Errorf("%s: statuses are not labelled", table.Name)
 		}
 	}
 }
@@ -66,14 +64,14 @@ func TestMermaidDrawsEveryTransitionOfTheRealTables(t *testing.T) {
 // The committed diagrams (docs/ and the README's copy) must match the tables.
 func TestCommittedDiagramsAreUpToDate(t *testing.T) {
 	const fix = "the lifecycle diagrams are out of date: run `go run ./cmd/diagrams`"
-	for _, table := range LifecycleTables() {
+	for _, table := range Flows {
 		path := filepath.Join("..", LifecycleDocPath(table))
 		committed, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatalf("%v (%s)", err, fix)
 		}
 		if string(committed) != LifecycleDoc(table) {
-			t.Errorf("%s differs from the %s table: %s", path, table.Flow, fix)
+			t.Errorf("%s differs from the %s table: %s", path, table.Name, fix)
 		}
 	}
 	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
@@ -99,7 +97,7 @@ func TestWithReadmeDiagramsNeedsItsMarkers(t *testing.T) {
 		t.Fatal(err)
 	}
 	if strings.Contains(out, "stale") || !strings.HasPrefix(out, "before\n") || !strings.HasSuffix(out, ReadmeDiagramsEnd+"\nafter\n") ||
-		!strings.Contains(out, Mermaid(MarketplaceTable)) || !strings.Contains(out, Mermaid(MemberTable)) {
+		!strings.Contains(out, Mermaid(MarketplaceFlow)) || !strings.Contains(out, Mermaid(MemberFlow)) {
 		t.Fatalf("README section:\n%s", out)
 	}
 }

@@ -1,4 +1,4 @@
-package workflows
+package lifecycle
 
 import (
 	"fmt"
@@ -14,10 +14,10 @@ import (
 // Each rule with next statuses is an edge labelled "action (who) [guard]";
 // actions that keep the status would clutter the drawing as self-loops, so
 // they are listed in a note beside their status.
-func Mermaid(t Table) string {
+func Mermaid(t Flow) string {
 	var b strings.Builder
 	b.WriteString("stateDiagram-v2\n")
-	labels := statusLabels(t.Flow)
+	labels := t.Labels
 	for _, s := range t.Statuses {
 		label := labels[s]
 		if label == "" {
@@ -52,26 +52,13 @@ func Mermaid(t Table) string {
 
 // LifecycleDoc is the Markdown page of a flow's diagram, as committed in
 // docs/lifecycle-<flow>.md.
-func LifecycleDoc(t Table) string {
+func LifecycleDoc(t Flow) string {
 	return fmt.Sprintf("# The %s order lifecycle\n\n"+
-		"Generated from the %s lifecycle table in `workflows/` by `go run ./cmd/diagrams`; "+
+		"Generated from the %s lifecycle in `lifecycle/` by `go run ./cmd/diagrams`; "+
 		"do not edit by hand (a test fails when it is out of date). "+
 		"An arrow is an action, with who may apply it in parentheses and the condition it also needs in brackets; "+
 		"the note beside a status lists the actions that keep the order in it.\n\n"+
-		"```mermaid\n%s```\n", t.Flow, t.Flow, Mermaid(t))
-}
-
-// LifecycleTables are the flows whose diagrams are published, in README order.
-func LifecycleTables() []Table { return []Table{MemberTable, MarketplaceTable} }
-
-func statusLabels(flow string) map[Status]string {
-	switch flow {
-	case MarketplaceTable.Flow:
-		return StatusLabels
-	case MemberTable.Flow:
-		return MemberStatusLabels
-	}
-	return nil
+		"```mermaid\n%s```\n", t.Name, t.Name, Mermaid(t))
 }
 
 func sortedActions(rules map[Action]Rule) []Action {
@@ -108,7 +95,7 @@ func grantLabel(g Grant) string {
 }
 
 // LifecycleDocPath is where a flow's diagram page lives, from the repository root.
-func LifecycleDocPath(t Table) string { return "docs/lifecycle-" + t.Flow + ".md" }
+func LifecycleDocPath(t Flow) string { return "docs/lifecycle-" + t.Name + ".md" }
 
 // The README holds a copy of the diagrams (GitHub renders Mermaid there)
 // between these markers; only cmd/diagrams writes between them.
@@ -120,9 +107,9 @@ const (
 // ReadmeDiagrams is what belongs between the README's markers.
 func ReadmeDiagrams() string {
 	var b strings.Builder
-	for _, t := range LifecycleTables() {
+	for _, t := range Flows {
 		fmt.Fprintf(&b, "\n%s orders ([`%s`](%s)):\n\n```mermaid\n%s```\n",
-			upperFirst(t.Flow), LifecycleDocPath(t), LifecycleDocPath(t), Mermaid(t))
+			upperFirst(t.Name), LifecycleDocPath(t), LifecycleDocPath(t), Mermaid(t))
 	}
 	return b.String() + "\n"
 }
