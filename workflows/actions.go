@@ -205,7 +205,6 @@ func (c *core) allowed(p Party) []lifecycle.Action {
 	return out
 }
 
-
 // registerHandlers makes every action of the table an update with a
 // validator and a signal of the same name, plus the ops actions and the
 // order query.

@@ -594,7 +594,6 @@ func (m *marketplace) refundDue() string {
 
 // Deadlines.
 
-
 // paymentDue ends the payment window: from creation, or from the credit's
 // decline when that asked for the payment (PaymentAskedAt).
 func (m *marketplace) paymentDue() time.Time {
@@ -796,7 +795,6 @@ func (m *marketplace) guard(name string, p Party) (bool, string) {
 }
 
 // Views, emails, documents.
-
 
 // MarketplaceDetails is the marketplace part of the order view.
 type MarketplaceDetails struct {

@@ -507,7 +507,6 @@ func (m *member) seller() pdf.Party {
 
 // Deadlines.
 
-
 func (m *member) location() *time.Location { return zone(m.In.Settings.TimeZone) }
 
 // localAt is the instant of date at hh:mm local time.

@@ -28,7 +28,6 @@ var acts *activities.Activities
 // OrderQuery is the query that returns the order view for a viewer.
 const OrderQuery = "order"
 
-
 // ActionRequest is the argument of every action update and signal.
 type ActionRequest struct {
 	Actor     auth.Principal  `json:"actor"`

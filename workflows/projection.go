@@ -19,7 +19,6 @@ import (
 // the same to everyone. AllowedActions is the workflow's business: Project
 // leaves it empty, the workflow fills it in for the viewer.
 
-
 // Project returns viewer's view of the order whose system view is full, and
 // whether viewer may see the order at all (false: answer as for an unknown
 // order, 404).

@@ -23,7 +23,6 @@ import (
 // and handles those deadlines, the same way for every wait. Only orders
 // started after ChangeBusinessRules have waits.
 
-
 // WaitSettings are the durations and addresses of the waits, stamped on
 // each order with the rest of its settings. Zero durations (orders created
 // before they existed) mean no waits.
