@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/orderflow/orderflow/internal/clientpage"
 
 	"go.temporal.io/sdk/temporal"
 )
@@ -64,7 +65,7 @@ func (a *Activities) linkURL(ctx context.Context, link BearerLink) (string, erro
 		if a.ClientLinks == nil {
 			return "", temporal.NewNonRetryableApplicationError("client links are not configured", ErrEmailInvalid, nil)
 		}
-		return a.PublicURL + a.ClientLinks.PathOf(link.ID), nil
+		return a.PublicURL + clientpage.Path(a.ClientLinks.TokenOf(link.ID)), nil
 	case LinkPayment:
 		url, err := a.Payments.LinkURL(ctx, link.ID)
 		if err != nil {

@@ -16,8 +16,8 @@ const ErrLinkInvalid = "ClientLinkInvalid"
 // ClientLinks makes the client confirmation links of member orders.
 type ClientLinks interface {
 	CreateClientLink(ctx context.Context, r store.ClientLinkRequest) (store.ClientLink, error)
-	// PathOf is where link id points, relative to the public URL.
-	PathOf(id string) string
+	// TokenOf is the token of link id (its page is clientpage.Path of it).
+	TokenOf(id string) string
 }
 
 // ClientLinkInput asks for an order's confirmation link; a new key (a

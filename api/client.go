@@ -38,10 +38,10 @@ const doneQueryTimeout = 5 * time.Second
 
 func registerClientRoutes(r *gin.Engine, d Deps) {
 	p := clientPages{Deps: d, zone: pageZone(d.Member.TimeZone)}
-	r.GET("/c/:token", p.show)
-	r.POST("/c/:token/confirm", p.confirm)
-	r.POST("/c/:token/decline", p.decline)
-	r.GET("/c/:token/done", p.done)
+	r.GET(clientpage.Route+":token", p.show)
+	r.POST(clientpage.Route+":token/confirm", p.confirm)
+	r.POST(clientpage.Route+":token/decline", p.decline)
+	r.GET(clientpage.Route+":token/done", p.done)
 }
 
 type clientPages struct {
@@ -85,7 +85,7 @@ func (p clientPages) show(c *gin.Context) {
 		return
 	}
 	cv := confirmationView(view)
-	cv.ConfirmURL, cv.DeclineURL = link.Path()+"/confirm", link.Path()+"/decline"
+	cv.ConfirmURL, cv.DeclineURL = clientpage.Path(link.Token)+"/confirm", clientpage.Path(link.Token)+"/decline"
 	linkPage(c, http.StatusOK, func(w *bytes.Buffer) error { return clientpage.RenderConfirmation(w, cv) })
 }
 
@@ -155,7 +155,7 @@ func (p clientPages) answer(c *gin.Context, answer store.ClientAnswer, payload [
 		return
 	}
 	// Post/redirect/get: reloading the thank-you page never posts again.
-	c.Redirect(http.StatusSeeOther, link.Path()+"/done")
+	c.Redirect(http.StatusSeeOther, clientpage.Path(link.Token)+"/done")
 }
 
 // done thanks the client for the answer the link recorded.
@@ -166,7 +166,7 @@ func (p clientPages) done(c *gin.Context) {
 	link, err := p.ClientLinks.ResolveClientLink(c.Request.Context(), c.Param("token"))
 	switch {
 	case err == nil: // not answered yet
-		c.Redirect(http.StatusSeeOther, link.Path())
+		c.Redirect(http.StatusSeeOther, clientpage.Path(link.Token))
 		return
 	case !errors.Is(err, store.ErrLinkUsed) || link.UsedAt == nil:
 		p.linkProblem(c, link, err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/orderflow/orderflow/internal/clientpage"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -32,7 +33,7 @@ var clientLinkSecret = []byte("client-api-test-secret")
 // they never reach the order.
 func clientAPI(t *testing.T, temporal client.Client) (http.Handler, *store.ClientLinks) {
 	t.Helper()
-	links, err := store.NewClientLinks(pgtest.New(t), clientLinkSecret)
+	links, err := store.NewClientLinks(pgtest.New(t), clientpage.Tokens(clientLinkSecret))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,22 +109,22 @@ func TestClientLinkProblemPages(t *testing.T) {
 	if _, err := links.UseClientLink(ctx, used.Token, store.AnswerConfirm, time.Date(2026, 5, 4, 12, 5, 0, 0, time.UTC)); err != nil {
 		t.Fatal(err)
 	}
-	htmlPage(t, do(t, h, "GET", used.Path(), nil, nil), http.StatusGone,
+	htmlPage(t, do(t, h, "GET", clientpage.Path(used.Token), nil, nil), http.StatusGone,
 		"You have already answered", "You confirmed this order on 4 May 2026 at 14:05 CEST")
 
 	// The end of the offer's last day, 1 December 2025, in Brussels.
 	expired := newClientLink(t, links, "ord-3/confirmation/1", "ord-3", time.Date(2025, 12, 1, 23, 0, 0, 0, time.UTC))
-	htmlPage(t, do(t, h, "GET", expired.Path(), nil, nil), http.StatusGone, "This offer has expired", "valid until 1 December 2025")
+	htmlPage(t, do(t, h, "GET", clientpage.Path(expired.Token), nil, nil), http.StatusGone, "This offer has expired", "valid until 1 December 2025")
 
 	replaced := newClientLink(t, links, "ord-4/confirmation/1", "ord-4", nextWeek())
 	newClientLink(t, links, "ord-4/confirmation/2", "ord-4", nextWeek())
-	htmlPage(t, do(t, h, "GET", replaced.Path(), nil, nil), http.StatusGone, "This link has been replaced", "most recent email")
+	htmlPage(t, do(t, h, "GET", clientpage.Path(replaced.Token), nil, nil), http.StatusGone, "This link has been replaced", "most recent email")
 
 	withdrawn := newClientLink(t, links, "ord-5/confirmation/1", "ord-5", nextWeek())
 	if _, err := links.RevokeClientLinks(ctx, "ord-5"); err != nil {
 		t.Fatal(err)
 	}
-	htmlPage(t, do(t, h, "GET", withdrawn.Path(), nil, nil), http.StatusGone, "This link is no longer valid")
+	htmlPage(t, do(t, h, "GET", clientpage.Path(withdrawn.Token), nil, nil), http.StatusGone, "This link is no longer valid")
 }
 
 func TestClientPostsOnUnusableLinksChangeNothing(t *testing.T) {
@@ -134,16 +135,16 @@ func TestClientPostsOnUnusableLinksChangeNothing(t *testing.T) {
 	if _, err := links.UseClientLink(ctx, used.Token, store.AnswerDecline, time.Date(2026, 5, 4, 12, 5, 0, 0, time.UTC)); err != nil {
 		t.Fatal(err)
 	}
-	htmlPage(t, postForm(t, h, used.Path()+"/confirm", nil), http.StatusGone,
+	htmlPage(t, postForm(t, h, clientpage.Path(used.Token)+"/confirm", nil), http.StatusGone,
 		"You have already answered", "You declined this order on 4 May 2026 at 14:05 CEST")
-	htmlPage(t, postForm(t, h, used.Path()+"/decline", url.Values{"reason": {"again"}}), http.StatusGone, "You have already answered")
+	htmlPage(t, postForm(t, h, clientpage.Path(used.Token)+"/decline", url.Values{"reason": {"again"}}), http.StatusGone, "You have already answered")
 	got, err := links.ResolveClientLink(ctx, used.Token)
 	if !errors.Is(err, store.ErrLinkUsed) || got.Answer != store.AnswerDecline {
 		t.Fatalf("after posts on a used link: %+v, %v; want the first answer kept", got, err)
 	}
 
 	expired := newClientLink(t, links, "ord-2/confirmation/1", "ord-2", time.Now().Add(-time.Minute))
-	htmlPage(t, postForm(t, h, expired.Path()+"/confirm", nil), http.StatusGone, "This offer has expired")
+	htmlPage(t, postForm(t, h, clientpage.Path(expired.Token)+"/confirm", nil), http.StatusGone, "This offer has expired")
 	got, err = links.ResolveClientLink(ctx, expired.Token)
 	if !errors.Is(err, store.ErrLinkExpired) || got.UsedAt != nil {
 		t.Fatalf("expired link after a post: %+v, %v; want it unused", got, err)
@@ -152,11 +153,11 @@ func TestClientPostsOnUnusableLinksChangeNothing(t *testing.T) {
 	htmlPage(t, postForm(t, h, "/c/cl_nothing.here/decline", nil), http.StatusNotFound, "This link is not valid")
 
 	valid := newClientLink(t, links, "ord-3/confirmation/1", "ord-3", nextWeek())
-	htmlPage(t, postForm(t, h, valid.Path()+"/decline", url.Values{"reason": {strings.Repeat("é", 2001)}}),
+	htmlPage(t, postForm(t, h, clientpage.Path(valid.Token)+"/decline", url.Values{"reason": {strings.Repeat("é", 2001)}}),
 		http.StatusUnprocessableEntity, "too long", "at most 2000 characters")
-	rec := do(t, h, "POST", valid.Path()+"/decline", strings.NewReader("reason=%zz"), map[string]string{"Content-Type": "application/x-www-form-urlencoded"})
+	rec := do(t, h, "POST", clientpage.Path(valid.Token)+"/decline", strings.NewReader("reason=%zz"), map[string]string{"Content-Type": "application/x-www-form-urlencoded"})
 	htmlPage(t, rec, http.StatusBadRequest, "could not be read")
-	htmlPage(t, postForm(t, h, valid.Path()+"/decline", url.Values{"reason": {"bad \xff byte"}}), http.StatusBadRequest, "could not be read")
+	htmlPage(t, postForm(t, h, clientpage.Path(valid.Token)+"/decline", url.Values{"reason": {"bad \xff byte"}}), http.StatusBadRequest, "could not be read")
 	if _, err := links.ResolveClientLink(ctx, valid.Token); err != nil {
 		t.Fatalf("a refused reason used the link: %v", err)
 	}
@@ -165,8 +166,8 @@ func TestClientPostsOnUnusableLinksChangeNothing(t *testing.T) {
 func TestClientDonePageWithoutAnAnswer(t *testing.T) {
 	h, links := clientAPI(t, nil)
 	valid := newClientLink(t, links, "ord-1/confirmation/1", "ord-1", nextWeek())
-	rec := do(t, h, "GET", valid.Path()+"/done", nil, nil)
-	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != valid.Path() {
+	rec := do(t, h, "GET", clientpage.Path(valid.Token)+"/done", nil, nil)
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != clientpage.Path(valid.Token) {
 		t.Fatalf("done before answering = %d to %q; want 303 back to the order", rec.Code, rec.Header().Get("Location"))
 	}
 	htmlPage(t, do(t, h, "GET", "/c/garbage/done", nil, nil), http.StatusNotFound, "This link is not valid")
@@ -253,11 +254,11 @@ func TestClientConfirmationPageShowsTheOrder(t *testing.T) {
 	h, links := clientAPI(t, fake)
 	link := newClientLink(t, links, "ord_1/confirmation/1", "ord_1", nextWeek())
 
-	htmlPage(t, do(t, h, "GET", link.Path(), nil, nil), http.StatusOK,
+	htmlPage(t, do(t, h, "GET", clientpage.Path(link.Token), nil, nil), http.StatusOK,
 		"Brand identity &lt;v2&gt;", "Anna Peeters", "Janssens BV", "VAT number BE0123456789",
 		"Logo design", "€ 250.00", "€ 500.00", "VAT 21% on € 500.00", "€ 105.00", "€ 605.00",
 		"1 December 2026 to 31 January 2027", "31 January 2027", "valid until <strong>15 December 2026</strong>",
-		`action="`+link.Path()+`/confirm"`, `action="`+link.Path()+`/decline"`)
+		`action="`+clientpage.Path(link.Token)+`/confirm"`, `action="`+clientpage.Path(link.Token)+`/decline"`)
 	want := auth.Principal{Role: lifecycle.Client, Subject: "link:" + link.ID}
 	if len(fake.queries) != 1 || fake.queries[0] != want {
 		t.Fatalf("queried as %v, want %v", fake.queries, want)
@@ -265,7 +266,7 @@ func TestClientConfirmationPageShowsTheOrder(t *testing.T) {
 
 	fake.view = memberOrderView("ord_1") // the order moved on: the client may do nothing
 	fake.view.StatusLabel = "Rejected"
-	htmlPage(t, do(t, h, "GET", link.Path(), nil, nil), http.StatusConflict, "no longer waits for your answer", "now rejected")
+	htmlPage(t, do(t, h, "GET", clientpage.Path(link.Token), nil, nil), http.StatusConflict, "no longer waits for your answer", "now rejected")
 	if _, err := links.ResolveClientLink(supplierCtx(t), link.Token); err != nil {
 		t.Fatalf("showing the page used the link: %v", err)
 	}
@@ -276,8 +277,8 @@ func TestClientDeclineReachesTheWorkflowOnce(t *testing.T) {
 	h, links := clientAPI(t, fake)
 	link := newClientLink(t, links, "ord_1/confirmation/1", "ord_1", nextWeek())
 
-	rec := postForm(t, h, link.Path()+"/decline", url.Values{"reason": {"  Over our budget.  "}})
-	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != link.Path()+"/done" {
+	rec := postForm(t, h, clientpage.Path(link.Token)+"/decline", url.Values{"reason": {"  Over our budget.  "}})
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != clientpage.Path(link.Token)+"/done" {
 		t.Fatalf("decline = %d to %q; want 303 to the done page; body %s", rec.Code, rec.Header().Get("Location"), rec.Body)
 	}
 	if len(fake.updates) != 1 {
@@ -297,11 +298,11 @@ func TestClientDeclineReachesTheWorkflowOnce(t *testing.T) {
 	if !errors.Is(err, store.ErrLinkUsed) || got.Answer != store.AnswerDecline {
 		t.Fatalf("link after declining: %+v, %v", got, err)
 	}
-	htmlPage(t, do(t, h, "GET", link.Path()+"/done", nil, nil), http.StatusOK,
+	htmlPage(t, do(t, h, "GET", clientpage.Path(link.Token)+"/done", nil, nil), http.StatusOK,
 		"You declined the order", "Brand identity &lt;v2&gt;", "Anna Peeters has been told")
 
 	// A second submit, even of the other answer, never reaches the workflow.
-	htmlPage(t, postForm(t, h, link.Path()+"/confirm", nil), http.StatusGone, "You declined this order on")
+	htmlPage(t, postForm(t, h, clientpage.Path(link.Token)+"/confirm", nil), http.StatusGone, "You declined this order on")
 	if len(fake.updates) != 1 {
 		t.Fatalf("%d updates after a second submit, want 1", len(fake.updates))
 	}
@@ -311,14 +312,14 @@ func TestClientConfirmSendsNoPayload(t *testing.T) {
 	fake := &fakeOrderWorkflow{view: memberOrderView("ord_1", lifecycle.Confirm, lifecycle.Decline)}
 	h, links := clientAPI(t, fake)
 	link := newClientLink(t, links, "ord_1/confirmation/1", "ord_1", nextWeek())
-	if rec := postForm(t, h, link.Path()+"/confirm", nil); rec.Code != http.StatusSeeOther {
+	if rec := postForm(t, h, clientpage.Path(link.Token)+"/confirm", nil); rec.Code != http.StatusSeeOther {
 		t.Fatalf("confirm = %d %s", rec.Code, rec.Body)
 	}
 	req, _ := fake.updates[0].Args[0].(workflows.ActionRequest)
 	if fake.updates[0].UpdateName != "confirm" || fake.updates[0].UpdateID != updateID("confirm", workflows.ActionRequest{Actor: linkHolder(link), RequestID: "link:" + link.ID}) || len(req.Payload) != 0 {
 		t.Fatalf("update = %+v, payload %s", fake.updates[0], req.Payload)
 	}
-	htmlPage(t, do(t, h, "GET", link.Path()+"/done", nil, nil), http.StatusOK, "the order is confirmed", "on ")
+	htmlPage(t, do(t, h, "GET", clientpage.Path(link.Token)+"/done", nil, nil), http.StatusOK, "the order is confirmed", "on ")
 }
 
 func TestClientAnswerThatDoesNotLandFreesTheLink(t *testing.T) {
@@ -338,7 +339,7 @@ func TestClientAnswerThatDoesNotLandFreesTheLink(t *testing.T) {
 			fake := &fakeOrderWorkflow{view: memberOrderView("ord_1", lifecycle.Confirm), updateErr: tc.err}
 			h, links := clientAPI(t, fake)
 			link := newClientLink(t, links, "ord_1/confirmation/1", "ord_1", nextWeek())
-			htmlPage(t, postForm(t, h, link.Path()+"/confirm", nil), tc.status, tc.want)
+			htmlPage(t, postForm(t, h, clientpage.Path(link.Token)+"/confirm", nil), tc.status, tc.want)
 			if _, err := links.ResolveClientLink(supplierCtx(t), link.Token); err != nil {
 				t.Fatalf("the link stays used after an answer that did not land: %v", err)
 			}

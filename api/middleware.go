@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/orderflow/orderflow/internal/clientpage"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -101,7 +102,7 @@ func withAccessLog(log *slog.Logger) gin.HandlerFunc {
 
 // bearerPathPrefixes are the paths whose next segment is a bearer link's
 // token: whoever reads it can pay the order or answer for the client.
-var bearerPathPrefixes = []string{"/pay/", "/c/"}
+var bearerPathPrefixes = []string{"/pay/", clientpage.Route}
 
 // redactPath is path with a link token replaced by redactToken's digest, so
 // logs and traces can tell requests for one link apart from another's and
@@ -234,16 +235,8 @@ func requireRole(roles ...lifecycle.Role) gin.HandlerFunc {
 				return
 			}
 		}
-		abortWith(c, http.StatusForbidden, fmt.Sprintf("Your role %q may not do this; it needs one of: %s.", p.Role, joinRoles(roles)))
+		abortWith(c, http.StatusForbidden, fmt.Sprintf("Your role %q may not do this; it needs one of: %s.", p.Role, lifecycle.JoinRoles(roles)))
 	}
-}
-
-func joinRoles(roles []lifecycle.Role) string {
-	s := make([]string, len(roles))
-	for i, r := range roles {
-		s[i] = string(r)
-	}
-	return strings.Join(s, ", ")
 }
 
 // tokenExpiry is when the caller's bearer token expires; false without one.

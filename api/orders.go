@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -22,7 +21,6 @@ import (
 
 	"github.com/orderflow/orderflow/activities"
 	"github.com/orderflow/orderflow/internal/auth"
-	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/internal/store"
 	"github.com/orderflow/orderflow/lifecycle"
 	"github.com/orderflow/orderflow/workflows"
@@ -42,11 +40,6 @@ func registerOrderRoutes(v1 *gin.RouterGroup, d Deps) {
 
 type orders struct{ Deps }
 
-// creators says which roles may create orders of each flow.
-var creators = map[string][]lifecycle.Role{
-	"marketplace": {lifecycle.Customer, lifecycle.Purchasing},
-	"member":      {lifecycle.Member, lifecycle.Staff},
-}
 
 // memberRequest is the body of POST /v1/orders for the member flow.
 type memberRequest struct {
@@ -87,19 +80,19 @@ func (o orders) create(c *gin.Context) {
 	}
 	var flow string
 	if raw, sent := members["flow"]; sent && json.Unmarshal(raw, &flow) != nil {
-		abort(c, bodyProblem(&workflows.JSONError{Kind: workflows.JSONShape, Field: "flow", Problem: `must be a string, "member" or "marketplace"`}, orderExample))
+		abort(c, bodyProblem(&workflows.JSONError{Kind: workflows.JSONShape, Field: "flow", Problem: "must be a string, " + flowChoice()}, orderExample))
 		return
 	}
-	roles, known := creators[flow]
+	fl, known := lifecycle.FlowNamed(flow)
 	if !known {
-		abort(c, invalid("flow", `must be "member" or "marketplace"`))
+		abort(c, invalid("flow", flowChoice()))
 		return
 	}
-	if !slices.Contains(roles, p.Role) {
-		abortWith(c, http.StatusForbidden, fmt.Sprintf("Your role %q may not create %s orders; it needs one of: %s.", p.Role, flow, joinRoles(roles)))
+	if !slices.Contains(fl.Creators, p.Role) {
+		abortWith(c, http.StatusForbidden, fmt.Sprintf("Your role %q may not create %s orders; it needs one of: %s.", p.Role, flow, lifecycle.JoinRoles(fl.Creators)))
 		return
 	}
-	if flow == "member" {
+	if fl.Name == lifecycle.MemberFlow.Name {
 		o.createMember(c, p, body)
 		return
 	}
@@ -353,13 +346,14 @@ func (o orders) act(c *gin.Context) {
 		return
 	}
 	table, registry := workflows.FlowTable(view.Flow)
-	if !slices.Contains(table.Actions(), action) && action != lifecycle.OpsRetry && action != lifecycle.OpsSkip {
+	ops := slices.Contains(lifecycle.OpsActions, action)
+	if !slices.Contains(table.Actions(), action) && !ops {
 		pr := NewProblem(http.StatusNotFound, fmt.Sprintf("%q is not an action of %s orders. Allowed now: %s.", action, view.Flow, listOrNone(view.AllowedActions)))
 		pr.StatusNow, pr.AllowedActions = string(view.Status), actionNames(view.AllowedActions)
 		abort(c, pr)
 		return
 	}
-	if action != lifecycle.OpsRetry && action != lifecycle.OpsSkip && !mayEver(table, action, p.Role) {
+	if !ops && !table.MayAsk(action, p.Role) {
 		pr := NewProblem(http.StatusForbidden, fmt.Sprintf("Your role %q may never %s a %s order. Allowed now: %s.", p.Role, action, view.Flow, listOrNone(view.AllowedActions)))
 		pr.StatusNow, pr.AllowedActions = string(view.Status), actionNames(view.AllowedActions)
 		abort(c, pr)
@@ -428,25 +422,6 @@ func (o orders) abortForAction(c *gin.Context, err error, before workflows.Order
 	abort(c, p)
 }
 
-// mayEver reports whether some status of the table grants action to role.
-// Actions only the workflow's own timers apply have no update handler, so
-// without this a person trying one would get Temporal's "unknown update"
-// as a 409 instead of the 403 the table means.
-func mayEver(t lifecycle.Flow, a lifecycle.Action, role lifecycle.Role) bool {
-	// Only the order itself applies these (its timers, the payment webhook,
-	// the client's link page): nobody may through the API, whatever a role's
-	// grant in the table, since the workflow has no handler for a timer's.
-	if lifecycle.IsInternalAction(t, a) {
-		return false
-	}
-	for _, s := range t.Statuses {
-		rule, _ := t.Rule(s, a)
-		if slices.ContainsFunc(rule.Grants, func(g lifecycle.Grant) bool { return g.Role == role }) {
-			return true
-		}
-	}
-	return false
-}
 
 // apply sends an action to the order's workflow as an update and waits for
 // its answer. The update id is the action, the caller and the request id, so
@@ -567,130 +542,6 @@ func refusalProblem(code, message string, r lifecycle.Refusal) Problem {
 	p := NewProblem(status, upperFirst(message)+". Allowed now: "+listOrNone(r.Allowed)+".")
 	p.StatusNow, p.AllowedActions = string(r.Status), actionNames(r.Allowed)
 	return p
-}
-
-func (o orders) list(c *gin.Context) {
-	p, _ := principalOf(c)
-	f, problem := listFilter(c, p)
-	if problem != nil {
-		abort(c, *problem)
-		return
-	}
-	page, err := o.Store.ListOrders(c.Request.Context(), f)
-	if errors.Is(err, store.ErrInvalidCursor) {
-		abortWith(c, http.StatusBadRequest, "The cursor is not one this API gave for these filters; start again without it.")
-		return
-	}
-	if err != nil {
-		_ = c.Error(err)
-		abortWith(c, http.StatusServiceUnavailable, "The order list could not be read; check /readyz and retry.")
-		return
-	}
-	out := make([]orderSummary, len(page.Orders))
-	for i, row := range page.Orders {
-		out[i] = summarize(row)
-	}
-	c.JSON(http.StatusOK, gin.H{"orders": out, "next_cursor": page.NextCursor})
-}
-
-// orderSummary is one row of a list.
-type orderSummary struct {
-	ID             string       `json:"id"`
-	Flow           string       `json:"flow"`
-	Status         string       `json:"status"`
-	Owner          string       `json:"owner"`
-	Supplier       string       `json:"supplier,omitempty"`
-	Title          string       `json:"title"`
-	Total          money.Amount `json:"total"`
-	NextDeadline   any          `json:"next_deadline"`
-	NeedsAttention bool         `json:"needs_attention"`
-	Overdue        bool         `json:"overdue"`
-	CreatedAt      any          `json:"created_at"`
-	UpdatedAt      any          `json:"updated_at"`
-}
-
-func summarize(r store.Order) orderSummary {
-	return orderSummary{
-		ID: r.ID, Flow: r.Flow, Status: r.Status, Owner: r.OwnerID, Supplier: r.SupplierID, Title: r.Title,
-		Total: money.Amount(r.TotalCents), NextDeadline: r.NextDeadline, NeedsAttention: r.NeedsAttention,
-		Overdue: r.Overdue, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
-	}
-}
-
-// listFilter reads the query and narrows it to what the caller may see.
-// Every filter is checked: a value the list could never match (a flow or
-// status that does not exist, a cursor the API did not give) is refused
-// rather than answered with an empty or unfiltered page.
-func listFilter(c *gin.Context, p auth.Principal) (store.OrderFilter, *Problem) {
-	f := store.OrderFilter{
-		Flow: c.Query("flow"), Status: c.Query("status"), OwnerID: c.Query("owner"),
-		SupplierID: c.Query("supplier"), Q: c.Query("q"), Cursor: c.Query("cursor"),
-	}
-	if s := c.Query("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || strings.TrimLeft(s, "0123456789") != "" || n < 1 || n > store.MaxLimit {
-			pr := invalid("limit", fmt.Sprintf("must be a whole number from 1 to %d", store.MaxLimit))
-			return f, &pr
-		}
-		f.Limit = n
-	}
-	if f.Flow != "" && f.Flow != "member" && f.Flow != "marketplace" {
-		pr := invalid("flow", `must be "member" or "marketplace"`)
-		return f, &pr
-	}
-	if f.Status != "" && !knownStatus(f.Flow, lifecycle.Status(f.Status)) {
-		where := "of either flow"
-		if f.Flow != "" {
-			where = "of " + f.Flow + " orders"
-		}
-		pr := invalid("status", "is not a status "+where+"; the statuses are listed in /openapi.yaml")
-		return f, &pr
-	}
-	if f.Cursor != "" && !cursorPattern.MatchString(f.Cursor) {
-		pr := NewProblem(http.StatusBadRequest, "The cursor is not one this API gave; start again without it.")
-		pr.Errors = map[string]string{"cursor": "is not a cursor of this API"}
-		return f, &pr
-	}
-	switch c.Query("overdue") {
-	case "":
-	case "true", "false":
-		v := c.Query("overdue") == "true"
-		f.Overdue = &v
-	default:
-		pr := invalid("overdue", "must be true or false")
-		return f, &pr
-	}
-	switch p.Role {
-	case lifecycle.Customer, lifecycle.Member:
-		f.OwnerID = p.Subject
-	case lifecycle.Supplier:
-		f.SupplierID = p.Subject
-	case lifecycle.Purchasing, lifecycle.Finance:
-		f.Flow = "marketplace"
-	case lifecycle.Staff:
-		// Member drafts are the member's own (workflows.Visible): not even
-		// ?status=draft lists them, but the ones this staff user created.
-		f.Flow, f.HideDrafts, f.DraftsOf = "member", true, p.Subject
-	case lifecycle.Ops:
-	default:
-		pr := NewProblem(http.StatusForbidden, "Your role may not list orders.")
-		return f, &pr
-	}
-	return f, nil
-}
-
-// knownStatus: status is one of flow's, or of either flow when flow is "".
-func knownStatus(flow string, status lifecycle.Status) bool {
-	for _, name := range []string{"member", "marketplace"} {
-		if flow != "" && flow != name {
-			continue
-		}
-		table, _ := workflows.FlowTable(name)
-		if slices.Contains(table.Statuses, status) {
-			return true
-		}
-	}
-	return false
 }
 
 // document serves a stored PDF of an order the caller may see; a supplier

@@ -82,3 +82,12 @@ func InternalActions(t Flow) []Action {
 	}
 	return out
 }
+
+// MayAsk reports whether role may ever apply a through the API: some status
+// grants it to role and it is not an action only orderflow itself applies
+// (IsInternalAction), which has no update handler, so without this a person
+// trying a timer's action would get Temporal's "unknown update" as a 409
+// instead of the 403 the table means.
+func (t Flow) MayAsk(a Action, role Role) bool {
+	return !IsInternalAction(t, a) && t.MayEver(a, role)
+}

@@ -219,7 +219,7 @@ func (f *fakes) CreateClientLink(_ context.Context, r store.ClientLinkRequest) (
 	return l, nil
 }
 
-func (f *fakes) PathOf(id string) string { return "/c/tok_" + strings.TrimPrefix(id, "link_") }
+func (f *fakes) TokenOf(id string) string { return "tok_" + strings.TrimPrefix(id, "link_") }
 
 func (f *fakes) IssueInvoice(_ context.Context, r store.InvoiceRecord, key string, render store.RenderFunc) (store.Invoice, error) {
 	f.mu.Lock()

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/orderflow/orderflow/internal/clientpage"
 	"log/slog"
 	"net"
 	"net/http"
@@ -194,7 +195,7 @@ func Activities(cfg config.Config, pool *pgxpool.Pool, sender email.Sender, log 
 // ClientLinks keeps member orders' client confirmation links; their tokens
 // are signed with a key derived from the token secret.
 func ClientLinks(cfg config.Config, pool *pgxpool.Pool) (*store.ClientLinks, error) {
-	return store.NewClientLinks(pool, []byte(cfg.TokenSecret))
+	return store.NewClientLinks(pool, clientpage.Tokens([]byte(cfg.TokenSecret)))
 }
 
 // Worker builds the worker with every workflow and activity registered.

@@ -65,32 +65,36 @@ type ClientLink struct {
 	CreatedAt  time.Time
 }
 
-// Path is where the link points, relative to the public URL: "/c/<token>".
-func (l ClientLink) Path() string { return "/c/" + l.Token }
-
-// PathOf is the Path of link id, made again from its id: the token is
+// TokenOf is the token of link id, made again from its id: the token is
 // derived, so the email that carries it can be rendered without the
 // workflow ever holding the token.
-func (c *ClientLinks) PathOf(id string) string { return "/c/" + c.token(id) }
+func (c *ClientLinks) TokenOf(id string) string { return c.token(id) }
+
+// LinkTokens make and check the links' tokens (internal/linktoken); the web
+// layer that owns the links' pages and secret hands them to the store, which
+// keeps only their hashes.
+type LinkTokens interface {
+	Token(id string) string
+	Check(token string) (id string, err error)
+}
 
 // ClientLinks keeps the client confirmation links.
 type ClientLinks struct {
 	pool  *pgxpool.Pool
-	links linktoken.Signer
+	links LinkTokens
 	now   func() time.Time // replaced in tests
 }
 
-const clientLinkPrefix = "cl_"
+// ClientLinkPrefix starts every link id.
+const ClientLinkPrefix = "cl_"
 
-// NewClientLinks keeps links in pool and signs their tokens with a key
-// derived from secret, so the API's token secret can serve here too without
-// a link MAC ever being usable as anything else.
-func NewClientLinks(pool *pgxpool.Pool, secret []byte) (*ClientLinks, error) {
-	if len(secret) == 0 {
-		return nil, invalid("client links need a secret to sign their tokens")
+// NewClientLinks keeps links in pool, their tokens made by tokens, whose
+// ids start with ClientLinkPrefix.
+func NewClientLinks(pool *pgxpool.Pool, tokens LinkTokens) (*ClientLinks, error) {
+	if tokens == nil {
+		return nil, invalid("client links need their tokens' signer")
 	}
-	links := linktoken.New(secret, "orderflow client confirmation link tokens v1", "client-link:", clientLinkPrefix)
-	return &ClientLinks{pool: pool, links: links, now: time.Now}, nil
+	return &ClientLinks{pool: pool, links: tokens, now: time.Now}, nil
 }
 
 const clientLinkColumns = `id, order_id, expires_at, used_at, answer, revoked_at, replaced_by, created_at`
@@ -127,7 +131,7 @@ func (c *ClientLinks) CreateClientLink(ctx context.Context, r ClientLinkRequest)
 }
 
 func (c *ClientLinks) createOnce(ctx context.Context, tx pgx.Tx, r ClientLinkRequest) (ClientLink, error) {
-	id := clientLinkPrefix + ulid.Make().String()
+	id := ClientLinkPrefix + ulid.Make().String()
 	token := c.token(id)
 	link, err := c.scan(tx.QueryRow(ctx, `
 		INSERT INTO client_links (id, order_id, idempotency_key, token_hash, created_at, expires_at)

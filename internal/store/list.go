@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/orderflow/orderflow/lifecycle"
 )
 
 // List page sizes.
@@ -30,15 +32,28 @@ type OrderFilter struct {
 	Overdue        *bool
 	NeedsAttention *bool
 	Q              string // case-insensitive substring of the id or the title
-	// HideDrafts leaves out member orders in draft, but those that the
-	// staff user DraftsOf created on the member's behalf (the create entry
-	// of the order's recorded view names its creator): drafts are the
-	// member's own until submitted.
-	HideDrafts bool
-	DraftsOf   string
-	Limit      int    // <= 0 means DefaultLimit; above MaxLimit means MaxLimit
-	Cursor     string // NextCursor of the previous page, "" for the first
+	// Scopes are what the caller may list (the API makes them from the
+	// lifecycle's Access): an order is listed when it is in one of them.
+	// No scope lists nothing.
+	Scopes []Scope
+	Limit  int    // <= 0 means DefaultLimit; above MaxLimit means MaxLimit
+	Cursor string // NextCursor of the previous page, "" for the first
 }
+
+// Scope is the part of one flow's orders a caller may list.
+type Scope struct {
+	Flow       string
+	OwnerID    string // only the orders it owns, when set
+	SupplierID string // only the orders this supplier took, when set
+	// CreatorOnly are statuses in which only the orders Creator created are
+	// in the scope (the create entry of the order's recorded view names its
+	// creator): a member's drafts are the member's own until submitted.
+	CreatorOnly []string
+	Creator     Creator
+}
+
+// Creator is who created an order: the role and subject of its create entry.
+type Creator struct{ Role, ID string }
 
 // OrderPage is one page of orders, newest first. NextCursor is "" on the last page.
 type OrderPage struct {
@@ -118,9 +133,29 @@ func (f OrderFilter) conditions() (where []string, args []any) {
 	if f.NeedsAttention != nil {
 		add("needs_attention = $?", *f.NeedsAttention)
 	}
-	if f.HideDrafts {
-		add(`(NOT (flow = 'member' AND status = 'draft') OR (view->'timeline'->0->>'action' = 'create' AND view->'timeline'->0->>'actor_role' = 'staff' AND view->'timeline'->0->>'actor_id' = $?))`, f.DraftsOf)
+	scopes := make([]string, 0, len(f.Scopes))
+	for _, sc := range f.Scopes {
+		scope := []string{fmt.Sprintf("flow = $%d", len(args)+1)}
+		args = append(args, sc.Flow)
+		if sc.OwnerID != "" {
+			args = append(args, sc.OwnerID)
+			scope = append(scope, fmt.Sprintf("owner_id = $%d", len(args)))
+		}
+		if sc.SupplierID != "" {
+			args = append(args, sc.SupplierID)
+			scope = append(scope, fmt.Sprintf("supplier_id = $%d", len(args)))
+		}
+		if len(sc.CreatorOnly) > 0 {
+			args = append(args, sc.CreatorOnly, string(lifecycle.Create), sc.Creator.Role, sc.Creator.ID)
+			n := len(args)
+			scope = append(scope, fmt.Sprintf(`(status <> ALL($%d) OR (view->'timeline'->0->>'action' = $%d AND view->'timeline'->0->>'actor_role' = $%d AND view->'timeline'->0->>'actor_id' = $%d))`, n-3, n-2, n-1, n))
+		}
+		scopes = append(scopes, "("+strings.Join(scope, " AND ")+")")
 	}
+	if len(scopes) == 0 {
+		scopes = append(scopes, "FALSE")
+	}
+	where = append(where, "("+strings.Join(scopes, " OR ")+")")
 	if f.Q != "" {
 		// strpos rather than ILIKE: no escaping of % and _ in user input.
 		add("(strpos(lower(id), lower($?)) > 0 OR strpos(lower(title), lower($?)) > 0)", f.Q)
@@ -138,8 +173,8 @@ func (f OrderFilter) fingerprint() string {
 		return strconv.FormatBool(*p)
 	}
 	parts := []string{f.Flow, f.Status, f.OwnerID, f.SupplierID, b(f.Overdue), b(f.NeedsAttention), f.Q}
-	if f.HideDrafts {
-		parts = append(parts, "hide drafts", f.DraftsOf)
+	for _, sc := range f.Scopes {
+		parts = append(parts, fmt.Sprintf("scope %q", sc))
 	}
 	return strings.Join(parts, "\x00")
 }

@@ -80,6 +80,7 @@ func TestListOrdersFilters(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			c.filter.Scopes = everyOrder
 			page, err := s.ListOrders(ctx, c.filter)
 			mustNoErr(t, err)
 			got, want := strings.Join(ids(page.Orders), ","), strings.Join(expectedIDs(n, c.keep), ",")
@@ -106,7 +107,7 @@ func TestListOrdersPagesWithACursor(t *testing.T) {
 	want := append([]string{"z-twin-2", "z-twin-1"}, expectedIDs(n, func(int) bool { return true })...)
 
 	var got []string
-	filter := OrderFilter{Limit: 4}
+	filter := OrderFilter{Scopes: everyOrder, Limit: 4}
 	for pages := 0; ; pages++ {
 		if pages > len(want) {
 			t.Fatal("paging does not end")
@@ -127,7 +128,7 @@ func TestListOrdersPagesWithACursor(t *testing.T) {
 	}
 
 	t.Run("filtered paging", func(t *testing.T) {
-		filter := OrderFilter{OwnerID: "owner-b", Limit: 6}
+		filter := OrderFilter{Scopes: everyOrder, OwnerID: "owner-b", Limit: 6}
 		first, err := s.ListOrders(ctx, filter)
 		mustNoErr(t, err)
 		filter.Cursor = first.NextCursor
@@ -145,7 +146,7 @@ func TestListOrdersLimits(t *testing.T) {
 	s, ctx := newTestStore(t), testContext(t)
 	seedOrders(t, s, MaxLimit+5)
 	for _, c := range []struct{ limit, want int }{{0, DefaultLimit}, {-3, DefaultLimit}, {7, 7}, {MaxLimit + 100, MaxLimit}} {
-		page, err := s.ListOrders(ctx, OrderFilter{Limit: c.limit})
+		page, err := s.ListOrders(ctx, OrderFilter{Scopes: everyOrder, Limit: c.limit})
 		mustNoErr(t, err)
 		if len(page.Orders) != c.want || page.NextCursor == "" {
 			t.Fatalf("limit %d: %d orders (next %q), want %d and a next cursor", c.limit, len(page.Orders), page.NextCursor, c.want)
@@ -156,7 +157,7 @@ func TestListOrdersLimits(t *testing.T) {
 func TestListOrdersRefusesForeignCursors(t *testing.T) {
 	s, ctx := newTestStore(t), testContext(t)
 	seedOrders(t, s, 10)
-	page, err := s.ListOrders(ctx, OrderFilter{Limit: 3})
+	page, err := s.ListOrders(ctx, OrderFilter{Scopes: everyOrder, Limit: 3})
 	mustNoErr(t, err)
 	cursor := page.NextCursor
 	if cursor == "" {
@@ -167,7 +168,7 @@ func TestListOrdersRefusesForeignCursors(t *testing.T) {
 	tampered := string(raw)
 
 	// A well-formed cursor moved elsewhere, as a curious client would edit it.
-	pos, err := decodeCursor(cursor, OrderFilter{}.fingerprint())
+	pos, err := decodeCursor(cursor, OrderFilter{Scopes: everyOrder}.fingerprint())
 	mustNoErr(t, err)
 	pos.ID = "o-009"
 	editedJSON, err := json.Marshal(pos)
@@ -176,13 +177,13 @@ func TestListOrdersRefusesForeignCursors(t *testing.T) {
 
 	yes := true
 	for name, f := range map[string]OrderFilter{
-		"edited position": {Cursor: edited},
-		"tampered":        {Cursor: tampered},
-		"truncated":       {Cursor: cursor[:len(cursor)-4]},
-		"garbage":         {Cursor: "not a cursor!"},
-		"base64 of junk":  {Cursor: "eyJ0IjoxfQ"}, // {"t":1}
-		"other filters":   {Cursor: cursor, Overdue: &yes},
-		"other owner":     {Cursor: cursor, OwnerID: "owner-a"},
+		"edited position": {Scopes: everyOrder, Cursor: edited},
+		"tampered":        {Scopes: everyOrder, Cursor: tampered},
+		"truncated":       {Scopes: everyOrder, Cursor: cursor[:len(cursor)-4]},
+		"garbage":         {Scopes: everyOrder, Cursor: "not a cursor!"},
+		"base64 of junk":  {Scopes: everyOrder, Cursor: "eyJ0IjoxfQ"}, // {"t":1}
+		"other filters":   {Scopes: everyOrder, Cursor: cursor, Overdue: &yes},
+		"other owner":     {Scopes: everyOrder, Cursor: cursor, OwnerID: "owner-a"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := s.ListOrders(ctx, f)
@@ -191,7 +192,7 @@ func TestListOrdersRefusesForeignCursors(t *testing.T) {
 	}
 
 	t.Run("a changed page size keeps the cursor valid", func(t *testing.T) {
-		next, err := s.ListOrders(ctx, OrderFilter{Cursor: cursor, Limit: 50})
+		next, err := s.ListOrders(ctx, OrderFilter{Scopes: everyOrder, Cursor: cursor, Limit: 50})
 		mustNoErr(t, err)
 		if len(next.Orders) != 7 {
 			t.Fatalf("%d orders after the first page of 3, want 7", len(next.Orders))
@@ -199,8 +200,37 @@ func TestListOrdersRefusesForeignCursors(t *testing.T) {
 	})
 }
 
-// Member drafts are the member's own: HideDrafts leaves them out, but those
-// whose recorded view's create entry names the staff user DraftsOf.
+// everyOrder are the scopes of a caller who may list every order of both flows.
+var everyOrder = []Scope{{Flow: "marketplace"}, {Flow: "member"}}
+
+// A caller lists only what its scopes hold: nothing without one, a flow's
+// orders, one owner's, one supplier's.
+func TestListOrdersKeepsToTheScopes(t *testing.T) {
+	s, ctx := newTestStore(t), testContext(t)
+	const n = 12
+	seedOrders(t, s, n)
+	for _, c := range []struct {
+		name   string
+		scopes []Scope
+		keep   func(i int) bool
+	}{
+		{"no scope", nil, func(int) bool { return false }},
+		{"one flow", []Scope{{Flow: "marketplace"}}, func(i int) bool { return i%3 == 0 }},
+		{"an owner's", []Scope{{Flow: "member", OwnerID: "owner-a"}}, func(i int) bool { return i%3 != 0 && i%2 == 0 }},
+		{"a supplier's", []Scope{{Flow: "marketplace", SupplierID: "sup-1"}}, func(i int) bool { return i%3 == 0 }},
+		{"either of two", []Scope{{Flow: "marketplace", OwnerID: "owner-a"}, {Flow: "member", OwnerID: "owner-b"}},
+			func(i int) bool { return (i%3 == 0 && i%2 == 0) || (i%3 != 0 && i%2 != 0) }},
+	} {
+		page, err := s.ListOrders(ctx, OrderFilter{Scopes: c.scopes})
+		mustNoErr(t, err)
+		if got, want := strings.Join(ids(page.Orders), ","), strings.Join(expectedIDs(n, c.keep), ","); got != want {
+			t.Errorf("%s: ids = %s\nwant  %s", c.name, got, want)
+		}
+	}
+}
+
+// Member drafts are the member's own: a scope with CreatorOnly drafts leaves
+// them out, but those whose recorded view's create entry names its Creator.
 func TestListOrdersHidesDraftsFromStaff(t *testing.T) {
 	s, ctx := newTestStore(t), testContext(t)
 	record := func(id, flow, status, creatorRole, creator string, i int) {
@@ -214,17 +244,20 @@ func TestListOrdersHidesDraftsFromStaff(t *testing.T) {
 	record("d-staff-2", "member", "draft", "staff", "s-2", 3)
 	record("submitted", "member", "smart_confirmation", "member", "m-1", 4)
 	record("market", "marketplace", "pending", "customer", "s-1", 5)
+	staffOf := func(id string) []Scope {
+		return []Scope{{Flow: "marketplace"}, {Flow: "member", CreatorOnly: []string{"draft"}, Creator: Creator{"staff", id}}}
+	}
 
 	for _, c := range []struct {
 		f    OrderFilter
 		want string
 	}{
-		{OrderFilter{}, "market submitted d-staff-2 d-staff-1 d-member"},
-		{OrderFilter{HideDrafts: true, DraftsOf: "s-1"}, "market submitted d-staff-1"},
-		{OrderFilter{HideDrafts: true, DraftsOf: "s-1", Status: "draft"}, "d-staff-1"},
-		{OrderFilter{HideDrafts: true, DraftsOf: "s-3", Status: "draft"}, ""},
-		{OrderFilter{HideDrafts: true, DraftsOf: "m-1", Status: "draft"}, ""}, // a member id is no staff creator
-		{OrderFilter{HideDrafts: true, Q: "d-"}, ""},
+		{OrderFilter{Scopes: everyOrder}, "market submitted d-staff-2 d-staff-1 d-member"},
+		{OrderFilter{Scopes: staffOf("s-1")}, "market submitted d-staff-1"},
+		{OrderFilter{Scopes: staffOf("s-1"), Status: "draft"}, "d-staff-1"},
+		{OrderFilter{Scopes: staffOf("s-3"), Status: "draft"}, ""},
+		{OrderFilter{Scopes: []Scope{{Flow: "member", CreatorOnly: []string{"draft"}, Creator: Creator{"staff", "m-1"}}}, Status: "draft"}, ""}, // a member id is no staff creator
+		{OrderFilter{Scopes: staffOf(""), Q: "d-"}, ""},
 	} {
 		page, err := s.ListOrders(ctx, c.f)
 		mustNoErr(t, err)
@@ -233,9 +266,9 @@ func TestListOrdersHidesDraftsFromStaff(t *testing.T) {
 		}
 	}
 	// A cursor of the staff list is not one of the unfiltered list.
-	page, err := s.ListOrders(ctx, OrderFilter{HideDrafts: true, DraftsOf: "s-1", Limit: 1})
+	page, err := s.ListOrders(ctx, OrderFilter{Scopes: staffOf("s-1"), Limit: 1})
 	mustNoErr(t, err)
-	if _, err := s.ListOrders(ctx, OrderFilter{Cursor: page.NextCursor}); err == nil {
+	if _, err := s.ListOrders(ctx, OrderFilter{Scopes: everyOrder, Cursor: page.NextCursor}); err == nil {
 		t.Error("a staff list's cursor pages the unfiltered list")
 	}
 }

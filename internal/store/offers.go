@@ -9,6 +9,8 @@ import (
 
 	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/orderflow/orderflow/lifecycle"
 )
 
 // Offer is a marketplace order offered to one supplier.
@@ -31,13 +33,6 @@ type FeedItem struct {
 	NextDeadline *time.Time
 	View         json.RawMessage // the order's view as the workflow last recorded it
 }
-
-// Statuses in which a marketplace order is on the feed of the suppliers it
-// was offered to.
-const (
-	StatusPending         = "pending"
-	StatusPendingExpiring = "pending_expiring"
-)
 
 const offerColumns = `order_id, supplier_id, round, rank, offered_at, declined_at, decline_reason`
 
@@ -143,15 +138,15 @@ func (s *Store) OfferedTo(ctx context.Context, orderID, supplierID string) (offe
 }
 
 // Feed returns the orders on a supplier's live feed now: offered to it, not
-// declined by it, and still pending or pending_expiring in the read model
-// (so an order leaves every feed once accepted, cancelled or expired).
+// declined by it, and in a status of the marketplace's Feed in the read
+// model (so an order leaves every feed once accepted, cancelled or expired).
 // Oldest offer first, then by order id.
 func (s *Store) Feed(ctx context.Context, supplierID string) ([]FeedItem, error) {
 	rows, err := s.pool.Query(ctx, `
 		SELECT o.id, o.status, o.title, f.offered_at, o.next_deadline, o.view
 		FROM order_offers f JOIN orders o ON o.id = f.order_id
-		WHERE f.supplier_id = $1 AND f.declined_at IS NULL AND o.status IN ($2, $3)
-		ORDER BY f.offered_at, o.id`, supplierID, StatusPending, StatusPendingExpiring)
+		WHERE f.supplier_id = $1 AND f.declined_at IS NULL AND o.flow = $2 AND o.status = ANY($3)
+		ORDER BY f.offered_at, o.id`, supplierID, lifecycle.MarketplaceFlow.Name, statusNames(lifecycle.MarketplaceFlow.Feed))
 	if err != nil {
 		return nil, fmt.Errorf("store: feed of supplier %s: %w", supplierID, err)
 	}
@@ -199,4 +194,13 @@ func timeOrNil(t time.Time) *time.Time {
 		return nil
 	}
 	return &t
+}
+
+// statusNames are statuses as the read model writes them.
+func statusNames(ss []lifecycle.Status) []string {
+	out := make([]string, len(ss))
+	for i, st := range ss {
+		out[i] = string(st)
+	}
+	return out
 }
