@@ -14,6 +14,9 @@ import (
 	"github.com/orderflow/orderflow/lifecycle"
 )
 
+// How both flows take an action: its body decoded and validated, the party and
+// the lifecycle's table asked (check, decide), the update and ops handlers registered.
+
 // Refusal codes beyond the table's: a payload that cannot be used (422) and
 // an order the caller may not see (404).
 const (

@@ -6,6 +6,9 @@ import (
 	_ "time/tzdata" // order time zones never depend on the host
 )
 
+// Time zones of the orders, loaded once per process, and instants as emails
+// show them.
+
 // zones holds each time zone loaded once per process: loading parses the
 // zone's rules (several KiB), and every time in a zone points at its
 // Location, so one per order would be kept by every cached order.

@@ -2,6 +2,8 @@ package workflows
 
 import "github.com/orderflow/orderflow/internal/money"
 
+// Marketplace order: what a supplier's live feed shows of it.
+
 // FeedOrder is what a supplier sees of an order on its live feed: the goods,
 // where and when, and what it would be paid; never the customer or their price.
 type FeedOrder struct {

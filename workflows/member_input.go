@@ -11,6 +11,9 @@ import (
 	"github.com/orderflow/orderflow/lifecycle"
 )
 
+// Member order: its input (content, schedule, settings) and the bodies of its
+// actions, with their checks (Validate, vet) and their registry.
+
 // MemberWorkflow is the workflow type name of a member order.
 const MemberWorkflow = "MemberOrder"
 
@@ -335,4 +338,28 @@ var memberPayloads = map[lifecycle.Action]func() Payload{
 	lifecycle.RequestCancellation: func() Payload { return &CancellationPayload{} },
 	lifecycle.DenyCancellation:    func() Payload { return &ReasonPayload{} },
 	lifecycle.Duplicate:           func() Payload { return &DuplicatePayload{} },
+}
+
+func (m *member) vet(a lifecycle.Action, p Payload) string {
+	entryOf := func(n int) (Entry, bool) {
+		if n < 1 || n > len(m.Entries) {
+			return Entry{}, false
+		}
+		return m.Entries[n-1], true
+	}
+	switch pl := p.(type) {
+	case *ChangeRequestPayload:
+		if e, ok := entryOf(pl.Entry); !ok || e.Status != EntryDrafted {
+			return fmt.Sprintf("invoice %d has no draft waiting for review", pl.Entry)
+		}
+	case *ResolvePayload:
+		if e, ok := entryOf(pl.Entry); !ok || e.Status != EntryHeld {
+			return fmt.Sprintf("invoice %d has no open change request", pl.Entry)
+		}
+	case *DuplicatePayload:
+		if n := len(pl.ScheduleDates); n > 0 && n != len(m.In.Content.Schedule) {
+			return fmt.Sprintf("schedule_dates has %d dates; give one per planned invoice (%d)", n, len(m.In.Content.Schedule))
+		}
+	}
+	return ""
 }

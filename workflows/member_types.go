@@ -6,6 +6,9 @@ import (
 	"github.com/orderflow/orderflow/internal/money"
 )
 
+// Member order: its state (the invoice schedule's entries, the client's link)
+// and the member part of its view.
+
 // Entry statuses of the invoice schedule.
 const (
 	EntryPlanned   = "planned"   // waits for its draft

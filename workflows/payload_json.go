@@ -10,6 +10,9 @@ import (
 	"strings"
 )
 
+// Strict JSON reading of every request and action body, with errors that
+// say which field is wrong and how.
+
 // DecodeJSON is the one strict reading of a JSON body: every request body
 // of the API (orders, actions, ops, invoices, suppliers) and every action
 // payload and signal the workflows decode go through it. raw must hold

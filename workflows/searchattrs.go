@@ -1,5 +1,3 @@
-// Package workflows holds the order workflows and their lifecycle tables:
-// pure, deterministic code that decides; activities do.
 package workflows
 
 import (

@@ -10,6 +10,9 @@ import (
 	"github.com/orderflow/orderflow/lifecycle"
 )
 
+// The order view and read-model row every flow builds: the parts all flows
+// share, seen by the system or narrowed to one viewer.
+
 // OrderView is the order as the workflow knows it now, for one viewer: what
 // GET /v1/orders/{id} returns and what the read model stores (as seen by the system).
 type OrderView struct {

@@ -19,9 +19,9 @@ import (
 // begins (unless an email of the order told them already), reminded once
 // after a while, and after a longer while staff (or, for a supplier's
 // wait, purchasing) are escalated once. Each flow lists its waits (waits()
-// in marketplace.go and member.go); this file turns them into deadlines
-// and handles those deadlines, the same way for every wait. Only orders
-// started after ChangeBusinessRules have waits.
+// in marketplace_calendar.go and member_calendar.go); this file turns them
+// into deadlines and handles those deadlines, the same way for every wait.
+// Only orders started after ChangeBusinessRules have waits.
 
 // WaitSettings are the durations and addresses of the waits, stamped on
 // each order with the rest of its settings. Zero durations (orders created

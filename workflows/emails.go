@@ -1,0 +1,67 @@
+package workflows
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/orderflow/orderflow/activities"
+	"github.com/orderflow/orderflow/internal/email"
+	"github.com/orderflow/orderflow/internal/money"
+)
+
+// Emails both order workflows send: queued as side effects, at most once per
+// purpose and recipient, with template data and order lines in one shape.
+
+// SentEmail records that an email of a purpose went to a recipient.
+type SentEmail struct {
+	Purpose   string `json:"purpose"`
+	Recipient string `json:"recipient"`
+}
+
+// email queues one email; the activity makes it at most once per (order, purpose, recipient).
+func (c *core) email(purpose string, to email.Address, data any, attach ...string) {
+	c.sendEmail(activities.SendEmailInput{OrderID: c.ID, Purpose: purpose, To: to, Data: toMap(data), AttachDocuments: attach})
+}
+
+func (c *core) sendEmail(in activities.SendEmailInput) {
+	c.enqueueEffect(effect{step: "email " + in.Purpose + " to " + in.To.Email, skippable: true, email: true, run: func(ctx workflow.Context) error {
+		in := in
+		in.Resend, c.resend = c.resend, false
+		if err := workflow.ExecuteActivity(ctx, acts.SendEmail, in).Get(ctx, nil); err != nil {
+			return err
+		}
+		c.Emails = append(c.Emails, SentEmail{Purpose: in.Purpose, Recipient: in.To.Email})
+		return nil
+	}})
+}
+
+// toMap turns template data into the map the email activity renders from;
+// JSON keeps it deterministic and lets templates see every field.
+func toMap(data any) map[string]any {
+	b, err := json.Marshal(data)
+	if err != nil {
+		panic(fmt.Sprintf("email data is not JSON: %v", err)) // a code bug, caught by tests
+	}
+	var m map[string]any
+	_ = json.Unmarshal(b, &m)
+	return m
+}
+
+// EmailLine is one line of an email's order summary: Amount excl. VAT,
+// AmountInclVAT with the VAT at the line's rate (the document's VAT is
+// computed per rate on the total, so the lines incl. VAT may add up to a
+// cent more or less than the total).
+type EmailLine struct{ Description, Quantity, Amount, AmountInclVAT string }
+
+func emailLines(lines []money.Line) []EmailLine {
+	out := make([]EmailLine, len(lines))
+	for i, l := range lines {
+		net, _ := money.LineNet(l)
+		vat, _ := money.VATOn(net, l.VATRate)
+		out[i] = EmailLine{Description: l.Description, Quantity: l.Quantity.String(),
+			Amount: money.Format(net, "EUR"), AmountInclVAT: money.Format(net+vat, "EUR")}
+	}
+	return out
+}
