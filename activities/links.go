@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"github.com/orderflow/orderflow/internal/clientpage"
+	"github.com/orderflow/orderflow/lifecycle"
 
 	"go.temporal.io/sdk/temporal"
 )
@@ -18,7 +19,7 @@ import (
 
 // Kinds of bearer link.
 const (
-	LinkClientConfirmation = "client_confirmation"
+	LinkClientConfirmation = string(lifecycle.ClientConfirmation)
 	LinkPayment            = "payment"
 )
 

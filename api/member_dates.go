@@ -125,7 +125,7 @@ func (o orders) memberCreateChecks(in workflows.MemberInput) (*Problem, []Warnin
 // before the workflow is asked (the workflow does not know today's date
 // when it validates).
 func (o orders) memberActionChecks(view workflows.OrderView, action lifecycle.Action, payload json.RawMessage) (*Problem, []Warning) {
-	if view.Flow != "member" || view.Member == nil {
+	if view.Flow != lifecycle.MemberFlow.Name || view.Member == nil {
 		return nil, nil
 	}
 	day := o.memberToday()
@@ -245,7 +245,7 @@ func duplicateID(orderID string, n int) string {
 // withRecordedDuplicates adds the duplicates the read model knows of a
 // closed rejected order: those made after its workflow closed are only there.
 func (o orders) withRecordedDuplicates(ctx context.Context, view *workflows.OrderView) {
-	if view.Flow != "member" || view.Member == nil || !view.Closed || view.Status != lifecycle.Rejected || o.Store == nil {
+	if view.Flow != lifecycle.MemberFlow.Name || view.Member == nil || !view.Closed || view.Status != lifecycle.Rejected || o.Store == nil {
 		return
 	}
 	row, err := o.Store.GetOrder(ctx, view.ID)
@@ -286,7 +286,7 @@ func (o orders) duplicateClosed(c *gin.Context, p auth.Principal, id string, see
 		return
 	}
 	var v workflows.OrderView
-	if row.OwnerID != p.Subject || row.Flow != "member" || json.Unmarshal(row.View, &v) != nil || v.Member == nil {
+	if row.OwnerID != p.Subject || row.Flow != lifecycle.MemberFlow.Name || json.Unmarshal(row.View, &v) != nil || v.Member == nil {
 		notFound()
 		return
 	}
@@ -300,7 +300,7 @@ func (o orders) duplicateClosed(c *gin.Context, p auth.Principal, id string, see
 		abort(c, pr)
 		return
 	}
-	_, registry := workflows.FlowTable("member")
+	_, registry := workflows.FlowTable(lifecycle.MemberFlow.Name)
 	decoded, err := workflows.DecodePayload(registry, lifecycle.Duplicate, payload)
 	if err != nil {
 		var pe *workflows.PayloadError
@@ -350,7 +350,7 @@ func (o orders) duplicateClosed(c *gin.Context, p auth.Principal, id string, see
 		StaticSummary: fmt.Sprintf("Member order %s for %s: %s (duplicate of %s)", in.OrderID, in.Content.Client.Name,
 			truncate(in.Content.Title, 80), id),
 		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.OrderFlow.ValueSet("member"), workflows.OrderOwner.ValueSet(in.MemberID), workflows.NeedsAttention.ValueSet(false)),
+			workflows.OrderFlow.ValueSet(lifecycle.MemberFlow.Name), workflows.OrderOwner.ValueSet(in.MemberID), workflows.NeedsAttention.ValueSet(false)),
 	}, workflows.MemberWorkflow, in)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if err != nil && !errors.As(err, &started) { // already started: by an earlier attempt

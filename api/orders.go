@@ -40,7 +40,6 @@ func registerOrderRoutes(v1 *gin.RouterGroup, d Deps) {
 
 type orders struct{ Deps }
 
-
 // memberRequest is the body of POST /v1/orders for the member flow.
 type memberRequest struct {
 	Flow        string `json:"flow"`
@@ -107,7 +106,7 @@ func (o orders) create(c *gin.Context) {
 	}
 	in.OrderID = newOrderID(p, c.GetHeader("Idempotency-Key"))
 	o.start(c, p, body, in.OrderID, workflows.MarketplaceWorkflow, in, startInfo{
-		owner: in.CustomerID, flow: "marketplace",
+		owner: in.CustomerID, flow: lifecycle.MarketplaceFlow.Name,
 		summary: fmt.Sprintf("Marketplace order %s for %s: %s", in.OrderID, in.CustomerEmail, truncate(describeItems(in.Items), 120)),
 		details: fmt.Sprintf("**Customer** %s (%s)  \n**Category** %s, **region** %s  \n**Delivery** %s on %s  \n**Payment** %s",
 			in.CustomerID, in.CustomerEmail, in.Category, in.Delivery.Region, strings.Join(in.Delivery.Address, ", "), in.Delivery.RequestedDate, in.PaymentTerms),
@@ -144,7 +143,7 @@ func (o orders) createMember(c *gin.Context, p auth.Principal, body []byte) {
 		return
 	}
 	o.start(c, p, body, in.OrderID, workflows.MemberWorkflow, in, startInfo{
-		owner: memberID, flow: "member", warnings: warnings,
+		owner: memberID, flow: lifecycle.MemberFlow.Name, warnings: warnings,
 		summary: fmt.Sprintf("Member order %s for %s: %s, %d invoices", in.OrderID, in.Content.Client.Name, truncate(in.Content.Title, 80), len(in.Content.Schedule)),
 		details: fmt.Sprintf("**Member** %s (%s)  \n**Client** %s <%s>  \n**Service period** %s – %s  \n**Invoices** %d, first on %s  \n**Offer valid until** %s",
 			memberID, in.MemberEmail, in.Content.Client.Name, in.Content.Client.Email, in.Content.ServicePeriod.Start, in.Content.ServicePeriod.End,
@@ -387,7 +386,7 @@ func (o orders) act(c *gin.Context) {
 	// Member dates (issue 12): refused or warned about here, where today's
 	// date is known; a closed rejected order is duplicated from the read model.
 	var warnings []Warning
-	closedRejected := view.Flow == "member" && view.Closed && view.Status == lifecycle.Rejected
+	closedRejected := view.Flow == lifecycle.MemberFlow.Name && view.Closed && view.Status == lifecycle.Rejected
 	if slices.Contains(view.AllowedActions, action) || (action == lifecycle.Duplicate && closedRejected) {
 		var problem *Problem
 		if problem, warnings = o.memberActionChecks(view, action, payload); problem != nil {
@@ -421,7 +420,6 @@ func (o orders) abortForAction(c *gin.Context, err error, before workflows.Order
 	}
 	abort(c, p)
 }
-
 
 // apply sends an action to the order's workflow as an update and waits for
 // its answer. The update id is the action, the caller and the request id, so

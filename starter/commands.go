@@ -104,8 +104,8 @@ func create(ctx context.Context, s session, args []string, out io.Writer) error 
 		return err
 	}
 	overrides := map[string]map[string]string{
-		"marketplace": {"customer_email": *email, "customer_name": *name, "payment_terms": *terms},
-		"member":      {"member_email": *email, "member_name": *name},
+		lifecycle.MarketplaceFlow.Name: {"customer_email": *email, "customer_name": *name, "payment_terms": *terms},
+		lifecycle.MemberFlow.Name:      {"member_email": *email, "member_name": *name},
 	}
 	for field, v := range overrides[body["flow"].(string)] {
 		if v != "" {
@@ -145,14 +145,14 @@ func orderBody(flow, file string, today time.Time) (map[string]any, error) {
 	if flow != "" {
 		body["flow"] = flow
 	}
-	if f, _ := body["flow"].(string); f != "marketplace" && f != "member" {
+	if f, _ := body["flow"].(string); f != lifecycle.MarketplaceFlow.Name && f != lifecycle.MemberFlow.Name {
 		return nil, fmt.Errorf("%s: say which flow (--flow marketplace|member or a \"flow\" field)", file)
 	}
 	return body, nil
 }
 
 func defaultCreator(flow string) string {
-	if flow == "member" {
+	if flow == lifecycle.MemberFlow.Name {
 		return "member:m-100"
 	}
 	return "customer:c-100"

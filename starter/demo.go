@@ -61,7 +61,7 @@ func (w *walk) as(role lifecycle.Role, subject string) (client, error) {
 }
 
 // do applies an action as role and subject and returns the order after it.
-func (w *walk) do(ctx context.Context, id, action string, role lifecycle.Role, subject string, payload map[string]any) (order, error) {
+func (w *walk) do(ctx context.Context, id string, action lifecycle.Action, role lifecycle.Role, subject string, payload map[string]any) (order, error) {
 	c, err := w.as(role, subject)
 	if err != nil {
 		return order{}, err
@@ -71,7 +71,7 @@ func (w *walk) do(ctx context.Context, id, action string, role lifecycle.Role, s
 		body = payload
 	}
 	var o order
-	if err := c.call(ctx, "POST", "/v1/orders/"+url.PathEscape(id)+"/actions/"+action, body, &o); err != nil {
+	if err := c.call(ctx, "POST", "/v1/orders/"+url.PathEscape(id)+"/actions/"+string(action), body, &o); err != nil {
 		return o, fmt.Errorf("%s as %s: %w", action, role, err)
 	}
 	w.say("%s %s: %s → %s", role, subject, action, o.Status)
@@ -133,7 +133,7 @@ func (w *walk) emailedLink(ctx context.Context, id, purpose, prefix string) (str
 func (w *walk) marketplace(ctx context.Context) (order, error) {
 	fmt.Fprintln(w.out, "\nA marketplace order: the customer orders and pays, purchasing releases, a supplier delivers.")
 	const customer, buyer = "c-demo", "p-demo"
-	body, _ := sampleOrder("marketplace", time.Now())
+	body, _ := sampleOrder(lifecycle.MarketplaceFlow.Name, time.Now())
 	c, err := w.as(lifecycle.Customer, customer)
 	if err != nil {
 		return order{}, err
@@ -155,15 +155,15 @@ func (w *walk) marketplace(ctx context.Context) (order, error) {
 		return o, fmt.Errorf("pay: %w", err)
 	}
 	w.say("customer pays %s %s on the pay page %s", o.Total, o.Currency, o.Marketplace.Payment.URL)
-	if _, err := w.waitFor(ctx, id, lifecycle.Purchasing, buyer, "screening after the payment", func(o order) bool { return o.Status == "screening" }); err != nil {
+	if _, err := w.waitFor(ctx, id, lifecycle.Purchasing, buyer, "screening after the payment", func(o order) bool { return o.Status == string(lifecycle.Screening) }); err != nil {
 		return o, err
 	}
 	w.say("the payment webhook confirms it: screening")
 
-	if _, err := w.do(ctx, id, "set_margin", lifecycle.Purchasing, buyer, map[string]any{"margin_percent": 12}); err != nil {
+	if _, err := w.do(ctx, id, lifecycle.SetMargin, lifecycle.Purchasing, buyer, map[string]any{"margin_percent": 12}); err != nil {
 		return o, err
 	}
-	if _, err := w.do(ctx, id, "release", lifecycle.Purchasing, buyer, nil); err != nil {
+	if _, err := w.do(ctx, id, lifecycle.Release, lifecycle.Purchasing, buyer, nil); err != nil {
 		return o, err
 	}
 	o, err = w.waitFor(ctx, id, lifecycle.Purchasing, buyer, "offers to suppliers", func(o order) bool {
@@ -184,19 +184,19 @@ func (w *walk) marketplace(ctx context.Context) (order, error) {
 		return o, fmt.Errorf("every offered supplier declined")
 	}
 
-	if _, err := w.do(ctx, id, "accept", lifecycle.Supplier, supplier, nil); err != nil {
+	if _, err := w.do(ctx, id, lifecycle.Accept, lifecycle.Supplier, supplier, nil); err != nil {
 		return o, err
 	}
-	o, err = w.do(ctx, id, "mark_delivered", lifecycle.Supplier, supplier, map[string]any{"note": "signed by J. Doe (demo)"})
+	o, err = w.do(ctx, id, lifecycle.MarkDelivered, lifecycle.Supplier, supplier, map[string]any{"note": "signed by J. Doe (demo)"})
 	if err != nil {
 		return o, err
 	}
 	// As the supplier sees it, the total is what the supplier is paid: its invoice.
-	o, err = w.do(ctx, id, "upload_invoice", lifecycle.Supplier, supplier, map[string]any{"number": "DEMO-" + id[max(0, len(id)-6):], "amount": o.Total})
+	o, err = w.do(ctx, id, lifecycle.UploadInvoice, lifecycle.Supplier, supplier, map[string]any{"number": "DEMO-" + id[max(0, len(id)-6):], "amount": o.Total})
 	if err != nil {
 		return o, err
 	}
-	o, err = w.waitFor(ctx, id, lifecycle.Purchasing, buyer, "completed", func(o order) bool { return o.Status == "completed" })
+	o, err = w.waitFor(ctx, id, lifecycle.Purchasing, buyer, string(lifecycle.Completed), func(o order) bool { return o.Status == string(lifecycle.Completed) })
 	if err != nil {
 		return o, err
 	}
@@ -207,7 +207,7 @@ func (w *walk) marketplace(ctx context.Context) (order, error) {
 func (w *walk) member(ctx context.Context) (order, error) {
 	fmt.Fprintln(w.out, "\nA member order: the member submits, staff approve, the client confirms through the emailed link.")
 	const member, staff = "m-demo", "s-demo"
-	body, _ := sampleOrder("member", time.Now())
+	body, _ := sampleOrder(lifecycle.MemberFlow.Name, time.Now())
 	body["submit"] = true
 	c, err := w.as(lifecycle.Member, member)
 	if err != nil {
@@ -220,7 +220,7 @@ func (w *walk) member(ctx context.Context) (order, error) {
 	id := o.ID
 	w.say("member %s submits %q: %s is %s\n    Web UI: %s", member, o.Title, id, o.Status, w.workflowLink(id))
 
-	if _, err := w.do(ctx, id, "approve", lifecycle.Staff, staff, nil); err != nil {
+	if _, err := w.do(ctx, id, lifecycle.Approve, lifecycle.Staff, staff, nil); err != nil {
 		return o, err
 	}
 	// Only the client holds the link, from the email: the demo reads it in
@@ -233,7 +233,7 @@ func (w *walk) member(ctx context.Context) (order, error) {
 		return o, fmt.Errorf("confirm: %w", err)
 	}
 	w.say("the client confirms on the page of the emailed link %s", link)
-	o, err = w.waitFor(ctx, id, lifecycle.Staff, staff, "active", func(o order) bool { return o.Status == "active" })
+	o, err = w.waitFor(ctx, id, lifecycle.Staff, staff, string(lifecycle.Active), func(o order) bool { return o.Status == string(lifecycle.Active) })
 	if err != nil {
 		return o, err
 	}

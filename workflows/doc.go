@@ -1,5 +1,5 @@
-// Package workflows holds the order workflows and their lifecycle tables:
-// pure, deterministic code that decides; activities do.
+// Package workflows executes the lifecycles of package lifecycle as
+// Temporal workflows: pure, deterministic code that decides; activities do.
 //
 // What both flows share is in engine.go (state, transitions), loop.go (main
 // loop, side effects), actions.go and signals.go (how an action arrives),

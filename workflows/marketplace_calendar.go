@@ -88,9 +88,9 @@ func (m *marketplace) waits() []Wait {
 	if !m.businessRules || !s.enabled() {
 		return nil
 	}
-	purchasing := WaitOwner{Role: lifecycle.Purchasing, Label: "purchasing", Name: "Purchasing", Email: s.PurchasingEmail}
-	finance := WaitOwner{Role: lifecycle.Finance, Label: "finance", Name: "Finance", Email: s.FinanceEmail}
-	staff := WaitOwner{Role: lifecycle.Staff, Label: "staff", Name: "Staff", Email: s.StaffEmail}
+	purchasing := WaitOwner{Role: lifecycle.Purchasing, Label: string(lifecycle.Purchasing), Name: "Purchasing", Email: s.PurchasingEmail}
+	finance := WaitOwner{Role: lifecycle.Finance, Label: string(lifecycle.Finance), Name: "Finance", Email: s.FinanceEmail}
+	staff := WaitOwner{Role: lifecycle.Staff, Label: string(lifecycle.Staff), Name: "Staff", Email: s.StaffEmail}
 	var supplier WaitOwner
 	if m.Supplier != nil {
 		supplier = WaitOwner{Role: lifecycle.Supplier, Label: "the supplier", Name: m.Supplier.Name, Email: m.Supplier.Email}
@@ -98,7 +98,7 @@ func (m *marketplace) waits() []Wait {
 	switch m.Status {
 	case lifecycle.Screening:
 		if at, n, ok := m.enteredStatus(lifecycle.Screening); ok {
-			return []Wait{s.newWait("screening", n, "release or cancel the order", purchasing, staff, at)}
+			return []Wait{s.newWait(string(lifecycle.Screening), n, "release or cancel the order", purchasing, staff, at)}
 		}
 	case lifecycle.AwaitingCredit:
 		if at, n, ok := m.enteredStatus(lifecycle.AwaitingCredit); ok {

@@ -271,7 +271,7 @@ func (m *member) duplicate(ctx workflow.Context, actor auth.Principal, p *Duplic
 			ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
 			WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 			StaticSummary:         fmt.Sprintf("Member order %s for %s: %s (duplicate of %s)", newID, m.In.Content.Client.Name, m.In.Content.Title, m.ID),
-			TypedSearchAttributes: temporal.NewSearchAttributes(OrderFlow.ValueSet("member"), OrderOwner.ValueSet(m.In.MemberID)),
+			TypedSearchAttributes: temporal.NewSearchAttributes(OrderFlow.ValueSet(lifecycle.MemberFlow.Name), OrderOwner.ValueSet(m.In.MemberID)),
 		})
 		err := workflow.ExecuteChildWorkflow(child, MemberWorkflow, in).GetChildWorkflowExecution().Get(ctx, nil)
 		if temporal.IsWorkflowExecutionAlreadyStartedError(err) {

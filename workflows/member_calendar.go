@@ -198,7 +198,7 @@ func (m *member) waits() []Wait {
 		s.StaffEmail = m.In.Settings.StaffEmail
 	}
 	support := WaitOwner{Role: lifecycle.Staff, Label: "member support", Name: "Member support", Email: s.StaffEmail}
-	escalation := WaitOwner{Role: lifecycle.Staff, Label: "staff", Name: "Staff", Email: s.StaffEmail}
+	escalation := WaitOwner{Role: lifecycle.Staff, Label: string(lifecycle.Staff), Name: "Staff", Email: s.StaffEmail}
 	var ws []Wait
 	switch m.Status {
 	case lifecycle.CancellationRequested:

@@ -310,7 +310,7 @@ func supplierLinesOf(items []Item, margin *money.Rate) ([]money.Line, money.Tota
 // reminders and escalations of who the order waits for (waits.go; the
 // member's own come by email).
 var memberTimeline = timelineRule{
-	allBut:   []lifecycle.Action{lifecycle.OpsRetry, lifecycle.OpsSkip, lifecycle.StepFailed, "owner_told", "owner_reminded", "staff_escalated"},
+	allBut:   []lifecycle.Action{lifecycle.OpsRetry, lifecycle.OpsSkip, lifecycle.StepFailed, lifecycle.OwnerTold, lifecycle.OwnerReminded, lifecycle.StaffEscalated},
 	actorsOf: []lifecycle.Role{lifecycle.Member, lifecycle.Client, lifecycle.System},
 }
 

@@ -1,7 +1,9 @@
 // Command diagrams writes the lifecycle diagrams (docs/lifecycle-<flow>.md)
 // from the lifecycle tables and refreshes the README's copy of them, so the
-// pictures never drift from what the workflows enforce. Run it from the
-// repository root after changing a table:
+// pictures never drift from what the workflows enforce. It also redraws the
+// package import graph in docs/architecture.md from `go list`, and fails when
+// that graph breaks the layering (see internal/archgraph). Run it from the
+// repository root after changing a table or what a package imports:
 //
 //	go run ./cmd/diagrams
 package main
@@ -12,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/orderflow/orderflow/internal/archgraph"
 	"github.com/orderflow/orderflow/lifecycle"
 )
 
@@ -40,8 +43,38 @@ func write(root string) error {
 	if err != nil {
 		return fmt.Errorf("README: %w", err)
 	}
-	if updated == string(text) {
-		return nil
+	if updated != string(text) {
+		if err := os.WriteFile(readme, []byte(updated), 0o644); err != nil {
+			return err
+		}
 	}
-	return os.WriteFile(readme, []byte(updated), 0o644)
+	return writeImportGraph(root)
+}
+
+// writeImportGraph redraws the import graph in docs/architecture.md, then
+// reports a broken layering: the page shows it, the exit status says it.
+func writeImportGraph(root string) error {
+	pkgs, err := archgraph.Load(root)
+	if err != nil {
+		return err
+	}
+	g := archgraph.New(archgraph.Module, pkgs)
+	path := filepath.Join(root, archgraph.DocPath)
+	text, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("read the architecture page: %w", err)
+	}
+	updated, err := archgraph.WithImportGraph(string(text), g)
+	if err != nil {
+		return fmt.Errorf("%s: %w", archgraph.DocPath, err)
+	}
+	if updated != string(text) {
+		if err := os.WriteFile(path, []byte(updated), 0o644); err != nil {
+			return err
+		}
+	}
+	if err := g.Check(archgraph.Leaf); err != nil {
+		return fmt.Errorf("the import graph breaks the layering:\n%w", err)
+	}
+	return nil
 }

@@ -373,7 +373,7 @@ func (r *scaleReport) print(w io.Writer) {
 		fmt.Fprintf(w, "  fill: %s\n", n)
 	}
 	fmt.Fprintf(w, "  %d of %d open orders waiting on a timer in their expected status (settled in %.0f s)\n", r.Waiting, r.Open, r.SettleSeconds)
-	for _, flow := range []string{"marketplace", "member"} {
+	for _, flow := range []string{lifecycle.MarketplaceFlow.Name, lifecycle.MemberFlow.Name} {
 		if d, ok := r.HistoryEvents[flow]; ok {
 			fmt.Fprintf(w, "  history events per open %s order: mean %.1f, max %d (%d sampled)\n", flow, d.Mean, d.Max, d.Count)
 		}

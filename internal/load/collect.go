@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/orderflow/orderflow/internal/sendgridtest"
+	"github.com/orderflow/orderflow/lifecycle"
 )
 
 // EndState is what a fault run left in the read model.
@@ -177,7 +178,7 @@ func Unsettled(placed []Placed, st EndState, delivered int) string {
 		if status[p.ID] != p.Expected {
 			late++
 		}
-		if p.Flow == "member" && st.Invoices[p.ID] == 0 {
+		if p.Flow == lifecycle.MemberFlow.Name && st.Invoices[p.ID] == 0 {
 			uninvoiced++
 		}
 	}

@@ -57,7 +57,7 @@ func (l *Lifecycles) Marketplace(ctx context.Context, i int) error {
 		return err
 	}
 	api := l.API
-	id, err := l.createMarketplace(ctx, customer, tokens[customer], "completed")
+	id, err := l.createMarketplace(ctx, customer, tokens[customer], string(lifecycle.Completed))
 	if err != nil {
 		return err
 	}
@@ -74,12 +74,12 @@ func (l *Lifecycles) Marketplace(ctx context.Context, i int) error {
 	if _, err := api.act(ctx, "pay", "POST", payURL, "", nil); err != nil {
 		return fmt.Errorf("%s: %w", id, err)
 	}
-	if err := l.waitStatus(ctx, id, tokens["o-load"], "screening"); err != nil {
+	if err := l.waitStatus(ctx, id, tokens["o-load"], string(lifecycle.Screening)); err != nil {
 		return err
 	}
 	steps := []step{
-		{"set_margin", "p-load", map[string]any{"margin_percent": 12}},
-		{"release", "p-load", nil},
+		{lifecycle.SetMargin, "p-load", map[string]any{"margin_percent": 12}},
+		{lifecycle.Release, "p-load", nil},
 	}
 	if err := l.actAll(ctx, id, tokens, steps); err != nil {
 		return err
@@ -92,14 +92,14 @@ func (l *Lifecycles) Marketplace(ctx context.Context, i int) error {
 		return fmt.Errorf("%s: %w", id, err)
 	}
 	steps = []step{
-		{"accept", l.Supplier, nil},
-		{"mark_delivered", l.Supplier, map[string]any{"note": "signed by J. Doe"}},
-		{"upload_invoice", l.Supplier, map[string]any{"number": "LOAD-" + id, "amount": "57.20"}},
+		{lifecycle.Accept, l.Supplier, nil},
+		{lifecycle.MarkDelivered, l.Supplier, map[string]any{"note": "signed by J. Doe"}},
+		{lifecycle.UploadInvoice, l.Supplier, map[string]any{"number": "LOAD-" + id, "amount": "57.20"}},
 	}
 	if err := l.actAll(ctx, id, tokens, steps); err != nil {
 		return err
 	}
-	return l.waitStatus(ctx, id, tokens["o-load"], "completed")
+	return l.waitStatus(ctx, id, tokens["o-load"], string(lifecycle.Completed))
 }
 
 // Member drives an order submitted with skip_client_confirmation and a
@@ -111,7 +111,7 @@ func (l *Lifecycles) Member(ctx context.Context, i int) error {
 	if err != nil {
 		return err
 	}
-	id, err := l.createMember(ctx, member, tokens[member], 0, "active")
+	id, err := l.createMember(ctx, member, tokens[member], 0, string(lifecycle.Active))
 	if err != nil {
 		return err
 	}
@@ -126,7 +126,7 @@ func (l *Lifecycles) OpenMarketplace(ctx context.Context, i int) error {
 	if err != nil {
 		return err
 	}
-	_, err = l.createMarketplace(ctx, customer, token, "awaiting_payment")
+	_, err = l.createMarketplace(ctx, customer, token, string(lifecycle.AwaitingPayment))
 	return err
 }
 
@@ -140,9 +140,9 @@ func (l *Lifecycles) OpenMember(ctx context.Context, i int, approve bool) error 
 	if err != nil {
 		return err
 	}
-	expected := "smart_confirmation"
+	expected := string(lifecycle.SmartConfirmation)
 	if approve {
-		expected = "active"
+		expected = string(lifecycle.Active)
 	}
 	id, err := l.createMember(ctx, member, token, 30, expected)
 	if err != nil || !approve {
@@ -159,7 +159,7 @@ func (l *Lifecycles) OpenMember(ctx context.Context, i int, approve bool) error 
 // records it in the ledger with the status its script ends in.
 func (l *Lifecycles) createMarketplace(ctx context.Context, customer, token, expected string) (string, error) {
 	o, err := l.API.act(ctx, "create_marketplace", "POST", "/v1/orders", token, map[string]any{
-		"flow": "marketplace", "customer_email": customer + "@customers.test", "customer_name": "Customer " + customer,
+		"flow": lifecycle.MarketplaceFlow.Name, "customer_email": customer + "@customers.test", "customer_name": "Customer " + customer,
 		"items":         []map[string]any{{"sku": "CEM-25", "description": "Cement 25 kg", "quantity": 10, "unit_price": "6.50", "vat_rate": 21}},
 		"category":      "building",
 		"payment_terms": "prepaid",
@@ -168,7 +168,7 @@ func (l *Lifecycles) createMarketplace(ctx context.Context, customer, token, exp
 	if err != nil {
 		return "", err
 	}
-	return l.place(o, "create_marketplace", "marketplace", expected)
+	return l.place(o, "create_marketplace", lifecycle.MarketplaceFlow.Name, expected)
 }
 
 // createMember creates a member order submitted with skip_client_confirmation
@@ -177,7 +177,7 @@ func (l *Lifecycles) createMarketplace(ctx context.Context, customer, token, exp
 func (l *Lifecycles) createMember(ctx context.Context, member, token string, firstDay int, expected string) (string, error) {
 	day := func(offset int) string { return time.Now().UTC().AddDate(0, 0, offset).Format(time.DateOnly) }
 	o, err := l.API.act(ctx, "create_member", "POST", "/v1/orders", token, map[string]any{
-		"flow": "member", "submit": true, "skip_client_confirmation": true, "proof_reference": "framework contract FC-LOAD",
+		"flow": lifecycle.MemberFlow.Name, "submit": true, "skip_client_confirmation": true, "proof_reference": "framework contract FC-LOAD",
 		"member_name": "Mia " + member, "member_email": member + "@members.test",
 		"client":            map[string]any{"name": "Carl Client", "company": "Client SA", "vat_number": "BE0123456789", "email": "carl-" + member + "@client.test"},
 		"title":             "Load test engagement",
@@ -189,7 +189,7 @@ func (l *Lifecycles) createMember(ctx context.Context, member, token string, fir
 	if err != nil {
 		return "", err
 	}
-	return l.place(o, "create_member", "member", expected)
+	return l.place(o, "create_member", lifecycle.MemberFlow.Name, expected)
 }
 
 // place records the order that answer o of a creation (kind) created.
@@ -203,11 +203,11 @@ func (l *Lifecycles) place(o map[string]any, kind, flow, expected string) (strin
 }
 
 func (l *Lifecycles) approve(ctx context.Context, id, staff string) error {
-	v, err := l.API.act(ctx, "approve", "POST", "/v1/orders/"+id+"/actions/approve", staff, nil)
+	v, err := l.API.act(ctx, string(lifecycle.Approve), "POST", "/v1/orders/"+id+"/actions/"+string(lifecycle.Approve), staff, nil)
 	if err != nil {
 		return fmt.Errorf("%s: %w", id, err)
 	}
-	if got := field(v, "status"); got != "active" {
+	if got := field(v, "status"); got != string(lifecycle.Active) {
 		l.API.Rec.Fail("approve: status " + got)
 		return fmt.Errorf("%s: approved into %q, want active", id, got)
 	}
@@ -224,7 +224,7 @@ func (l *Lifecycles) AwaitFirstInvoices(ctx context.Context, orders []Placed) in
 	}
 	missing := 0
 	for _, o := range orders {
-		if o.Flow != "member" {
+		if o.Flow != lifecycle.MemberFlow.Name {
 			continue
 		}
 		err := l.API.until(ctx, "first invoice", func() (bool, error) {
@@ -253,13 +253,14 @@ func (l *Lifecycles) tokens(who map[string]lifecycle.Role) (map[string]string, e
 
 // step is one action of a script, by whom, with what body.
 type step struct {
-	action, who string
-	body        any
+	action lifecycle.Action
+	who    string
+	body   any
 }
 
 func (l *Lifecycles) actAll(ctx context.Context, id string, tokens map[string]string, steps []step) error {
 	for _, s := range steps {
-		if _, err := l.API.act(ctx, s.action, http.MethodPost, "/v1/orders/"+id+"/actions/"+s.action, tokens[s.who], s.body); err != nil {
+		if _, err := l.API.act(ctx, string(s.action), http.MethodPost, "/v1/orders/"+id+"/actions/"+string(s.action), tokens[s.who], s.body); err != nil {
 			return fmt.Errorf("%s: %w", id, err)
 		}
 	}

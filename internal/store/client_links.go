@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/orderflow/orderflow/lifecycle"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -40,8 +41,8 @@ var (
 type ClientAnswer string
 
 const (
-	AnswerConfirm ClientAnswer = "confirm"
-	AnswerDecline ClientAnswer = "decline"
+	AnswerConfirm = ClientAnswer(lifecycle.Confirm)
+	AnswerDecline = ClientAnswer(lifecycle.Decline)
 )
 
 // ClientLinkRequest asks for the confirmation link of an order. Key is the

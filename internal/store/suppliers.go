@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/orderflow/orderflow/lifecycle"
 	"time"
 
 	"github.com/jackc/pgerrcode"
@@ -122,11 +123,11 @@ func (s *Store) EligibleSuppliers(ctx context.Context, category, region string) 
 		SELECT `+supplierColumns+` FROM suppliers s
 		LEFT JOIN (
 			SELECT supplier_id, count(*) AS open_orders FROM orders
-			WHERE status = 'in_progress' AND supplier_id IS NOT NULL
+			WHERE status = $3 AND supplier_id IS NOT NULL
 			GROUP BY supplier_id
 		) o ON o.supplier_id = s.id
 		WHERE s.active AND $1 = ANY (s.categories) AND $2 = ANY (s.regions)
-		ORDER BY s.rating DESC, COALESCE(o.open_orders, 0), s.id`, category, region)
+		ORDER BY s.rating DESC, COALESCE(o.open_orders, 0), s.id`, category, region, string(lifecycle.InProgress))
 }
 
 func (s *Store) querySuppliers(ctx context.Context, what, sql string, args ...any) ([]Supplier, error) {
