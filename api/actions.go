@@ -33,7 +33,8 @@ func (o orders) act(c *gin.Context) {
 		o.abortForUpdate(c, err)
 		return
 	}
-	table, registry := workflows.FlowTable(view.Flow)
+	table, _ := lifecycle.FlowNamed(view.Flow)
+	registry := workflows.PayloadsOf(view.Flow)
 	ops := slices.Contains(lifecycle.OpsActions, action)
 	if !slices.Contains(table.Actions(), action) && !ops {
 		pr := NewProblem(http.StatusNotFound, fmt.Sprintf("%q is not an action of %s orders. Allowed now: %s.", action, view.Flow, listOrNone(view.AllowedActions)))

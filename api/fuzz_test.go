@@ -54,7 +54,7 @@ func (r *recordingTemporal) QueryWorkflow(_ context.Context, id, _, _ string, _ 
 	}
 	// Every action allowed now: the API answers a body it cannot use itself
 	// (a refused action's body goes to the workflow, which refuses the action).
-	table, _ := workflows.FlowTable(r.flow)
+	table, _ := lifecycle.FlowNamed(r.flow)
 	allowed := append(table.Actions(), lifecycle.OpsRetry, lifecycle.OpsSkip)
 	return encodedJSON{workflows.OrderView{ID: id, Flow: r.flow, Status: "pending", AllowedActions: allowed}}, nil
 }
@@ -215,7 +215,8 @@ func checkStartedInput(t *testing.T, role lifecycle.Role, in any, body []byte) {
 // flowActions lists every action of a flow that a caller may name, with the
 // flow's payload registry.
 func flowActions(flow string) ([]lifecycle.Action, map[lifecycle.Action]func() workflows.Payload) {
-	table, registry := workflows.FlowTable(flow)
+	table, _ := lifecycle.FlowNamed(flow)
+	registry := workflows.PayloadsOf(flow)
 	return append(table.Actions(), lifecycle.OpsRetry, lifecycle.OpsSkip), registry
 }
 
@@ -284,7 +285,7 @@ func FuzzActionRequest(f *testing.F) {
 		for _, flow := range []string{"marketplace", "member"} {
 			h, tc := fuzzAPI(t, flow)
 			actions, registry := flowActions(flow)
-			table, _ := workflows.FlowTable(flow)
+			table, _ := lifecycle.FlowNamed(flow)
 			for _, a := range actions {
 				_, before := tc.counts()
 				rec := send(h, "POST", "/v1/orders/"+testOrderID+"/actions/"+string(a), authz, raw)

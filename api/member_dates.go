@@ -300,7 +300,7 @@ func (o orders) duplicateClosed(c *gin.Context, p auth.Principal, id string, see
 		abort(c, pr)
 		return
 	}
-	_, registry := workflows.FlowTable(lifecycle.MemberFlow.Name)
+	registry := workflows.PayloadsOf(lifecycle.MemberFlow.Name)
 	decoded, err := workflows.DecodePayload(registry, lifecycle.Duplicate, payload)
 	if err != nil {
 		var pe *workflows.PayloadError

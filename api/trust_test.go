@@ -30,7 +30,6 @@ import (
 	"github.com/orderflow/orderflow/internal/pgtest"
 	"github.com/orderflow/orderflow/internal/store"
 	"github.com/orderflow/orderflow/lifecycle"
-	"github.com/orderflow/orderflow/workflows"
 )
 
 // leakMarkers are texts no answer may carry: Temporal's internals, Postgres
@@ -67,7 +66,7 @@ func forgedToken(t *testing.T, role lifecycle.Role, sub string) string {
 // to every person, before the workflow is asked.
 func TestInternalActionsAreRefusedToEveryToken(t *testing.T) {
 	for _, flow := range []string{"marketplace", "member"} {
-		table, _ := workflows.FlowTable(flow)
+		table, _ := lifecycle.FlowNamed(flow)
 		internal := lifecycle.InternalActions(table)
 		if len(internal) == 0 {
 			t.Fatalf("%s: no internal actions: the test proves nothing", flow)

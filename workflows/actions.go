@@ -116,16 +116,16 @@ func (p Party) asks() lifecycle.Party {
 	return lifecycle.Party{Role: p.Principal.Role, Relations: p.Relations}
 }
 
-// FlowTable returns a flow's lifecycle and the registry of its action
-// bodies; an unknown flow has an empty lifecycle.
-func FlowTable(flow string) (lifecycle.Flow, map[lifecycle.Action]func() Payload) {
+// PayloadsOf is the registry of a flow's action bodies, which the API
+// decodes them with; an unknown flow has none.
+func PayloadsOf(flow string) map[lifecycle.Action]func() Payload {
 	switch flow {
 	case lifecycle.MarketplaceFlow.Name:
-		return lifecycle.MarketplaceFlow, marketplacePayloads
+		return marketplacePayloads
 	case lifecycle.MemberFlow.Name:
-		return lifecycle.MemberFlow, memberPayloads
+		return memberPayloads
 	}
-	return lifecycle.Flow{Name: flow}, nil
+	return nil
 }
 
 // party is principal with its relations to this order.

@@ -27,9 +27,6 @@ var marketplacePayloads = map[lifecycle.Action]func() Payload{
 	lifecycle.RejectResalable:  func() Payload { return &ReasonPayload{} },
 }
 
-// MarketplacePayloads is the registry the API decodes action bodies with.
-func MarketplacePayloads() map[lifecycle.Action]func() Payload { return marketplacePayloads }
-
 // Bodies of the marketplace actions. Validate answers field → what to fix.
 
 // PaymentConfirmedPayload is sent by the payment webhook.

@@ -81,7 +81,7 @@ var (
 	memberActions    = []lifecycle.Action{lifecycle.Edit, lifecycle.Submit, lifecycle.Discard, lifecycle.Withdraw, lifecycle.ResendConfirmation, lifecycle.RequestChanges, lifecycle.RequestCancellation, lifecycle.Duplicate, lifecycle.WithdrawCancellation}
 	staffActions     = []lifecycle.Action{lifecycle.Approve, lifecycle.Reject, lifecycle.ResendConfirmation, lifecycle.ResolveChanges, lifecycle.ApproveCancellation, lifecycle.DenyCancellation}
 	allActionsOfFlow = func(flow string) []lifecycle.Action {
-		table, _ := workflows.FlowTable(flow)
+		table, _ := lifecycle.FlowNamed(flow)
 		return append(table.Actions(), opsActions...)
 	}
 )

@@ -472,9 +472,10 @@ func TestMarketplaceIdempotencyKeyMakesOneOrder(t *testing.T) {
 	if code, _ := send(order("other@customers.test")); code != http.StatusUnprocessableEntity {
 		t.Fatalf("same key, other body: %d, want 422", code)
 	}
-	page, err := m.sys.Store.ListOrders(context.Background(), store.OrderFilter{OwnerID: "c-9"})
+	customers := store.OrderFilter{Scopes: []store.Scope{{Flow: lifecycle.MarketplaceFlow.Name, OwnerID: "c-9"}}}
+	page, err := m.sys.Store.ListOrders(context.Background(), customers)
 	m.eventually("the order in the read model", func() bool {
-		page, err = m.sys.Store.ListOrders(context.Background(), store.OrderFilter{OwnerID: "c-9"})
+		page, err = m.sys.Store.ListOrders(context.Background(), customers)
 		return err == nil && len(page.Orders) > 0
 	})
 	if len(page.Orders) != 1 {
