@@ -21,7 +21,7 @@ type specActions map[string]specCell
 
 // marketplaceSpec is written by hand from lifecycles.md ("Marketplace
 // orders": the table, the timers and the decisions), on purpose without
-// reading MarketplaceTable, so that the two can disagree. Action names are
+// reading MarketplaceFlow, so that the two can disagree. Action names are
 // string literals for the same reason. The timers are the system's actions.
 var marketplaceSpec = map[Status]specActions{
 	"awaiting_payment": {

@@ -7,7 +7,7 @@ import (
 
 // memberSpec is written by hand from lifecycles.md ("Member orders": the
 // table, the timers and the decisions), on purpose without reading
-// MemberTable, so that the two can disagree. Action names are string
+// MemberFlow, so that the two can disagree. Action names are string
 // literals for the same reason. The timers are the system's actions; where
 // the spec names no next status for withdraw, the brief's path (back to
 // draft, to edit and submit again) is the decision.

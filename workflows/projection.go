@@ -28,9 +28,10 @@ func Project(full OrderView, viewer auth.Principal) (OrderView, bool) {
 	}
 	v := full
 	v.AllowedActions = []lifecycle.Action{}
-	switch viewer.Role {
-	case lifecycle.System, lifecycle.Purchasing, lifecycle.Finance, lifecycle.Ops, lifecycle.Staff:
-		// The staff side reads the whole order: their job is the order.
+	flow, _ := lifecycle.FlowNamed(full.Flow)
+	if flow.Access[viewer.Role].Reach == lifecycle.AllOrders {
+		// The staff side, who reach every order of the flow, reads the
+		// whole order: their job is the order.
 		v.Timeline, v.Documents, v.Emails = nonNil(slices.Clone(full.Timeline)), nonNil(full.Documents), nonNil(full.Emails)
 		v.Deadlines = nonNil(full.Deadlines)
 		return v, true
@@ -58,37 +59,31 @@ func Project(full OrderView, viewer auth.Principal) (OrderView, bool) {
 	return OrderView{}, false
 }
 
-// Visible reports whether viewer may see the order at all.
+// Visible reports whether viewer may see the order at all: the lifecycle's
+// Access of the viewer's role to the order's flow says how many of its
+// orders it reaches, and in which statuses only the ones it created.
 func Visible(full OrderView, p auth.Principal) bool {
-	if full.ID == "" {
+	flow, known := lifecycle.FlowNamed(full.Flow)
+	if full.ID == "" || !known {
 		return false
 	}
-	if full.Marketplace != nil {
-		switch p.Role {
-		case lifecycle.Purchasing, lifecycle.Finance, lifecycle.Ops, lifecycle.System:
-			return true
-		case lifecycle.Customer:
-			return p.Subject == full.Owner
-		case lifecycle.Supplier:
-			return slices.ContainsFunc(full.Marketplace.Offers, func(o Offer) bool { return o.Supplier.ID == p.Subject })
-		}
+	access := flow.Access[p.Role]
+	if slices.Contains(access.CreatorOnly, full.Status) && !createdBy(full, p) {
 		return false
 	}
-	if full.Member != nil {
-		switch p.Role {
-		case lifecycle.Finance, lifecycle.Ops, lifecycle.System:
-			return true
-		case lifecycle.Staff:
-			// Drafts are the member's own until submitted; a draft that
-			// staff created on the member's behalf stays readable by the
-			// staff user who created it.
-			return full.Status != lifecycle.Draft || createdBy(full, p)
-		case lifecycle.Member:
-			return p.Subject == full.Owner
-		case lifecycle.Client:
-			l := full.Member.ConfirmationLink
-			return l != nil && l.ID != "" && p.Subject == "link:"+l.ID
+	switch access.Reach {
+	case lifecycle.AllOrders:
+		return true
+	case lifecycle.OwnOrders:
+		return p.Subject == full.Owner
+	case lifecycle.OfferedOrders:
+		return full.Marketplace != nil && slices.ContainsFunc(full.Marketplace.Offers, func(o Offer) bool { return o.Supplier.ID == p.Subject })
+	case lifecycle.LinkedOrder:
+		if full.Member == nil {
+			return false
 		}
+		l := full.Member.ConfirmationLink
+		return l != nil && l.ID != "" && p.Subject == "link:"+l.ID
 	}
 	return false
 }
