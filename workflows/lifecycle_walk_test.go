@@ -353,6 +353,13 @@ func walkOne(t *testing.T, f lifecycle.Flow, w lifecycleWalk) (lifecycle.Status,
 	} else if v.Status != e.To {
 		t.Errorf("%s landed in %s, but the order is %s", w.action, e.To, v.Status)
 	}
+	// What the order waits for where the walk left it is a deadline the
+	// lifecycle runs in that status (or a step of a wait for a person).
+	for _, d := range v.Deadlines {
+		if !isWaitDeadline(d) && !slices.Contains(f.Deadlines[v.Status], d.Name) {
+			t.Errorf("after %s the order in %s waits for %q, which the lifecycle does not run in %s (it runs %v)", w.action, v.Status, d.Name, v.Status, f.Deadlines[v.Status])
+		}
+	}
 	return e.To, !t.Failed()
 }
 
