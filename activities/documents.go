@@ -22,7 +22,7 @@ type RenderDocumentInput struct {
 	ID       string
 	OrderID  string
 	Filename string
-	Document pdf.Document
+	Document Document
 }
 
 // DocumentRef is what the workflow keeps of a stored document.
@@ -37,7 +37,7 @@ type DocumentRef struct {
 // RenderDocument renders a PDF and stores it under its id. Rendering is
 // deterministic, so a retry stores the same bytes and changes nothing.
 func (a *Activities) RenderDocument(ctx context.Context, in RenderDocumentInput) (DocumentRef, error) {
-	content, err := pdf.Render(in.Document)
+	content, err := pdf.Render(pdfDocument(in.Document))
 	if err != nil {
 		return DocumentRef{}, temporal.NewNonRetryableApplicationError("render "+in.ID+": "+err.Error(), ErrDocumentInvalid, err)
 	}

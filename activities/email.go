@@ -30,8 +30,8 @@ type SendEmailInput struct {
 	Purpose string
 	// Template renders it; empty means the template named like the purpose.
 	Template string
-	To       email.Address
-	Cc       []email.Address
+	To       Address
+	Cc       []Address
 	// Data feeds the purpose's templates.
 	Data map[string]any
 	// AttachDocuments are ids of this order's stored documents to attach.
@@ -155,7 +155,7 @@ func (a *Activities) compose(ctx context.Context, in SendEmailInput, key string)
 	}
 	msg := email.Message{
 		Key: key, OrderID: in.OrderID, Purpose: in.Purpose,
-		From: a.From, To: in.To, Cc: in.Cc,
+		From: a.From, To: emailAddress(in.To), Cc: emailAddresses(in.Cc),
 		Subject: subject, Text: text, HTML: html,
 	}
 	for _, docID := range in.AttachDocuments {

@@ -110,8 +110,8 @@ func notice(orderID string) activities.SendEmailInput {
 	return activities.SendEmailInput{
 		OrderID: orderID,
 		Purpose: "notice",
-		To:      email.Address{Name: "Ann Client", Email: "Ann@Example.com"},
-		Cc:      []email.Address{{Email: "member@example.com"}},
+		To:      activities.Address{Name: "Ann Client", Email: "Ann@Example.com"},
+		Cc:      []activities.Address{{Email: "member@example.com"}},
 		Data: map[string]any{
 			"Subject": "Your order " + orderID, "Name": "Ann", "Heading": "Hello",
 			"Paragraphs": []string{"One paragraph."}, "ActionURL": "", "ActionLabel": "",

@@ -110,17 +110,17 @@ func TestOnlyStatusChangesCountAsTransitions(t *testing.T) {
 	record := func(seq int64, from, to, outcome string) {
 		t.Helper()
 		in := activities.RecordTransitionInput{
-			Order: store.Order{ID: "ord_1", Flow: "marketplace", Status: to, OwnerID: "c-1", Seq: seq, CreatedAt: at, UpdatedAt: at},
-			Entry: store.TimelineEntry{OrderID: "ord_1", Seq: seq, At: at, From: from, To: to, Action: "a", ActorRole: "customer", ActorID: "c-1", Outcome: outcome},
+			Order: activities.OrderRow{ID: "ord_1", Flow: "marketplace", Status: to, OwnerID: "c-1", Seq: seq, CreatedAt: at, UpdatedAt: at},
+			Entry: activities.TimelineRow{OrderID: "ord_1", Seq: seq, At: at, From: from, To: to, Action: "a", ActorRole: "customer", ActorID: "c-1", Outcome: outcome},
 		}
 		if _, err := env.ExecuteActivity("RecordTransition", in); err != nil {
 			t.Fatal(err)
 		}
 	}
-	record(1, "", "awaiting_credit", store.OutcomeApplied)
-	record(2, "awaiting_credit", "awaiting_credit", store.OutcomeRefused) // a refused signal
-	record(3, "awaiting_credit", "screening", "")                         // applied by default
-	record(4, "screening", "screening", store.OutcomeApplied)             // a note (set_margin)
+	record(1, "", "awaiting_credit", activities.OutcomeApplied)
+	record(2, "awaiting_credit", "awaiting_credit", activities.OutcomeRefused) // a refused signal
+	record(3, "awaiting_credit", "screening", "")                              // applied by default
+	record(4, "screening", "screening", activities.OutcomeApplied)             // a note (set_margin)
 
 	want := []string{"transition marketplace awaiting_credit", "transition marketplace screening"}
 	if got := h.list(); !slices.Equal(got, want) {

@@ -46,7 +46,7 @@ type IssueInvoiceInput struct {
 	// Document is complete except Number, which the issue assigns. A credit
 	// note's CreditedInvoice may be left empty: the credited invoice's
 	// number is filled in.
-	Document pdf.Document
+	Document Document
 	Filename string
 }
 
@@ -113,7 +113,7 @@ func issueError(in IssueInvoiceInput, err error) error {
 // document is validated (with a stand-in number) and totalled here, before
 // the series is locked.
 func (a *Activities) invoiceRecord(ctx context.Context, in IssueInvoiceInput) (store.InvoiceRecord, pdf.Document, error) {
-	doc := in.Document
+	doc := pdfDocument(in.Document)
 	if doc.Reference == "" {
 		doc.Reference = in.OrderID
 	}

@@ -15,7 +15,6 @@ import (
 
 	"github.com/orderflow/orderflow/activities"
 	"github.com/orderflow/orderflow/internal/money"
-	"github.com/orderflow/orderflow/internal/pdf"
 	"github.com/orderflow/orderflow/internal/pgtest"
 	"github.com/orderflow/orderflow/internal/store"
 )
@@ -61,10 +60,10 @@ func memberInvoice(orderID string, entry int) activities.IssueInvoiceInput {
 	return activities.IssueInvoiceInput{
 		Key: orderID + "/invoice/" + strconv.Itoa(entry), OrderID: orderID, Entry: entry, Kind: store.KindInvoice, Year: 2026,
 		Filename: "invoice-" + orderID + ".pdf",
-		Document: pdf.Document{
-			Kind: pdf.Invoice, Reference: orderID, IssueDate: time.Date(2026, 4, 1, 9, 0, 0, 0, brussels),
-			Seller: pdf.Party{Company: "Smart Coop", Name: "on behalf of Ana Member"},
-			Buyer:  pdf.Party{Company: "Client SA", Name: "Carl Client", Email: "carl@client.example"},
+		Document: activities.Document{
+			Kind: activities.InvoiceDocument, Reference: orderID, IssueDate: time.Date(2026, 4, 1, 9, 0, 0, 0, brussels),
+			Seller: activities.Party{Company: "Smart Coop", Name: "on behalf of Ana Member"},
+			Buyer:  activities.Party{Company: "Client SA", Name: "Carl Client", Email: "carl@client.example"},
 			Lines: []money.Line{
 				{Description: "Design work", Quantity: money.QuantityOf(10), UnitPrice: 8000, VATRate: money.Percent(21)},
 				{Description: "Printed booklets", Quantity: money.QuantityOf(2), UnitPrice: 1250, VATRate: money.Percent(6)},
@@ -78,7 +77,7 @@ func creditNoteFor(inv activities.IssueInvoiceInput, invoiceID string) activitie
 	cn := inv
 	cn.Key = inv.OrderID + "/credit-note/" + strconv.Itoa(inv.Entry)
 	cn.Kind, cn.CreditedInvoiceID, cn.Filename = store.KindCreditNote, invoiceID, "credit-note-"+inv.OrderID+".pdf"
-	cn.Document.Kind = pdf.CreditNote
+	cn.Document.Kind = activities.CreditNoteDocument
 	cn.Document.IssueDate = inv.Document.IssueDate.AddDate(0, 0, 3)
 	cn.Document.Lines = nil
 	for _, l := range inv.Document.Lines {
@@ -198,15 +197,15 @@ func TestIssueInvoiceRefusesInvalidRequestsWithoutRetry(t *testing.T) {
 	env, _ := invoiceEnv(t, realInvoices)
 	for name, change := range map[string]func(*activities.IssueInvoiceInput){
 		"no lines":             func(in *activities.IssueInvoiceInput) { in.Document.Lines = nil },
-		"no buyer":             func(in *activities.IssueInvoiceInput) { in.Document.Buyer = pdf.Party{} },
+		"no buyer":             func(in *activities.IssueInvoiceInput) { in.Document.Buyer = activities.Party{} },
 		"a number already":     func(in *activities.IssueInvoiceInput) { in.Document.Number = "X-1" },
-		"draft document":       func(in *activities.IssueInvoiceInput) { in.Document.Kind = pdf.InvoiceDraft },
+		"draft document":       func(in *activities.IssueInvoiceInput) { in.Document.Kind = activities.InvoiceDraftDocument },
 		"unknown kind":         func(in *activities.IssueInvoiceInput) { in.Kind = "receipt" },
 		"year of another date": func(in *activities.IssueInvoiceInput) { in.Year = 2025 },
 		"another order's doc":  func(in *activities.IssueInvoiceInput) { in.Document.Reference = "ord_other" },
 		"no key":               func(in *activities.IssueInvoiceInput) { in.Key = "" },
 		"credit note of no one": func(in *activities.IssueInvoiceInput) {
-			in.Kind, in.Document.Kind = store.KindCreditNote, pdf.CreditNote
+			in.Kind, in.Document.Kind = store.KindCreditNote, activities.CreditNoteDocument
 		},
 	} {
 		in := memberInvoice("ord_bad", 0)

@@ -9,7 +9,6 @@ import (
 
 	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/internal/payments"
-	"github.com/orderflow/orderflow/internal/pdf"
 	"github.com/orderflow/orderflow/internal/store"
 )
 
@@ -181,7 +180,7 @@ type OrderCreditNoteInput struct {
 	Year int
 	// Document is a credit note crediting its order (CreditsOrder), without
 	// its number, which the issue assigns.
-	Document pdf.Document
+	Document Document
 }
 
 // IssueOrderCreditNote gives the credit note the next number of its series
@@ -194,7 +193,7 @@ func (a *Activities) IssueOrderCreditNote(ctx context.Context, in OrderCreditNot
 	}
 	doc := in.Document
 	switch {
-	case doc.Kind != pdf.CreditNote || !doc.CreditsOrder:
+	case doc.Kind != CreditNoteDocument || !doc.CreditsOrder:
 		return DocumentRef{}, invalid("the document is not a credit note of its order", nil)
 	case doc.Number != "":
 		return DocumentRef{}, invalid("the document already has a number; the issue assigns it", nil)
@@ -203,7 +202,7 @@ func (a *Activities) IssueOrderCreditNote(ctx context.Context, in OrderCreditNot
 	case in.Key == "" || in.DocumentID == "" || in.Year == 0:
 		return DocumentRef{}, invalid("key, document id and year are required", nil)
 	}
-	check := doc
+	check := pdfDocument(doc)
 	check.Number = store.FormatInvoiceNumber(OrderCreditNoteSeries, in.Year, 1)
 	if err := check.Validate(); err != nil {
 		return DocumentRef{}, invalid(err.Error(), err)

@@ -17,17 +17,17 @@ const ErrReadModelConflict = "ReadModelConflict"
 // RecordTransitionInput is one transition of one order: the order as it is
 // after the transition and the timeline entry that explains it.
 type RecordTransitionInput struct {
-	Order store.Order
-	Entry store.TimelineEntry
+	Order OrderRow
+	Entry TimelineRow
 }
 
 // RecordTransition writes the transition to the read model. Keyed by order id
 // and sequence: retries and late duplicates change nothing.
 func (a *Activities) RecordTransition(ctx context.Context, in RecordTransitionInput) error {
-	order := in.Order
+	order := storeOrder(in.Order)
 	// The run tells a reset's rewrite from a conflict (store.RecordTransition).
 	order.RunID = activity.GetInfo(ctx).WorkflowExecution.RunID
-	err := a.ReadModel.RecordTransition(ctx, order, in.Entry)
+	err := a.ReadModel.RecordTransition(ctx, order, storeTimelineEntry(in.Entry))
 	switch {
 	case err == nil:
 		a.recorded(ctx, in)
@@ -48,7 +48,7 @@ func (a *Activities) recorded(ctx context.Context, in RecordTransitionInput) {
 	e := in.Entry
 	a.log().InfoContext(ctx, "transition recorded", "flow", in.Order.Flow, "seq", e.Seq, "action", e.Action,
 		"from", e.From, "status", e.To, "outcome", e.Outcome)
-	if e.Outcome == store.OutcomeRefused || e.From == e.To {
+	if e.Outcome == OutcomeRefused || e.From == e.To {
 		return
 	}
 	a.events().TransitionRecorded(in.Order.Flow, e.To)

@@ -11,7 +11,6 @@ import (
 
 	"github.com/orderflow/orderflow/activities"
 	"github.com/orderflow/orderflow/internal/money"
-	"github.com/orderflow/orderflow/internal/pdf"
 	"github.com/orderflow/orderflow/internal/pgtest"
 	"github.com/orderflow/orderflow/internal/store"
 )
@@ -38,8 +37,8 @@ func TestRecordTransitionIsIdempotentAndRefusesRewrites(t *testing.T) {
 	env, st := activityEnv(t)
 	at := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
 	in := activities.RecordTransitionInput{
-		Order: store.Order{ID: "ord_1", Flow: "member", Status: "smart_confirmation", OwnerID: "m-1", Seq: 2, CreatedAt: at, UpdatedAt: at},
-		Entry: store.TimelineEntry{OrderID: "ord_1", Seq: 2, At: at, From: "draft", To: "smart_confirmation", Action: "submit", ActorRole: "member", ActorID: "m-1"},
+		Order: activities.OrderRow{ID: "ord_1", Flow: "member", Status: "smart_confirmation", OwnerID: "m-1", Seq: 2, CreatedAt: at, UpdatedAt: at},
+		Entry: activities.TimelineRow{OrderID: "ord_1", Seq: 2, At: at, From: "draft", To: "smart_confirmation", Action: "submit", ActorRole: "member", ActorID: "m-1"},
 	}
 	for range 3 {
 		if _, err := env.ExecuteActivity("RecordTransition", in); err != nil {
@@ -62,9 +61,9 @@ func TestRenderDocumentStoresTheSamePDFOnRetry(t *testing.T) {
 	env, st := activityEnv(t)
 	in := activities.RenderDocumentInput{
 		ID: "ord_2-po", OrderID: "ord_2", Filename: "purchase-order.pdf",
-		Document: pdf.Document{
-			Kind: pdf.PurchaseOrder, Reference: "ord_2", IssueDate: time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC),
-			Seller: pdf.Party{Name: "Supplier One"}, Buyer: pdf.Party{Name: "Marketplace"},
+		Document: activities.Document{
+			Kind: activities.PurchaseOrderDocument, Reference: "ord_2", IssueDate: time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC),
+			Seller: activities.Party{Name: "Supplier One"}, Buyer: activities.Party{Name: "Marketplace"},
 			Lines: []money.Line{{Description: "Cement 25 kg", Quantity: money.QuantityOf(4), UnitPrice: 650, VATRate: money.Percent(21)}},
 		},
 	}

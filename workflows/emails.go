@@ -7,7 +7,6 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/orderflow/orderflow/activities"
-	"github.com/orderflow/orderflow/internal/email"
 	"github.com/orderflow/orderflow/internal/money"
 )
 
@@ -21,7 +20,7 @@ type SentEmail struct {
 }
 
 // email queues one email; the activity makes it at most once per (order, purpose, recipient).
-func (c *core) email(purpose string, to email.Address, data any, attach ...string) {
+func (c *core) email(purpose string, to activities.Address, data any, attach ...string) {
 	c.sendEmail(activities.SendEmailInput{OrderID: c.ID, Purpose: purpose, To: to, Data: toMap(data), AttachDocuments: attach})
 }
 

@@ -11,7 +11,6 @@ import (
 
 	"github.com/orderflow/orderflow/activities"
 	"github.com/orderflow/orderflow/internal/auth"
-	"github.com/orderflow/orderflow/internal/store"
 	"github.com/orderflow/orderflow/lifecycle"
 )
 
@@ -157,7 +156,7 @@ type flow interface {
 	// elapse applies what happens when deadline d is reached.
 	elapse(ctx workflow.Context, d Deadline)
 	// snapshot is the read-model row of the order now.
-	snapshot() store.Order
+	snapshot() activities.OrderRow
 	// view is the order as viewer may see it.
 	view(viewer Party) OrderView
 	// cancelRequest is the action that Temporal's cancellation request
@@ -185,7 +184,7 @@ func (c *core) detach(ctx workflow.Context) workflow.Context {
 		ctx, _ = workflow.NewDisconnectedContext(ctx)
 		a, req := c.flow.cancelRequest()
 		i := slices.IndexFunc(c.signals, func(s signalHandler) bool { return s.action == a })
-		c.via = store.ViaCancelRequest
+		c.via = activities.ViaCancelRequest
 		defer func() { c.via = "" }()
 		c.signals[i].handle(ctx, req)
 	})
@@ -206,7 +205,7 @@ func (c *core) transition(ctx workflow.Context, to lifecycle.Status, action life
 	}
 	c.appendTimeline(ctx, TimelineEntry{
 		From: c.Status, To: to, Action: action, ActorRole: actor.Role, ActorID: actor.Subject,
-		Reason: reason, RequestID: requestID, Outcome: store.OutcomeApplied,
+		Reason: reason, RequestID: requestID, Outcome: activities.OutcomeApplied,
 	})
 	c.Status = to
 	c.record(ctx, "record "+string(action))
@@ -222,7 +221,7 @@ func (c *core) note(ctx workflow.Context, action lifecycle.Action, actor auth.Pr
 func (c *core) refuse(ctx workflow.Context, action lifecycle.Action, actor auth.Principal, why, requestID string) {
 	c.appendTimeline(ctx, TimelineEntry{
 		From: c.Status, To: c.Status, Action: action, ActorRole: actor.Role, ActorID: actor.Subject,
-		Reason: why, RequestID: requestID, Outcome: store.OutcomeRefused,
+		Reason: why, RequestID: requestID, Outcome: activities.OutcomeRefused,
 	})
 	c.record(ctx, "record refused "+string(action))
 }
@@ -239,7 +238,7 @@ func (c *core) appendTimeline(ctx workflow.Context, e TimelineEntry) {
 func (c *core) record(ctx workflow.Context, step string) {
 	order := c.flow.snapshot()
 	entry := c.Timeline[len(c.Timeline)-1]
-	in := activities.RecordTransitionInput{Order: order, Entry: store.TimelineEntry{
+	in := activities.RecordTransitionInput{Order: order, Entry: activities.TimelineRow{
 		OrderID: c.ID, Seq: entry.Seq, At: entry.At, From: string(entry.From), To: string(entry.To),
 		Action: string(entry.Action), ActorRole: string(entry.ActorRole), ActorID: entry.ActorID,
 		Reason: entry.Reason, RequestID: entry.RequestID, Outcome: entry.Outcome, Via: entry.Via,
@@ -250,7 +249,7 @@ func (c *core) record(ctx workflow.Context, step string) {
 	c.upsertSearchAttributes(ctx, order)
 }
 
-func (c *core) upsertSearchAttributes(ctx workflow.Context, o store.Order) {
+func (c *core) upsertSearchAttributes(ctx workflow.Context, o activities.OrderRow) {
 	updates := []temporal.SearchAttributeUpdate{
 		OrderStatus.ValueSet(o.Status),
 		OrderFlow.ValueSet(o.Flow),

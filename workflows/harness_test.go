@@ -36,10 +36,16 @@ import (
 	"github.com/orderflow/orderflow/lifecycle"
 )
 
+// transition is one read-model write, as the store receives it.
+type transition struct {
+	Order store.Order
+	Entry store.TimelineEntry
+}
+
 // fakes records every side effect the workflow asked for.
 type fakes struct {
 	mu           sync.Mutex
-	transitions  []activities.RecordTransitionInput
+	transitions  []transition
 	sent         []email.Message
 	outbox       map[string]store.Email
 	documents    map[string]store.Document
@@ -77,7 +83,7 @@ func newFakes() *fakes {
 func (f *fakes) RecordTransition(_ context.Context, o store.Order, e store.TimelineEntry) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.transitions = append(f.transitions, activities.RecordTransitionInput{Order: o, Entry: e})
+	f.transitions = append(f.transitions, transition{Order: o, Entry: e})
 	return nil
 }
 

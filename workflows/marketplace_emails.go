@@ -5,9 +5,7 @@ import (
 	"time"
 
 	"github.com/orderflow/orderflow/activities"
-	"github.com/orderflow/orderflow/internal/email"
 	"github.com/orderflow/orderflow/internal/money"
-	"github.com/orderflow/orderflow/internal/pdf"
 )
 
 // Marketplace order: what its emails say and the purchase order it sends,
@@ -17,12 +15,12 @@ func (m *marketplace) purchaseOrder(docID string, now time.Time) activities.Rend
 	lines, _ := m.supplierLines()
 	return activities.RenderDocumentInput{
 		ID: docID, OrderID: m.ID, Filename: "purchase-order-" + m.ID + ".pdf",
-		Document: pdf.Document{
-			Kind: pdf.PurchaseOrder, Number: "PO-" + m.ID, Reference: m.ID, IssueDate: now.In(m.location()),
-			Seller: pdf.Party{Name: m.Supplier.Name, Email: m.Supplier.Email},
-			Buyer:  pdf.Party{Name: "orderflow marketplace", Address: []string{"Purchasing"}},
+		Document: activities.Document{
+			Kind: activities.PurchaseOrderDocument, Number: "PO-" + m.ID, Reference: m.ID, IssueDate: now.In(m.location()),
+			Seller: activities.Party{Name: m.Supplier.Name, Email: m.Supplier.Email},
+			Buyer:  activities.Party{Name: "orderflow marketplace", Address: []string{"Purchasing"}},
 			Lines:  lines, Currency: "EUR",
-			Delivery: &pdf.Delivery{Address: m.In.Delivery.Address, Region: m.In.Delivery.Region, RequestedDate: m.requestedDate()},
+			Delivery: &activities.Delivery{Address: m.In.Delivery.Address, Region: m.In.Delivery.Region, RequestedDate: m.requestedDate()},
 			Notes:    []string{"Mark the order delivered and upload your invoice on orderflow when done."},
 		},
 	}
@@ -79,7 +77,7 @@ func (m *marketplace) customerName() string {
 }
 
 func (m *marketplace) emailCustomer(purpose string, data OrderEmail) {
-	m.email(purpose, email.Address{Name: m.In.CustomerName, Email: m.In.CustomerEmail}, data)
+	m.email(purpose, activities.Address{Name: m.In.CustomerName, Email: m.In.CustomerEmail}, data)
 }
 
 func (m *marketplace) emailSupplier(purpose string, data OrderEmail) {
@@ -87,11 +85,11 @@ func (m *marketplace) emailSupplier(purpose string, data OrderEmail) {
 	m.email(purpose, supplierAddress(*m.Supplier), data)
 }
 
-func (m *marketplace) emailTo(purpose string, to email.Address, data OrderEmail, attach ...string) {
+func (m *marketplace) emailTo(purpose string, to activities.Address, data OrderEmail, attach ...string) {
 	data.Recipient = to.Name
 	m.email(purpose, to, data, attach...)
 }
 
-func supplierAddress(s activities.SupplierRef) email.Address {
-	return email.Address{Name: s.Name, Email: s.Email}
+func supplierAddress(s activities.SupplierRef) activities.Address {
+	return activities.Address{Name: s.Name, Email: s.Email}
 }

@@ -4,9 +4,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/orderflow/orderflow/activities"
-	"github.com/orderflow/orderflow/internal/email"
 	"github.com/orderflow/orderflow/internal/money"
-	"github.com/orderflow/orderflow/internal/pdf"
 	"github.com/orderflow/orderflow/lifecycle"
 )
 
@@ -123,10 +121,10 @@ func (m *marketplace) creditReturn(ctx workflow.Context) {
 	in := activities.OrderCreditNoteInput{
 		Key: m.ID + "/credit-note", OrderID: m.ID, DocumentID: m.ID + "-credit-note",
 		Filename: "credit-note-" + m.ID + ".pdf", Year: now.Year(),
-		Document: pdf.Document{
-			Kind: pdf.CreditNote, CreditsOrder: true, Reference: m.ID, IssueDate: now,
-			Seller: pdf.Party{Name: "orderflow marketplace"},
-			Buyer:  pdf.Party{Name: m.customerName(), Email: m.In.CustomerEmail},
+		Document: activities.Document{
+			Kind: activities.CreditNoteDocument, CreditsOrder: true, Reference: m.ID, IssueDate: now,
+			Seller: activities.Party{Name: "orderflow marketplace"},
+			Buyer:  activities.Party{Name: m.customerName(), Email: m.In.CustomerEmail},
 			Lines:  lines, Currency: "EUR",
 			Notes: []string{"The goods were returned in resalable condition: " + m.Return.Reason},
 		},
@@ -141,7 +139,7 @@ func (m *marketplace) creditReturn(ctx workflow.Context) {
 		m.version++
 		data := m.emailData()
 		data.Reason, data.Refund = m.Return.Reason, money.Format(m.Totals.Gross, "EUR")
-		m.email("credit_note_issued", email.Address{Name: m.In.CustomerName, Email: m.In.CustomerEmail}, data, ref.ID)
+		m.email("credit_note_issued", activities.Address{Name: m.In.CustomerName, Email: m.In.CustomerEmail}, data, ref.ID)
 		return nil
 	})
 }

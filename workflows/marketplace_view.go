@@ -8,7 +8,6 @@ import (
 	"github.com/orderflow/orderflow/activities"
 	"github.com/orderflow/orderflow/internal/auth"
 	"github.com/orderflow/orderflow/internal/money"
-	"github.com/orderflow/orderflow/internal/store"
 	"github.com/orderflow/orderflow/lifecycle"
 )
 
@@ -113,7 +112,7 @@ func (m *marketplace) systemView() OrderView {
 	return v
 }
 
-func (m *marketplace) snapshot() store.Order {
+func (m *marketplace) snapshot() activities.OrderRow {
 	o := m.baseSnapshot(m.title(), m.Totals.Gross, m.deadlines())
 	if m.Supplier != nil {
 		o.SupplierID = m.Supplier.ID

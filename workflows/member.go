@@ -10,8 +10,8 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/orderflow/orderflow/activities"
 	"github.com/orderflow/orderflow/internal/auth"
-	"github.com/orderflow/orderflow/internal/store"
 	"github.com/orderflow/orderflow/lifecycle"
 )
 
@@ -233,7 +233,7 @@ func (m *member) approveCancellation(ctx workflow.Context, actor auth.Principal,
 // in: where withdrawing it goes back to (active unless the table grows).
 func (m *member) cancellationFrom() lifecycle.Status {
 	for i := len(m.Timeline) - 1; i >= 0; i-- {
-		if e := m.Timeline[i]; e.To == lifecycle.CancellationRequested && e.From != lifecycle.CancellationRequested && e.Outcome != store.OutcomeRefused {
+		if e := m.Timeline[i]; e.To == lifecycle.CancellationRequested && e.From != lifecycle.CancellationRequested && e.Outcome != activities.OutcomeRefused {
 			return e.From
 		}
 	}

@@ -7,7 +7,7 @@ import (
 
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/orderflow/orderflow/internal/email"
+	"github.com/orderflow/orderflow/activities"
 	"github.com/orderflow/orderflow/lifecycle"
 )
 
@@ -161,7 +161,7 @@ func (m *member) elapse(ctx workflow.Context, d Deadline) {
 		m.note(ctx, lifecycle.SLAElapsed, systemActor, "waiting longer than the Smart confirmation target", "")
 		data := m.emailData()
 		data.Recipient, data.Deadline = "Member support", m.localTime(*m.SubmittedAt)
-		m.email("sla_escalation", email.Address{Name: "Member support", Email: m.In.Settings.StaffEmail}, data)
+		m.email("sla_escalation", activities.Address{Name: "Member support", Email: m.In.Settings.StaffEmail}, data)
 	case lifecycle.DeadlineReminder:
 		m.Reminded = true
 		m.note(ctx, lifecycle.ClientReminded, systemActor, "", "")

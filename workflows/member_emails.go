@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"github.com/orderflow/orderflow/activities"
-	"github.com/orderflow/orderflow/internal/email"
 	"github.com/orderflow/orderflow/internal/money"
 )
 
@@ -53,12 +52,12 @@ func (m *member) humanDate(date string) string {
 	return d.Format("2 January 2006")
 }
 
-func (m *member) memberAddress() email.Address {
-	return email.Address{Name: m.In.MemberName, Email: m.In.MemberEmail}
+func (m *member) memberAddress() activities.Address {
+	return activities.Address{Name: m.In.MemberName, Email: m.In.MemberEmail}
 }
 
-func (m *member) clientAddress() email.Address {
-	return email.Address{Name: m.In.Content.Client.Name, Email: m.In.Content.Client.Email}
+func (m *member) clientAddress() activities.Address {
+	return activities.Address{Name: m.In.Content.Client.Name, Email: m.In.Content.Client.Email}
 }
 
 // emailMember sends template to the member; suffix makes the purpose unique
@@ -76,10 +75,10 @@ func (m *member) emailClient(template, suffix string, data MemberEmail, attach .
 // emailWithCopy sends to the client with the member in copy.
 func (m *member) emailWithCopy(template, suffix string, data MemberEmail, attach ...string) {
 	data.Recipient = m.In.Content.Client.Name
-	m.emailTemplate(template, suffix, m.clientAddress(), []email.Address{m.memberAddress()}, data, attach...)
+	m.emailTemplate(template, suffix, m.clientAddress(), []activities.Address{m.memberAddress()}, data, attach...)
 }
 
-func (m *member) emailTemplate(template, suffix string, to email.Address, cc []email.Address, data MemberEmail, attach ...string) {
+func (m *member) emailTemplate(template, suffix string, to activities.Address, cc []activities.Address, data MemberEmail, attach ...string) {
 	purpose := template
 	if suffix != "" {
 		purpose += "#" + suffix

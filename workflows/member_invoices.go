@@ -11,7 +11,6 @@ import (
 
 	"github.com/orderflow/orderflow/activities"
 	"github.com/orderflow/orderflow/internal/money"
-	"github.com/orderflow/orderflow/internal/pdf"
 	"github.com/orderflow/orderflow/lifecycle"
 )
 
@@ -65,7 +64,7 @@ func (m *member) draft(ctx workflow.Context, i int) {
 	}
 	docID := fmt.Sprintf("%s-draft-%d-v%d", m.ID, i+1, e.DraftVersion)
 	e.DraftDocument = docID
-	doc := m.invoiceDocument(i, pdf.InvoiceDraft, now)
+	doc := m.invoiceDocument(i, activities.InvoiceDraftDocument, now)
 	in := activities.RenderDocumentInput{ID: docID, OrderID: m.ID, Filename: fmt.Sprintf("draft-invoice-%d-%s.pdf", i+1, m.ID), Document: doc}
 	m.enqueue(fmt.Sprintf("invoice draft %d", i+1), true, func(ctx workflow.Context) error {
 		var ref activities.DocumentRef
@@ -91,7 +90,7 @@ func (m *member) issue(ctx workflow.Context, i int) {
 	local := now.In(m.location())
 	in := activities.IssueInvoiceInput{
 		Key: fmt.Sprintf("%s/invoice/%d", m.ID, i+1), OrderID: m.ID, Entry: i + 1, Kind: "invoice", Year: local.Year(),
-		Document: m.invoiceDocument(i, pdf.Invoice, now), Filename: fmt.Sprintf("invoice-%d-%s.pdf", i+1, m.ID),
+		Document: m.invoiceDocument(i, activities.InvoiceDocument, now), Filename: fmt.Sprintf("invoice-%d-%s.pdf", i+1, m.ID),
 	}
 	m.Entries[i].Status = EntryIssued
 	m.note(ctx, lifecycle.InvoiceIssued, systemActor, fmt.Sprintf("invoice %d of %s", i+1, m.Entries[i].Date), "")
@@ -127,7 +126,7 @@ func (m *member) creditNote(ctx workflow.Context, i int) {
 		if inv == nil {
 			return temporal.NewNonRetryableApplicationError("invoice "+strconv.Itoa(i+1)+" has no number yet", "CreditNoteEarly", nil)
 		}
-		doc := m.invoiceDocument(i, pdf.CreditNote, now)
+		doc := m.invoiceDocument(i, activities.CreditNoteDocument, now)
 		doc.CreditedInvoice = inv.Number
 		for j := range doc.Lines {
 			doc.Lines[j].UnitPrice = -doc.Lines[j].UnitPrice
@@ -151,20 +150,20 @@ func (m *member) creditNote(ctx workflow.Context, i int) {
 	})
 }
 
-func (m *member) invoiceDocument(i int, kind pdf.Kind, now time.Time) pdf.Document {
+func (m *member) invoiceDocument(i int, kind activities.DocumentKind, now time.Time) activities.Document {
 	c := m.In.Content
 	start, _ := time.ParseInLocation(dateLayout, c.ServicePeriod.Start, m.location())
 	end, _ := time.ParseInLocation(dateLayout, c.ServicePeriod.End, m.location())
 	due := now.In(m.location()).AddDate(0, 0, 30)
-	doc := pdf.Document{
+	doc := activities.Document{
 		Kind: kind, Reference: m.ID, IssueDate: now.In(m.location()),
-		ServicePeriod: &pdf.Period{Start: start, End: end},
+		ServicePeriod: &activities.Period{Start: start, End: end},
 		Seller:        m.seller(),
-		Buyer:         pdf.Party{Name: c.Client.Name, Company: c.Client.Company, VATNumber: c.Client.VATNumber, Email: c.Client.Email},
+		Buyer:         activities.Party{Name: c.Client.Name, Company: c.Client.Company, VATNumber: c.Client.VATNumber, Email: c.Client.Email},
 		Lines:         slices.Clone(m.Entries[i].Lines), Currency: "EUR",
 		Notes: []string{fmt.Sprintf("%s — invoice %d of %d, planned for %s.", c.Title, i+1, len(m.Entries), m.Entries[i].Date)},
 	}
-	if kind == pdf.Invoice {
+	if kind == activities.InvoiceDocument {
 		doc.DueDate = &due
 	}
 	return doc
@@ -173,12 +172,12 @@ func (m *member) invoiceDocument(i int, kind pdf.Kind, now time.Time) pdf.Docume
 // seller is who invoices: the cooperative on behalf of the member when the
 // deployment names it (orders started before it was configured keep the
 // member as seller).
-func (m *member) seller() pdf.Party {
+func (m *member) seller() activities.Party {
 	st := m.In.Settings
 	if st.SellerName == "" {
-		return pdf.Party{Name: m.In.MemberName, Email: m.In.MemberEmail, Address: []string{"Invoiced through Smart"}}
+		return activities.Party{Name: m.In.MemberName, Email: m.In.MemberEmail, Address: []string{"Invoiced through Smart"}}
 	}
-	return pdf.Party{Name: st.SellerName, VATNumber: st.SellerVAT, Email: m.In.MemberEmail,
+	return activities.Party{Name: st.SellerName, VATNumber: st.SellerVAT, Email: m.In.MemberEmail,
 		Address: []string{"On behalf of " + m.In.MemberName}}
 }
 

@@ -4,9 +4,9 @@ import (
 	"encoding/json"
 	"slices"
 
+	"github.com/orderflow/orderflow/activities"
 	"github.com/orderflow/orderflow/internal/auth"
 	"github.com/orderflow/orderflow/internal/money"
-	"github.com/orderflow/orderflow/internal/store"
 	"github.com/orderflow/orderflow/lifecycle"
 )
 
@@ -74,7 +74,7 @@ func (m *member) cancelRequest() (lifecycle.Action, ActionRequest) {
 	return lifecycle.ApproveCancellation, ActionRequest{Actor: cancelRequestActor(lifecycle.Staff)}
 }
 
-func (m *member) snapshot() store.Order {
+func (m *member) snapshot() activities.OrderRow {
 	o := m.baseSnapshot(m.In.Content.Title, m.totals().Gross, m.deadlines())
 	o.Overdue = m.Overdue
 	view, _ := json.Marshal(m.view(Party{Principal: systemActor}))

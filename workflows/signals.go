@@ -10,7 +10,7 @@ import (
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/orderflow/orderflow/internal/store"
+	"github.com/orderflow/orderflow/activities"
 	"github.com/orderflow/orderflow/lifecycle"
 )
 
@@ -100,7 +100,7 @@ func (c *core) receive(ctx workflow.Context, s signalHandler, async bool) bool {
 	} else {
 		s.channel.Receive(ctx, &raw)
 	}
-	c.via = store.ViaSignal
+	c.via = activities.ViaSignal
 	defer func() { c.via = "" }()
 	req, why := decodeSignal(raw)
 	if why == "" && !slices.Contains(staffSideRoles, req.Actor.Role) {
@@ -165,7 +165,7 @@ func (c *core) refuseUnknownSignals(ctx workflow.Context) {
 				var raw converter.RawValue
 				for ch.ReceiveAsync(&raw) {
 					req, _ := decodeSignal(raw)
-					c.via = store.ViaSignal
+					c.via = activities.ViaSignal
 					c.refuse(ctx, lifecycle.Action(truncateRunes(name, 64)), req.Actor,
 						fmt.Sprintf("%q is not an action of %s orders; the signals are: %s", truncateRunes(name, 64), c.Flow, lifecycle.JoinActions(c.signalNames())), "")
 					c.via = ""

@@ -6,7 +6,6 @@ import (
 
 	"github.com/orderflow/orderflow/activities"
 	"github.com/orderflow/orderflow/internal/money"
-	"github.com/orderflow/orderflow/internal/store"
 	"github.com/orderflow/orderflow/lifecycle"
 )
 
@@ -75,8 +74,8 @@ func (c *core) forViewer(full OrderView, viewer Party) OrderView {
 }
 
 // baseSnapshot is the read-model row of what every flow shares.
-func (c *core) baseSnapshot(title string, total money.Amount, deadlines []Deadline) store.Order {
-	o := store.Order{
+func (c *core) baseSnapshot(title string, total money.Amount, deadlines []Deadline) activities.OrderRow {
+	o := activities.OrderRow{
 		ID: c.ID, Flow: c.Flow, Status: string(c.Status), OwnerID: c.Owner, Title: title, Currency: "EUR",
 		TotalCents: int64(total), NeedsAttention: c.Attention != nil, Seq: c.Seq,
 		CreatedAt: c.CreatedAt, UpdatedAt: c.updatedAt(),

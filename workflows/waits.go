@@ -9,8 +9,6 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/orderflow/orderflow/activities"
-	"github.com/orderflow/orderflow/internal/email"
-	"github.com/orderflow/orderflow/internal/store"
 	"github.com/orderflow/orderflow/lifecycle"
 )
 
@@ -49,7 +47,9 @@ type WaitOwner struct {
 	Email string         `json:"email"`
 }
 
-func (o WaitOwner) address() email.Address { return email.Address{Name: o.Name, Email: o.Email} }
+func (o WaitOwner) address() activities.Address {
+	return activities.Address{Name: o.Name, Email: o.Email}
+}
 
 // Wait is one thing an order waits for a person to do.
 type Wait struct {
@@ -238,7 +238,7 @@ func (c *core) entered(match func(e TimelineEntry) bool) (time.Time, int, bool) 
 	var at time.Time
 	n := 0
 	for _, e := range c.Timeline {
-		if e.Outcome == store.OutcomeApplied && match(e) {
+		if e.Outcome == activities.OutcomeApplied && match(e) {
 			at, n = e.At, n+1
 		}
 	}

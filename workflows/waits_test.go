@@ -8,7 +8,6 @@ import (
 
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/orderflow/orderflow/activities"
 	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/lifecycle"
 )
@@ -92,7 +91,7 @@ func TestScreeningTellsPurchasingRemindsThenEscalatesToStaffOnce(t *testing.T) {
 	// The read model, written again when purchasing was told, waits for the
 	// reminder next, not for the notice already sent.
 	r.fakes.mu.Lock()
-	i := slices.IndexFunc(r.fakes.transitions, func(tr activities.RecordTransitionInput) bool { return tr.Entry.Action == string(lifecycle.OwnerTold) })
+	i := slices.IndexFunc(r.fakes.transitions, func(tr transition) bool { return tr.Entry.Action == string(lifecycle.OwnerTold) })
 	if i < 0 || r.fakes.transitions[i].Order.NextDeadline == nil || !r.fakes.transitions[i].Order.NextDeadline.Equal(told.Add(24*hour)) {
 		t.Errorf("read model after the notice: %+v", r.fakes.transitions)
 	}
