@@ -75,22 +75,12 @@ type Attention struct {
 	Resendable bool `json:"resendable,omitempty"`
 }
 
-// core is the state and machinery of one order workflow.
+// core is the machinery of one order workflow. What it knows of the order
+// lives in the flow's state (its Core), which core points at, so the state
+// a fresh run continues from is the one struct the order has, never a copy.
 type core struct {
-	ID        string
-	Flow      string
-	Owner     string
-	Status    lifecycle.Status
-	Seq       int64
-	CreatedAt time.Time
-	Timeline  []TimelineEntry
-	Documents []activities.DocumentRef
-	Emails    []SentEmail
+	*coreState
 	Attention *Attention
-
-	// Closed ends a workflow whose order stays in a non-final status (a
-	// completed marketplace order after its return window).
-	Closed bool
 
 	table       lifecycle.Flow
 	flow        flow
@@ -112,7 +102,8 @@ type core struct {
 	continueAsNew func(ctx workflow.Context) error
 }
 
-// coreState is the serializable part of core, carried across continue-as-new.
+// coreState is what every order knows, whatever its flow: part of the
+// flow's state, carried whole across continue-as-new.
 type coreState struct {
 	ID        string                   `json:"id"`
 	Flow      string                   `json:"flow"`
@@ -123,17 +114,9 @@ type coreState struct {
 	Timeline  []TimelineEntry          `json:"timeline"`
 	Documents []activities.DocumentRef `json:"documents"`
 	Emails    []SentEmail              `json:"emails"`
-	Closed    bool                     `json:"closed"`
-}
-
-func (c *core) save() coreState {
-	return coreState{ID: c.ID, Flow: c.Flow, Owner: c.Owner, Status: c.Status, Seq: c.Seq, CreatedAt: c.CreatedAt,
-		Timeline: c.Timeline, Documents: c.Documents, Emails: c.Emails, Closed: c.Closed}
-}
-
-func (c *core) restore(s coreState) {
-	c.ID, c.Flow, c.Owner, c.Status, c.Seq, c.CreatedAt = s.ID, s.Flow, s.Owner, s.Status, s.Seq, s.CreatedAt
-	c.Timeline, c.Documents, c.Emails, c.Closed = s.Timeline, s.Documents, s.Emails, s.Closed
+	// Closed ends a workflow whose order stays in a non-final status (a
+	// completed marketplace order after its return window).
+	Closed bool `json:"closed"`
 }
 
 // flow is what a lifecycle adds to the core: its parties, guards, actions,

@@ -138,11 +138,11 @@ type marketplaceState struct {
 // MarketplaceOrder runs one marketplace order from creation to its final status.
 func MarketplaceOrder(ctx workflow.Context, in MarketplaceInput) error {
 	m := &marketplace{}
-	m.core = core{table: lifecycle.MarketplaceFlow, flow: m}
 	if in.Resume != nil {
 		m.marketplaceState = *in.Resume
-		m.core.restore(m.marketplaceState.Core)
-	} else {
+	}
+	m.core = core{coreState: &m.marketplaceState.Core, table: lifecycle.MarketplaceFlow, flow: m}
+	if in.Resume == nil {
 		totals, err := money.Compute(itemLines(in.Items))
 		if err != nil {
 			return fmt.Errorf("order %s: %w", in.OrderID, err)
@@ -179,7 +179,6 @@ func MarketplaceOrder(ctx workflow.Context, in MarketplaceInput) error {
 
 // continueAsNewError hands the whole state to a fresh run.
 func (m *marketplace) continueAsNewError(ctx workflow.Context) error {
-	m.marketplaceState.Core = m.core.save()
 	state := m.marketplaceState
 	next := m.In
 	next.Resume = &state

@@ -26,11 +26,11 @@ type member struct {
 // MemberOrder runs one member order from draft to its final status.
 func MemberOrder(ctx workflow.Context, in MemberInput) error {
 	m := &member{}
-	m.core = core{table: lifecycle.MemberFlow, flow: m}
 	if in.Resume != nil {
 		m.memberState = *in.Resume
-		m.core.restore(m.memberState.Core)
-	} else {
+	}
+	m.core = core{coreState: &m.memberState.Core, table: lifecycle.MemberFlow, flow: m}
+	if in.Resume == nil {
 		m.In = in
 		m.ID, m.Flow, m.Owner, m.CreatedAt = in.OrderID, lifecycle.MemberFlow.Name, in.MemberID, workflow.Now(ctx)
 		m.Entries = entriesOf(in.Content)
@@ -60,7 +60,6 @@ func (m *member) start(ctx workflow.Context, in MemberInput) {
 
 // continueAsNewError hands the whole state to a fresh run.
 func (m *member) continueAsNewError(ctx workflow.Context) error {
-	m.memberState.Core = m.core.save()
 	state := m.memberState
 	next := m.In
 	next.Resume = &state
