@@ -63,6 +63,7 @@ func bench(ctx context.Context, o options, stdout, stderr io.Writer, orderflow b
 		report = base
 	} else {
 		report.CompareTo(base)
+		report.Targets = report.BenchTargets()
 	}
 	if len(st.procs) > 0 {
 		report.PeakRSSBytes = st.peakRSS()
@@ -112,7 +113,7 @@ func runOrders(ctx context.Context, o options, st *stack, tc client.Client, tag 
 		}
 	}
 	fmt.Fprintln(stderr, "reading workflow histories…")
-	r.HistoryEvents = load.HistoryLengths(ctx, tc, ledger.Orders(), rec)
+	r.HistoryEvents, r.HistoryBytes = load.Histories(ctx, tc, ledger.Orders(), rec)
 	r.Errors = rec.Errors()
 	return r
 }
@@ -136,7 +137,7 @@ func runBaseline(ctx context.Context, o options, tc client.Client, tag string, s
 	}
 	r := &load.Report{Mode: "baseline", Started: started.UTC(), Orders: n, OrdersFailed: failed, Concurrency: o.concurrency}
 	r.Finish(rec, elapsed)
-	r.HistoryEvents = load.HistoryLengths(ctx, tc, b.Ledger.Orders(), rec)
+	r.HistoryEvents, r.HistoryBytes = load.Histories(ctx, tc, b.Ledger.Orders(), rec)
 	r.Errors = rec.Errors()
 	return r, nil
 }

@@ -80,7 +80,35 @@ type scaleReport struct {
 	DevPeakRSS    int64        `json:"dev_peak_rss_bytes"`
 	// HistoryEvents is the length of the histories a cache miss replays (a sample).
 	HistoryEvents map[string]load.Distribution `json:"history_events_per_order"`
-	Notes         []string                     `json:"notes,omitempty"`
+	// Targets: what a cached order costs the worker, against its target.
+	Targets []load.Target `json:"targets,omitempty"`
+	Notes   []string      `json:"notes,omitempty"`
+}
+
+// memoryPerCachedOrder is what one more cached order costs the worker: the
+// difference in Go heap and stacks in use between the cache sizes that held
+// the most and the fewest orders, over the difference in orders. Goroutine
+// stacks count: a cached order keeps its coroutines.
+func memoryPerCachedOrder(phases []scalePhase) load.Target {
+	t := load.Target{Name: "worker memory per cached order", Limit: 50, Unit: "KiB"}
+	if len(phases) < 2 {
+		t.Note = "needs two cache sizes"
+		return t
+	}
+	most, fewest := phases[0], phases[0]
+	for _, p := range phases[1:] {
+		if p.Cached > most.Cached {
+			most = p
+		}
+		if p.Cached < fewest.Cached {
+			fewest = p
+		}
+	}
+	if most.Cached-fewest.Cached < 1 {
+		t.Note = "the cache sizes held as many orders"
+		return t
+	}
+	return load.Judge(t, (most.Heap+most.Stacks-fewest.Heap-fewest.Stacks)/(most.Cached-fewest.Cached)/1024)
 }
 
 // scalePhase is the worker at one cache size while the orders wait.
@@ -208,6 +236,7 @@ func scale(ctx context.Context, o scaleOptions, stdout, stderr io.Writer) error 
 	report.DevPeakRSS = st.procs[0].PeakRSS()
 	report.Open = len(placed)
 	report.HistoryEvents = historyEvents(ctx, st, placed)
+	report.Targets = []load.Target{memoryPerCachedOrder(report.Phases)}
 	report.print(stdout)
 	if o.out != "" {
 		if err := load.WriteJSON(o.out, report); err != nil {
@@ -391,6 +420,7 @@ func (r *scaleReport) print(w io.Writer) {
 			fmt.Fprintf(w, "    errors %s: %d\n", kind, p.Errors[kind])
 		}
 	}
+	load.PrintTargets(w, r.Targets)
 	for _, n := range r.Notes {
 		fmt.Fprintf(w, "  note: %s\n", n)
 	}

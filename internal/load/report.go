@@ -24,8 +24,13 @@ type Report struct {
 	ActionsPerSecond float64                 `json:"actions_per_second"`
 	Latency          map[string]Latency      `json:"latency"`
 	HistoryEvents    map[string]Distribution `json:"history_events_per_order,omitempty"`
-	PeakRSSBytes     map[string]int64        `json:"peak_rss_bytes,omitempty"`
-	Errors           map[string]int          `json:"errors"`
+	// HistoryBytes is each order's history size as the server counts it
+	// (the size Temporal's limits use).
+	HistoryBytes map[string]Distribution `json:"history_bytes_per_order,omitempty"`
+	// Targets are the engine's goals and what this run measured of them.
+	Targets      []Target         `json:"targets,omitempty"`
+	PeakRSSBytes map[string]int64 `json:"peak_rss_bytes,omitempty"`
+	Errors       map[string]int   `json:"errors"`
 	// Baseline is raw Temporal on the same server with the same concurrency;
 	// Ratio is this run's orders per second over the baseline's workflows per second.
 	Baseline *Report  `json:"baseline,omitempty"`
@@ -80,6 +85,10 @@ func (r *Report) Print(w io.Writer) {
 		d := r.HistoryEvents[flow]
 		fmt.Fprintf(w, "  history events per %s order: mean %.1f, p50 %d, p95 %d, max %d (%d orders)\n", flow, d.Mean, d.P50, d.P95, d.Max, d.Count)
 	}
+	for _, flow := range sortedKeys(r.HistoryBytes) {
+		d := r.HistoryBytes[flow]
+		fmt.Fprintf(w, "  history bytes per %s order: mean %.0f, p50 %d, p95 %d, max %d (%d orders)\n", flow, d.Mean, d.P50, d.P95, d.Max, d.Count)
+	}
 	for _, proc := range sortedKeys(r.PeakRSSBytes) {
 		fmt.Fprintf(w, "  peak RSS %s: %d MiB\n", proc, r.PeakRSSBytes[proc]>>20)
 	}
@@ -92,6 +101,9 @@ func (r *Report) Print(w io.Writer) {
 	if r.Baseline != nil {
 		fmt.Fprintf(w, "  baseline (raw Temporal): %.2f workflows/s, %.2f actions/s; orderflow/baseline throughput ratio %.3f\n",
 			r.Baseline.OrdersPerSecond, r.Baseline.ActionsPerSecond, r.Ratio)
+	}
+	if len(r.Targets) > 0 {
+		PrintTargets(w, r.Targets)
 	}
 	for _, n := range r.Notes {
 		fmt.Fprintf(w, "  note: %s\n", strings.TrimSpace(n))

@@ -68,7 +68,9 @@ func (r *Recorder) Latencies() map[string]Latency {
 	defer r.mu.Unlock()
 	out := make(map[string]Latency, len(r.latencies))
 	for kind, ds := range r.latencies {
-		out[kind] = Summarize(ds)
+		l := Summarize(ds)
+		l.Read = r.reads[kind]
+		out[kind] = l
 	}
 	return out
 }
@@ -91,6 +93,8 @@ type Latency struct {
 	P95   float64 `json:"p95_ms"`
 	P99   float64 `json:"p99_ms"`
 	Max   float64 `json:"max_ms"`
+	// Read: a poll while waiting, not an action.
+	Read bool `json:"read,omitempty"`
 }
 
 // Summarize computes the percentiles of ds (nearest-rank method).

@@ -16,20 +16,36 @@ import (
 // the workflow id), by flow. Orders whose history cannot be read are counted
 // as errors in rec.
 func HistoryLengths(ctx context.Context, c client.Client, orders []Placed, rec *Recorder) map[string]Distribution {
-	byFlow := map[string][]int{}
+	events, _ := Histories(ctx, c, orders, rec)
+	return events
+}
+
+// Histories are the events and the size in bytes (as the server counts it,
+// the size Temporal's limits use) of each order's workflow history, by flow.
+func Histories(ctx context.Context, c client.Client, orders []Placed, rec *Recorder) (events, bytes map[string]Distribution) {
+	lengths, sizes := map[string][]int{}, map[string][]int{}
 	for _, o := range orders {
 		n, err := historyLength(ctx, c, o.ID)
 		if err != nil {
 			rec.Fail("history: " + errorKind(err))
 			continue
 		}
-		byFlow[o.Flow] = append(byFlow[o.Flow], n)
+		lengths[o.Flow] = append(lengths[o.Flow], n)
+		d, err := c.DescribeWorkflowExecution(ctx, o.ID, "")
+		if err != nil {
+			rec.Fail("describe: " + errorKind(err))
+			continue
+		}
+		sizes[o.Flow] = append(sizes[o.Flow], int(d.GetWorkflowExecutionInfo().GetHistorySizeBytes()))
 	}
-	out := map[string]Distribution{}
-	for flow, ns := range byFlow {
-		out[flow] = Distribute(ns)
+	events, bytes = map[string]Distribution{}, map[string]Distribution{}
+	for flow, ns := range lengths {
+		events[flow] = Distribute(ns)
 	}
-	return out
+	for flow, ns := range sizes {
+		bytes[flow] = Distribute(ns)
+	}
+	return events, bytes
 }
 
 // historyLength counts the events of the latest run of workflowID.
