@@ -285,8 +285,12 @@ func (o orders) duplicateClosed(c *gin.Context, p auth.Principal, id string, see
 		abortWith(c, http.StatusServiceUnavailable, "The order could not be read; retry shortly.")
 		return
 	}
-	var v workflows.OrderView
-	if row.OwnerID != p.Subject || row.Flow != lifecycle.MemberFlow.Name || json.Unmarshal(row.View, &v) != nil || v.Member == nil {
+	if row.OwnerID != p.Subject || row.Flow != lifecycle.MemberFlow.Name {
+		notFound()
+		return
+	}
+	v, err := o.recorded(ctx, row)
+	if err != nil || v.Member == nil {
 		notFound()
 		return
 	}
@@ -365,8 +369,7 @@ func (o orders) duplicateClosed(c *gin.Context, p auth.Principal, id string, see
 		ActorRole: p.Role, ActorID: p.Subject, Reason: "duplicated to " + in.OrderID + " (after the order closed)", RequestID: rid, Outcome: store.OutcomeApplied}
 	v.Timeline = append(v.Timeline, entry)
 	v.UpdatedAt = now
-	raw, _ := json.Marshal(v)
-	row.View, row.Seq, row.UpdatedAt = raw, entry.Seq, now
+	row.View, row.Seq, row.UpdatedAt = workflows.RecordedView(v), entry.Seq, now
 	err = o.Store.RecordTransition(ctx, row, store.TimelineEntry{
 		OrderID: id, Seq: entry.Seq, At: now, From: string(entry.From), To: string(entry.To), Action: string(entry.Action),
 		ActorRole: string(p.Role), ActorID: p.Subject, Reason: entry.Reason, RequestID: rid, Outcome: store.OutcomeApplied,

@@ -288,6 +288,30 @@ func (o orders) query(ctx context.Context, id string, p auth.Principal) (workflo
 	return view, err
 }
 
+// recorded is the system view the read model holds of an order, with its
+// timeline, which the read model keeps in its own table (the recorded view
+// carries none since workflows.recordedView; older rows carry one, which the
+// table's replaces).
+func (o orders) recorded(ctx context.Context, row store.Order) (workflows.OrderView, error) {
+	var v workflows.OrderView
+	if err := json.Unmarshal(row.View, &v); err != nil {
+		return v, err
+	}
+	entries, err := o.Store.Timeline(ctx, row.ID)
+	if err != nil {
+		return v, err
+	}
+	if len(entries) > 0 {
+		v.Timeline = make([]workflows.TimelineEntry, len(entries))
+		for i, e := range entries {
+			v.Timeline[i] = workflows.TimelineEntry{Seq: e.Seq, At: e.At, From: lifecycle.Status(e.From), To: lifecycle.Status(e.To),
+				Action: lifecycle.Action(e.Action), ActorRole: lifecycle.Role(e.ActorRole), ActorID: e.ActorID, Reason: e.Reason,
+				RequestID: e.RequestID, Outcome: e.Outcome, Via: e.Via}
+		}
+	}
+	return v, nil
+}
+
 // archived is the caller's view of an order Temporal no longer holds, from
 // the system view the read model recorded at its last transition, with the
 // documents stored and the emails sent since; NotFound for an unknown order and for a caller who
@@ -304,8 +328,8 @@ func (o orders) archived(ctx context.Context, id string, p auth.Principal) (work
 	if err != nil {
 		return workflows.OrderView{}, err
 	}
-	var full workflows.OrderView
-	if err := json.Unmarshal(row.View, &full); err != nil || full.ID != id {
+	full, err := o.recorded(ctx, row)
+	if err != nil || full.ID != id {
 		return workflows.OrderView{}, notFound
 	}
 	if docs, err := o.Store.ListDocuments(ctx, id); err == nil {

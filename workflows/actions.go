@@ -215,6 +215,7 @@ func (c *core) registerHandlers(ctx workflow.Context, registry map[lifecycle.Act
 	oneLoop := workflow.GetVersion(ctx, ChangeOneSignalLoop, workflow.DefaultVersion, 1) != workflow.DefaultVersion
 	c.trusted = workflow.GetVersion(ctx, ChangeTrustedActions, workflow.DefaultVersion, 1) != workflow.DefaultVersion
 	c.businessRules = workflow.GetVersion(ctx, ChangeBusinessRules, workflow.DefaultVersion, 1) != workflow.DefaultVersion
+	c.flatRecords = workflow.GetVersion(ctx, ChangeFlatRecords, workflow.DefaultVersion, 1) != workflow.DefaultVersion
 	for _, a := range c.table.Actions() {
 		if c.table.Automatic(a) {
 			continue

@@ -94,6 +94,8 @@ type core struct {
 	trusted bool
 	// businessRules: started after ChangeBusinessRules (versions.go).
 	businessRules bool
+	// flatRecords: started after ChangeFlatRecords (versions.go).
+	flatRecords bool
 	// via marks the timeline entries written while a signal or Temporal's
 	// cancellation request is applied.
 	via string
@@ -212,6 +214,9 @@ func (c *core) refuse(ctx workflow.Context, action lifecycle.Action, actor auth.
 func (c *core) appendTimeline(ctx workflow.Context, e TimelineEntry) {
 	c.Seq++
 	e.Seq, e.At, e.Via = c.Seq, workflow.Now(ctx), c.via
+	if c.flatRecords {
+		e.At = e.At.Truncate(time.Microsecond)
+	}
 	c.Timeline = append(c.Timeline, e)
 	c.version++
 }

@@ -157,8 +157,19 @@ func (c *core) park(ctx workflow.Context, e effect, cause error) (lifecycle.Acti
 	c.Attention = &Attention{Step: e.step, Error: failureMessage(cause), Since: workflow.Now(ctx), Skippable: e.skippable,
 		Resendable: e.email && hasErrorType(cause, activities.ErrEmailOutcomeUnknown)}
 	workflow.GetLogger(ctx).Warn("side effect parked for ops", "step", e.step, "error", cause)
-	// On the timeline now; its read-model write waits behind the parked step.
+	// On the timeline now. Its read-model write used to wait behind the
+	// parked step, so the read model did not show that the order waits for
+	// ops; since ChangeFlatRecords it is written at once (it stays queued
+	// if Postgres is what failed). A later sequence written first is how the
+	// read model works anyway: the earlier writes behind the step add their
+	// timeline entries and leave the newer row as it is.
 	c.note(ctx, lifecycle.StepFailed, systemActor, e.step+": "+c.Attention.Error, "")
+	if c.flatRecords {
+		last := len(c.effects) - 1
+		if err := c.effects[last].run(ctx); err == nil {
+			c.effects = c.effects[:last]
+		}
+	}
 
 	var decision lifecycle.Action
 	c.opsDecision = func(a lifecycle.Action) { decision = a }

@@ -117,8 +117,7 @@ func (m *marketplace) snapshot() activities.OrderRow {
 	if m.Supplier != nil {
 		o.SupplierID = m.Supplier.ID
 	}
-	view, _ := json.Marshal(m.view(Party{Principal: systemActor}))
-	o.View = view
+	o.View = RecordedView(m.view(Party{Principal: systemActor}))
 	return o
 }
 

@@ -1,7 +1,6 @@
 package workflows
 
 import (
-	"encoding/json"
 	"slices"
 
 	"github.com/orderflow/orderflow/activities"
@@ -77,7 +76,6 @@ func (m *member) cancelRequest() (lifecycle.Action, ActionRequest) {
 func (m *member) snapshot() activities.OrderRow {
 	o := m.baseSnapshot(m.In.Content.Title, m.totals().Gross, m.deadlines())
 	o.Overdue = m.Overdue
-	view, _ := json.Marshal(m.view(Party{Principal: systemActor}))
-	o.View = view
+	o.View = RecordedView(m.view(Party{Principal: systemActor}))
 	return o
 }

@@ -1,6 +1,8 @@
 package workflows
 
 import (
+	"encoding/json"
+	"fmt"
 	"slices"
 	"time"
 
@@ -71,6 +73,21 @@ func (c *core) forViewer(full OrderView, viewer Party) OrderView {
 		}
 	}
 	return v
+}
+
+// RecordedView is the system view as the read model stores it: without the
+// timeline, which the read model keeps entry by entry in its own table.
+// Every transition records the view, and Temporal keeps each record in the
+// order's history: with the timeline in it the history grew with the square
+// of the timeline's length (the API puts the table's timeline back when it
+// reads an order from Postgres).
+func RecordedView(v OrderView) json.RawMessage {
+	v.Timeline = nil
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("order view is not JSON: %v", err)) // a code bug, caught by tests
+	}
+	return b
 }
 
 // baseSnapshot is the read-model row of what every flow shares.

@@ -100,6 +100,15 @@ var historyPaths = []historyPath{
 		changes: []string{workflows.ChangeBusinessRules}},
 	{name: "marketplace_screening_cancelled_by_customer", run: screeningCancelledByCustomer,
 		changes: []string{workflows.ChangeBusinessRules}},
+	// Recorded after change "flat-records" (issue 14): the read model's
+	// records carry no timeline, the timeline's instants are microseconds.
+	{name: "marketplace_prepaid_completed_v2", env: map[string]string{"ORDERFLOW_RETURN_WINDOW": "3s"}, run: prepaidCompleted,
+		changes: []string{workflows.ChangeFlatRecords}},
+	{name: "member_skip_confirmation_active_v1", env: memberEnv, run: memberSkipConfirmationActive, open: true,
+		changes: []string{workflows.ChangeFlatRecords}},
+	// Parked after "flat-records": the read model shows it waits for ops at once.
+	{name: "marketplace_parked_email_retried_v3", run: parkedEmailRetried,
+		changes: []string{workflows.ChangeOneSignalLoop, workflows.ChangeTrustedActions, workflows.ChangeFlatRecords}},
 }
 
 // requireRecording skips unless histories are to be recorded: recording

@@ -148,6 +148,12 @@ func TestParkedEmailIsRetriedThenSkippedByOps(t *testing.T) {
 		t.Fatalf("timeline entry of the failure: %+v", failed)
 	}
 	m.eventually("NeedsAttention search attribute set", func() bool { return m.needsAttention(a.ID) })
+	// The read model shows it too, while the step is parked (change
+	// flat-records), so a list of the orders that need attention finds it.
+	m.eventually("needs_attention in the read model", func() bool {
+		row, err := m.sys.Store.GetOrder(context.Background(), a.ID)
+		return err == nil && row.NeedsAttention
+	})
 	l := m.waitListed(a.ID, linkStep)
 	entry := l.Orders[slices.Index(l.ids(), a.ID)]
 	if entry.Flow != "marketplace" || entry.Status != lifecycle.AwaitingPayment || !entry.Attention.Skippable ||

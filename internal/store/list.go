@@ -46,7 +46,7 @@ type Scope struct {
 	OwnerID    string // only the orders it owns, when set
 	SupplierID string // only the orders this supplier took, when set
 	// CreatorOnly are statuses in which only the orders Creator created are
-	// in the scope (the create entry of the order's recorded view names its
+	// in the scope (the order's create entry in its timeline names its
 	// creator): a member's drafts are the member's own until submitted.
 	CreatorOnly []string
 	Creator     Creator
@@ -148,7 +148,8 @@ func (f OrderFilter) conditions() (where []string, args []any) {
 		if len(sc.CreatorOnly) > 0 {
 			args = append(args, sc.CreatorOnly, string(lifecycle.Create), sc.Creator.Role, sc.Creator.ID)
 			n := len(args)
-			scope = append(scope, fmt.Sprintf(`(status <> ALL($%d) OR (view->'timeline'->0->>'action' = $%d AND view->'timeline'->0->>'actor_role' = $%d AND view->'timeline'->0->>'actor_id' = $%d))`, n-3, n-2, n-1, n))
+			scope = append(scope, fmt.Sprintf(`(status <> ALL($%d) OR EXISTS (SELECT 1 FROM order_timeline t
+				WHERE t.order_id = orders.id AND t.action = $%d AND t.actor_role = $%d AND t.actor_id = $%d))`, n-3, n-2, n-1, n))
 		}
 		scopes = append(scopes, "("+strings.Join(scope, " AND ")+")")
 	}
