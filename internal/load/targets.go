@@ -5,6 +5,8 @@ import (
 	"io"
 	"math"
 	"strings"
+
+	"github.com/orderflow/orderflow/lifecycle"
 )
 
 // Target is one goal of the engine (README, "Performance"), and what a run
@@ -48,10 +50,13 @@ func (t Target) Verdict() string {
 }
 
 // Flows of the bench's orders, as HistoryEvents and HistoryBytes key them.
-const (
-	benchMarketplace = "marketplace"
-	benchMember      = "member"
+var (
+	benchMarketplace = lifecycle.MarketplaceFlow.Name
+	benchMember      = lifecycle.MemberFlow.Name
 )
+
+// isCreate: the latency kinds of creating an order ("create_marketplace").
+func isCreate(kind string) bool { return strings.HasPrefix(kind, string(lifecycle.Create)) }
 
 // BenchTargets are the targets a bench run measures: the histories of its
 // orders (a prepaid marketplace order to completed, a member order skipping
@@ -81,8 +86,8 @@ func (r *Report) BenchTargets() []Target {
 			actions.Note = "the baseline made no updates"
 		}
 		if update.P95 > 0 {
-			create.check(r.worstP95(func(kind string) bool { return strings.HasPrefix(kind, "create") }) / update.P95)
-			action.check(r.worstP95(func(kind string) bool { return !strings.HasPrefix(kind, "create") }) / update.P95)
+			create.check(r.worstP95(isCreate) / update.P95)
+			action.check(r.worstP95(func(kind string) bool { return !isCreate(kind) }) / update.P95)
 		} else {
 			create.Note, action.Note = "the baseline made no updates", "the baseline made no updates"
 		}
