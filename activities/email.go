@@ -40,6 +40,11 @@ type SendEmailInput struct {
 	// earlier attempt ended without an answer (its outbox row still
 	// "sending"). An email recorded as sent is never sent again.
 	Resend bool `json:",omitempty"`
+	// SentAs is the provider's message id of an earlier attempt that the
+	// provider accepted but that could not record it (a local activity has
+	// no heartbeat to hand it on; SentUnrecorded): this attempt records it
+	// and sends nothing.
+	SentAs string `json:",omitempty"`
 }
 
 // SendEmailResult says what happened; Duplicate is true when an earlier
@@ -66,7 +71,7 @@ func (a *Activities) SendEmail(ctx context.Context, in SendEmailInput) (SendEmai
 	}
 	key := email.KeyFor(in.OrderID, in.Purpose, in.To.Email)
 
-	if marker, ok := earlierSend(ctx, key); ok {
+	if marker, ok := earlierSend(ctx, key, in.SentAs); ok {
 		return a.recordSent(ctx, marker)
 	}
 
@@ -102,6 +107,21 @@ func (a *Activities) SendEmail(ctx context.Context, in SendEmailInput) (SendEmai
 	return a.recordSent(ctx, marker)
 }
 
+// SentUnrecorded is the provider's message id in a SendEmail failure that
+// came after the provider accepted the email ("" for any other failure):
+// what the next attempt's SentAs takes.
+func SentUnrecorded(err error) string {
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) || appErr.Type() != ErrEmailUnavailable || !appErr.HasDetails() {
+		return ""
+	}
+	var m sentMarker
+	if appErr.Details(&m) != nil {
+		return ""
+	}
+	return m.ProviderMessageID
+}
+
 func (in SendEmailInput) validate() error {
 	var missing []string
 	if in.OrderID == "" {
@@ -119,7 +139,12 @@ func (in SendEmailInput) validate() error {
 	return nil
 }
 
-func earlierSend(ctx context.Context, key string) (sentMarker, bool) {
+// earlierSend is an earlier attempt's send the provider accepted: handed on
+// in the input (sentAs) or heartbeated by an earlier attempt of this activity.
+func earlierSend(ctx context.Context, key, sentAs string) (sentMarker, bool) {
+	if sentAs != "" {
+		return sentMarker{Key: key, ProviderMessageID: sentAs}, true
+	}
 	if !activity.HasHeartbeatDetails(ctx) {
 		return sentMarker{}, false
 	}
@@ -135,7 +160,8 @@ func earlierSend(ctx context.Context, key string) (sentMarker, bool) {
 func (a *Activities) recordSent(ctx context.Context, m sentMarker) (SendEmailResult, error) {
 	activity.RecordHeartbeat(ctx, m)
 	if err := a.Outbox.MarkEmailSent(ctx, m.Key, m.ProviderMessageID, a.Now()); err != nil {
-		return SendEmailResult{}, temporal.NewApplicationError("email was sent but could not be recorded yet: "+err.Error(), ErrEmailUnavailable, err)
+		// The marker rides along as the error's details for SentUnrecorded.
+		return SendEmailResult{}, temporal.NewApplicationErrorWithCause("email was sent but could not be recorded yet: "+err.Error(), ErrEmailUnavailable, err, m)
 	}
 	return SendEmailResult{Key: m.Key, ProviderMessageID: m.ProviderMessageID}, nil
 }

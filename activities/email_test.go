@@ -77,6 +77,7 @@ func newRig(t *testing.T, sendTimeout time.Duration) *rig {
 	r := &rig{temporal: c, sendgrid: sg, store: st, outbox: outbox, taskQueue: "email-" + t.Name()}
 	w := worker.New(c, r.taskQueue, acts) // the production registration
 	w.RegisterWorkflowWithOptions(sendEmailTimes, workflow.RegisterOptions{Name: "SendEmailTimes"})
+	w.RegisterWorkflowWithOptions(sendEmailLocalThenRegular, workflow.RegisterOptions{Name: "SendEmailLocalThenRegular"})
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -104,6 +105,25 @@ func sendEmailTimes(ctx workflow.Context, in activities.SendEmailInput, times in
 		results = append(results, res)
 	}
 	return results, nil
+}
+
+// sendEmailLocalThenRegular sends as a lean order does: one local attempt,
+// then a regular activity handed what the local attempt left (SentAs).
+func sendEmailLocalThenRegular(ctx workflow.Context, in activities.SendEmailInput) (string, error) {
+	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout: 30 * time.Second, RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 1},
+	})
+	err := workflow.ExecuteLocalActivity(lctx, "SendEmail", in).Get(lctx, nil)
+	if err == nil {
+		return "", errors.New("the local attempt succeeded; the test wants it to fail after sending")
+	}
+	in.SentAs = activities.SentUnrecorded(err)
+	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Second, RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 1},
+	})
+	var res activities.SendEmailResult
+	err = workflow.ExecuteActivity(ctx, "SendEmail", in).Get(ctx, &res)
+	return in.SentAs + " " + res.ProviderMessageID, err
 }
 
 func notice(orderID string) activities.SendEmailInput {
@@ -278,5 +298,42 @@ func TestSendEmailUnknownOutcomeIsNeverSentAgain(t *testing.T) {
 	}
 	if n, delivered := r.sendgrid.Requests(), len(r.sendgrid.Messages()); n != 2 || delivered != 1 {
 		t.Fatalf("the stand-in saw %d requests and accepted %d, want 2 and 1", n, delivered)
+	}
+}
+
+// A local attempt has no heartbeat: when the provider accepted the email but
+// the outbox could not record it, the failure carries the provider's id and
+// the regular attempt records it instead of sending again or parking it as
+// of unknown outcome.
+func TestSendEmailLocalAttemptHandsOnWhatTheProviderAccepted(t *testing.T) {
+	r := newRig(t, 10*time.Second)
+	r.outbox.failMarks.Store(1)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	run, err := r.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "wf-local", TaskQueue: r.taskQueue}, "SendEmailLocalThenRegular", notice("ord_local"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids string
+	if err := run.Get(ctx, &ids); err != nil {
+		t.Fatalf("%v (ids %q)", err, ids)
+	}
+	msgs := r.sendgrid.Messages()
+	if len(msgs) != 1 {
+		t.Fatalf("the stand-in received %d messages, want exactly 1", len(msgs))
+	}
+	if want := msgs[0].ID + " " + msgs[0].ID; ids != want {
+		t.Fatalf("handed on and recorded ids %q, want %q", ids, want)
+	}
+	rows, err := r.store.ListEmails(ctx, "ord_local")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 || rows[0].Status != store.EmailSent || rows[0].ProviderMessageID != msgs[0].ID {
+		t.Fatalf("outbox rows = %+v, want the one email sent under the provider's id", rows)
+	}
+	if got := r.outbox.marks.Load(); got != 2 {
+		t.Fatalf("MarkEmailSent called %d times, want 2 (the local attempt's, failed, and the regular one's)", got)
 	}
 }

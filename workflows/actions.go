@@ -212,10 +212,7 @@ func (c *core) allowed(p Party) []lifecycle.Action {
 // validator and a signal of the same name, plus the ops actions and the
 // order query.
 func (c *core) registerHandlers(ctx workflow.Context, registry map[lifecycle.Action]func() Payload) error {
-	oneLoop := workflow.GetVersion(ctx, ChangeOneSignalLoop, workflow.DefaultVersion, 1) != workflow.DefaultVersion
-	c.trusted = workflow.GetVersion(ctx, ChangeTrustedActions, workflow.DefaultVersion, 1) != workflow.DefaultVersion
-	c.businessRules = workflow.GetVersion(ctx, ChangeBusinessRules, workflow.DefaultVersion, 1) != workflow.DefaultVersion
-	c.flatRecords = workflow.GetVersion(ctx, ChangeFlatRecords, workflow.DefaultVersion, 1) != workflow.DefaultVersion
+	oneLoop := c.readChanges(ctx)
 	for _, a := range c.table.Actions() {
 		if c.table.Automatic(a) {
 			continue
@@ -246,6 +243,25 @@ func (c *core) registerHandlers(ctx workflow.Context, registry map[lifecycle.Act
 	return workflow.SetQueryHandler(ctx, OrderQuery, func(viewer auth.Principal) (OrderView, error) {
 		return c.flow.view(c.party(viewer)), nil
 	})
+}
+
+// readChanges sets what the order does by the changes it started after
+// (versions.go). An order started after ChangeLeanEngine records only that
+// marker: it includes every change before it.
+func (c *core) readChanges(ctx workflow.Context) (oneLoop bool) {
+	since := func(change string) bool {
+		return workflow.GetVersion(ctx, change, workflow.DefaultVersion, 1) != workflow.DefaultVersion
+	}
+	if c.lean = since(ChangeLeanEngine); c.lean {
+		c.trusted, c.businessRules, c.flatRecords = true, true, true
+		c.startIndex(ctx)
+		return true
+	}
+	oneLoop = since(ChangeOneSignalLoop)
+	c.trusted = since(ChangeTrustedActions)
+	c.businessRules = since(ChangeBusinessRules)
+	c.flatRecords = since(ChangeFlatRecords)
+	return oneLoop
 }
 
 func (c *core) registerAction(ctx workflow.Context, a lifecycle.Action, registry map[lifecycle.Action]func() Payload) error {

@@ -1,10 +1,11 @@
 package workflows
 
 import (
-	"github.com/orderflow/orderflow/lifecycle"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/orderflow/orderflow/lifecycle"
 )
 
 // Temporal's cancellation request (the Web UI's "Request Cancellation"

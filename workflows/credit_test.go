@@ -9,7 +9,6 @@ import (
 
 	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/temporal"
-	"go.temporal.io/sdk/workflow"
 
 	"github.com/orderflow/orderflow/activities"
 	"github.com/orderflow/orderflow/lifecycle"
@@ -60,7 +59,7 @@ func TestCustomerCancelsInScreening(t *testing.T) {
 // replay: only purchasing cancels in screening.
 func TestCustomerCancelInScreeningBeforeTheChange(t *testing.T) {
 	r := newRun(t)
-	r.env.OnGetVersion(ChangeBusinessRules, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	r.startedBefore(ChangeBusinessRules)
 	r.script(paidAt1m)
 	r.refusedBecause(9*minute, lifecycle.Cancel, customer, because("found it cheaper"), lifecycle.NotAllowedNow, "orders placed before")
 	r.settledViewAt(9*minute+second, customer, func(v OrderView) {
@@ -279,7 +278,7 @@ func TestCreditReturnRacesTheInspection(t *testing.T) {
 // the money: old orders keep that when they replay (no new commands).
 func TestCreditReturnBeforeTheChange(t *testing.T) {
 	r := newRun(t)
-	r.env.OnGetVersion(ChangeBusinessRules, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	r.startedBefore(ChangeBusinessRules)
 	r.script(creditReturned)
 	r.must(10*minute, lifecycle.ConfirmResalable, supplierB, nil)
 	r.execute(orderInput("credit"))
@@ -366,7 +365,7 @@ func TestPaymentInTheDeclinedCreditsLastSecond(t *testing.T) {
 // Before change business-rules the window counted from creation, decline or not.
 func TestLateCreditDeclineBeforeTheChange(t *testing.T) {
 	r := newRun(t)
-	r.env.OnGetVersion(ChangeBusinessRules, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	r.startedBefore(ChangeBusinessRules)
 	r.must(23*hour+50*minute, lifecycle.DeclineCredit, financeUser, because("no credit history"))
 	r.execute(orderInput("credit"))
 

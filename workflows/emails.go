@@ -28,7 +28,16 @@ func (c *core) sendEmail(in activities.SendEmailInput) {
 	c.enqueueEffect(effect{step: "email " + in.Purpose + " to " + in.To.Email, skippable: true, email: true, run: func(ctx workflow.Context) error {
 		in := in
 		in.Resend, c.resend = c.resend, false
-		if err := workflow.ExecuteActivity(ctx, acts.SendEmail, in).Get(ctx, nil); err != nil {
+		err := c.local(ctx, acts.SendEmail, in, nil)
+		if fallsBack(err) {
+			// A local attempt the provider accepted but that could not
+			// record it hands the provider's id on: the regular activity
+			// records the email instead of finding it "sending" and
+			// parking it as of unknown outcome.
+			in.SentAs = activities.SentUnrecorded(err)
+			err = workflow.ExecuteActivity(ctx, acts.SendEmail, in).Get(ctx, nil)
+		}
+		if err != nil {
 			return err
 		}
 		c.Emails = append(c.Emails, SentEmail{Purpose: in.Purpose, Recipient: in.To.Email})

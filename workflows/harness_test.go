@@ -355,6 +355,18 @@ func (l *attributeLog) overdue(workflowID string) (value, set bool) {
 	return value, set
 }
 
+// overdueAt is the Overdue value workflowID upserted last at or before at.
+func (l *attributeLog) overdueAt(workflowID string, at time.Time) (value, set bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, s := range l.samples {
+		if s.WorkflowID == workflowID && !s.At.After(at) {
+			value, set = s.Overdue, s.Set
+		}
+	}
+	return value, set
+}
+
 type timerInterceptor struct {
 	interceptor.WorkerInterceptorBase
 	log   *timerLog
@@ -470,6 +482,7 @@ func newRunWith(t *testing.T, f *fakes, requests *requestLog, start time.Time) *
 	env.SetStartTime(start)
 	env.SetTestTimeout(time.Minute)
 	env.SetOnActivityStartedListener(requests.record)
+	env.SetOnLocalActivityStartedListener(requests.recordLocal)
 	templates, err := email.LoadTemplates()
 	if err != nil {
 		t.Fatal(err)
@@ -512,6 +525,21 @@ func (l *requestLog) record(info *activity.Info, _ context.Context, args convert
 	}
 }
 
+// recordLocal records a local activity's request as record does a regular
+// one's (a local activity's arguments are the values themselves).
+func (l *requestLog) recordLocal(_ *activity.Info, _ context.Context, args []any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, arg := range args {
+		switch in := arg.(type) {
+		case activities.SendEmailInput:
+			l.emails = append(l.emails, in)
+		case activities.IssueInvoiceInput:
+			l.invoices = append(l.invoices, in)
+		}
+	}
+}
+
 // emailRequests counts the SendEmail calls per "order purpose→recipient".
 func (l *requestLog) emailRequests() map[string]int {
 	l.mu.Lock()
@@ -537,6 +565,14 @@ func (l *requestLog) invoiceRequests() map[string]int {
 // at schedules an action at offset after the start; check sees its outcome.
 // The update id names action, time and actor, so that two parties trying
 // the same action at the same time are two updates.
+// startedBefore makes the order one started before the changes (and so
+// before ChangeLeanEngine, which includes every change before it).
+func (r *run) startedBefore(changes ...string) {
+	for _, c := range append([]string{ChangeLeanEngine}, changes...) {
+		r.env.OnGetVersion(c, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	}
+}
+
 func (r *run) at(offset time.Duration, a lifecycle.Action, actor auth.Principal, payload any, check func(view OrderView, err error)) {
 	id := updateID(a, offset, actor)
 	r.env.RegisterDelayedCallback(func() {

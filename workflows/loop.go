@@ -20,6 +20,7 @@ type effect struct {
 	step      string
 	skippable bool
 	email     bool // ops may have it resent when its outcome is unknown
+	failed    bool // parked once: retried as a regular activity only
 	run       func(ctx workflow.Context) error
 }
 
@@ -33,6 +34,68 @@ var sideEffectOptions = workflow.ActivityOptions{
 		MaximumInterval:    time.Minute,
 		MaximumAttempts:    12, // about 8 minutes of retrying
 	},
+}
+
+// localOptions: a lean order's step first runs as a local activity, in the
+// workflow task that queued it, with a few quick retries (core.activity).
+var localOptions = workflow.LocalActivityOptions{
+	StartToCloseTimeout:    10 * time.Second,
+	ScheduleToCloseTimeout: 30 * time.Second,
+	RetryPolicy: &temporal.RetryPolicy{
+		InitialInterval:    200 * time.Millisecond,
+		BackoffCoefficient: 2,
+		MaximumInterval:    2 * time.Second,
+		MaximumAttempts:    3,
+	},
+}
+
+// errNotLocal: the step runs as a regular activity only.
+var errNotLocal = errors.New("not run as a local activity")
+
+// regularOnly marks the context of a step that failed before: ops see and
+// retry its regular activity, so it does not try the local one again.
+type regularOnly struct{}
+
+// activity runs one activity of a step. A lean order runs it as a local
+// activity first: one marker in the workflow task that decided it instead of
+// three events and a workflow task of its own, and its input is not written
+// to the history. A local activity that fails after its quick retries runs
+// again as a regular activity (sideEffectOptions), which the Web UI and the
+// CLI show pending and failed and ops pause, reset or retry; the step parks
+// only when that one fails too. Every activity is idempotent (keyed by order
+// and purpose), so a second run of a step changes nothing a first one did.
+func (c *core) activity(ctx workflow.Context, fn, in, out any) error {
+	err := c.local(ctx, fn, in, out)
+	if !fallsBack(err) {
+		return err
+	}
+	return workflow.ExecuteActivity(ctx, fn, in).Get(ctx, out)
+}
+
+// local runs fn as a local activity, or answers errNotLocal for an order
+// started before ChangeLeanEngine and for a step that failed before.
+func (c *core) local(ctx workflow.Context, fn, in, out any) error {
+	if !c.lean || ctx.Value(regularOnly{}) != nil {
+		return errNotLocal
+	}
+	opts := localOptions
+	opts.Summary = workflow.GetActivityOptions(ctx).Summary
+	lctx := workflow.WithLocalActivityOptions(ctx, opts)
+	err := workflow.ExecuteLocalActivity(lctx, fn, in).Get(lctx, out)
+	if fallsBack(err) {
+		workflow.GetLogger(ctx).Warn("local activity failed; running it as a regular activity", "step", opts.Summary, "error", err)
+	}
+	return err
+}
+
+// fallsBack reports whether a local run's outcome calls for the regular
+// activity: not after success or cancellation, and not after a failure the
+// activity itself says retrying cannot help (a refused email, an email of
+// unknown outcome): that step parks at once, and an ops retry runs it as a
+// regular activity.
+func fallsBack(err error) bool {
+	var appErr *temporal.ApplicationError
+	return err != nil && !temporal.IsCanceledError(err) && !(errors.As(err, &appErr) && appErr.NonRetryable())
 }
 
 func (c *core) enqueue(step string, skippable bool, run func(ctx workflow.Context) error) {
@@ -59,6 +122,7 @@ func (c *core) run(ctx workflow.Context) error {
 		if c.continueAsNew != nil && workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
 			if done, err := c.readyToContinueAsNew(ctx); err != nil || done {
 				if err == nil {
+					c.flushIndex(ctx)
 					err = c.continueAsNew(ctx)
 				}
 				return err
@@ -69,6 +133,7 @@ func (c *core) run(ctx workflow.Context) error {
 			return err
 		}
 	}
+	c.flushIndex(ctx)
 	// Let in-flight updates answer before the workflow closes.
 	return workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && len(c.effects) == 0 })
 }
@@ -94,6 +159,8 @@ func (c *core) waitForChangeOrDeadline(ctx workflow.Context) error {
 	changed := func() bool { return c.version != seen }
 	d, ok := nearest(c.flow.deadlines())
 	if !ok {
+		c.flushIndex(ctx)
+		c.stopTimer()
 		return workflow.Await(ctx, changed)
 	}
 	wait := d.At.Sub(workflow.Now(ctx))
@@ -101,20 +168,51 @@ func (c *core) waitForChangeOrDeadline(ctx workflow.Context) error {
 		c.flow.elapse(ctx, d)
 		return nil
 	}
-	// The timer is cancelled as soon as anything changes, so no stale timer
-	// is left behind; the next pass plans a fresh one from the new state.
-	timerCtx, cancelTimer := workflow.WithCancel(ctx)
-	defer cancelTimer()
-	timer := workflow.NewTimerWithOptions(timerCtx, wait, workflow.TimerOptions{
-		Summary: d.Name + " until " + d.At.UTC().Format(time.RFC3339),
-	})
+	c.flushIndex(ctx)
+	timer := c.timerFor(ctx, d, wait)
 	if err := workflow.Await(ctx, func() bool { return timer.IsReady() || changed() }); err != nil {
 		return err
+	}
+	if timer.IsReady() {
+		c.timer = nil
+	} else if !c.lean {
+		c.stopTimer()
 	}
 	if !changed() && timer.Get(ctx, nil) == nil {
 		c.flow.elapse(ctx, d)
 	}
 	return nil
+}
+
+// deadlineTimer is the timer of the deadline the order waits for.
+type deadlineTimer struct {
+	deadline Deadline
+	future   workflow.Future
+	cancel   workflow.CancelFunc
+}
+
+// timerFor is the timer that fires at d. Orders before ChangeLeanEngine
+// cancel it as soon as anything changes and plan a fresh one; a lean order
+// keeps it while the nearest deadline stays the same (an action that leaves
+// the deadline as it was costs no timer events).
+func (c *core) timerFor(ctx workflow.Context, d Deadline, wait time.Duration) workflow.Future {
+	if c.timer != nil && c.timer.deadline.Name == d.Name && c.timer.deadline.Entry == d.Entry && c.timer.deadline.At.Equal(d.At) {
+		return c.timer.future
+	}
+	c.stopTimer()
+	timerCtx, cancel := workflow.WithCancel(ctx)
+	future := workflow.NewTimerWithOptions(timerCtx, wait, workflow.TimerOptions{
+		Summary: d.Name + " until " + d.At.UTC().Format(time.RFC3339),
+	})
+	c.timer = &deadlineTimer{deadline: d, future: future, cancel: cancel}
+	return future
+}
+
+func (c *core) stopTimer() {
+	if c.timer != nil {
+		c.timer.cancel()
+		c.timer = nil
+	}
 }
 
 // nearest is the earliest of ds (the first listed on a tie).
@@ -130,10 +228,7 @@ func nearest(ds []Deadline) (Deadline, bool) {
 func (c *core) drain(ctx workflow.Context) error {
 	for len(c.effects) > 0 {
 		e := c.effects[0]
-		// The step names the activity in the Web UI ("email payment_link to ann@…").
-		opts := workflow.GetActivityOptions(ctx)
-		opts.Summary = e.step
-		err := e.run(workflow.WithActivityOptions(ctx, opts))
+		err := e.run(stepContext(ctx, e))
 		if err == nil {
 			c.effects = c.effects[1:]
 			continue
@@ -147,9 +242,23 @@ func (c *core) drain(ctx workflow.Context) error {
 		}
 		if decision == lifecycle.OpsSkip {
 			c.effects = c.effects[1:]
+		} else {
+			c.effects[0].failed = true
 		}
 	}
 	return nil
+}
+
+// stepContext names the step's activity in the Web UI ("email payment_link
+// to ann@…") and keeps a step that failed before off the local activity.
+func stepContext(ctx workflow.Context, e effect) workflow.Context {
+	opts := workflow.GetActivityOptions(ctx)
+	opts.Summary = e.step
+	ctx = workflow.WithActivityOptions(ctx, opts)
+	if e.failed {
+		ctx = workflow.WithValue(ctx, regularOnly{}, true)
+	}
+	return ctx
 }
 
 // park flags the order for ops and waits for their decision.
@@ -166,7 +275,7 @@ func (c *core) park(ctx workflow.Context, e effect, cause error) (lifecycle.Acti
 	c.note(ctx, lifecycle.StepFailed, systemActor, e.step+": "+c.Attention.Error, "")
 	if c.flatRecords {
 		last := len(c.effects) - 1
-		if err := c.effects[last].run(ctx); err == nil {
+		if err := c.effects[last].run(stepContext(ctx, c.effects[last])); err == nil {
 			c.effects = c.effects[:last]
 		}
 	}
@@ -183,7 +292,9 @@ func (c *core) park(ctx workflow.Context, e effect, cause error) (lifecycle.Acti
 	c.opsDecision = nil
 	c.Attention = nil
 	c.version++
-	_ = workflow.UpsertTypedSearchAttributes(ctx, NeedsAttention.ValueSet(false))
+	if !c.lean { // a lean order's next flushIndex says so
+		_ = workflow.UpsertTypedSearchAttributes(ctx, NeedsAttention.ValueSet(false))
+	}
 	return decision, nil
 }
 

@@ -28,7 +28,7 @@ func (m *marketplace) accept(ctx workflow.Context, actor auth.Principal, rid str
 	po := m.purchaseOrder(docID, workflow.Now(ctx))
 	m.enqueue("purchase order PDF", true, func(ctx workflow.Context) error {
 		var ref activities.DocumentRef
-		err := workflow.ExecuteActivity(ctx, acts.RenderDocument, po).Get(ctx, &ref)
+		err := m.activity(ctx, acts.RenderDocument, po, &ref)
 		if err == nil {
 			m.Documents = append(m.Documents, ref)
 		}
@@ -46,7 +46,7 @@ func (m *marketplace) decline(ctx workflow.Context, actor auth.Principal, reason
 	m.note(ctx, lifecycle.Decline, actor, reason, rid)
 	in := activities.RecordDeclineInput{OrderID: m.ID, SupplierID: actor.Subject, Reason: reason, At: workflow.Now(ctx)}
 	m.enqueue("record decline of "+actor.Subject, true, func(ctx workflow.Context) error {
-		return workflow.ExecuteActivity(ctx, acts.RecordDecline, in).Get(ctx, nil)
+		return m.activity(ctx, acts.RecordDecline, in, nil)
 	})
 	if m.Status == lifecycle.Pending && m.firstRoundDeclined() {
 		m.expirePending(ctx, lifecycle.TopSuppliersDeclined, "the top suppliers declined")
@@ -86,7 +86,7 @@ func (m *marketplace) withdrawOffers(ctx workflow.Context, reason string) {
 	if len(open) == 0 {
 		return
 	}
-	if workflow.GetVersion(ctx, ChangeCancelTellsOfferedSuppliers, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+	if !m.lean && workflow.GetVersion(ctx, ChangeCancelTellsOfferedSuppliers, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		return
 	}
 	for _, o := range open {
@@ -104,7 +104,7 @@ func (m *marketplace) offerToSuppliers(round, limit int) {
 			return nil // cancelled, expired or accepted while this step waited: nothing to offer
 		}
 		var ranked []activities.SupplierRef
-		if err := workflow.ExecuteActivity(ctx, acts.RankSuppliers, in).Get(ctx, &ranked); err != nil {
+		if err := m.activity(ctx, acts.RankSuppliers, in, &ranked); err != nil {
 			return err
 		}
 		var fresh []activities.SupplierRef
@@ -120,7 +120,7 @@ func (m *marketplace) offerToSuppliers(round, limit int) {
 		for _, s := range fresh {
 			rec.SupplierIDs = append(rec.SupplierIDs, s.ID)
 		}
-		if err := workflow.ExecuteActivity(ctx, acts.RecordOffers, rec).Get(ctx, nil); err != nil {
+		if err := m.activity(ctx, acts.RecordOffers, rec, nil); err != nil {
 			return err
 		}
 		if m.trusted && m.Status != lifecycle.Pending && m.Status != lifecycle.PendingExpiring {

@@ -22,7 +22,7 @@ func (m *marketplace) requestPayment(ctx workflow.Context, purpose, reason strin
 			return nil // ended while this step waited (parked): a link now could be paid and never refunded
 		}
 		var link activities.PaymentLink
-		if err := workflow.ExecuteActivity(ctx, acts.CreatePaymentLink, in).Get(ctx, &link); err != nil {
+		if err := m.activity(ctx, acts.CreatePaymentLink, in, &link); err != nil {
 			return err
 		}
 		m.Payment = &PaymentState{ID: link.PaymentID, Amount: m.Totals.Gross}
@@ -76,7 +76,7 @@ func (m *marketplace) settlePayment(why lifecycle.Action) {
 		id := m.Payment.ID
 		m.enqueue("cancel payment link", false, func(ctx workflow.Context) error {
 			var paid bool
-			if err := workflow.ExecuteActivity(ctx, acts.CancelPaymentLink, id).Get(ctx, &paid); err != nil {
+			if err := m.activity(ctx, acts.CancelPaymentLink, id, &paid); err != nil {
 				return err
 			}
 			if paid {
@@ -96,7 +96,7 @@ func (m *marketplace) refund(why lifecycle.Action) {
 	}
 	in := activities.RefundInput{Key: m.ID + "/refund", OrderID: m.ID, PaymentID: m.Payment.ID, Amount: m.Payment.Amount, Reason: string(why)}
 	m.enqueue("refund", false, func(ctx workflow.Context) error {
-		if err := workflow.ExecuteActivity(ctx, acts.RefundPayment, in).Get(ctx, nil); err != nil {
+		if err := m.activity(ctx, acts.RefundPayment, in, nil); err != nil {
 			return err
 		}
 		m.Refunded = in.Amount
@@ -131,7 +131,7 @@ func (m *marketplace) creditReturn(ctx workflow.Context) {
 	}
 	m.enqueue("credit note", false, func(ctx workflow.Context) error {
 		var ref activities.DocumentRef
-		if err := workflow.ExecuteActivity(ctx, acts.IssueOrderCreditNote, in).Get(ctx, &ref); err != nil {
+		if err := m.activity(ctx, acts.IssueOrderCreditNote, in, &ref); err != nil {
 			return err
 		}
 		m.CreditNote = &ref

@@ -68,7 +68,7 @@ func (m *member) draft(ctx workflow.Context, i int) {
 	in := activities.RenderDocumentInput{ID: docID, OrderID: m.ID, Filename: fmt.Sprintf("draft-invoice-%d-%s.pdf", i+1, m.ID), Document: doc}
 	m.enqueue(fmt.Sprintf("invoice draft %d", i+1), true, func(ctx workflow.Context) error {
 		var ref activities.DocumentRef
-		if err := workflow.ExecuteActivity(ctx, acts.RenderDocument, in).Get(ctx, &ref); err != nil {
+		if err := m.activity(ctx, acts.RenderDocument, in, &ref); err != nil {
 			return err
 		}
 		m.Documents = append(m.Documents, ref)
@@ -96,7 +96,7 @@ func (m *member) issue(ctx workflow.Context, i int) {
 	m.note(ctx, lifecycle.InvoiceIssued, systemActor, fmt.Sprintf("invoice %d of %s", i+1, m.Entries[i].Date), "")
 	m.enqueue(fmt.Sprintf("issue invoice %d", i+1), false, func(ctx workflow.Context) error {
 		var issued activities.IssuedInvoice
-		if err := workflow.ExecuteActivity(ctx, acts.IssueInvoice, in).Get(ctx, &issued); err != nil {
+		if err := m.activity(ctx, acts.IssueInvoice, in, &issued); err != nil {
 			return err
 		}
 		m.Entries[i].Invoice = &InvoiceRef{ID: issued.ID, Number: issued.Number, Gross: issued.Gross, Document: issued.DocumentRef.ID}
@@ -137,7 +137,7 @@ func (m *member) creditNote(ctx workflow.Context, i int) {
 			Filename: fmt.Sprintf("credit-note-%d-%s.pdf", i+1, m.ID),
 		}
 		var issued activities.IssuedInvoice
-		if err := workflow.ExecuteActivity(ctx, acts.IssueInvoice, in).Get(ctx, &issued); err != nil {
+		if err := m.activity(ctx, acts.IssueInvoice, in, &issued); err != nil {
 			return err
 		}
 		m.Entries[i].CreditNote = &InvoiceRef{ID: issued.ID, Number: issued.Number, Gross: issued.Gross, Document: issued.DocumentRef.ID}

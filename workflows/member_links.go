@@ -27,7 +27,7 @@ func (m *member) sendConfirmationLink() {
 	in := activities.ClientLinkInput{Key: fmt.Sprintf("%s/confirmation/%d", m.ID, round), OrderID: m.ID, ExpiresAt: m.offerExpiry()}
 	m.enqueue(fmt.Sprintf("client confirmation link %d", round), true, func(ctx workflow.Context) error {
 		var link activities.ClientLinkRef
-		if err := workflow.ExecuteActivity(ctx, acts.CreateClientLink, in).Get(ctx, &link); err != nil {
+		if err := m.activity(ctx, acts.CreateClientLink, in, &link); err != nil {
 			return err
 		}
 		if m.LinkRound >= round {
@@ -56,7 +56,7 @@ func (m *member) withdrawFromClient(ctx workflow.Context, actor auth.Principal, 
 	m.transition(ctx, lifecycle.Draft, lifecycle.Withdraw, actor, "withdrawn from client confirmation", rid)
 	in := activities.RevokeClientLinksInput{OrderID: m.ID}
 	m.enqueue("revoke client links", true, func(ctx workflow.Context) error {
-		return workflow.ExecuteActivity(ctx, acts.RevokeClientLinks, in).Get(ctx, nil)
+		return m.activity(ctx, acts.RevokeClientLinks, in, nil)
 	})
 	m.emailClient("offer_withdrawn", strconv.Itoa(m.LinkRound), m.emailData())
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/orderflow/orderflow/internal/auth"
 	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/lifecycle"
-	"go.temporal.io/sdk/workflow"
 )
 
 // Every path through the member table as a time-skipping run: the status
@@ -599,7 +598,7 @@ func TestMemberCancellationApprovedBeforeAnyInvoice(t *testing.T) {
 func memberCancellationApprovedBeforeAnyInvoice(t *testing.T, before bool) {
 	r := newRun(t)
 	if before {
-		r.env.OnGetVersion(ChangeTrustedActions, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+		r.startedBefore(ChangeTrustedActions)
 	}
 	r.must(hour, lifecycle.Approve, staffS, nil)
 	r.must(2*hour, lifecycle.Confirm, clientLink("link_1"), nil)

@@ -9,7 +9,6 @@ import (
 	"github.com/orderflow/orderflow/internal/email"
 	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/lifecycle"
-	"go.temporal.io/sdk/workflow"
 )
 
 // The invoice schedule of an active member order at its boundaries: the
@@ -270,7 +269,7 @@ func TestMemberChangeRequestMovesTheDate(t *testing.T) {
 			}
 			r := newRun(t)
 			if before {
-				r.env.OnGetVersion(ChangeTrustedActions, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+				r.startedBefore(ChangeTrustedActions)
 			}
 			r.activeAt2h()
 			r.must(fromStart(requested), lifecycle.RequestChanges, memberM, ChangeRequestPayload{Entry: 1, Comment: "is the rate right?"})

@@ -1,11 +1,12 @@
 package workflows
 
 import (
-	"github.com/orderflow/orderflow/lifecycle"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/orderflow/orderflow/lifecycle"
 )
 
 // Member actions sent as signals by staff (the Web UI or the CLI) apply

@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"go.temporal.io/sdk/workflow"
-
 	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/lifecycle"
 )
@@ -95,7 +93,7 @@ func TestMemberWithdrawsFromClientConfirmation(t *testing.T) {
 // client confirmation.
 func TestMemberWithdrawFromClientConfirmationBeforeTheChange(t *testing.T) {
 	r := newRun(t)
-	r.env.OnGetVersion(ChangeBusinessRules, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	r.startedBefore(ChangeBusinessRules)
 	r.must(time.Hour, lifecycle.Approve, staffS, nil)
 	r.refused(2*time.Hour, lifecycle.Withdraw, memberM, nil, lifecycle.NotAllowedNow)
 	r.stopAt(3 * time.Hour)

@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"go.temporal.io/sdk/workflow"
-
 	"github.com/orderflow/orderflow/internal/auth"
 	"github.com/orderflow/orderflow/internal/email"
 	"github.com/orderflow/orderflow/lifecycle"
@@ -251,7 +249,7 @@ func TestCancelAfterDeliveryBeforeTheChange(t *testing.T) {
 	}{{lifecycle.Cancel, customer}, {lifecycle.Cancel, buyer}, {lifecycle.CannotFulfil, supplierB}} {
 		t.Run(string(tc.a)+" by "+string(tc.actor.Role), func(t *testing.T) {
 			r := newRun(t)
-			r.env.OnGetVersion(ChangeTrustedActions, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+			r.startedBefore(ChangeTrustedActions)
 			r.script(steps(paidAt1m, releasedAt3m, acceptedAt4mB,
 				[]step{{5 * minute, lifecycle.MarkDelivered, supplierB, DeliveredPayload{Note: "left at reception"}}}))
 			r.must(6*minute, tc.a, tc.actor, because("out of stock"))

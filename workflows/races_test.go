@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/mock"
-	"go.temporal.io/sdk/workflow"
 
 	"github.com/orderflow/orderflow/activities"
 	"github.com/orderflow/orderflow/lifecycle"
@@ -45,7 +44,7 @@ func TestCancelWhileThePaymentLinkIsMade(t *testing.T) {
 // keep that when they replay.
 func TestCancelWhileThePaymentLinkIsMadeBeforeTheChange(t *testing.T) {
 	r := newRun(t)
-	r.env.OnGetVersion(ChangeTrustedActions, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	r.startedBefore(ChangeTrustedActions)
 	r.env.OnActivity(acts.CreatePaymentLink, mock.Anything, mock.Anything).After(10*minute).Return(activities.PaymentLink{PaymentID: "pay_1"}, nil)
 	r.must(minute, lifecycle.Cancel, customer, because("changed my mind"))
 	r.execute(orderInput("prepaid"))

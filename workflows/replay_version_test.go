@@ -50,7 +50,7 @@ func TestCancelTellsTheSuppliersStillConsideringTheOffer(t *testing.T) {
 // marker for it) keeps the old behaviour: only the customer is told.
 func TestCancelBeforeTheChangeTellsOnlyTheCustomer(t *testing.T) {
 	r := newRun(t)
-	r.env.OnGetVersion(ChangeCancelTellsOfferedSuppliers, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	r.startedBefore(ChangeCancelTellsOfferedSuppliers)
 	r.script(cancelledWhileOffered)
 	r.execute(orderInput("prepaid"))
 

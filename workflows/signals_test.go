@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"go.temporal.io/sdk/workflow"
-
 	"github.com/orderflow/orderflow/internal/auth"
 	"github.com/orderflow/orderflow/lifecycle"
 )
@@ -141,8 +139,7 @@ func TestSignalsApplyOnBothSidesOfTheSignalLoopChange(t *testing.T) {
 	for _, before := range []bool{false, true} {
 		r := newRun(t)
 		if before {
-			r.env.OnGetVersion(ChangeOneSignalLoop, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
-			r.env.OnGetVersion(ChangeTrustedActions, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+			r.startedBefore(ChangeOneSignalLoop, ChangeTrustedActions)
 		}
 		r.signalAt(1*minute, lifecycle.Release, ActionRequest{Actor: customer, RequestID: "sig-refused"})
 		r.signalAt(2*minute, lifecycle.Release, ActionRequest{Actor: buyer, RequestID: "sig-too-early"})

@@ -1,10 +1,11 @@
 package workflows
 
 import (
-	"github.com/orderflow/orderflow/lifecycle"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/orderflow/orderflow/lifecycle"
 )
 
 // Each timer of a marketplace order at its boundary: an action a second

@@ -18,3 +18,15 @@ const ChangeBusinessRules = "business-rules"
 // order shows. Orders started before it keep their nanoseconds when they
 // replay (core.flatRecords is false for them).
 const ChangeFlatRecords = "flat-records"
+
+// ChangeLeanEngine is the workflow.GetVersion change id of the lean engine
+// (issue 14): a step's activity runs first as a local activity, so the
+// decision that queued it and its effects share one workflow task and leave
+// one marker each instead of three events and a workflow task; only a step
+// that fails there runs as a regular activity, retried with backoff, which
+// the Web UI and the CLI show and ops pause, reset or retry as before
+// (core.activity). Search attributes are upserted once per workflow task,
+// only those that changed. An order started after it records this one marker
+// and none of the earlier change ids, whose behaviour it includes. Orders
+// started before it replay as they ran (core.lean is false for them).
+const ChangeLeanEngine = "lean-engine"

@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"go.temporal.io/sdk/workflow"
-
 	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/lifecycle"
 )
@@ -251,7 +249,7 @@ func TestMemberChangeRequestWaitsForStaffPerInvoice(t *testing.T) {
 // deadline, timer or email when they replay.
 func TestOrdersBeforeBusinessRulesHaveNoWaits(t *testing.T) {
 	r := newRun(t)
-	r.env.OnGetVersion(ChangeBusinessRules, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	r.startedBefore(ChangeBusinessRules)
 	r.script(paidAt1m)
 	r.settledViewAt(minute+second, buyer, func(v OrderView) { r.requireDeadlines(v) })
 	r.stopAt(100 * hour)

@@ -109,7 +109,28 @@ var historyPaths = []historyPath{
 	// Parked after "flat-records": the read model shows it waits for ops at once.
 	{name: "marketplace_parked_email_retried_v3", run: parkedEmailRetried,
 		changes: []string{workflows.ChangeOneSignalLoop, workflows.ChangeTrustedActions, workflows.ChangeFlatRecords}},
+	// Every path again after change "lean-engine" (issue 14): steps run as
+	// local activities first, one marker of the change instead of one per
+	// earlier change, search attributes upserted once per workflow task.
+	{name: "marketplace_prepaid_completed_v3", env: map[string]string{"ORDERFLOW_RETURN_WINDOW": "3s"}, run: prepaidCompleted, changes: lean},
+	{name: "marketplace_credit_declined_returned_v1", run: creditDeclinedReturned, changes: lean},
+	{name: "marketplace_expired_unpaid_v1", env: map[string]string{"ORDERFLOW_PAYMENT_WINDOW": "3s"}, run: expiredUnpaid, changes: lean},
+	{name: "marketplace_pending_expiring_accepted_v1", env: map[string]string{"ORDERFLOW_PENDING_WINDOW": "2s", "ORDERFLOW_RETURN_WINDOW": "3s"},
+		run: pendingExpiringAccepted, changes: lean},
+	{name: "marketplace_cancelled_in_progress_refund_v1", run: cancelledInProgress, changes: lean},
+	{name: "marketplace_cancelled_pending_v2", run: cancelledPending, changes: lean},
+	{name: "marketplace_parked_email_retried_v4", run: parkedEmailRetried, changes: lean},
+	{name: "marketplace_credit_escalated_credit_note_v1", env: shortWaits(nil), run: creditEscalatedCreditNote, changes: lean},
+	{name: "marketplace_screening_cancelled_by_customer_v1", run: screeningCancelledByCustomer, changes: lean},
+	{name: "member_confirmed_changed_issued_completed_v2", env: memberEnv, run: memberConfirmedChangedCompleted, changes: lean},
+	{name: "member_cancelled_credit_note_v1", env: memberEnv, run: memberCancelledCreditNote, changes: lean},
+	{name: "member_rejected_duplicated_v1", env: withEnv(memberEnv, "ORDERFLOW_DUPLICATE_WINDOW", "10s"), run: memberRejectedDuplicated, changes: lean},
+	{name: "member_skip_confirmation_active_v2", env: memberEnv, run: memberSkipConfirmationActive, open: true, changes: lean},
+	{name: "member_withdrawn_reconfirmed_v1", env: memberEnv, run: memberWithdrawnReconfirmed, changes: lean},
 }
+
+// lean: the paths recorded after change "lean-engine".
+var lean = []string{workflows.ChangeLeanEngine}
 
 // requireRecording skips unless histories are to be recorded: recording
 // starts a dozen systems and writes into the source tree.

@@ -267,7 +267,8 @@ func TestAPIAndWorkerProcessesMeasureAndCorrelate(t *testing.T) {
 	if n := countSeries(workerMetrics, "orderflow_transitions_total{"); n != 3 {
 		t.Errorf("worker has %d transition series, want 3", n)
 	}
-	for _, sdk := range []string{"temporal_workflow_task_execution_latency_seconds_count{", "temporal_activity_execution_latency_seconds_count{", "temporal_request_total{"} {
+	// The order's steps ran as local activities (workflows.ChangeLeanEngine).
+	for _, sdk := range []string{"temporal_workflow_task_execution_latency_seconds_count{", "temporal_local_activity_execution_latency_seconds_count{", "temporal_request_total{"} {
 		if countSeries(workerMetrics, sdk) == 0 {
 			t.Errorf("worker /metrics lacks the SDK's %s…}", sdk)
 		}

@@ -111,11 +111,21 @@ type stampActivities struct {
 }
 
 func (s *stampActivities) ExecuteActivity(ctx workflow.Context, activityType string, args ...any) workflow.Future {
+	return s.Next.ExecuteActivity(s.stamp(ctx), activityType, args...)
+}
+
+// ExecuteLocalActivity stamps local activities alike: a lean order runs its
+// steps as local activities first (workflows.ChangeLeanEngine).
+func (s *stampActivities) ExecuteLocalActivity(ctx workflow.Context, activityType string, args ...any) workflow.Future {
+	return s.Next.ExecuteLocalActivity(s.stamp(ctx), activityType, args...)
+}
+
+func (s *stampActivities) stamp(ctx workflow.Context) workflow.Context {
 	ctx = workflow.WithValue(ctx, requestIDKey{}, s.last.requestID)
 	if s.last.span != nil {
 		ctx = workflow.WithValue(ctx, s.last.spanKey, s.last.span)
 	}
-	return s.Next.ExecuteActivity(ctx, activityType, args...)
+	return ctx
 }
 
 // activityIdentity puts the activity's order, run, name and attempt on its
