@@ -41,11 +41,25 @@ type recordingTemporal struct {
 	updates []client.UpdateWorkflowOptions
 }
 
-func (r *recordingTemporal) ExecuteWorkflow(_ context.Context, _ client.StartWorkflowOptions, _ any, args ...any) (client.WorkflowRun, error) {
+// startOperation is the start half of an update-with-start.
+type startOperation struct {
+	client.WithStartWorkflowOperation
+	id   string
+	args []any
+}
+
+func (r *recordingTemporal) NewWithStartWorkflowOperation(o client.StartWorkflowOptions, _ any, args ...any) client.WithStartWorkflowOperation {
+	return &startOperation{id: o.ID, args: args}
+}
+
+// UpdateWithStartWorkflow records the start and answers the view update
+// as a new order's would.
+func (r *recordingTemporal) UpdateWithStartWorkflow(_ context.Context, o client.UpdateWithStartWorkflowOptions) (client.WorkflowUpdateHandle, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.starts = append(r.starts, args[0])
-	return nil, nil
+	start := o.StartWorkflowOperation.(*startOperation)
+	r.starts = append(r.starts, start.args[0])
+	return appliedUpdate{answer: workflows.ViewAnswer{Order: workflows.OrderView{ID: start.id, Flow: r.flow, Status: "pending"}, Created: true}}, nil
 }
 
 func (r *recordingTemporal) QueryWorkflow(_ context.Context, id, _, _ string, _ ...any) (converter.EncodedValue, error) {
@@ -63,16 +77,17 @@ func (r *recordingTemporal) UpdateWorkflow(_ context.Context, o client.UpdateWor
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.updates = append(r.updates, o)
-	return appliedUpdate{view: workflows.OrderView{ID: o.WorkflowID, Flow: r.flow, Status: "pending"}}, nil
+	return appliedUpdate{answer: workflows.OrderView{ID: o.WorkflowID, Flow: r.flow, Status: "pending"}}, nil
 }
 
-// appliedUpdate answers an update with the order's view, as if applied.
+// appliedUpdate answers an update (the order's view, or the view update's
+// answer), as if applied.
 type appliedUpdate struct {
 	client.WorkflowUpdateHandle
-	view workflows.OrderView
+	answer any
 }
 
-func (u appliedUpdate) Get(_ context.Context, ptr any) error { return encodedJSON{u.view}.Get(ptr) }
+func (u appliedUpdate) Get(_ context.Context, ptr any) error { return encodedJSON{u.answer}.Get(ptr) }
 
 func (r *recordingTemporal) counts() (starts, updates int) {
 	r.mu.Lock()

@@ -178,43 +178,80 @@ type startInfo struct {
 	warnings             []Warning
 }
 
-// start creates the order's workflow under id. With an Idempotency-Key the id
-// is derived from the key and the caller, so a retried request finds the
-// order it created (200) instead of making a second one; the body's
-// fingerprint in the memo tells a retry from a reuse of the key.
+// start creates the order's workflow under id, in one call to Temporal:
+// the start and the workflow's view update (workflows.ViewUpdate) together,
+// answered with the new order once its first steps ran. With an
+// Idempotency-Key the id is derived from the key and the caller, so a
+// retried request finds the order it created (200) instead of making a
+// second one; the body's fingerprint, in the memo, tells a retry from a
+// reuse of the key (the update's validator compares them).
 func (o orders) start(c *gin.Context, p auth.Principal, body []byte, id string, workflowType string, in any, info startInfo) {
+	ctx := c.Request.Context()
 	key := c.GetHeader("Idempotency-Key")
-	fingerprint := sha256.Sum256(body)
+	sum := sha256.Sum256(body)
+	fingerprint := hex.EncodeToString(sum[:])
 
-	_, err := o.Temporal.ExecuteWorkflow(c.Request.Context(), client.StartWorkflowOptions{
-		ID:                       id,
-		TaskQueue:                o.TaskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
-		// Without it the SDK hands back the existing run as if it were new.
-		WorkflowExecutionErrorWhenAlreadyStarted: true,
-		WorkflowIDReusePolicy:                    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		StaticSummary:                            info.summary,
-		StaticDetails:                            info.details,
-		Memo:                                     map[string]any{"request_fingerprint": hex.EncodeToString(fingerprint[:])},
+	startOp := o.Temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
+		ID:        id,
+		TaskQueue: o.TaskQueue,
+		// The id is new unless derived from an Idempotency-Key: then the
+		// order it names is the one to answer with.
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		StaticSummary:            info.summary,
+		StaticDetails:            info.details,
+		Memo:                     map[string]any{workflows.FingerprintMemo: fingerprint},
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			workflows.OrderFlow.ValueSet(info.flow),
 			workflows.OrderOwner.ValueSet(info.owner),
 			workflows.NeedsAttention.ValueSet(false),
 		),
 	}, workflowType, in)
-	status := http.StatusCreated
+	handle, err := o.Temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
+		StartWorkflowOperation: startOp,
+		UpdateOptions: client.UpdateWorkflowOptions{
+			UpdateName:   workflows.ViewUpdate,
+			Args:         []any{workflows.ViewRequest{Actor: p, Fingerprint: fingerprint}},
+			WaitForStage: client.WorkflowUpdateStageCompleted,
+		},
+	})
+	var answer workflows.ViewAnswer
+	if err == nil {
+		err = handle.Get(ctx, &answer)
+	}
+	var appErr *temporal.ApplicationError
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	switch {
 	case err == nil:
+	case errors.As(err, &appErr) && appErr.Type() == workflows.ErrKeyReused:
+		abort(c, keyReused)
+		return
 	case errors.As(err, &started) && key != "":
-		if !o.sameRequest(c.Request.Context(), id, fingerprint[:]) {
-			abort(c, NewProblem(http.StatusUnprocessableEntity, "This Idempotency-Key was already used for a different order; use a new key for a new order."))
-			return
-		}
-		status = http.StatusOK
+		// The order this key created has ended (its workflow is closed): it
+		// takes no update, so it is read as GET reads it.
+		o.answerEnded(c, p, id, sum[:], info)
+		return
 	default:
 		_ = c.Error(err)
 		abortWith(c, http.StatusServiceUnavailable, "The order could not be started; Temporal did not answer. Retry with the same Idempotency-Key.")
+		return
+	}
+	status := http.StatusOK
+	if answer.Created {
+		status = http.StatusCreated
+	}
+	view := answer.Order
+	o.withPayLink(ctx, &view, p)
+	c.Header("Location", "/v1/orders/"+id)
+	answerOrder(c, status, view, info.warnings)
+}
+
+var keyReused = NewProblem(http.StatusUnprocessableEntity, "This Idempotency-Key was already used for a different order; use a new key for a new order.")
+
+// answerEnded answers a create retried after its order ended.
+func (o orders) answerEnded(c *gin.Context, p auth.Principal, id string, fingerprint []byte, info startInfo) {
+	if !o.sameRequest(c.Request.Context(), id, fingerprint) {
+		abort(c, keyReused)
 		return
 	}
 	view, err := o.query(c.Request.Context(), id, p)
@@ -223,7 +260,7 @@ func (o orders) start(c *gin.Context, p auth.Principal, body []byte, id string, 
 		return
 	}
 	c.Header("Location", "/v1/orders/"+id)
-	answerOrder(c, status, view, info.warnings)
+	answerOrder(c, http.StatusOK, view, info.warnings)
 }
 
 func (o orders) sameRequest(ctx context.Context, id string, fingerprint []byte) bool {
@@ -231,7 +268,7 @@ func (o orders) sameRequest(ctx context.Context, id string, fingerprint []byte) 
 	if err != nil {
 		return false
 	}
-	field, ok := desc.GetWorkflowExecutionInfo().GetMemo().GetFields()["request_fingerprint"]
+	field, ok := desc.GetWorkflowExecutionInfo().GetMemo().GetFields()[workflows.FingerprintMemo]
 	if !ok {
 		return false
 	}

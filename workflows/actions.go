@@ -226,6 +226,9 @@ func (c *core) registerHandlers(ctx workflow.Context, registry map[lifecycle.Act
 			return err
 		}
 	}
+	if err := c.registerViewUpdate(ctx); err != nil {
+		return err
+	}
 	if oneLoop {
 		c.receiveSignals(ctx)
 		if c.trusted {

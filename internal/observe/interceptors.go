@@ -36,9 +36,11 @@ func (c *correlator) InterceptActivity(_ context.Context, next interceptor.Activ
 	return &activityIdentity{ActivityInboundInterceptorBase: interceptor.ActivityInboundInterceptorBase{Next: next}}
 }
 
-// orderStartCounter counts a workflow start that succeeded. The API starts
-// orders with a conflict policy that fails on an existing id, so a success is
-// a new order and a retried create (200) is not counted.
+// orderStartCounter counts the orders the client starts: a start that
+// succeeded (its conflict policy fails on an existing id), and an
+// update-with-start whose answer says it created the order (the API's
+// create: workflows.ViewUpdate answers {"created", "order": {"flow"}}), so
+// a retried create (200) is not counted.
 type orderStartCounter struct {
 	interceptor.ClientOutboundInterceptorBase
 	root *correlator
@@ -50,6 +52,23 @@ func (o *orderStartCounter) ExecuteWorkflow(ctx context.Context, in *interceptor
 		o.root.events.OrderCreated(o.root.flowOf(in))
 	}
 	return run, err
+}
+
+func (o *orderStartCounter) UpdateWithStartWorkflow(ctx context.Context, in *interceptor.ClientUpdateWithStartWorkflowInput) (client.WorkflowUpdateHandle, error) {
+	h, err := o.Next.UpdateWithStartWorkflow(ctx, in)
+	if err != nil {
+		return h, err
+	}
+	var answer struct {
+		Created bool `json:"created"`
+		Order   struct {
+			Flow string `json:"flow"`
+		} `json:"order"`
+	}
+	if h.Get(ctx, &answer) == nil && answer.Created {
+		o.root.events.OrderCreated(answer.Order.Flow)
+	}
+	return h, nil
 }
 
 func (c *correlator) flowOf(in *interceptor.ClientExecuteWorkflowInput) string {

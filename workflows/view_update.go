@@ -1,0 +1,81 @@
+package workflows
+
+import (
+	"encoding/json"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/orderflow/orderflow/internal/auth"
+	"github.com/orderflow/orderflow/lifecycle"
+)
+
+// ViewUpdate is the update the API sends with an order's start
+// (update-with-start): creating an order is one call to Temporal, answered
+// with the new order as its creator sees it once its first steps ran. It
+// changes nothing.
+const ViewUpdate = "view"
+
+// FingerprintMemo is the memo field the API starts an order with: the
+// digest of the create request's body.
+const FingerprintMemo = "request_fingerprint"
+
+// ErrKeyReused: a create retried with the Idempotency-Key of another order
+// (another body); the API answers 422.
+const ErrKeyReused = "IdempotencyKeyReused"
+
+// ViewRequest is the argument of ViewUpdate.
+type ViewRequest struct {
+	Actor auth.Principal `json:"actor"`
+	// Fingerprint of the create request's body; a retry of a create with the
+	// same Idempotency-Key must send the same body.
+	Fingerprint string `json:"fingerprint,omitempty"`
+}
+
+// ViewAnswer is what ViewUpdate answers.
+type ViewAnswer struct {
+	Order OrderView `json:"order"`
+	// Created is true for the first answer only: the call that created the
+	// order (201), not a retry that found it (200).
+	Created bool `json:"created"`
+}
+
+func (c *core) registerViewUpdate(ctx workflow.Context) error {
+	answered := false
+	validate := func(ctx workflow.Context, req ViewRequest) error {
+		if stored := startFingerprint(ctx); req.Fingerprint != "" && stored != "" && stored != req.Fingerprint {
+			return temporal.NewApplicationError("this Idempotency-Key was used for a different order", ErrKeyReused)
+		}
+		if !c.flow.visibleTo(req.Actor) {
+			return refusalError(&lifecycle.Refusal{Code: NotVisible, Status: c.Status, Reason: "there is no such order"})
+		}
+		return nil
+	}
+	handle := func(ctx workflow.Context, req ViewRequest) (ViewAnswer, error) {
+		// Answer once the order exists (an update sent with the start may
+		// run before the workflow has written its first entry) and the steps
+		// queued so far ran (the payment link of a new order, say) or
+		// parked: in the same workflow task, since they run as local
+		// activities.
+		if err := workflow.Await(ctx, func() bool { return c.Seq > 0 && (len(c.effects) == 0 || c.Attention != nil) }); err != nil {
+			return ViewAnswer{}, err
+		}
+		created := !answered
+		answered = true
+		return ViewAnswer{Order: c.flow.view(c.party(req.Actor)), Created: created}, nil
+	}
+	return workflow.SetUpdateHandlerWithOptions(ctx, ViewUpdate, handle, workflow.UpdateHandlerOptions{Validator: validate})
+}
+
+// startFingerprint is the fingerprint memo the order was started with ("" if none).
+func startFingerprint(ctx workflow.Context) string {
+	field, ok := workflow.GetInfo(ctx).Memo.GetFields()[FingerprintMemo]
+	if !ok {
+		return ""
+	}
+	var fp string
+	if json.Unmarshal(field.GetData(), &fp) != nil {
+		return ""
+	}
+	return fp
+}
