@@ -25,7 +25,72 @@ import (
 // workflow as an update, and how its refusals become problems.
 
 // act applies an action to an order as a workflow update.
+// act applies an action. The common case costs one call to Temporal: the
+// order's flow comes from the read model and the update answers with the
+// order (actDirectly). Everything else reads the order first
+// (actAfterReading): an order the read model does not have yet, an action the
+// flow does not have or the role may never ask, a body that does not
+// decode, ops actions, and the member actions whose dates the API checks
+// against the order. So a caller who may not see the order learns nothing
+// from a refusal: the workflow's validator refuses it as no such order.
 func (o orders) act(c *gin.Context) {
+	if !o.actDirectly(c) {
+		o.actAfterReading(c)
+	}
+}
+
+// actDirectly applies the action without reading the order first, when it
+// can; false: nothing was answered (the request's body is left to read).
+func (o orders) actDirectly(c *gin.Context) bool {
+	p, _ := principalOf(c)
+	id, action := c.Param("id"), lifecycle.Action(c.Param("action"))
+	ctx := c.Request.Context()
+	if o.Store == nil { // the HTTP surface's own tests run without a read model
+		return false
+	}
+	flowName, err := o.Store.OrderFlow(ctx, id)
+	if err != nil {
+		return false
+	}
+	table, _ := lifecycle.FlowNamed(flowName)
+	if !slices.Contains(table.Actions(), action) || !table.MayAsk(action, p.Role) || checksMemberDates(flowName, action) {
+		return false
+	}
+	body, ok := peekBody(c)
+	if !ok {
+		return false
+	}
+	payload, rid, err := splitRequestID(body)
+	if err != nil {
+		return false
+	}
+	if _, err := workflows.DecodePayload(workflows.PayloadsOf(flowName), action, payload); err != nil {
+		return false
+	}
+	if rid == "" {
+		rid = requestID(c)
+	}
+	view, err := o.apply(ctx, id, action, workflows.ActionRequest{Actor: p, RequestID: rid, Payload: payload})
+	if err != nil {
+		o.abortForAction(c, err, func() workflows.OrderView {
+			before, _ := o.query(ctx, id, p)
+			return before
+		})
+		return true
+	}
+	answerOrder(c, http.StatusOK, view, nil)
+	return true
+}
+
+// checksMemberDates: the member actions whose dates the API checks against
+// the order (memberActionChecks).
+func checksMemberDates(flow string, action lifecycle.Action) bool {
+	return flow == lifecycle.MemberFlow.Name && slices.Contains([]lifecycle.Action{lifecycle.Submit, lifecycle.Edit, lifecycle.Duplicate}, action)
+}
+
+// actAfterReading applies the action after reading the order: what the
+// caller may do now names every refusal.
+func (o orders) actAfterReading(c *gin.Context) {
 	p, _ := principalOf(c)
 	id, action := c.Param("id"), lifecycle.Action(c.Param("action"))
 	view, err := o.query(c.Request.Context(), id, p)
@@ -91,7 +156,7 @@ func (o orders) act(c *gin.Context) {
 	before := view
 	view, err = o.apply(c.Request.Context(), id, action, workflows.ActionRequest{Actor: p, RequestID: rid, Payload: payload})
 	if err != nil {
-		o.abortForAction(c, err, before)
+		o.abortForAction(c, err, func() workflows.OrderView { return before })
 		return
 	}
 	if action == lifecycle.Duplicate && view.Member != nil && len(view.Member.Duplicates) > 0 {
@@ -103,10 +168,11 @@ func (o orders) act(c *gin.Context) {
 // abortForAction answers a refused action: every refusal says the order's
 // status and what the caller may do now, from the view read before the
 // action where the refusal itself does not (an order that has ended).
-func (o orders) abortForAction(c *gin.Context, err error, before workflows.OrderView) {
+func (o orders) abortForAction(c *gin.Context, err error, before func() workflows.OrderView) {
 	p := updateProblem(c, err)
 	if (p.Status == http.StatusConflict || p.Status == http.StatusForbidden) && p.StatusNow == "" {
-		p.StatusNow, p.AllowedActions = string(before.Status), actionNames(before.AllowedActions)
+		v := before()
+		p.StatusNow, p.AllowedActions = string(v.Status), actionNames(v.AllowedActions)
 	}
 	abort(c, p)
 }

@@ -175,6 +175,23 @@ func readBody(c *gin.Context) ([]byte, bool) {
 	return body, true
 }
 
+// peekBody reads the body and puts it back for readBody (false: it could
+// not be read, and readBody will answer why).
+func peekBody(c *gin.Context) ([]byte, bool) {
+	body, err := io.ReadAll(c.Request.Body)
+	if err != nil {
+		c.Request.Body = io.NopCloser(failedRead{err})
+		return nil, false
+	}
+	c.Request.Body = io.NopCloser(bytes.NewReader(body))
+	return body, utf8.Valid(body)
+}
+
+// failedRead fails as the body's first read did.
+type failedRead struct{ err error }
+
+func (f failedRead) Read([]byte) (int, error) { return 0, f.err }
+
 // readJSON reads the body and decodes it into v. An empty body is refused,
 // unless optional: then v is left as it is. example is a body that would
 // do, for the message. false: the request was answered.

@@ -182,7 +182,16 @@ func TestAccessMatrixMarketplacePending(t *testing.T) {
 		strings.Contains(string(body), "in_progress") {
 		t.Fatalf("mark_delivered by a supplier that did not win = %d: %s", resp.StatusCode, body)
 	}
-	m.act(o.ID, "cancel", m.token(lifecycle.Customer, "c-2"), validBodies[lifecycle.Cancel], http.StatusNotFound)
+	// A stranger's valid action goes straight to the order (the API reads
+	// nothing first): the workflow refuses it with the same 404 as GET,
+	// which says nothing of the order.
+	stranger := m.token(lifecycle.Customer, "c-2")
+	_, got := m.sys.Do(t, "GET", "/v1/orders/"+o.ID, stranger, nil)
+	resp, acted := m.sys.Do(t, "POST", "/v1/orders/"+o.ID+"/actions/cancel", stranger, mustJSON(t, validBodies[lifecycle.Cancel]))
+	if resp.StatusCode != http.StatusNotFound || problemDetail(t, acted) != problemDetail(t, got) ||
+		strings.Contains(string(acted), "status_now") || strings.Contains(string(acted), string(lifecycle.InProgress)) {
+		t.Fatalf("a stranger's cancel = %d: %s; its GET: %s", resp.StatusCode, acted, got)
+	}
 
 	byCustomer := m.pendingOrder("c-1")
 	m.act(byCustomer.ID, "cancel", m.token(lifecycle.Customer, "c-1"), validBodies[lifecycle.Cancel], http.StatusOK)
@@ -293,4 +302,16 @@ func (m *market) page(url string) string {
 		m.t.Fatalf("GET %s = %d: %s", url, resp.StatusCode, body)
 	}
 	return string(body)
+}
+
+// problemDetail is the detail of a problem answer.
+func problemDetail(t *testing.T, body []byte) string {
+	t.Helper()
+	var p struct {
+		Detail string `json:"detail"`
+	}
+	if err := json.Unmarshal(body, &p); err != nil || p.Detail == "" {
+		t.Fatalf("not a problem: %s", body)
+	}
+	return p.Detail
 }

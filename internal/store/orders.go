@@ -285,6 +285,20 @@ func timelineEntryDiffers(ctx context.Context, tx pgx.Tx, e TimelineEntry) (bool
 	return differs, nil
 }
 
+// OrderFlow is the flow of the order, or ErrNotFound: all the API needs to
+// send an action straight to the order (a flow never changes).
+func (s *Store) OrderFlow(ctx context.Context, id string) (string, error) {
+	var flow string
+	err := s.pool.QueryRow(ctx, `SELECT flow FROM orders WHERE id = $1`, id).Scan(&flow)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", fmt.Errorf("store: order %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return "", fmt.Errorf("store: flow of order %s: %w", id, err)
+	}
+	return flow, nil
+}
+
 // GetOrder returns the order as last recorded, or ErrNotFound.
 func (s *Store) GetOrder(ctx context.Context, id string) (Order, error) {
 	row := s.pool.QueryRow(ctx, `SELECT `+orderColumns+` FROM orders WHERE id = $1`, id)
