@@ -101,5 +101,10 @@ func devDynamicConfig() dynamicconfig.StaticClient {
 		dynamicconfig.HistoryPersistenceMaxQPS.Key():  10000,
 		dynamicconfig.MatchingPersistenceMaxQPS.Key(): 10000,
 		dynamicconfig.WorkerPersistenceMaxQPS.Key():   10000,
+		// One partition per task queue: one process polls it, so a task never
+		// waits in a partition that has no poller to be forwarded to one
+		// that does (make bench, README "Performance").
+		dynamicconfig.MatchingNumTaskqueueReadPartitions.Key():  1,
+		dynamicconfig.MatchingNumTaskqueueWritePartitions.Key(): 1,
 	}
 }
