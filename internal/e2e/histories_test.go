@@ -127,6 +127,11 @@ var historyPaths = []historyPath{
 	{name: "member_rejected_duplicated_v1", env: withEnv(memberEnv, "ORDERFLOW_DUPLICATE_WINDOW", "10s"), run: memberRejectedDuplicated, changes: lean},
 	{name: "member_skip_confirmation_active_v2", env: memberEnv, run: memberSkipConfirmationActive, open: true, changes: lean},
 	{name: "member_withdrawn_reconfirmed_v1", env: memberEnv, run: memberWithdrawnReconfirmed, changes: lean},
+	// Created through the API's update-with-start (its view update in the
+	// first workflow task) and acted on without a query first: no workflow
+	// change, the shape of every order the API creates since.
+	{name: "marketplace_prepaid_completed_v4", env: map[string]string{"ORDERFLOW_RETURN_WINDOW": "3s"}, run: prepaidCompleted, changes: lean},
+	{name: "member_skip_confirmation_active_v3", env: memberEnv, run: memberSkipConfirmationActive, open: true, changes: lean},
 }
 
 // lean: the paths recorded after change "lean-engine".
