@@ -60,7 +60,8 @@ func (c *core) registerViewUpdate(ctx workflow.Context) error {
 		if err := workflow.Await(ctx, func() bool { return c.Seq > 0 && (len(c.effects) == 0 || c.Attention != nil) }); err != nil {
 			return ViewAnswer{}, err
 		}
-		created := !answered
+		// A run continued from another never created the order.
+		created := !answered && workflow.GetInfo(ctx).ContinuedExecutionRunID == ""
 		answered = true
 		return ViewAnswer{Order: c.flow.view(c.party(req.Actor)), Created: created}, nil
 	}

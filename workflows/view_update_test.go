@@ -1,0 +1,64 @@
+package workflows
+
+import (
+	"errors"
+	"testing"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/orderflow/orderflow/internal/auth"
+	"github.com/orderflow/orderflow/lifecycle"
+)
+
+// viewResult records what one view update answered.
+type viewResult struct {
+	answer *ViewAnswer
+	err    error
+}
+
+func (v *viewResult) Accept()          {}
+func (v *viewResult) Reject(err error) { v.err = err }
+func (v *viewResult) Complete(result any, err error) {
+	if a, ok := result.(ViewAnswer); ok {
+		v.answer = &a
+	}
+	v.err = err
+}
+
+// The API's create sends the view update with the start: the first answer
+// says created, once the order's first steps ran; a retry with the same
+// body is answered as found; another body under the same key, and a caller
+// who may not see the order, are refused without changing anything.
+func TestViewUpdateAnswersTheCreatorOnce(t *testing.T) {
+	r := newRun(t)
+	if err := r.env.SetMemoOnStart(map[string]any{FingerprintMemo: "fp-1"}); err != nil {
+		t.Fatal(err)
+	}
+	first, retry, reused, stranger := &viewResult{}, &viewResult{}, &viewResult{}, &viewResult{}
+	send := func(id string, res *viewResult, req ViewRequest) {
+		r.env.RegisterDelayedCallback(func() { r.env.UpdateWorkflow(ViewUpdate, id, res, req) }, 0)
+	}
+	send("create", first, ViewRequest{Actor: customer, Fingerprint: "fp-1"})
+	send("retry", retry, ViewRequest{Actor: customer, Fingerprint: "fp-1"})
+	send("reused", reused, ViewRequest{Actor: customer, Fingerprint: "fp-2"})
+	send("stranger", stranger, ViewRequest{Actor: auth.Principal{Role: lifecycle.Customer, Subject: "c-2"}, Fingerprint: "fp-1"})
+	r.stopAt(minute)
+	r.execute(orderInput("prepaid"))
+
+	if first.err != nil || first.answer == nil || !first.answer.Created {
+		t.Fatalf("the creator's answer: %+v, %v; want created", first.answer, first.err)
+	}
+	if v := first.answer.Order; v.Status != lifecycle.AwaitingPayment || v.Marketplace == nil || v.Marketplace.Payment == nil || v.Marketplace.Payment.ID == "" {
+		t.Errorf("the creator's view: %s, %+v; want awaiting payment with its payment link made", v.Status, v.Marketplace)
+	}
+	if retry.err != nil || retry.answer == nil || retry.answer.Created || retry.answer.Order.ID != first.answer.Order.ID {
+		t.Errorf("the retry's answer: %+v, %v; want the same order, not created", retry.answer, retry.err)
+	}
+	var appErr *temporal.ApplicationError
+	if !errors.As(reused.err, &appErr) || appErr.Type() != ErrKeyReused {
+		t.Errorf("another body under the key: %v; want %s", reused.err, ErrKeyReused)
+	}
+	if !errors.As(stranger.err, &appErr) || appErr.Type() != NotVisible {
+		t.Errorf("a stranger: %v; want %s", stranger.err, NotVisible)
+	}
+}
