@@ -229,12 +229,15 @@ func (c *core) registerHandlers(ctx workflow.Context, registry map[lifecycle.Act
 	if err := c.registerViewUpdate(ctx); err != nil {
 		return err
 	}
-	if oneLoop {
+	switch {
+	case c.lean:
+		c.receiveAllSignals(ctx)
+	case oneLoop:
 		c.receiveSignals(ctx)
 		if c.trusted {
 			c.refuseUnknownSignals(ctx)
 		}
-	} else {
+	default:
 		for _, s := range c.signals {
 			workflow.GoNamed(ctx, "signal "+string(s.action), func(ctx workflow.Context) { c.receiveEach(ctx, s) })
 		}

@@ -93,12 +93,13 @@ func (c *core) receive(ctx workflow.Context, s signalHandler, async bool) bool {
 	// Raw, so that an input that does not decode is refused here rather
 	// than dropped by the SDK while the coroutine waits for the next one.
 	var raw converter.RawValue
+	ch := c.channelOf(ctx, s)
 	if async {
-		if !s.channel.ReceiveAsync(&raw) {
+		if !ch.ReceiveAsync(&raw) {
 			return false
 		}
 	} else {
-		s.channel.Receive(ctx, &raw)
+		ch.Receive(ctx, &raw)
 	}
 	c.via = activities.ViaSignal
 	defer func() { c.via = "" }()
@@ -161,18 +162,59 @@ func (c *core) refuseUnknownSignals(ctx workflow.Context) {
 				return
 			}
 			for _, name := range names {
-				ch := workflow.GetSignalChannel(ctx, name)
-				var raw converter.RawValue
-				for ch.ReceiveAsync(&raw) {
-					req, _ := decodeSignal(raw)
-					c.via = activities.ViaSignal
-					c.refuse(ctx, lifecycle.Action(truncateRunes(name, 64)), req.Actor,
-						fmt.Sprintf("%q is not an action of %s orders; the signals are: %s", truncateRunes(name, 64), c.Flow, lifecycle.JoinActions(c.signalNames())), "")
-					c.via = ""
+				c.refuseUnknown(ctx, name)
+			}
+		}
+	})
+}
+
+// refuseUnknown refuses, on the timeline, the signals waiting under a name
+// that is no action of the order.
+func (c *core) refuseUnknown(ctx workflow.Context, name string) {
+	ch := workflow.GetSignalChannel(ctx, name)
+	var raw converter.RawValue
+	for ch.ReceiveAsync(&raw) {
+		req, _ := decodeSignal(raw)
+		c.via = activities.ViaSignal
+		c.refuse(ctx, lifecycle.Action(truncateRunes(name, 64)), req.Actor,
+			fmt.Sprintf("%q is not an action of %s orders; the signals are: %s", truncateRunes(name, 64), c.Flow, lifecycle.JoinActions(c.signalNames())), "")
+		c.via = ""
+	}
+}
+
+// receiveAllSignals is a lean order's one coroutine for every signal, an
+// action's or not: it takes each from the channel the SDK makes for a name
+// when a signal of it arrives, so the order holds no channel, and no select
+// case, for the actions nobody signals (most of them), and no second
+// coroutine for the unknown ones. Names are taken in sorted order (the SDK
+// lists them from a map), one signal each per pass.
+func (c *core) receiveAllSignals(ctx workflow.Context) {
+	workflow.GoNamed(ctx, "signals", func(ctx workflow.Context) {
+		for {
+			var names []string
+			if workflow.Await(ctx, func() bool { names = workflow.GetUnhandledSignalNames(ctx); return len(names) > 0 }) != nil {
+				return
+			}
+			slices.Sort(names)
+			for _, name := range names {
+				if i := slices.IndexFunc(c.signals, func(s signalHandler) bool { return string(s.action) == name }); i >= 0 {
+					c.receive(ctx, c.signals[i], true)
+				} else {
+					c.refuseUnknown(ctx, name)
 				}
 			}
 		}
 	})
+}
+
+// channelOf is the channel of s's signals: made when the order listened
+// (orders before ChangeLeanEngine) or, for a lean order, by the SDK when
+// the first of them arrived (an empty one if none has).
+func (c *core) channelOf(ctx workflow.Context, s signalHandler) workflow.ReceiveChannel {
+	if s.channel != nil {
+		return s.channel
+	}
+	return workflow.GetSignalChannel(ctx, string(s.action))
 }
 
 func (c *core) signalNames() []lifecycle.Action {
@@ -186,7 +228,10 @@ func (c *core) signalNames() []lifecycle.Action {
 // listen accepts the action as a signal of the same name, for staff using
 // the Web UI or CLI. A refused signal is written down, never fails the order.
 func (c *core) listen(ctx workflow.Context, a lifecycle.Action, handle func(workflow.Context, ActionRequest)) {
-	ch := workflow.GetSignalChannel(ctx, string(a))
+	var ch workflow.ReceiveChannel
+	if !c.lean { // a lean order takes the channel when a signal arrives (receiveAllSignals)
+		ch = workflow.GetSignalChannel(ctx, string(a))
+	}
 	once := func(ctx workflow.Context, req ActionRequest) {
 		// A signal carries no update id: its request id, already on the
 		// timeline, is what makes a resent signal apply once.
