@@ -253,7 +253,7 @@ func updateProblem(c *gin.Context, err error) Problem {
 		}
 		return refusalProblem(appErr.Type(), appErr.Message(), r)
 	case errors.As(err, &notFound):
-		if strings.Contains(err.Error(), "completed") {
+		if workflowClosed(err) {
 			return NewProblem(http.StatusConflict, "The order has ended; no more actions are possible. GET the order to see its final status.")
 		}
 		return NewProblem(http.StatusNotFound, "There is no such order, or it is not yours to see.")
@@ -263,6 +263,20 @@ func updateProblem(c *gin.Context, err error) Problem {
 		_ = c.Error(err)
 		return NewProblem(http.StatusServiceUnavailable, "Temporal did not answer; retry with the same request_id. If it persists, check /readyz.")
 	}
+}
+
+// workflowClosed: Temporal answered that the order's workflow has ended,
+// before the update reached it ("workflow execution already completed") or
+// while it waited to be taken ("workflow update was aborted by closing
+// workflow": a lean order ends within the workflow task that decided it, so
+// an update racing the decision that ends it meets this one).
+func workflowClosed(err error) bool {
+	var notFound *serviceerror.NotFound
+	if !errors.As(err, &notFound) {
+		return false
+	}
+	msg := notFound.Error()
+	return strings.Contains(msg, "completed") || strings.Contains(msg, "closing workflow")
 }
 
 // isRefusal tells a refusal of the order's workflow (an application error

@@ -230,7 +230,7 @@ func (p clientPages) orderProblem(c *gin.Context, err error) {
 		p.problem(c, http.StatusUnprocessableEntity, "Your answer could not be used",
 			upperFirst(appErr.Message())+". Please go back, correct it and send it again.")
 	case errors.As(err, &appErr) && appErr.Type() == lifecycle.NotAllowedNow,
-		errors.As(err, &notFound) && strings.Contains(err.Error(), "completed"):
+		workflowClosed(err):
 		p.problem(c, http.StatusConflict, "This order no longer waits for your answer",
 			"It may have been answered already, withdrawn, or its offer may have expired. Nothing was changed. If you have questions, please contact the sender.")
 	case errors.As(err, &appErr), errors.As(err, &notFound):

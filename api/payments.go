@@ -8,11 +8,9 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/orderflow/orderflow/internal/auth"
@@ -130,8 +128,7 @@ func orderWillNotTakeIt(err error) bool {
 	if errors.As(err, &appErr) {
 		return appErr.Type() == lifecycle.NotAllowedNow
 	}
-	var notFound *serviceerror.NotFound
-	return errors.As(err, &notFound) && strings.Contains(err.Error(), "completed")
+	return workflowClosed(err)
 }
 
 // latePayment answers a payment the order refused or could not take (its

@@ -212,7 +212,6 @@ func (c *core) allowed(p Party) []lifecycle.Action {
 // validator and a signal of the same name, plus the ops actions and the
 // order query.
 func (c *core) registerHandlers(ctx workflow.Context, registry map[lifecycle.Action]func() Payload) error {
-	oneLoop := c.readChanges(ctx)
 	for _, a := range c.table.Actions() {
 		if c.table.Automatic(a) {
 			continue
@@ -232,7 +231,7 @@ func (c *core) registerHandlers(ctx workflow.Context, registry map[lifecycle.Act
 	switch {
 	case c.lean:
 		c.receiveAllSignals(ctx)
-	case oneLoop:
+	case c.oneLoop:
 		c.receiveSignals(ctx)
 		if c.trusted {
 			c.refuseUnknownSignals(ctx)
@@ -254,20 +253,19 @@ func (c *core) registerHandlers(ctx workflow.Context, registry map[lifecycle.Act
 // readChanges sets what the order does by the changes it started after
 // (versions.go). An order started after ChangeLeanEngine records only that
 // marker: it includes every change before it.
-func (c *core) readChanges(ctx workflow.Context) (oneLoop bool) {
+func (c *core) readChanges(ctx workflow.Context) {
 	since := func(change string) bool {
 		return workflow.GetVersion(ctx, change, workflow.DefaultVersion, 1) != workflow.DefaultVersion
 	}
 	if c.lean = since(ChangeLeanEngine); c.lean {
-		c.trusted, c.businessRules, c.flatRecords = true, true, true
+		c.oneLoop, c.trusted, c.businessRules, c.flatRecords = true, true, true, true
 		c.startIndex(ctx)
-		return true
+		return
 	}
-	oneLoop = since(ChangeOneSignalLoop)
+	c.oneLoop = since(ChangeOneSignalLoop)
 	c.trusted = since(ChangeTrustedActions)
 	c.businessRules = since(ChangeBusinessRules)
 	c.flatRecords = since(ChangeFlatRecords)
-	return oneLoop
 }
 
 func (c *core) registerAction(ctx workflow.Context, a lifecycle.Action, registry map[lifecycle.Action]func() Payload) error {

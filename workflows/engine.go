@@ -98,6 +98,13 @@ type core struct {
 	flatRecords bool
 	// lean: started after ChangeLeanEngine (versions.go).
 	lean bool
+	// oneLoop: started after ChangeOneSignalLoop (signals.go).
+	oneLoop bool
+	// cancellable is the workflow's own context, which Temporal's
+	// cancellation request cancels; a lean order's signal coroutine watches
+	// it (detach), cancelSeen once it has turned it into the order's action.
+	cancellable workflow.Context
+	cancelSeen  bool
 	// timer is the running timer of the nearest deadline (loop.go).
 	timer *deadlineTimer
 	// indexed is what the search attributes say now (lean orders upsert
@@ -170,18 +177,39 @@ func cancelRequestActor(role lifecycle.Role) auth.Principal {
 // not. Left to cancel the order's context, it made every wait of the order
 // return at once, for ever: the worker saw a deadlock and the order was
 // stuck. The request comes once per run; the order keeps working after it.
+//
+// A lean order has no coroutine of its own for it: its signal coroutine
+// watches the request too (receiveAllSignals), one goroutine less per order.
 func (c *core) detach(ctx workflow.Context) workflow.Context {
-	workflow.GoNamed(ctx, "cancellation request", func(ctx workflow.Context) {
-		ctx.Done().Receive(ctx, nil)
-		ctx, _ = workflow.NewDisconnectedContext(ctx)
-		a, req := c.flow.cancelRequest()
-		i := slices.IndexFunc(c.signals, func(s signalHandler) bool { return s.action == a })
-		c.via = activities.ViaCancelRequest
-		defer func() { c.via = "" }()
-		c.signals[i].handle(ctx, req)
-	})
+	if c.lean {
+		c.cancellable = ctx
+	} else {
+		workflow.GoNamed(ctx, "cancellation request", func(ctx workflow.Context) {
+			ctx.Done().Receive(ctx, nil)
+			c.applyCancelRequest(ctx)
+		})
+	}
 	detached, _ := workflow.NewDisconnectedContext(ctx)
 	return detached
+}
+
+// applyCancelRequest applies Temporal's cancellation request as the flow's
+// action, or refuses it on the timeline where the status allows none.
+func (c *core) applyCancelRequest(ctx workflow.Context) {
+	ctx, _ = workflow.NewDisconnectedContext(ctx)
+	a, req := c.flow.cancelRequest()
+	i := slices.IndexFunc(c.signals, func(s signalHandler) bool { return s.action == a })
+	c.via = activities.ViaCancelRequest
+	defer func() { c.via = "" }()
+	c.signals[i].handle(ctx, req)
+}
+
+// begin readies a run: the changes it started after, the context
+// Temporal's cancellation request does not cancel, the handlers.
+func (c *core) begin(ctx workflow.Context, registry map[lifecycle.Action]func() Payload) (workflow.Context, error) {
+	c.readChanges(ctx)
+	ctx = c.detach(ctx)
+	return ctx, c.registerHandlers(ctx, registry)
 }
 
 // transition moves the order and writes it down: timeline, read model,

@@ -150,8 +150,8 @@ func MarketplaceOrder(ctx workflow.Context, in MarketplaceInput) error {
 		m.In, m.Totals = in, totals
 		m.ID, m.Flow, m.Owner, m.CreatedAt = in.OrderID, lifecycle.MarketplaceFlow.Name, in.CustomerID, workflow.Now(ctx)
 	}
-	ctx = m.detach(ctx)
-	if err := m.registerHandlers(ctx, marketplacePayloads); err != nil {
+	ctx, err := m.begin(ctx, marketplacePayloads)
+	if err != nil {
 		return err
 	}
 	// Every update answers with the whole view, so a busy order's history

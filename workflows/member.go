@@ -37,8 +37,8 @@ func MemberOrder(ctx workflow.Context, in MemberInput) error {
 		m.PaymentGuarantee = in.Content.ProofReference != ""
 	}
 	m.continueAsNew = m.continueAsNewError
-	ctx = m.detach(ctx)
-	if err := m.registerHandlers(ctx, memberPayloads); err != nil {
+	ctx, err := m.begin(ctx, memberPayloads)
+	if err != nil {
 		return err
 	}
 	if in.Resume == nil {

@@ -186,14 +186,22 @@ func (c *core) refuseUnknown(ctx workflow.Context, name string) {
 // action's or not: it takes each from the channel the SDK makes for a name
 // when a signal of it arrives, so the order holds no channel, and no select
 // case, for the actions nobody signals (most of them), and no second
-// coroutine for the unknown ones. Names are taken in sorted order (the SDK
+// coroutine for the unknown ones, nor for Temporal's cancellation request
+// (detach). Names are taken in sorted order (the SDK
 // lists them from a map), one signal each per pass.
 func (c *core) receiveAllSignals(ctx workflow.Context) {
 	workflow.GoNamed(ctx, "signals", func(ctx workflow.Context) {
 		for {
 			var names []string
-			if workflow.Await(ctx, func() bool { names = workflow.GetUnhandledSignalNames(ctx); return len(names) > 0 }) != nil {
+			if workflow.Await(ctx, func() bool {
+				names = workflow.GetUnhandledSignalNames(ctx)
+				return len(names) > 0 || c.cancelRequested()
+			}) != nil {
 				return
+			}
+			if c.cancelRequested() {
+				c.cancelSeen = true
+				c.applyCancelRequest(c.cancellable)
 			}
 			slices.Sort(names)
 			for _, name := range names {
@@ -205,6 +213,12 @@ func (c *core) receiveAllSignals(ctx workflow.Context) {
 			}
 		}
 	})
+}
+
+// cancelRequested: Temporal's cancellation request reached a lean order
+// and is not applied yet (it comes once per run).
+func (c *core) cancelRequested() bool {
+	return !c.cancelSeen && c.cancellable != nil && c.cancellable.Err() != nil
 }
 
 // channelOf is the channel of s's signals: made when the order listened
