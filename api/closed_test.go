@@ -14,9 +14,9 @@ import (
 // order having ended; any other not-found is not.
 func TestWorkflowClosedReadsBothOfTemporalsAnswers(t *testing.T) {
 	for msg, want := range map[string]bool{
-		"workflow execution already completed":           true,
+		"workflow execution already completed":            true,
 		"workflow update was aborted by closing workflow": true,
-		"workflow not found for ID: ord_1":               false,
+		"workflow not found for ID: ord_1":                false,
 	} {
 		err := fmt.Errorf("update: %w", serviceerror.NewNotFound(msg))
 		if got := workflowClosed(err); got != want {
