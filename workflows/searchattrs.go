@@ -1,8 +1,14 @@
 package workflows
 
 import (
+	"slices"
+	"time"
+
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/orderflow/orderflow/activities"
 )
 
 // Typed search attributes kept current by every order workflow, so staff can
@@ -28,5 +34,107 @@ func SearchAttributes() map[string]enumspb.IndexedValueType {
 		NeedsAttention.GetName(): enumspb.INDEXED_VALUE_TYPE_BOOL,
 		Overdue.GetName():        enumspb.INDEXED_VALUE_TYPE_BOOL,
 		NextDeadline.GetName():   enumspb.INDEXED_VALUE_TYPE_DATETIME,
+	}
+}
+
+// upsertSearchAttributes brings the search attributes up to date with row
+// o: at once for orders before ChangeLeanEngine, at the next flushIndex for
+// lean ones.
+func (c *core) upsertSearchAttributes(ctx workflow.Context, o activities.OrderRow) {
+	if c.lean {
+		c.indexed.want = c.searchAttributes(o)
+		return
+	}
+	updates := make([]temporal.SearchAttributeUpdate, 0, 7)
+	for _, a := range c.searchAttributes(o) {
+		updates = append(updates, a.update)
+	}
+	// Only fails on a bad attribute type, which is a code bug.
+	if err := workflow.UpsertTypedSearchAttributes(ctx, updates...); err != nil {
+		workflow.GetLogger(ctx).Error("upsert search attributes", "error", err)
+	}
+}
+
+// indexedAttributes is what a lean order's search attributes say and what
+// its latest record wants them to say; flushIndex upserts the difference.
+type indexedAttributes struct {
+	values map[string]any // name → value upserted (or set at start); nil: unset
+	want   []searchAttribute
+}
+
+// searchAttribute is one search attribute's wanted value: value is its
+// comparable form (nil for unset), update what sets it.
+type searchAttribute struct {
+	name   string
+	value  any
+	update temporal.SearchAttributeUpdate
+}
+
+// searchAttributes are the order's search attributes as of row o.
+func (c *core) searchAttributes(o activities.OrderRow) []searchAttribute {
+	attrs := []searchAttribute{
+		{OrderStatus.GetName(), o.Status, OrderStatus.ValueSet(o.Status)},
+		{OrderFlow.GetName(), o.Flow, OrderFlow.ValueSet(o.Flow)},
+		{OrderOwner.GetName(), o.OwnerID, OrderOwner.ValueSet(o.OwnerID)},
+		c.attentionAttribute(),
+		{Overdue.GetName(), o.Overdue, Overdue.ValueSet(o.Overdue)},
+	}
+	if o.SupplierID != "" {
+		attrs = append(attrs, searchAttribute{SupplierID.GetName(), o.SupplierID, SupplierID.ValueSet(o.SupplierID)})
+	}
+	if o.NextDeadline != nil {
+		attrs = append(attrs, searchAttribute{NextDeadline.GetName(), o.NextDeadline.UTC().Format(time.RFC3339Nano), NextDeadline.ValueSet(*o.NextDeadline)})
+	} else {
+		attrs = append(attrs, searchAttribute{NextDeadline.GetName(), nil, NextDeadline.ValueUnset()})
+	}
+	return attrs
+}
+
+func (c *core) attentionAttribute() searchAttribute {
+	parked := c.Attention != nil
+	return searchAttribute{NeedsAttention.GetName(), parked, NeedsAttention.ValueSet(parked)}
+}
+
+// startIndex is what the search attributes say when the run starts (the
+// starter sets flow, owner and attention; a continued run keeps them all).
+func (c *core) startIndex(ctx workflow.Context) {
+	sa := workflow.GetTypedSearchAttributes(ctx)
+	c.indexed.values = map[string]any{}
+	for _, key := range []temporal.SearchAttributeKeyKeyword{OrderStatus, OrderFlow, OrderOwner, SupplierID} {
+		if v, ok := sa.GetKeyword(key); ok {
+			c.indexed.values[key.GetName()] = v
+		}
+	}
+	for _, key := range []temporal.SearchAttributeKeyBool{NeedsAttention, Overdue} {
+		if v, ok := sa.GetBool(key); ok {
+			c.indexed.values[key.GetName()] = v
+		}
+	}
+	if v, ok := sa.GetTime(NextDeadline); ok {
+		c.indexed.values[NextDeadline.GetName()] = v.UTC().Format(time.RFC3339Nano)
+	}
+}
+
+// flushIndex upserts, in one command, the search attributes of a lean order
+// that changed since the last upsert (attention as it is now).
+func (c *core) flushIndex(ctx workflow.Context) {
+	if !c.lean {
+		return
+	}
+	want := append(slices.Clone(c.indexed.want), c.attentionAttribute())
+	var updates []temporal.SearchAttributeUpdate
+	for _, a := range want {
+		old, known := c.indexed.values[a.name]
+		if (known && old == a.value) || (!known && a.value == nil) {
+			continue
+		}
+		c.indexed.values[a.name] = a.value
+		updates = append(updates, a.update)
+	}
+	if len(updates) == 0 {
+		return
+	}
+	if err := workflow.UpsertTypedSearchAttributes(ctx, updates...); err != nil {
+		workflow.GetLogger(ctx).Error("upsert search attributes", "error", err)
 	}
 }
