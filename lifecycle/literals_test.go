@@ -14,9 +14,7 @@ import (
 // sameWordOtherMeaning are the string literals outside this package that
 // spell a lifecycle name but mean something else, by file: each says what.
 var sameWordOtherMeaning = map[string][]string{
-	"api/client.go":                 {"completed"},                       // Temporal's "workflow execution already completed"
 	"api/actions.go":                {"completed"},                       // Temporal's "workflow execution already completed"
-	"api/payments.go":               {"completed"},                       // Temporal's "workflow execution already completed"
 	"api/list.go":                   {"supplier"},                        // the list's ?supplier= query parameter
 	"api/member_dates.go":           {"offer_expired"},                   // an email purpose
 	"api/suppliers.go":              {"active"},                          // a supplier's active flag
