@@ -1,7 +1,6 @@
 package workflows
 
 import (
-	"slices"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -121,7 +120,8 @@ func (c *core) flushIndex(ctx workflow.Context) {
 	if !c.lean {
 		return
 	}
-	want := append(slices.Clone(c.indexed.want), c.attentionAttribute())
+	want := append(c.indexed.want, c.attentionAttribute())
+	c.indexed.want = nil // upserted below: values says it from now on
 	var updates []temporal.SearchAttributeUpdate
 	for _, a := range want {
 		old, known := c.indexed.values[a.name]

@@ -8,6 +8,8 @@ import (
 	"maps"
 	"math/rand/v2"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -123,8 +125,10 @@ type scalePhase struct {
 	// Stacks and Goroutines: a cached order keeps its coroutines' goroutines.
 	Stacks     float64 `json:"worker_stack_inuse_bytes"`
 	Goroutines float64 `json:"worker_goroutines"`
-	RSSAfter   int64   `json:"worker_rss_after_watch_bytes"`
-	Peak       int64   `json:"worker_peak_rss_bytes"`
+	// HeapProfile is the worker's heap profile at the largest cache size.
+	HeapProfile string `json:"worker_heap_profile,omitempty"`
+	RSSAfter    int64  `json:"worker_rss_after_watch_bytes"`
+	Peak        int64  `json:"worker_peak_rss_bytes"`
 	// Touch is the pass that filled a restarted worker's cache.
 	Touch *load.Latency `json:"touch,omitempty"`
 	// Latency is per kind during the watch; Hits and Misses the worker's
@@ -344,6 +348,15 @@ func measureWaiting(ctx context.Context, o scaleOptions, st *scaleStack, api *lo
 	phase.RSS = st.worker.RSS()
 	fmt.Fprintf(stderr, "cache size %d: %.0f orders cached, worker RSS %d MiB (Go heap in use %d MiB); watching for %s…\n",
 		phase.CacheSize, phase.Cached, phase.RSS>>20, int64(phase.Heap)>>20, o.watch)
+	if round == 0 && o.out != "" {
+		// Where the memory of the most orders goes, by allocation site.
+		profile := strings.TrimSuffix(o.out, filepath.Ext(o.out)) + "-worker-heap.pprof"
+		if err := saveURL(ctx, "http://"+scaleMetricsAddr+"/debug/pprof/heap", profile); err != nil {
+			return fmt.Errorf("worker heap profile: %w", err)
+		}
+		phase.HeapProfile = profile
+		fmt.Fprintf(stderr, "worker heap profile in %s (go tool pprof -top %s)\n", profile, profile)
+	}
 
 	// Open loop: calls start at a steady rate whatever the answers take (up
 	// to 32 reads and 4 creations in flight), so latencies compare across
@@ -431,4 +444,25 @@ func printLatencies(w io.Writer, indent string, ls map[string]load.Latency) {
 		l := ls[kind]
 		fmt.Fprintf(w, "%s%-22s %6d %8.1f %8.1f %8.1f\n", indent, kind, l.Count, l.P50, l.P95, l.P99)
 	}
+}
+
+// saveURL writes what url answers to path.
+func saveURL(ctx context.Context, url, path string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: HTTP %d", url, resp.StatusCode)
+	}
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, body, 0o644)
 }

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/pprof"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -108,11 +109,15 @@ func (t *Telemetry) TraceHTTP(h http.Handler) http.Handler {
 	return traceHTTP(h, t.tracer)
 }
 
-// MetricsHandler serves /metrics from the registry and /healthz, for a
-// process without the API (the worker).
+// MetricsHandler serves /metrics from the registry, /healthz, and the Go
+// heap profile at /debug/pprof/heap, for a process without the API (the
+// worker): what its cached orders cost, by allocation site (`make scale`
+// saves one; `go tool pprof -top` reads it). A profile holds code locations,
+// never order data; like /metrics it belongs on the internal network.
 func (t *Telemetry) MetricsHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(t.Registry, promhttp.HandlerOpts{Registry: t.Registry}))
+	mux.Handle("GET /debug/pprof/heap", pprof.Handler("heap"))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"status":"ok"}`))

@@ -142,3 +142,20 @@ func get(t *testing.T, url string) string {
 	}
 	return string(b)
 }
+
+// The worker's metrics address serves its heap profile (make scale reads it).
+func TestWorkerMetricsHandlerServesTheHeapProfile(t *testing.T) {
+	tel := newTestTelemetry(t, nil)
+	srv := httptest.NewServer(tel.MetricsHandler())
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/debug/pprof/heap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	// A profile is gzipped protobuf.
+	if resp.StatusCode != http.StatusOK || len(body) < 2 || body[0] != 0x1f || body[1] != 0x8b {
+		t.Fatalf("GET /debug/pprof/heap = %d, %d bytes", resp.StatusCode, len(body))
+	}
+}
