@@ -207,11 +207,13 @@ func (o orders) start(c *gin.Context, p auth.Principal, body []byte, id string, 
 			workflows.NeedsAttention.ValueSet(false),
 		),
 	}, workflowType, in)
+	rid := requestID(c)
 	handle, err := o.Temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
 		StartWorkflowOperation: startOp,
 		UpdateOptions: client.UpdateWorkflowOptions{
+			UpdateID:     viewUpdateID(p, key, fingerprint),
 			UpdateName:   workflows.ViewUpdate,
-			Args:         []any{workflows.ViewRequest{Actor: p, Fingerprint: fingerprint}},
+			Args:         []any{workflows.ViewRequest{Actor: p, Fingerprint: fingerprint, RequestID: rid}},
 			WaitForStage: client.WorkflowUpdateStageCompleted,
 		},
 	})
@@ -237,13 +239,25 @@ func (o orders) start(c *gin.Context, p auth.Principal, body []byte, id string, 
 		return
 	}
 	status := http.StatusOK
-	if answer.Created {
+	if answer.Created && answer.RequestID == rid {
 		status = http.StatusCreated
 	}
 	view := answer.Order
 	o.withPayLink(ctx, &view, p)
 	c.Header("Location", "/v1/orders/"+id)
 	answerOrder(c, status, view, info.warnings)
+}
+
+// viewUpdateID makes a retried create (same caller, Idempotency-Key and
+// body) the same update, which Temporal answers with its first answer and
+// no new events; another body under the key is another update, which the
+// workflow's validator refuses. Without a key the SDK makes a new id.
+func viewUpdateID(p auth.Principal, key, fingerprint string) string {
+	if key == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(string(p.Role) + "\x00" + p.Subject + "\x00" + key + "\x00" + fingerprint))
+	return workflows.ViewUpdate + ":" + hex.EncodeToString(sum[:16])
 }
 
 var keyReused = NewProblem(http.StatusUnprocessableEntity, "This Idempotency-Key was already used for a different order; use a new key for a new order.")

@@ -30,14 +30,21 @@ type ViewRequest struct {
 	// Fingerprint of the create request's body; a retry of a create with the
 	// same Idempotency-Key must send the same body.
 	Fingerprint string `json:"fingerprint,omitempty"`
+	// RequestID is the create request's id.
+	RequestID string `json:"request_id,omitempty"`
 }
 
 // ViewAnswer is what ViewUpdate answers.
 type ViewAnswer struct {
 	Order OrderView `json:"order"`
-	// Created is true for the first answer only: the call that created the
-	// order (201), not a retry that found it (200).
-	Created bool `json:"created"`
+	// Created is true for the first answer only, and RequestID is then the
+	// id of the request that created the order. The API sends a retried
+	// create (same caller, Idempotency-Key and body) as the same update,
+	// which Temporal answers with this first answer again: the request ids
+	// tell the call that created the order (201) from a retry that found it
+	// (200).
+	Created   bool   `json:"created"`
+	RequestID string `json:"request_id,omitempty"`
 }
 
 func (c *core) registerViewUpdate(ctx workflow.Context) error {
@@ -63,7 +70,11 @@ func (c *core) registerViewUpdate(ctx workflow.Context) error {
 		// A run continued from another never created the order.
 		created := !answered && workflow.GetInfo(ctx).ContinuedExecutionRunID == ""
 		answered = true
-		return ViewAnswer{Order: c.flow.view(c.party(req.Actor)), Created: created}, nil
+		answer := ViewAnswer{Order: c.flow.view(c.party(req.Actor)), Created: created}
+		if created {
+			answer.RequestID = req.RequestID
+		}
+		return answer, nil
 	}
 	return workflow.SetUpdateHandlerWithOptions(ctx, ViewUpdate, handle, workflow.UpdateHandlerOptions{Validator: validate})
 }

@@ -38,20 +38,22 @@ func TestViewUpdateAnswersTheCreatorOnce(t *testing.T) {
 	send := func(id string, res *viewResult, req ViewRequest) {
 		r.env.RegisterDelayedCallback(func() { r.env.UpdateWorkflow(ViewUpdate, id, res, req) }, 0)
 	}
-	send("create", first, ViewRequest{Actor: customer, Fingerprint: "fp-1"})
-	send("retry", retry, ViewRequest{Actor: customer, Fingerprint: "fp-1"})
+	send("create", first, ViewRequest{Actor: customer, Fingerprint: "fp-1", RequestID: "req-1"})
+	send("retry", retry, ViewRequest{Actor: customer, Fingerprint: "fp-1", RequestID: "req-2"})
 	send("reused", reused, ViewRequest{Actor: customer, Fingerprint: "fp-2"})
 	send("stranger", stranger, ViewRequest{Actor: auth.Principal{Role: lifecycle.Customer, Subject: "c-2"}, Fingerprint: "fp-1"})
 	r.stopAt(minute)
 	r.execute(orderInput("prepaid"))
 
-	if first.err != nil || first.answer == nil || !first.answer.Created {
-		t.Fatalf("the creator's answer: %+v, %v; want created", first.answer, first.err)
+	if first.err != nil || first.answer == nil || !first.answer.Created || first.answer.RequestID != "req-1" {
+		t.Fatalf("the creator's answer: %+v, %v; want created by req-1", first.answer, first.err)
 	}
 	if v := first.answer.Order; v.Status != lifecycle.AwaitingPayment || v.Marketplace == nil || v.Marketplace.Payment == nil || v.Marketplace.Payment.ID == "" {
 		t.Errorf("the creator's view: %s, %+v; want awaiting payment with its payment link made", v.Status, v.Marketplace)
 	}
-	if retry.err != nil || retry.answer == nil || retry.answer.Created || retry.answer.Order.ID != first.answer.Order.ID {
+	// (A retry the API sends as another update; the API sends a retry of
+	// the same body as the same update, which Temporal answers itself.)
+	if retry.err != nil || retry.answer == nil || retry.answer.Created || retry.answer.RequestID != "" || retry.answer.Order.ID != first.answer.Order.ID {
 		t.Errorf("the retry's answer: %+v, %v; want the same order, not created", retry.answer, retry.err)
 	}
 	var appErr *temporal.ApplicationError

@@ -465,9 +465,15 @@ func TestMarketplaceIdempotencyKeyMakesOneOrder(t *testing.T) {
 		return resp.StatusCode, v.ID
 	}
 	code1, id1 := send(order("c9@customers.test"))
+	events := len(m.fetchHistory(context.Background(), id1).Events)
 	code2, id2 := send(order("c9@customers.test"))
 	if code1 != http.StatusCreated || code2 != http.StatusOK || id1 == "" || id1 != id2 {
 		t.Fatalf("same key twice: %d %s, then %d %s; want 201 then 200 with the same order", code1, id1, code2, id2)
+	}
+	// The retry is the create's own update again, which Temporal answers
+	// from its record: nothing is added to the order's history.
+	if after := len(m.fetchHistory(context.Background(), id1).Events); after != events {
+		t.Fatalf("the retried create added %d events to the order's history", after-events)
 	}
 	if code, _ := send(order("other@customers.test")); code != http.StatusUnprocessableEntity {
 		t.Fatalf("same key, other body: %d, want 422", code)

@@ -38,9 +38,9 @@ func (c *correlator) InterceptActivity(_ context.Context, next interceptor.Activ
 
 // orderStartCounter counts the orders the client starts: a start that
 // succeeded (its conflict policy fails on an existing id), and an
-// update-with-start whose answer says it created the order (the API's
-// create: workflows.ViewUpdate answers {"created", "order": {"flow"}}), so
-// a retried create (200) is not counted.
+// update-with-start whose answer says this request created the order (the
+// API's create: workflows.ViewUpdate answers {"created", "request_id",
+// "order": {"flow"}}), so a retried create (200) is not counted.
 type orderStartCounter struct {
 	interceptor.ClientOutboundInterceptorBase
 	root *correlator
@@ -60,12 +60,15 @@ func (o *orderStartCounter) UpdateWithStartWorkflow(ctx context.Context, in *int
 		return h, err
 	}
 	var answer struct {
-		Created bool `json:"created"`
-		Order   struct {
+		Created   bool   `json:"created"`
+		RequestID string `json:"request_id"`
+		Order     struct {
 			Flow string `json:"flow"`
 		} `json:"order"`
 	}
-	if h.Get(ctx, &answer) == nil && answer.Created {
+	// A retried create is answered with the first answer again: only the
+	// request that created the order counts it.
+	if h.Get(ctx, &answer) == nil && answer.Created && answer.RequestID == RequestID(ctx) {
 		o.root.events.OrderCreated(answer.Order.Flow)
 	}
 	return h, nil
