@@ -82,12 +82,6 @@ func (o orders) actDirectly(c *gin.Context) bool {
 	return true
 }
 
-// checksMemberDates: the member actions whose dates the API checks against
-// the order (memberActionChecks).
-func checksMemberDates(flow string, action lifecycle.Action) bool {
-	return flow == lifecycle.MemberFlow.Name && slices.Contains([]lifecycle.Action{lifecycle.Submit, lifecycle.Edit, lifecycle.Duplicate}, action)
-}
-
 // actAfterReading applies the action after reading the order: what the
 // caller may do now names every refusal.
 func (o orders) actAfterReading(c *gin.Context) {

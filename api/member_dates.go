@@ -121,11 +121,21 @@ func (o orders) memberCreateChecks(in workflows.MemberInput) (*Problem, []Warnin
 	return nil, warnings
 }
 
+// memberDateActions are the member actions whose dates memberActionChecks
+// checks against the order.
+var memberDateActions = []lifecycle.Action{lifecycle.Submit, lifecycle.Edit, lifecycle.Duplicate}
+
+// checksMemberDates: the API checks this action's dates against the order,
+// so it reads the order first (actAfterReading).
+func checksMemberDates(flow string, action lifecycle.Action) bool {
+	return flow == lifecycle.MemberFlow.Name && slices.Contains(memberDateActions, action)
+}
+
 // memberActionChecks: the dates of a member action allowed now, checked
 // before the workflow is asked (the workflow does not know today's date
 // when it validates).
 func (o orders) memberActionChecks(view workflows.OrderView, action lifecycle.Action, payload json.RawMessage) (*Problem, []Warning) {
-	if view.Flow != lifecycle.MemberFlow.Name || view.Member == nil {
+	if !checksMemberDates(view.Flow, action) || view.Member == nil {
 		return nil, nil
 	}
 	day := o.memberToday()

@@ -351,7 +351,11 @@ func measureWaiting(ctx context.Context, o scaleOptions, st *scaleStack, api *lo
 	if round == 0 && o.out != "" {
 		// Where the memory of the most orders goes, by allocation site.
 		profile := strings.TrimSuffix(o.out, filepath.Ext(o.out)) + "-worker-heap.pprof"
-		if err := saveURL(ctx, "http://"+scaleMetricsAddr+"/debug/pprof/heap", profile); err != nil {
+		heap, err := load.Fetch(ctx, "http://"+scaleMetricsAddr+"/debug/pprof/heap")
+		if err == nil {
+			err = os.WriteFile(profile, heap, 0o644)
+		}
+		if err != nil {
 			return fmt.Errorf("worker heap profile: %w", err)
 		}
 		phase.HeapProfile = profile
@@ -444,25 +448,4 @@ func printLatencies(w io.Writer, indent string, ls map[string]load.Latency) {
 		l := ls[kind]
 		fmt.Fprintf(w, "%s%-22s %6d %8.1f %8.1f %8.1f\n", indent, kind, l.Count, l.P50, l.P95, l.P99)
 	}
-}
-
-// saveURL writes what url answers to path.
-func saveURL(ctx context.Context, url, path string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: HTTP %d", url, resp.StatusCode)
-	}
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(path, body, 0o644)
 }

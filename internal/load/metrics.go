@@ -2,6 +2,7 @@ package load
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -36,6 +37,15 @@ func ParseExposition(r io.Reader) (map[string]float64, error) {
 
 // Scrape reads the exposition at url (a /metrics).
 func Scrape(ctx context.Context, url string) (map[string]float64, error) {
+	body, err := Fetch(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	return ParseExposition(bytes.NewReader(body))
+}
+
+// Fetch is what url answers with 200 OK.
+func Fetch(ctx context.Context, url string) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return nil, err
@@ -48,7 +58,7 @@ func Scrape(ctx context.Context, url string) (map[string]float64, error) {
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("GET %s: HTTP %d", url, resp.StatusCode)
 	}
-	return ParseExposition(resp.Body)
+	return io.ReadAll(resp.Body)
 }
 
 // Family sums the series of metric name over their labels.
