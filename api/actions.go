@@ -70,7 +70,7 @@ func (o orders) actDirectly(c *gin.Context) bool {
 	if rid == "" {
 		rid = requestID(c)
 	}
-	view, err := o.apply(ctx, id, action, workflows.ActionRequest{Actor: p, RequestID: rid, Payload: payload})
+	view, err := o.applyAndView(ctx, id, action, workflows.ActionRequest{Actor: p, RequestID: rid, Payload: payload})
 	if err != nil {
 		o.abortForAction(c, err, func() workflows.OrderView {
 			before, _ := o.query(ctx, id, p)
@@ -148,7 +148,7 @@ func (o orders) actAfterReading(c *gin.Context) {
 		return
 	}
 	before := view
-	view, err = o.apply(c.Request.Context(), id, action, workflows.ActionRequest{Actor: p, RequestID: rid, Payload: payload})
+	view, err = o.applyAndView(c.Request.Context(), id, action, workflows.ActionRequest{Actor: p, RequestID: rid, Payload: payload})
 	if err != nil {
 		o.abortForAction(c, err, func() workflows.OrderView { return before })
 		return
@@ -176,8 +176,8 @@ func (o orders) abortForAction(c *gin.Context, err error, before func() workflow
 // a retried request is applied once and answered with the first result, and
 // nobody else gets that result by sending the same request id (the workflow
 // refuses a request id another caller used: RequestIDTaken).
-func (o orders) apply(ctx context.Context, id string, action lifecycle.Action, req workflows.ActionRequest) (workflows.OrderView, error) {
-	var view workflows.OrderView
+func (o orders) apply(ctx context.Context, id string, action lifecycle.Action, req workflows.ActionRequest) (workflows.Answer, error) {
+	var answer workflows.Answer
 	handle, err := o.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID:   id,
 		UpdateID:     updateID(action, req),
@@ -186,12 +186,19 @@ func (o orders) apply(ctx context.Context, id string, action lifecycle.Action, r
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	if err == nil {
-		err = handle.Get(ctx, &view)
+		err = handle.Get(ctx, &answer)
 	}
-	if err == nil {
-		o.withPayLink(ctx, &view, req.Actor)
+	return answer, err
+}
+
+// applyAndView applies the action and answers the order as its actor sees
+// it after.
+func (o orders) applyAndView(ctx context.Context, id string, action lifecycle.Action, req workflows.ActionRequest) (workflows.OrderView, error) {
+	answer, err := o.apply(ctx, id, action, req)
+	if err != nil {
+		return workflows.OrderView{}, err
 	}
-	return view, err
+	return o.viewAfter(ctx, id, req.Actor, answer)
 }
 
 // updateID is the action, a digest of the caller and the request id.

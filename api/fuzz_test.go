@@ -60,7 +60,7 @@ func (r *recordingTemporal) UpdateWithStartWorkflow(_ context.Context, o client.
 	start := o.StartWorkflowOperation.(*startOperation)
 	r.starts = append(r.starts, start.args[0])
 	req := o.UpdateOptions.Args[0].(workflows.ViewRequest)
-	return appliedUpdate{answer: workflows.ViewAnswer{Order: workflows.OrderView{ID: start.id, Flow: r.flow, Status: "pending"}, Created: true, RequestID: req.RequestID}}, nil
+	return appliedUpdate{answer: workflows.ViewAnswer{Order: &workflows.OrderView{ID: start.id, Flow: r.flow, Status: "pending"}, Created: true, RequestID: req.RequestID}}, nil
 }
 
 func (r *recordingTemporal) QueryWorkflow(_ context.Context, id, _, _ string, _ ...any) (converter.EncodedValue, error) {

@@ -242,8 +242,11 @@ func (o orders) start(c *gin.Context, p auth.Principal, body []byte, id string, 
 	if answer.Created && answer.RequestID == rid {
 		status = http.StatusCreated
 	}
-	view := answer.Order
-	o.withPayLink(ctx, &view, p)
+	view, err := o.viewAfter(ctx, id, p, workflows.Answer{OrderView: answer.Order, Receipt: answer.Receipt})
+	if err != nil {
+		o.abortForUpdate(c, err)
+		return
+	}
 	c.Header("Location", "/v1/orders/"+id)
 	answerOrder(c, status, view, info.warnings)
 }
@@ -331,12 +334,58 @@ func (o orders) query(ctx context.Context, id string, p auth.Principal) (workflo
 		err = serviceerror.NewNotFound("order not visible to the caller")
 	}
 	if err == nil {
-		o.withPayLink(ctx, &view, p)
-		if p.Role != lifecycle.Client { // the client's view names no other order (workflows.Project)
-			o.withRecordedDuplicates(ctx, &view) // issue 12: duplicated after it closed
-		}
+		o.decorate(ctx, &view, p)
 	}
 	return view, err
+}
+
+// decorate adds to an order view what the API knows beside the workflow.
+func (o orders) decorate(ctx context.Context, view *workflows.OrderView, p auth.Principal) {
+	o.withPayLink(ctx, view, p)
+	if p.Role != lifecycle.Client { // the client's view names no other order (workflows.Project)
+		o.withRecordedDuplicates(ctx, view) // issue 12: duplicated after it closed
+	}
+}
+
+// viewAfter is order id as p sees it after an update answered a: the order
+// in the answer, or the read-model record its receipt names
+// (workflows.Receipt); where the read model holds another record (the
+// record failed and waits as a regular activity, or a later action recorded
+// since), the workflow's own view.
+func (o orders) viewAfter(ctx context.Context, id string, p auth.Principal, a workflows.Answer) (workflows.OrderView, error) {
+	if a.Receipt == nil {
+		var view workflows.OrderView
+		if a.OrderView != nil {
+			view = *a.OrderView
+		}
+		o.decorate(ctx, &view, p)
+		return view, nil
+	}
+	view, ok := o.readBack(ctx, p, *a.Receipt)
+	if !ok {
+		return o.query(ctx, id, p)
+	}
+	o.decorate(ctx, &view, p)
+	return view, nil
+}
+
+// readBack is the read model's record r names, as p sees it, with what p
+// may do now; false if the read model holds another record.
+func (o orders) readBack(ctx context.Context, p auth.Principal, r workflows.Receipt) (workflows.OrderView, bool) {
+	if o.Store == nil {
+		return workflows.OrderView{}, false
+	}
+	row, err := o.Store.GetOrder(ctx, r.ID)
+	if err != nil || row.Seq != r.Seq {
+		return workflows.OrderView{}, false
+	}
+	full, err := o.recorded(ctx, row)
+	if err != nil {
+		return workflows.OrderView{}, false
+	}
+	view, ok := workflows.Project(full, p)
+	view.AllowedActions = r.AllowedActions
+	return view, ok
 }
 
 // recorded is the system view the read model holds of an order, with its
@@ -353,11 +402,14 @@ func (o orders) recorded(ctx context.Context, row store.Order) (workflows.OrderV
 		return v, err
 	}
 	if len(entries) > 0 {
-		v.Timeline = make([]workflows.TimelineEntry, len(entries))
-		for i, e := range entries {
-			v.Timeline[i] = workflows.TimelineEntry{Seq: e.Seq, At: e.At, From: lifecycle.Status(e.From), To: lifecycle.Status(e.To),
+		v.Timeline = make([]workflows.TimelineEntry, 0, len(entries))
+		for _, e := range entries {
+			if e.Seq > row.Seq { // recorded after the row was read
+				break
+			}
+			v.Timeline = append(v.Timeline, workflows.TimelineEntry{Seq: e.Seq, At: e.At, From: lifecycle.Status(e.From), To: lifecycle.Status(e.To),
 				Action: lifecycle.Action(e.Action), ActorRole: lifecycle.Role(e.ActorRole), ActorID: e.ActorID, Reason: e.Reason,
-				RequestID: e.RequestID, Outcome: e.Outcome, Via: e.Via}
+				RequestID: e.RequestID, Outcome: e.Outcome, Via: e.Via})
 		}
 	}
 	return v, nil

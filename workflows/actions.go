@@ -277,13 +277,13 @@ func (c *core) registerAction(ctx workflow.Context, a lifecycle.Action, registry
 	}
 	// The handler checks again: two updates validated in the same workflow
 	// task (two suppliers accepting at once) must not both apply.
-	handle := func(ctx workflow.Context, req ActionRequest) (OrderView, error) {
+	handle := func(ctx workflow.Context, req ActionRequest) (Answer, error) {
 		payload, r := c.recheck(a, req, registry)
 		if r != nil {
-			return OrderView{}, refusalError(r)
+			return Answer{}, refusalError(r)
 		}
 		c.flow.apply(ctx, a, req, payload)
-		return c.flow.view(c.party(req.Actor)), nil
+		return c.answer(c.party(req.Actor)), nil
 	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, string(a), handle, workflow.UpdateHandlerOptions{Validator: validate}); err != nil {
 		return err
@@ -350,12 +350,12 @@ func (c *core) registerOps(ctx workflow.Context, a lifecycle.Action) error {
 		c.Attention = nil
 		c.note(ctx, a, req.Actor, step, req.RequestID)
 	}
-	handle := func(ctx workflow.Context, req ActionRequest) (OrderView, error) {
+	handle := func(ctx workflow.Context, req ActionRequest) (Answer, error) {
 		if r := c.opsCheck(a, req); r != nil {
-			return OrderView{}, refusalError(r)
+			return Answer{}, refusalError(r)
 		}
 		decide(ctx, req)
-		return c.flow.view(c.party(req.Actor)), nil
+		return c.answer(c.party(req.Actor)), nil
 	}
 	validate := func(ctx workflow.Context, req ActionRequest) error {
 		if r := c.opsCheck(a, req); r != nil {

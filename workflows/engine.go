@@ -104,6 +104,8 @@ type core struct {
 	// it (detach), cancelSeen once it has turned it into the order's action.
 	cancellable workflow.Context
 	cancelSeen  bool
+	// recorded marks the state the last record wrote (answer.go).
+	recorded recordMark
 	// timer is the running timer of the nearest deadline (loop.go).
 	timer *deadlineTimer
 	// indexed is what the search attributes say now (lean orders upsert
@@ -265,6 +267,7 @@ func (c *core) record(ctx workflow.Context, step string) {
 		Action: string(entry.Action), ActorRole: string(entry.ActorRole), ActorID: entry.ActorID,
 		Reason: entry.Reason, RequestID: entry.RequestID, Outcome: entry.Outcome, Via: entry.Via,
 	}}
+	c.recorded = markOf(order)
 	c.enqueue(step, true, func(ctx workflow.Context) error {
 		return c.activity(ctx, acts.RecordTransition, in, nil)
 	})

@@ -576,7 +576,7 @@ func (r *run) startedBefore(changes ...string) {
 func (r *run) at(offset time.Duration, a lifecycle.Action, actor auth.Principal, payload any, check func(view OrderView, err error)) {
 	id := updateID(a, offset, actor)
 	r.env.RegisterDelayedCallback(func() {
-		r.env.UpdateWorkflow(string(a), id, &updateResult{check: check}, ActionRequest{Actor: actor, RequestID: id, Payload: rawPayload(payload)})
+		r.env.UpdateWorkflow(string(a), id, r.answered(actor, check), ActionRequest{Actor: actor, RequestID: id, Payload: rawPayload(payload)})
 	}, offset)
 }
 
@@ -707,13 +707,34 @@ func (r *run) execute(in MarketplaceInput) {
 
 type updateResult struct {
 	check func(OrderView, error)
+	// view is the order an answer stands for.
+	view func(Answer) OrderView
 }
 
 func (u *updateResult) Accept()          {}
 func (u *updateResult) Reject(err error) { u.check(OrderView{}, err) }
 func (u *updateResult) Complete(result any, err error) {
-	v, _ := result.(OrderView)
-	u.check(v, err)
+	a, _ := result.(Answer)
+	u.check(u.view(a), err)
+}
+
+// answered hands check the order an update's answer stands for, as viewer
+// sees it: the view the answer carries, or for a receipt the order now, as
+// the API reads it back (from the read model, or from the workflow).
+func (r *run) answered(viewer auth.Principal, check func(OrderView, error)) *updateResult {
+	return &updateResult{check: check, view: func(a Answer) OrderView {
+		switch {
+		case a.Receipt != nil:
+			v := r.query(viewer)
+			if !slices.Equal(v.AllowedActions, a.Receipt.AllowedActions) {
+				r.t.Errorf("receipt allows %v, the order %v", a.Receipt.AllowedActions, v.AllowedActions)
+			}
+			return v
+		case a.OrderView != nil:
+			return *a.OrderView
+		}
+		return OrderView{}
+	}}
 }
 
 func refusalCode(err error) string {

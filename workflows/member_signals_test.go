@@ -136,13 +136,13 @@ func TestMemberSameUpdateIDAppliesOnce(t *testing.T) {
 			if a == lifecycle.Approve {
 				req.Actor = staffS
 			}
-			r.env.UpdateWorkflow(string(a), id, &updateResult{check: func(v OrderView, err error) {
+			r.env.UpdateWorkflow(string(a), id, r.answered(req.Actor, func(v OrderView, err error) {
 				*answered = true
 				if err != nil {
 					t.Errorf("%s at +%s: %v", a, offset, err)
 				}
 				answers = append(answers, v)
-			}}, req)
+			}), req)
 		}, offset)
 	}
 	send(hour, lifecycle.Approve, "approve-once")

@@ -185,12 +185,12 @@ func TestSameUpdateIDAppliesOnce(t *testing.T) {
 	send := func(offset time.Duration, pct int64) {
 		r.env.RegisterDelayedCallback(func() {
 			req := ActionRequest{Actor: buyer, RequestID: "margin-once", Payload: rawPayload(margin(pct))}
-			r.env.UpdateWorkflow(string(lifecycle.SetMargin), "margin-once", &updateResult{check: func(v OrderView, err error) {
+			r.env.UpdateWorkflow(string(lifecycle.SetMargin), "margin-once", r.answered(buyer, func(v OrderView, err error) {
 				if err != nil {
 					t.Errorf("set_margin at +%s: %v", offset, err)
 				}
 				answers = append(answers, v)
-			}}, req)
+			}), req)
 		}, offset)
 	}
 	send(2*minute, 10)

@@ -65,14 +65,21 @@ func (c *core) forViewer(full OrderView, viewer Party) OrderView {
 	if !ok {
 		return OrderView{}
 	}
-	v.AllowedActions = nonNil(c.allowed(viewer))
+	v.AllowedActions = c.allowedFor(viewer)
+	return v
+}
+
+// allowedFor is what viewer may do now: the lifecycle's actions, and ops'
+// retry or skip while the order is parked.
+func (c *core) allowedFor(viewer Party) []lifecycle.Action {
+	allowed := nonNil(c.allowed(viewer))
 	if c.Attention != nil && viewer.Principal.Role == lifecycle.Ops {
-		v.AllowedActions = append(v.AllowedActions, lifecycle.OpsRetry)
+		allowed = append(allowed, lifecycle.OpsRetry)
 		if c.Attention.Skippable {
-			v.AllowedActions = append(v.AllowedActions, lifecycle.OpsSkip)
+			allowed = append(allowed, lifecycle.OpsSkip)
 		}
 	}
-	return v
+	return allowed
 }
 
 // RecordedView is the system view as the read model stores it: without the

@@ -36,7 +36,9 @@ type ViewRequest struct {
 
 // ViewAnswer is what ViewUpdate answers.
 type ViewAnswer struct {
-	Order OrderView `json:"order"`
+	// Order or Receipt: as an action's Answer (answer.go).
+	Order   *OrderView `json:"order,omitempty"`
+	Receipt *Receipt   `json:"receipt,omitempty"`
 	// Created is true for the first answer only, and RequestID is then the
 	// id of the request that created the order. The API sends a retried
 	// create (same caller, Idempotency-Key and body) as the same update,
@@ -70,7 +72,8 @@ func (c *core) registerViewUpdate(ctx workflow.Context) error {
 		// A run continued from another never created the order.
 		created := !answered && workflow.GetInfo(ctx).ContinuedExecutionRunID == ""
 		answered = true
-		answer := ViewAnswer{Order: c.flow.view(c.party(req.Actor)), Created: created}
+		a := c.answer(c.party(req.Actor))
+		answer := ViewAnswer{Order: a.OrderView, Receipt: a.Receipt, Created: created}
 		if created {
 			answer.RequestID = req.RequestID
 		}
