@@ -2,13 +2,9 @@ package workflows
 
 import (
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"slices"
 	"testing"
-
-	historypb "go.temporal.io/api/history/v1"
-	"go.temporal.io/api/temporalproto"
 
 	"github.com/orderflow/orderflow/internal/store"
 	"github.com/orderflow/orderflow/lifecycle"
@@ -88,14 +84,7 @@ func viewOf(t *testing.T, o store.Order) OrderView {
 func TestKeptAnswersDecode(t *testing.T) {
 	seen := 0
 	for _, file := range committedHistories(t) {
-		data, err := os.ReadFile(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var h historypb.History
-		if err := (temporalproto.CustomJSONUnmarshalOptions{}).Unmarshal(data, &h); err != nil {
-			t.Fatalf("%s: %v", file, err)
-		}
+		h := readProtoHistory(t, file)
 		names := map[int64]string{} // accepted event → update name
 		for _, e := range h.GetEvents() {
 			if a := e.GetWorkflowExecutionUpdateAcceptedEventAttributes(); a != nil {
@@ -107,6 +96,7 @@ func TestKeptAnswersDecode(t *testing.T) {
 			}
 			raw := c.GetOutcome().GetSuccess().GetPayloads()[0].GetData()
 			var a Answer
+			var err error
 			if names[c.GetAcceptedEventId()] == ViewUpdate {
 				var v ViewAnswer
 				err = json.Unmarshal(raw, &v)

@@ -4,13 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"testing"
 
 	enumspb "go.temporal.io/api/enums/v1"
-	historypb "go.temporal.io/api/history/v1"
-	"go.temporal.io/api/temporalproto"
 
 	"github.com/orderflow/orderflow/activities"
 )
@@ -32,14 +29,7 @@ func TestRecordedActivityInputsKeepTheirJSON(t *testing.T) {
 	}
 	seen := map[string]int{}
 	for _, file := range committedHistories(t) {
-		data, err := os.ReadFile(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var h historypb.History
-		if err := (temporalproto.CustomJSONUnmarshalOptions{}).Unmarshal(data, &h); err != nil {
-			t.Fatalf("%s: %v", file, err)
-		}
+		h := readProtoHistory(t, file)
 		for _, e := range h.GetEvents() {
 			if e.GetEventType() != enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED {
 				continue

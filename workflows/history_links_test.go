@@ -1,7 +1,6 @@
 package workflows
 
 import (
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -9,7 +8,6 @@ import (
 
 	"go.temporal.io/api/common/v1"
 	historypb "go.temporal.io/api/history/v1"
-	"go.temporal.io/api/temporalproto"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
@@ -28,15 +26,8 @@ func TestHistoriesSinceTrustedActionsHoldNoBearerLink(t *testing.T) {
 	}
 	checked, before := 0, 0
 	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var h historypb.History
-		if err := (temporalproto.CustomJSONUnmarshalOptions{}).Unmarshal(data, &h); err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		text := payloadText(&h)
+		h := readProtoHistory(t, f)
+		text := payloadText(h)
 		links := bearer.FindAllString(text, -1)
 		// Orders since lean-engine include trusted-actions without its marker.
 		if !strings.Contains(text, ChangeTrustedActions) && !strings.Contains(text, ChangeLeanEngine) {

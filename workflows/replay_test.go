@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/temporalproto"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
@@ -121,6 +123,20 @@ type history struct {
 			Details    map[string]json.RawMessage `json:"details"`
 		} `json:"markerRecordedEventAttributes"`
 	} `json:"events"`
+}
+
+// readProtoHistory is a committed history as Temporal's own type.
+func readProtoHistory(t *testing.T, file string) *historypb.History {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h historypb.History
+	if err := (temporalproto.CustomJSONUnmarshalOptions{}).Unmarshal(data, &h); err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+	return &h
 }
 
 func readHistory(t *testing.T, file string) history {
