@@ -193,13 +193,22 @@ func databaseURL(name string) string {
 
 // dropDatabase removes a previous run's database so the audit sees only this run.
 func dropDatabase(ctx context.Context, name string) error {
+	return adminExec(ctx, "drop "+name, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
+}
+
+func createDatabase(ctx context.Context, name string) error {
+	return adminExec(ctx, "create "+name, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
+}
+
+// adminExec runs sql in the postgres database.
+func adminExec(ctx context.Context, what, sql string) error {
 	conn, err := pgx.Connect(ctx, databaseURL("postgres"))
 	if err != nil {
 		return fmt.Errorf("connect to Postgres: %w", err)
 	}
 	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
-		return fmt.Errorf("drop %s: %w", name, err)
+	if _, err := conn.Exec(ctx, sql); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	return nil
 }

@@ -6,6 +6,9 @@
 //	                   SendGrid 429/500 bursts), then an audit of the end state
 //	loadtest scale     many orders left open on their timers, then worker memory
 //	                   and API latency while they wait, per worker cache size
+//	loadtest cluster   the production shape of docker-compose.yml on this machine
+//	                   (Temporal server on Postgres, workers, API replicas): checks
+//	                   across replicas, both lifecycles under faults, the audit
 //
 // With -start BIN it starts `BIN dev` itself on other ports, a fresh data
 // directory and database, and short member windows; otherwise it drives the
@@ -31,7 +34,7 @@ func main() {
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: loadtest bench|baseline|chaos|scale [flags] (loadtest bench -h for the flags)")
+		fmt.Fprintln(stderr, "usage: loadtest bench|baseline|chaos|scale|cluster [flags] (loadtest bench -h for the flags)")
 		return 2
 	}
 	switch args[0] {
@@ -39,6 +42,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runChaos(ctx, args[1:], stdout, stderr)
 	case "scale":
 		return runScale(ctx, args[1:], stdout, stderr)
+	case "cluster":
+		return runCluster(ctx, args[1:], stdout, stderr)
 	}
 	var o options
 	fs := flag.NewFlagSet("loadtest "+args[0], flag.ContinueOnError)
@@ -54,7 +59,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "baseline":
 		err = bench(ctx, o, stdout, stderr, false)
 	default:
-		fmt.Fprintf(stderr, "loadtest: unknown mode %q (bench, baseline, chaos or scale)\n", args[0])
+		fmt.Fprintf(stderr, "loadtest: unknown mode %q (bench, baseline, chaos, scale or cluster)\n", args[0])
 		return 2
 	}
 	if err != nil {

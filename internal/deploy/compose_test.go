@@ -25,7 +25,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/distribution/reference"
 	"go.yaml.in/yaml/v3"
@@ -33,6 +32,7 @@ import (
 	"golang.org/x/mod/semver"
 
 	"github.com/orderflow/orderflow/internal/config"
+	"github.com/orderflow/orderflow/internal/deploy"
 	"github.com/orderflow/orderflow/workflows"
 )
 
@@ -245,8 +245,9 @@ func TestComposeStartupOrder(t *testing.T) {
 	}
 }
 
-// README: the API on localhost:8080, the Web UI on localhost:8233 (bound to
-// 127.0.0.1: it has no login); healthchecks probe what the services serve.
+// README: the API on localhost:8080 and 8081 (one port per replica), the
+// Web UI on localhost:8233 (bound to 127.0.0.1: it has no login);
+// healthchecks probe what the services serve.
 func TestComposePortsAndHealthchecks(t *testing.T) {
 	project := loadProject(t, nil)
 	var got []string
@@ -257,7 +258,7 @@ func TestComposePortsAndHealthchecks(t *testing.T) {
 	}
 	slices.Sort(got)
 	// The API listens on ORDERFLOW_API_ADDR, the UI image on its default 8080.
-	if want := []string{"api :8080->8080", "temporal-ui 127.0.0.1:8233->8080"}; !slices.Equal(got, want) ||
+	if want := []string{"api :8080-8081->8080", "temporal-ui 127.0.0.1:8233->8080"}; !slices.Equal(got, want) ||
 		envValue(t, service(t, project, "api"), "ORDERFLOW_API_ADDR") != ":8080" {
 		t.Errorf("published ports are %q, want %q with the API on :8080", got, want)
 	}
@@ -280,6 +281,51 @@ func TestComposePortsAndHealthchecks(t *testing.T) {
 	}
 }
 
+// `make cluster` runs what the compose file runs (deploy.PlanCluster reads
+// it): two workers and two API replicas, each replica a port of its own, the
+// Temporal version of go.mod, every setting of the server and of orderflow's
+// processes as the compose file gives them.
+func TestClusterRunsWhatComposeRuns(t *testing.T) {
+	project := loadProject(t, nil)
+	plan, err := deploy.PlanCluster(project)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan.Workers != 2 || plan.APIs != 2 {
+		t.Errorf("the compose file runs %d workers and %d API replicas, want 2 and 2", plan.Workers, plan.APIs)
+	}
+	if ports := service(t, project, "api").Ports; len(ports) != 1 || ports[0].Published != "8080-8081" {
+		t.Errorf("API replicas publish %+v, want one host port each (8080-8081)", ports)
+	}
+	if server := goModRequire(t, "go.temporal.io/server"); plan.TemporalVersion != server {
+		t.Errorf("the cluster's server is %s, go.mod's %s (make cluster builds go.mod's)", plan.TemporalVersion, server)
+	}
+	for key, want := range map[string]string{"DB": "postgres12", "NUM_HISTORY_SHARDS": "16"} {
+		if got := plan.TemporalEnv[key]; got != want {
+			t.Errorf("the server's %s is %q, want %q", key, got, want)
+		}
+	}
+	if got := plan.OrderflowEnv; !maps.Equal(got, envOf(service(t, project, "api"))) {
+		t.Errorf("the cluster's orderflow environment %v is not the compose file's", got)
+	}
+	if filepath.Base(plan.DynamicConfig) != "dynamicconfig.yaml" || filepath.Base(plan.SchemaScript) != "setup-schema.sh" {
+		t.Errorf("the cluster reads %s and runs %s", plan.DynamicConfig, plan.SchemaScript)
+	}
+	if got, want := plan.SearchAttributes, searchAttributeArgs(t, project); !slices.Equal(got, want) {
+		t.Errorf("the cluster registers %v, the setup job %v", got, want)
+	}
+}
+
+func envOf(s types.ServiceConfig) map[string]string {
+	out := map[string]string{}
+	for k, v := range s.Environment {
+		if v != nil { // passed through from the shell when set
+			out[k] = *v
+		}
+	}
+	return out
+}
+
 // Every file compose mounts exists and is what its service reads.
 func TestComposeMountedFiles(t *testing.T) {
 	project := loadProject(t, nil)
@@ -294,17 +340,17 @@ func TestComposeMountedFiles(t *testing.T) {
 			}
 		}
 	}
-	deploy := filepath.Join(repoRoot(t), "deploy", "temporal")
+	scripts := filepath.Join(repoRoot(t), "deploy", "temporal")
 	want := map[string]string{
-		temporalSchema + ":" + scriptOf(service(t, project, temporalSchema)):                    filepath.Join(deploy, "setup-schema.sh"),
-		temporalSetup + ":" + scriptOf(service(t, project, temporalSetup)):                      filepath.Join(deploy, "setup-namespace.sh"),
-		temporal + ":" + envValue(t, service(t, project, temporal), "DYNAMIC_CONFIG_FILE_PATH"): filepath.Join(deploy, "dynamicconfig.yaml"),
+		temporalSchema + ":" + deploy.ScriptOf(service(t, project, temporalSchema)):             filepath.Join(scripts, "setup-schema.sh"),
+		temporalSetup + ":" + deploy.ScriptOf(service(t, project, temporalSetup)):               filepath.Join(scripts, "setup-namespace.sh"),
+		temporal + ":" + envValue(t, service(t, project, temporal), "DYNAMIC_CONFIG_FILE_PATH"): filepath.Join(scripts, "dynamicconfig.yaml"),
 	}
 	if !maps.Equal(mounts, want) {
 		t.Errorf("bind mounts are %v, want %v", mounts, want)
 	}
 	// The server refuses to start on a dynamic config file it cannot read.
-	data, err := os.ReadFile(filepath.Join(deploy, "dynamicconfig.yaml"))
+	data, err := os.ReadFile(filepath.Join(scripts, "dynamicconfig.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -441,32 +487,14 @@ func TestDockerignoreKeepsTheSources(t *testing.T) {
 // ---------------------------------------------------------------------------
 // helpers
 
-// loadProject is `docker compose config` with only the given environment:
-// the result must not depend on the shell or an .env file of whoever runs it.
+// loadProject is `docker compose config` with only the given environment.
 func loadProject(t *testing.T, env map[string]string) *types.Project {
 	t.Helper()
-	root := repoRoot(t)
-	var environment []string
-	for k, v := range env {
-		environment = append(environment, k+"="+v)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	options, err := cli.NewProjectOptions(
-		[]string{filepath.Join(root, "docker-compose.yml")},
-		cli.WithWorkingDirectory(root),
-		cli.WithEnv(environment),
-		cli.WithInterpolation(true),
-		cli.WithNormalization(true),
-		cli.WithConsistency(true),
-		cli.WithResolvedPaths(true),
-	)
+	project, err := deploy.LoadCompose(ctx, filepath.Join(repoRoot(t), "docker-compose.yml"), env)
 	if err != nil {
-		t.Fatalf("compose options: %v", err)
-	}
-	project, err := options.LoadProject(ctx)
-	if err != nil {
-		t.Fatalf("load docker-compose.yml (env %v): %v", env, err)
+		t.Fatalf("env %v: %v", env, err)
 	}
 	return project
 }
@@ -545,15 +573,6 @@ func splitImage(t *testing.T, image string) (repo, tag string) {
 		tag = tagged.Tag()
 	}
 	return reference.FamiliarName(named), tag
-}
-
-// scriptOf is the script a one-shot job hands to /bin/sh.
-func scriptOf(s types.ServiceConfig) string {
-	all := append(slices.Clone(s.Entrypoint), s.Command...)
-	if i := slices.IndexFunc(all, func(a string) bool { return strings.HasSuffix(a, ".sh") }); i >= 0 {
-		return all[i]
-	}
-	return ""
 }
 
 // searchAttributeArgs are the NAME=Type arguments temporal-setup passes.

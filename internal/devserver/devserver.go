@@ -20,6 +20,9 @@ import (
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/server/temporal"
+
+	"github.com/orderflow/orderflow/internal/temporalsetup"
+	"github.com/orderflow/orderflow/internal/webui"
 )
 
 // Options configure Start. Zero values take the defaults in the comments.
@@ -64,7 +67,7 @@ func (o Options) withDefaults() Options {
 // Server is a running Temporal server with its Web UI.
 type Server struct {
 	temporal     temporal.Server
-	ui           *webUI
+	ui           *webui.UI
 	frontendAddr string
 	uiURL        string
 	namespace    string
@@ -110,11 +113,11 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	}
 	// The UI first: it needs no server to come up, and its port is the one
 	// most likely to be taken by the time we bind it.
-	if s.ui, err = startUI(ctx, plan.ui, s.frontendAddr, o.Namespace); err != nil {
+	if s.ui, err = webui.Start(ctx, plan.ui.host, plan.ui.port, s.frontendAddr, o.Namespace); err != nil {
 		return nil, err
 	}
 	if err := startTemporal(srv); err != nil {
-		s.ui.stop()
+		s.ui.Stop()
 		return nil, err
 	}
 	if err := s.register(ctx, o.SearchAttributes, logger); err != nil {
@@ -147,7 +150,7 @@ func (s *Server) register(ctx context.Context, searchAttributes map[string]enums
 		return fmt.Errorf("devserver: connect to the embedded server at %s: %w", s.frontendAddr, err)
 	}
 	defer c.Close()
-	return registerSearchAttributes(ctx, c.OperatorService(), s.namespace, searchAttributes)
+	return temporalsetup.RegisterSearchAttributes(ctx, c.OperatorService(), s.namespace, searchAttributes)
 }
 
 // uiHost is the host a browser on this machine uses for the UI.
@@ -174,7 +177,7 @@ func (s *Server) Stop() error {
 		// Shutting down, the services warn about every poll and dial the
 		// others cut short; only errors still matter.
 		s.logLevel.Set(slog.LevelError)
-		s.ui.stop()
+		s.ui.Stop()
 		if err := s.temporal.Stop(); err != nil {
 			s.stopErr = fmt.Errorf("devserver: stop Temporal server: %w", err)
 		}

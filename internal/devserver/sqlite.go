@@ -55,7 +55,7 @@ func prepareDatabase(dataDir, clusterName, namespace string, searchAttributes ma
 	}
 	ns.Detail.Config.Retention = durationpb.New(retention)
 	// A no-op when the namespace exists; search attributes added since are
-	// registered through the running server (see registerSearchAttributes).
+	// registered through the running server (see temporalsetup.RegisterSearchAttributes).
 	if err := sqliteschema.CreateNamespaces(cfg, ns); err != nil {
 		return nil, fmt.Errorf("devserver: %s is not a usable Temporal database (move it away to start fresh): %w", path, err)
 	}

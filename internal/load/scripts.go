@@ -23,7 +23,8 @@ type Ledger struct {
 	orders []Placed
 }
 
-func (l *Ledger) add(p Placed) {
+// Add records an order placed.
+func (l *Ledger) Add(p Placed) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.orders = append(l.orders, p)
@@ -45,6 +46,9 @@ type Lifecycles struct {
 	Supplier string
 	// Tag makes subjects unique per run.
 	Tag string
+	// Offered, when set, is called once the supplier sees a marketplace
+	// order offered, before it accepts.
+	Offered func(ctx context.Context, id string) error
 }
 
 // Marketplace drives a prepaid order from creation to completed: pay on the
@@ -90,6 +94,11 @@ func (l *Lifecycles) Marketplace(ctx context.Context, i int) error {
 		return err == nil, err
 	}); err != nil {
 		return fmt.Errorf("%s: %w", id, err)
+	}
+	if l.Offered != nil {
+		if err := l.Offered(ctx, id); err != nil {
+			return fmt.Errorf("%s: %w", id, err)
+		}
 	}
 	steps = []step{
 		{lifecycle.Accept, l.Supplier, nil},
@@ -158,17 +167,23 @@ func (l *Lifecycles) OpenMember(ctx context.Context, i int, approve bool) error 
 // createMarketplace creates a prepaid marketplace order for customer and
 // records it in the ledger with the status its script ends in.
 func (l *Lifecycles) createMarketplace(ctx context.Context, customer, token, expected string) (string, error) {
-	o, err := l.API.act(ctx, "create_marketplace", "POST", "/v1/orders", token, map[string]any{
+	o, err := l.API.act(ctx, "create_marketplace", "POST", "/v1/orders", token, MarketplaceOrder(customer))
+	if err != nil {
+		return "", err
+	}
+	return l.place(o, "create_marketplace", lifecycle.MarketplaceFlow.Name, expected)
+}
+
+// MarketplaceOrder is the body that creates a prepaid order of customer,
+// for building materials delivered in BE-BRU in two weeks.
+func MarketplaceOrder(customer string) map[string]any {
+	return map[string]any{
 		"flow": lifecycle.MarketplaceFlow.Name, "customer_email": customer + "@customers.test", "customer_name": "Customer " + customer,
 		"items":         []map[string]any{{"sku": "CEM-25", "description": "Cement 25 kg", "quantity": 10, "unit_price": "6.50", "vat_rate": 21}},
 		"category":      "building",
 		"payment_terms": "prepaid",
 		"delivery":      map[string]any{"address": []string{"Rue Haute 1", "1000 Brussels"}, "region": "BE-BRU", "requested_date": time.Now().AddDate(0, 0, 14).Format(time.DateOnly)},
-	})
-	if err != nil {
-		return "", err
 	}
-	return l.place(o, "create_marketplace", lifecycle.MarketplaceFlow.Name, expected)
 }
 
 // createMember creates a member order submitted with skip_client_confirmation
@@ -198,7 +213,7 @@ func (l *Lifecycles) place(o map[string]any, kind, flow, expected string) (strin
 	if id == "" {
 		return "", fmt.Errorf("%s: answer without id", kind)
 	}
-	l.Ledger.add(Placed{ID: id, Flow: flow, Expected: expected})
+	l.Ledger.Add(Placed{ID: id, Flow: flow, Expected: expected})
 	return id, nil
 }
 

@@ -80,6 +80,9 @@ func (p *Proc) Kill() {
 	<-p.done
 }
 
+// Done is closed once the process has ended.
+func (p *Proc) Done() <-chan struct{} { return p.done }
+
 // Exited reports whether the process has ended.
 func (p *Proc) Exited() bool {
 	select {

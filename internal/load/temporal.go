@@ -133,7 +133,7 @@ func (b *Baseline) Run(ctx context.Context, i int) error {
 	}
 	b.Rec.Observe("update_with_start", time.Since(t))
 	if b.Ledger != nil {
-		b.Ledger.add(Placed{ID: id, Flow: "baseline", Expected: "completed"})
+		b.Ledger.Add(Placed{ID: id, Flow: "baseline", Expected: "completed"})
 	}
 
 	t = time.Now()

@@ -1,10 +1,15 @@
-package devserver
+// Package webui serves the Temporal Web UI from assets embedded in the
+// binary (the ui-server module at the version go.mod names): dev mode's, and
+// the one `make cluster` starts beside a Temporal server of its own.
+package webui
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"strconv"
 	"time"
 
 	uiserver "github.com/temporalio/ui-server/v2/server"
@@ -12,18 +17,19 @@ import (
 	uioptions "github.com/temporalio/ui-server/v2/server/server_options"
 )
 
-// webUI is the Temporal Web UI served from assets embedded in the binary.
-type webUI struct {
+// UI is a running Web UI.
+type UI struct {
 	server *uiserver.Server
 	done   chan struct{} // closed when the UI server's Start returns
 }
 
-// startUI serves the UI on ui and waits until it answers. The caller must have
-// checked that the port is free: the UI server exits the process otherwise.
-func startUI(ctx context.Context, ui endpoint, frontendAddr, namespace string) (*webUI, error) {
+// Start serves the UI on host:port for the Temporal frontend at
+// frontendAddr and waits until it answers. The caller must have checked that
+// the port is free: the UI server exits the process otherwise.
+func Start(ctx context.Context, host string, port int, frontendAddr, namespace string) (*UI, error) {
 	server, err := newUIServer(&uiconfig.Config{
-		Host:                ui.host,
-		Port:                ui.port,
+		Host:                host,
+		Port:                port,
 		TemporalGRPCAddress: frontendAddr,
 		DefaultNamespace:    namespace,
 		EnableUI:            true,
@@ -39,13 +45,13 @@ func startUI(ctx context.Context, ui endpoint, frontendAddr, namespace string) (
 	if err != nil {
 		return nil, err
 	}
-	w := &webUI{server: server, done: make(chan struct{})}
+	w := &UI{server: server, done: make(chan struct{})}
 	go func() {
 		defer close(w.done)
 		_ = server.Start() // returns nil once stopped; a listen failure exits inside it
 	}()
-	if err := w.waitReady(ctx, "http://"+ui.addr()+"/healthz"); err != nil {
-		w.stop()
+	if err := w.waitReady(ctx, "http://"+net.JoinHostPort(host, strconv.Itoa(port))+"/healthz"); err != nil {
+		w.Stop()
 		return nil, err
 	}
 	return w, nil
@@ -55,20 +61,20 @@ func startUI(ctx context.Context, ui endpoint, frontendAddr, namespace string) (
 func newUIServer(cfg *uiconfig.Config) (server *uiserver.Server, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("devserver: Web UI configuration: %v", r)
+			err = fmt.Errorf("webui:  configuration: %v", r)
 		}
 	}()
 	return uiserver.NewServer(uioptions.WithConfigProvider(cfg)), nil
 }
 
-func (w *webUI) waitReady(ctx context.Context, healthURL string) error {
+func (w *UI) waitReady(ctx context.Context, healthURL string) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	client := &http.Client{Timeout: 2 * time.Second}
 	for {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, healthURL, nil)
 		if err != nil {
-			return fmt.Errorf("devserver: Web UI health check: %w", err)
+			return fmt.Errorf("webui:  health check: %w", err)
 		}
 		if resp, err := client.Do(req); err == nil {
 			resp.Body.Close()
@@ -78,15 +84,16 @@ func (w *webUI) waitReady(ctx context.Context, healthURL string) error {
 		}
 		select {
 		case <-w.done:
-			return errors.New("devserver: Web UI server stopped while starting")
+			return errors.New("webui:  server stopped while starting")
 		case <-ctx.Done():
-			return fmt.Errorf("devserver: Web UI did not answer at %s: %w", healthURL, ctx.Err())
+			return fmt.Errorf("webui:  did not answer at %s: %w", healthURL, ctx.Err())
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
 }
 
-func (w *webUI) stop() {
+// Stop stops the UI server and waits until it has.
+func (w *UI) Stop() {
 	w.server.Stop()
 	<-w.done
 }

@@ -1,0 +1,406 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/orderflow/orderflow/internal/deploy"
+	"github.com/orderflow/orderflow/internal/load"
+	"github.com/orderflow/orderflow/internal/sendgridtest"
+	"github.com/orderflow/orderflow/internal/store"
+	"github.com/orderflow/orderflow/lifecycle"
+)
+
+// loadtest cluster: the production shape (cluster_stack.go) driven through
+// every API replica in turn, first the checks only several replicas can
+// fail, then both lifecycles under faults (workers and API replicas
+// SIGKILLed, the Temporal server restarted, SendGrid bursts), then the
+// audit `loadtest chaos` makes.
+
+type clusterOptions struct {
+	options
+	compose   string
+	bins      clusterBinaries
+	workers   int
+	faults    bool
+	kills     int
+	apiKills  int
+	bursts    int
+	burstSize int
+	interval  time.Duration
+	settle    time.Duration
+	show      int
+}
+
+func (o *clusterOptions) register(fs *flag.FlagSet) {
+	o.options.register(fs)
+	setDefault(fs, "n", "20")
+	setDefault(fs, "c", "6")
+	fs.StringVar(&o.compose, "compose", "docker-compose.yml", "the compose file whose production shape the run starts")
+	fs.StringVar(&o.bins.server, "server", "bin/temporal-server", "Temporal server binary (go.temporal.io/server/cmd/server)")
+	fs.StringVar(&o.bins.sqlTool, "sql-tool", "bin/temporal-sql-tool", "temporal-sql-tool binary (go.temporal.io/server/cmd/tools/sql)")
+	fs.StringVar(&o.bins.schemaRoot, "schema-root", "", "go.temporal.io/server's schema/postgresql/v12 directory (required)")
+	fs.IntVar(&o.workers, "workers", 0, "worker processes (default: as many as the compose file runs)")
+	fs.BoolVar(&o.faults, "faults", true, "inject faults during the load (without: a throughput run)")
+	fs.IntVar(&o.kills, "kills", 3, "SIGKILLs of a worker, every worker in turn (each restarted 2s later)")
+	fs.IntVar(&o.apiKills, "api-kills", 2, "SIGKILLs of an API replica, every replica in turn (each restarted 2s later)")
+	fs.IntVar(&o.bursts, "bursts", 2, "bursts of SendGrid errors, 429 and 500 in turn")
+	fs.IntVar(&o.burstSize, "burst-size", 6, "requests answered with the error in each burst")
+	fs.DurationVar(&o.interval, "fault-every", 7*time.Second, "pause before each fault")
+	fs.DurationVar(&o.settle, "settle", 4*time.Minute, "longest wait after the load for every order, invoice and email to land")
+	fs.IntVar(&o.show, "show", 20, "violations printed in full")
+}
+
+// Faults only a cluster has.
+const (
+	KillAPI         load.FaultKind = "API replica SIGKILL"
+	RestartTemporal load.FaultKind = "Temporal server restart"
+)
+
+// clusterSchedule: worker and API kills, mail bursts, the server restart in
+// the middle.
+func clusterSchedule(o clusterOptions) []load.FaultKind {
+	out := load.Schedule(o.kills, o.bursts, false)
+	for i := range o.apiKills {
+		at := min(len(out), (i*2+1)*len(out)/(2*o.apiKills)+i)
+		out = append(out[:at], append([]load.FaultKind{KillAPI}, out[at:]...)...)
+	}
+	mid := len(out) / 2
+	return append(out[:mid], append([]load.FaultKind{RestartTemporal}, out[mid:]...)...)
+}
+
+func runCluster(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var o clusterOptions
+	return runOnOwnStack("cluster", "it is the orderflow binary (`make build`) of the workers and API replicas", args, stderr, o.register, &o.start,
+		func() error {
+			if o.bins.schemaRoot == "" {
+				return fmt.Errorf("-schema-root is required (make cluster passes it)")
+			}
+			o.bins.orderflow = o.start
+			o.ownStackSecret()
+			return cluster(ctx, o, stdout, stderr)
+		})
+}
+
+func cluster(ctx context.Context, o clusterOptions, stdout, stderr io.Writer) error {
+	project, err := deploy.LoadCompose(ctx, o.compose, nil)
+	if err != nil {
+		return err
+	}
+	plan, err := deploy.PlanCluster(project)
+	if err != nil {
+		return err
+	}
+	if o.workers > 0 {
+		plan.Workers = o.workers
+	}
+	mail := sendgridtest.New(chaosSendGridKey)
+	defer mail.Close()
+	st, err := startCluster(ctx, plan, o.bins, o.workDir, map[string]string{
+		"ORDERFLOW_TOKEN_SECRET":           o.secret,
+		"ORDERFLOW_PAYMENT_WEBHOOK_SECRET": o.secret + "-payments",
+		"ORDERFLOW_EMAIL_MODE":             "sendgrid",
+		"SENDGRID_API_KEY":                 chaosSendGridKey,
+		"SENDGRID_BASE_URL":                mail.URL(),
+		// The lifecycles' member orders issue their first invoice during the run.
+		"ORDERFLOW_TIMEZONE":     "UTC",
+		"ORDERFLOW_INVOICE_TIME": "00:00",
+		"ORDERFLOW_MIN_REVIEW":   o.minReview.String(),
+	}, stderr)
+	if err != nil {
+		return err
+	}
+	defer st.stop()
+	pool, err := pgxpool.New(ctx, databaseURL(clusterDatabase))
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	// The suppliers an operator would enter; dev mode seeds the same ones.
+	if _, err := store.New(pool).SeedDemoSuppliers(ctx); err != nil {
+		return fmt.Errorf("suppliers: %w", err)
+	}
+
+	rec := load.NewRecorder()
+	api := load.NewAPI(st.apiURL(0), o.secret, rec)
+	api.Wait = o.wait
+	var hosts []string
+	for _, u := range st.apiURLs() {
+		parsed, _ := url.Parse(u)
+		hosts = append(hosts, parsed.Host)
+	}
+	retries := &load.RetryTransport{Base: &load.Spread{Base: &http.Transport{MaxIdleConnsPerHost: 64}, Hosts: hosts}, Retries: 8, Pause: 500 * time.Millisecond}
+	api.HTTP.Transport = retries
+	ledger := &load.Ledger{}
+	lc := &load.Lifecycles{API: api, Ledger: ledger, Supplier: o.supplier, Tag: time.Now().UTC().Format("150405")}
+
+	checks, err := replicaChecks(ctx, st, o, ledger)
+	if err != nil {
+		return err
+	}
+	checked := len(ledger.Orders())
+
+	var schedule []load.FaultKind
+	if o.faults {
+		schedule = clusterSchedule(o)
+	}
+	faults := &load.FaultLog{}
+	spread := time.Duration(len(schedule)) * o.interval
+	script := func(ctx context.Context, i int) error {
+		if i%2 == 0 {
+			return lc.Marketplace(ctx, i/2)
+		}
+		return lc.Member(ctx, i/2)
+	}
+	if o.faults {
+		script = load.Paced(script, 2*o.orders, spread)
+	}
+	stop := make(chan struct{})
+	faultsDone := make(chan struct{})
+	go func() {
+		defer close(faultsDone)
+		load.InjectFaults(ctx, schedule, o.interval, st.injectors(o, mail, stderr), stop, stderr, faults)
+	}()
+	fmt.Fprintf(stderr, "cluster run: %d marketplace + %d member orders through %d API replicas in turn, concurrency %d; %d faults, one every %s\n",
+		o.orders, o.orders, plan.APIs, o.concurrency, len(schedule), o.interval)
+	started := time.Now()
+	failed, samples := load.RunAll(ctx, 2*o.orders, o.concurrency, script, stderr)
+	loadTime := time.Since(started)
+	for _, s := range samples {
+		fmt.Fprintln(stderr, "  failed:", s)
+	}
+	<-faultsDone
+	close(stop)
+
+	placed := ledger.Orders()
+	end, waited, waiting, err := settle(ctx, pool, mail, placed, o.settle, stderr)
+	if err != nil {
+		return err
+	}
+	settled := "settled after " + waited.Round(time.Second).String()
+	if waiting != "" {
+		settled = fmt.Sprintf("NOT settled after %s (%s)", waited.Round(time.Second), waiting)
+	}
+	vs := load.AuditRun(placed, end, load.DeliveredKeys(mail.Messages()), finalStatuses())
+
+	fmt.Fprintf(stdout, "cluster run: Temporal %s (Postgres persistence and visibility), Web UI %s, %d workers, %d API replicas (%s)\n",
+		plan.TemporalVersion, plan.UIVersion, plan.Workers, plan.APIs, o.compose)
+	for _, c := range checks {
+		fmt.Fprintf(stdout, "replica check: %s\n", c)
+	}
+	loaded := len(placed) - checked
+	fmt.Fprintf(stdout, "load: %d orders placed of %d (%d scripts failed), concurrency %d, %s (%.2f orders/s, %d requests retried), %s\n",
+		loaded, 2*o.orders, failed, o.concurrency, loadTime.Round(100*time.Millisecond), float64(loaded)/loadTime.Seconds(), retries.Retried.Load(), settled)
+	if o.faults {
+		fmt.Fprintf(stdout, "faults injected: %s\n", faults.Summary())
+		for _, s := range faults.Skipped() {
+			fmt.Fprintf(stdout, "fault skipped: %s\n", s)
+		}
+	}
+	fmt.Fprintf(stdout, "read model: %d orders, %d emails sent, %d not sent, %d invoices and credit notes, %d refunds\n",
+		len(end.Orders), len(end.Recorded), len(end.Unsent), len(end.Numbers), sum(end.RefundsPerOrder))
+	printViolations(stdout, vs, o.show)
+	if len(vs) > 0 || failed > 0 {
+		return fmt.Errorf("%d violations, %d scripts failed", len(vs), failed)
+	}
+	return nil
+}
+
+func (s *clusterStack) injectors(o clusterOptions, mail *sendgridtest.Server, stderr io.Writer) map[load.FaultKind]load.Injector {
+	nextWorker, nextAPI := 0, 0
+	var mu sync.Mutex
+	pause := func(ctx context.Context) error {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(2 * time.Second):
+			return nil
+		}
+	}
+	return map[load.FaultKind]load.Injector{
+		load.KillWorker: func(ctx context.Context) error {
+			mu.Lock()
+			i := nextWorker % s.plan.Workers
+			nextWorker++
+			mu.Unlock()
+			s.mu.Lock()
+			w := s.workers[i]
+			s.mu.Unlock()
+			w.Kill()
+			if err := pause(ctx); err != nil {
+				return err
+			}
+			return s.startWorker(i)
+		},
+		KillAPI: func(ctx context.Context) error {
+			mu.Lock()
+			i := nextAPI % s.plan.APIs
+			nextAPI++
+			mu.Unlock()
+			s.mu.Lock()
+			a := s.apis[i]
+			s.mu.Unlock()
+			a.Kill()
+			if err := pause(ctx); err != nil {
+				return err
+			}
+			return s.startAPI(ctx, i)
+		},
+		RestartTemporal: func(ctx context.Context) error {
+			s.mu.Lock()
+			server := s.server
+			s.mu.Unlock()
+			fmt.Fprintln(stderr, "\nrestarting the Temporal server")
+			server.Stop(30 * time.Second)
+			return s.startServer(ctx)
+		},
+		load.MailBurst429: func(context.Context) error {
+			mail.FailNext(o.burstSize, sendgridtest.Fault{Status: http.StatusTooManyRequests, Reset: time.Now().Add(2 * time.Second)})
+			return nil
+		},
+		load.MailBurst500: func(context.Context) error {
+			mail.FailNext(o.burstSize, sendgridtest.Fault{Status: http.StatusInternalServerError})
+			return nil
+		},
+	}
+}
+
+// replicaChecks are what only several API replicas can get wrong: a create
+// retried on another replica finds the same order; a supplier's live feed
+// held on one replica sees an order released through another. Their orders
+// join the audit.
+func replicaChecks(ctx context.Context, st *clusterStack, o clusterOptions, ledger *load.Ledger) ([]string, error) {
+	if st.plan.APIs < 2 {
+		return []string{"skipped: the compose file runs one API replica"}, nil
+	}
+	first, second := st.apiURL(0), st.apiURL(1)
+	var out []string
+
+	// An idempotent create retried on the other replica.
+	customer := "c-replicas-" + time.Now().UTC().Format("150405")
+	rec := load.NewRecorder()
+	one, two := load.NewAPI(first, o.secret, rec), load.NewAPI(second, o.secret, rec)
+	token, err := one.Token(lifecycle.Customer, customer)
+	if err != nil {
+		return nil, err
+	}
+	body, _ := json.Marshal(load.MarketplaceOrder(customer))
+	key := "replicas-" + customer
+	create := func(base string) (int, string, error) {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/v1/orders", bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Idempotency-Key", key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0, "", err
+		}
+		defer resp.Body.Close()
+		var v struct {
+			ID string `json:"id"`
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&v)
+		return resp.StatusCode, v.ID, nil
+	}
+	code1, id1, err := create(first)
+	if err != nil {
+		return nil, err
+	}
+	code2, id2, err := create(second)
+	if err != nil {
+		return nil, err
+	}
+	if code1 != http.StatusCreated || code2 != http.StatusOK || id1 == "" || id1 != id2 {
+		return nil, fmt.Errorf("replica check: a create on %s answered %d %s, retried on %s %d %s; want 201 then 200, one order", first, code1, id1, second, code2, id2)
+	}
+	ledger.Add(load.Placed{ID: id1, Flow: lifecycle.MarketplaceFlow.Name, Expected: string(lifecycle.AwaitingPayment)})
+	out = append(out, fmt.Sprintf("a create on replica 1 (201) retried on replica 2 answered 200 with the same order %s", id1))
+
+	// The live feed on one replica, the order driven through the other.
+	feedCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	supplierToken, err := one.Token(lifecycle.Supplier, o.supplier)
+	if err != nil {
+		return nil, err
+	}
+	seen := make(chan string, 64)
+	streamErr := make(chan error, 1)
+	go func() { streamErr <- readFeed(feedCtx, first, o.supplier, supplierToken, seen) }()
+	via := &load.Lifecycles{API: two, Ledger: ledger, Supplier: o.supplier, Tag: "replicas-" + time.Now().UTC().Format("150405")}
+	via.Offered = func(ctx context.Context, id string) error {
+		deadline := time.After(30 * time.Second)
+		for {
+			select {
+			case got := <-seen:
+				if got == id {
+					return nil
+				}
+			case err := <-streamErr:
+				return fmt.Errorf("the live feed on replica 1 ended: %v", err)
+			case <-deadline:
+				return fmt.Errorf("the live feed on replica 1 never showed the order released through replica 2")
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+	}
+	before := len(ledger.Orders())
+	if err := via.Marketplace(ctx, 0); err != nil {
+		return nil, fmt.Errorf("replica check: %w", err)
+	}
+	id := ledger.Orders()[before].ID
+	return append(out, fmt.Sprintf("supplier %s's live feed held on replica 1 showed order %s as it was released through replica 2", o.supplier, id)), nil
+}
+
+// readFeed holds supplier's live feed on the API at base and sends the id
+// of every order added to it.
+func readFeed(ctx context.Context, base, supplier, token string, added chan<- string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/v1/suppliers/"+supplier+"/feed/stream", nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Accept", "text/event-stream")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("HTTP %d", resp.StatusCode)
+	}
+	event := ""
+	lines := bufio.NewScanner(resp.Body)
+	lines.Buffer(make([]byte, 0, 64*1024), 1<<20)
+	for lines.Scan() {
+		line := lines.Text()
+		switch {
+		case strings.HasPrefix(line, "event: "):
+			event = strings.TrimPrefix(line, "event: ")
+		case strings.HasPrefix(line, "data: ") && event == "added":
+			var item struct {
+				OrderID string `json:"order_id"`
+			}
+			if json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), &item) == nil {
+				select {
+				case added <- item.OrderID:
+				case <-ctx.Done():
+					return nil
+				}
+			}
+		}
+	}
+	return lines.Err()
+}
