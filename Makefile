@@ -7,16 +7,24 @@ GO ?= go
 # Integration tests start Temporal servers and Postgres databases: give them room on 2 cores.
 TEST_TIMEOUT ?= 45m
 
-.PHONY: run test vet workflowcheck build token clean
+.PHONY: run test test-deps vet workflowcheck build token reset clean
 
-## run: the whole system in one process (embedded Temporal + Web UI, worker, API)
+## run: the whole system in one process (embedded Temporal + Web UI, worker, API). It builds
+## bin/orderflow-dev first, showing its progress (the first build compiles the Temporal server:
+## 15-20 minutes on 2 cores; then a few seconds), runs `bin/orderflow-dev dev` (Ctrl-C stops it)
+## and prints where everything is once it is ready (scripts/run.sh)
 run:
-	$(GO) run ./cmd/orderflow dev
+	@GO="$(GO)" bash scripts/run.sh
 
 ## test: unit and integration tests (real Temporal, Postgres, SendGrid stand-in), race detector on;
 ## they include replaying every history in testdata/histories (docs/versioning.md)
-test: vet workflowcheck
+test: test-deps vet workflowcheck
 	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+## test-deps: what the tests need besides Go (scripts/test-deps.sh): installs gcc, poppler-utils,
+## libxml2-utils and chromium with apt-get when missing, starts the local Postgres when it is down
+test-deps:
+	@bash scripts/test-deps.sh
 
 vet:
 	$(GO) vet ./...
@@ -34,6 +42,12 @@ build:
 token:
 	@$(GO) run ./cmd/orderflow token --role $(ROLE) --sub $(SUB)
 
+## reset: a clean start for `make run` (scripts/reset.sh): deletes ./data (Temporal's state) and drops
+## the dev database orderflow (read model, captured email); refuses while `make run` is running
+reset:
+	@bash scripts/reset.sh
+
+## clean: deletes bin/ (binaries, bench reports) and ./data; the database stays (see reset)
 clean:
 	rm -rf bin data
 

@@ -7,8 +7,13 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"log/slog"
+	"net"
+	"net/url"
 	"path/filepath"
+	"strings"
 
 	"github.com/orderflow/orderflow/internal/app"
 	"github.com/orderflow/orderflow/internal/config"
@@ -78,8 +83,63 @@ func runDev(ctx context.Context, _ []string, env environment) error {
 				"namespace", srv.Namespace(),
 				"temporal_data", dataDir,
 				"token", "go run ./cmd/orderflow token --role staff --sub s-1")
+			printReady(env.stdout, readyInfo{
+				API:       localAPIURL(cfg.APIAddr, cfg.PublicURL),
+				WebUI:     srv.UIURL(),
+				Temporal:  srv.FrontendHostPort(),
+				Namespace: srv.Namespace(),
+				DataFile:  filepath.Join(dataDir, "temporal.db"),
+			})
 		},
 	}.Run(ctx)
+}
+
+// readyInfo is where a newcomer finds the parts of a running `orderflow dev`.
+type readyInfo struct {
+	API, WebUI, Temporal, Namespace, DataFile string
+}
+
+// defaultAPIURL is the starter's default ORDERFLOW_API_URL.
+const defaultAPIURL = "http://localhost:8080"
+
+// printReady prints the table of addresses `make run` shows once everything
+// answers, and the next command to try.
+func printReady(w io.Writer, r readyInfo) {
+	demo := "go run ./starter demo"
+	if r.API != defaultAPIURL {
+		demo = "ORDERFLOW_API_URL=" + r.API + " " + demo
+	}
+	fmt.Fprintf(w, `
+orderflow dev is ready (Ctrl-C stops it):
+
+  HTTP API           %[1]s  (/healthz, /readyz, /metrics, /openapi.yaml)
+  Temporal Web UI    %[2]s
+  Captured email     %[1]s/dev/mail  (dev mode sends no email)
+  Temporal frontend  %[3]s  (namespace %[4]s, for the temporal CLI)
+  Temporal state     %[5]s
+
+Next, in another terminal:
+  %[6]s
+  go run ./cmd/orderflow token --role staff --sub s-1   (a bearer token for curl)
+
+`, r.API, r.WebUI, r.Temporal, r.Namespace, r.DataFile, demo)
+}
+
+// localAPIURL is the API's base URL as seen from this machine: the public URL
+// when it names the port the API listens on (http://localhost:8080 by
+// default), else the listening address itself.
+func localAPIURL(apiAddr, publicURL string) string {
+	host, port, err := net.SplitHostPort(apiAddr)
+	if err != nil {
+		return publicURL
+	}
+	if u, err := url.Parse(publicURL); err == nil && u.Scheme == "http" && u.Port() == port && (u.Path == "" || u.Path == "/") {
+		return strings.TrimSuffix(publicURL, "/")
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 func stopLogged(log *slog.Logger, what string, stop func() error) {

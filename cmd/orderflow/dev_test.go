@@ -60,9 +60,9 @@ func TestDevModeBringsUpTheWholeStack(t *testing.T) {
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	exited := make(chan int, 1)
-	var stderr strings.Builder
+	var stdout, stderr strings.Builder
 	go func() {
-		exited <- run(ctx, []string{"dev"}, environment{vars: vars, stdout: io.Discard, stderr: &stderr})
+		exited <- run(ctx, []string{"dev"}, environment{vars: vars, stdout: &stdout, stderr: &stderr})
 	}()
 
 	deadline := time.Now().Add(2 * time.Minute)
@@ -118,6 +118,39 @@ func TestDevModeBringsUpTheWholeStack(t *testing.T) {
 	}
 	if code, _, err := get(api + "/healthz"); err == nil {
 		t.Fatalf("the API still answers (%d) after shutdown", code)
+	}
+
+	// Once ready, it printed where everything is and what to try next.
+	for _, want := range []string{
+		"orderflow dev is ready",
+		"HTTP API           " + api,
+		"Temporal Web UI    http://" + uiAddr,
+		"Captured email     " + api + "/dev/mail",
+		"Temporal frontend  127.0.0.1:",
+		"ORDERFLOW_API_URL=" + api + " go run ./starter demo",
+	} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("the ready message lacks %q:\n%s", want, stdout.String())
+		}
+	}
+}
+
+func TestLocalAPIURL(t *testing.T) {
+	for _, c := range []struct{ addr, public, want string }{
+		{"127.0.0.1:8080", "http://localhost:8080", "http://localhost:8080"},
+		{"127.0.0.1:8080", "http://localhost:8080/", "http://localhost:8080"},
+		{"127.0.0.1:18080", "http://localhost:8080", "http://127.0.0.1:18080"},
+		{":9000", "https://orders.example.com", "http://localhost:9000"},
+		{"0.0.0.0:9000", "http://localhost:8080", "http://localhost:9000"},
+	} {
+		if got := localAPIURL(c.addr, c.public); got != c.want {
+			t.Errorf("localAPIURL(%q, %q) = %q, want %q", c.addr, c.public, got, c.want)
+		}
+	}
+	var b strings.Builder
+	printReady(&b, readyInfo{API: "http://localhost:8080", WebUI: "http://127.0.0.1:8233", Temporal: "127.0.0.1:7233", Namespace: "default", DataFile: "data/temporal.db"})
+	if !strings.Contains(b.String(), "\n  go run ./starter demo\n") {
+		t.Errorf("with the default API, the next command is plain `go run ./starter demo`:\n%s", b.String())
 	}
 }
 
