@@ -46,7 +46,7 @@ type clusterOptions struct {
 
 func (o *clusterOptions) register(fs *flag.FlagSet) {
 	o.options.register(fs)
-	setDefault(fs, "n", "20")
+	setDefault(fs, "n", "6")
 	setDefault(fs, "c", "6")
 	fs.StringVar(&o.compose, "compose", "docker-compose.yml", "the compose file whose production shape the run starts")
 	fs.StringVar(&o.bins.server, "server", "bin/temporal-server", "Temporal server binary (go.temporal.io/server/cmd/server)")
@@ -158,14 +158,14 @@ func cluster(ctx context.Context, o clusterOptions, stdout, stderr io.Writer) er
 	}
 	faults := &load.FaultLog{}
 	spread := time.Duration(len(schedule)) * o.interval
-	script := func(ctx context.Context, i int) error {
-		if i%2 == 0 {
-			return lc.Marketplace(ctx, i/2)
-		}
-		return lc.Member(ctx, i/2)
-	}
+	// Money moves under the faults: paid orders cancelled, payments racing
+	// their cancellation, completed orders returned, each refunded as its
+	// script expects (load.Placed.Refunds), beside both lifecycles.
+	mix := []func(context.Context, int) error{lc.Marketplace, lc.Member, lc.CancelledPaid, lc.PaymentRacingCancel, lc.Returned}
+	total := len(mix) * o.orders
+	script := func(ctx context.Context, i int) error { return mix[i%len(mix)](ctx, i/len(mix)) }
 	if o.faults {
-		script = load.Paced(script, 2*o.orders, spread)
+		script = load.Paced(script, total, spread)
 	}
 	stop := make(chan struct{})
 	faultsDone := make(chan struct{})
@@ -173,10 +173,10 @@ func cluster(ctx context.Context, o clusterOptions, stdout, stderr io.Writer) er
 		defer close(faultsDone)
 		load.InjectFaults(ctx, schedule, o.interval, st.injectors(o, mail, stderr), stop, stderr, faults)
 	}()
-	fmt.Fprintf(stderr, "cluster run: %d marketplace + %d member orders through %d API replicas in turn, concurrency %d; %d faults, one every %s\n",
-		o.orders, o.orders, plan.APIs, o.concurrency, len(schedule), o.interval)
+	fmt.Fprintf(stderr, "cluster run: %d orders (%d each: marketplace completed, member active, paid then cancelled, payment racing the cancellation, returned) through %d API replicas in turn, concurrency %d; %d faults, one every %s\n",
+		total, o.orders, plan.APIs, o.concurrency, len(schedule), o.interval)
 	started := time.Now()
-	failed, samples := load.RunAll(ctx, 2*o.orders, o.concurrency, script, stderr)
+	failed, samples := load.RunAll(ctx, total, o.concurrency, script, stderr)
 	loadTime := time.Since(started)
 	for _, s := range samples {
 		fmt.Fprintln(stderr, "  failed:", s)
@@ -202,7 +202,7 @@ func cluster(ctx context.Context, o clusterOptions, stdout, stderr io.Writer) er
 	}
 	loaded := len(placed) - checked
 	fmt.Fprintf(stdout, "load: %d orders placed of %d (%d scripts failed), concurrency %d, %s (%.2f orders/s, %d requests retried), %s\n",
-		loaded, 2*o.orders, failed, o.concurrency, loadTime.Round(100*time.Millisecond), float64(loaded)/loadTime.Seconds(), retries.Retried.Load(), settled)
+		loaded, total, failed, o.concurrency, loadTime.Round(100*time.Millisecond), float64(loaded)/loadTime.Seconds(), retries.Retried.Load(), settled)
 	if o.faults {
 		fmt.Fprintf(stdout, "faults injected: %s\n", faults.Summary())
 		for _, s := range faults.Skipped() {

@@ -55,7 +55,7 @@ func Audit(in AuditInput) []Violation {
 	out = append(out, auditStatuses(in.Placed, in.Orders)...)
 	out = append(out, auditEmails(in.Recorded, in.Delivered)...)
 	out = append(out, auditNumbers(in.Numbers)...)
-	out = append(out, auditRefunds(in.RefundsPerOrder)...)
+	out = append(out, auditRefunds(in.Placed, in.RefundsPerOrder)...)
 	out = append(out, auditStuck(in.Orders, in.Terminal)...)
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Rule < out[j].Rule })
 	return out
@@ -132,12 +132,23 @@ func auditNumbers(numbers []Numbered) []Violation {
 	return out
 }
 
-// auditRefunds: no order was refunded more than once.
-func auditRefunds(perOrder map[string]int) []Violation {
+// auditRefunds: every placed order was refunded as often as its script
+// expects (a payment taken back twice and a refund owed but never made are
+// both violations), any other order at most once.
+func auditRefunds(placed []Placed, perOrder map[string]int) []Violation {
+	want := map[string]int{}
+	for _, p := range placed {
+		want[p.ID] = p.Refunds
+	}
 	var out []Violation
 	for id, n := range perOrder {
-		if n > 1 {
+		if _, placed := want[id]; !placed && n > 1 {
 			out = append(out, Violation{"refund", fmt.Sprintf("%s: refunded %d times", id, n)})
+		}
+	}
+	for id, w := range want {
+		if n := perOrder[id]; n != w {
+			out = append(out, Violation{"refund", fmt.Sprintf("%s: refunded %d times, want %d", id, n, w)})
 		}
 	}
 	return out

@@ -1,6 +1,7 @@
 package load
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -8,7 +9,7 @@ import (
 func cleanRun() AuditInput {
 	soon := time.Now().Add(time.Hour)
 	return AuditInput{
-		Placed: []Placed{{ID: "o1", Flow: "marketplace", Expected: "completed"}, {ID: "o2", Flow: "member", Expected: "active"}},
+		Placed: []Placed{{ID: "o1", Flow: "marketplace", Expected: "completed", Refunds: 1}, {ID: "o2", Flow: "member", Expected: "active"}},
 		Orders: []OrderRow{
 			{ID: "o1", Status: "completed"},
 			{ID: "o2", Status: "active", NextDeadline: &soon},
@@ -33,9 +34,11 @@ func TestAuditFindsEachKindOfViolation(t *testing.T) {
 		"email": func(in *AuditInput) {
 			in.Delivered = append(in.Delivered, EmailKey{"o1", "order_completed", "c@x"})
 		},
-		"numbering": func(in *AuditInput) { in.Numbers = append(in.Numbers, Numbered{"INV", 2026, 4}) },
-		"refund":    func(in *AuditInput) { in.RefundsPerOrder["o1"] = 2 },
-		"stuck":     func(in *AuditInput) { in.Orders[1].NextDeadline = nil },
+		"numbering":               func(in *AuditInput) { in.Numbers = append(in.Numbers, Numbered{"INV", 2026, 4}) },
+		"refund":                  func(in *AuditInput) { in.RefundsPerOrder["o1"] = 2 },
+		"refund owed, never made": func(in *AuditInput) { delete(in.RefundsPerOrder, "o1") },
+		"refund not owed":         func(in *AuditInput) { in.RefundsPerOrder["o2"] = 1 },
+		"stuck":                   func(in *AuditInput) { in.Orders[1].NextDeadline = nil },
 	}
 	for rule, breakIt := range cases {
 		t.Run(rule, func(t *testing.T) {
@@ -44,7 +47,7 @@ func TestAuditFindsEachKindOfViolation(t *testing.T) {
 			counts := CountByRule(Audit(in))
 			for r, n := range counts {
 				want := 0
-				if r == rule {
+				if r == strings.Fields(rule)[0] {
 					want = 1
 				}
 				if n != want {

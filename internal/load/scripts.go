@@ -2,6 +2,7 @@ package load
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"sync"
@@ -15,6 +16,8 @@ type Placed struct {
 	ID       string `json:"id"`
 	Flow     string `json:"flow"`
 	Expected string `json:"expected_status"`
+	// Refunds is how many refunds the order must end with.
+	Refunds int `json:"expected_refunds"`
 }
 
 // Ledger collects the orders scripts created; safe for concurrent use.
@@ -28,6 +31,17 @@ func (l *Ledger) Add(p Placed) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.orders = append(l.orders, p)
+}
+
+// expectRefunds sets how many refunds order id must end with.
+func (l *Ledger) expectRefunds(id string, n int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i := range l.orders {
+		if l.orders[i].ID == id {
+			l.orders[i].Refunds = n
+		}
+	}
 }
 
 // Orders is a copy of what was placed so far.
@@ -55,60 +69,152 @@ type Lifecycles struct {
 // pay page, set_margin, release, accept (once offered), mark_delivered,
 // upload_invoice.
 func (l *Lifecycles) Marketplace(ctx context.Context, i int) error {
-	customer := fmt.Sprintf("c-%s-%d", l.Tag, i)
-	tokens, err := l.tokens(map[string]lifecycle.Role{customer: lifecycle.Customer, "p-load": lifecycle.Purchasing, l.Supplier: lifecycle.Supplier, "o-load": lifecycle.Ops})
-	if err != nil {
-		return err
-	}
-	api := l.API
-	id, err := l.createMarketplace(ctx, customer, tokens[customer], string(lifecycle.Completed))
-	if err != nil {
-		return err
-	}
-	order := "/v1/orders/" + id
+	_, err := l.marketplaceTo(ctx, i, lifecycle.Completed)
+	return err
+}
 
-	var payURL string
-	if err := api.until(ctx, "payment link", func() (bool, error) {
-		v, err := api.call(ctx, "get_order", "GET", order, tokens[customer], nil, true)
-		payURL = field(v, "marketplace", "payment", "url")
-		return payURL != "", err
-	}); err != nil {
-		return fmt.Errorf("%s: %w", id, err)
+// marketplaceTo drives a prepaid order to completed, recorded as ending in
+// expected; it returns the order and the tokens of its people.
+func (l *Lifecycles) marketplaceTo(ctx context.Context, i int, expected lifecycle.Status) (paidOrder, error) {
+	o, err := l.paid(ctx, i, expected)
+	if err != nil {
+		return o, err
 	}
-	if _, err := api.act(ctx, "pay", "POST", payURL, "", nil); err != nil {
-		return fmt.Errorf("%s: %w", id, err)
-	}
-	if err := l.waitStatus(ctx, id, tokens["o-load"], string(lifecycle.Screening)); err != nil {
-		return err
-	}
+	api, order, tokens := l.API, "/v1/orders/"+o.id, o.tokens
 	steps := []step{
 		{lifecycle.SetMargin, "p-load", map[string]any{"margin_percent": 12}},
 		{lifecycle.Release, "p-load", nil},
 	}
-	if err := l.actAll(ctx, id, tokens, steps); err != nil {
-		return err
+	if err := l.actAll(ctx, o.id, tokens, steps); err != nil {
+		return o, err
 	}
 	// The offer is made by an activity after release: until then the supplier does not see the order.
 	if err := api.until(ctx, "offer", func() (bool, error) {
 		_, err := api.call(ctx, "get_order_as_supplier", "GET", order, tokens[l.Supplier], nil, true)
 		return err == nil, err
 	}); err != nil {
-		return fmt.Errorf("%s: %w", id, err)
+		return o, fmt.Errorf("%s: %w", o.id, err)
 	}
 	if l.Offered != nil {
-		if err := l.Offered(ctx, id); err != nil {
-			return fmt.Errorf("%s: %w", id, err)
+		if err := l.Offered(ctx, o.id); err != nil {
+			return o, fmt.Errorf("%s: %w", o.id, err)
 		}
 	}
 	steps = []step{
 		{lifecycle.Accept, l.Supplier, nil},
 		{lifecycle.MarkDelivered, l.Supplier, map[string]any{"note": "signed by J. Doe"}},
-		{lifecycle.UploadInvoice, l.Supplier, map[string]any{"number": "LOAD-" + id, "amount": "57.20"}},
+		{lifecycle.UploadInvoice, l.Supplier, map[string]any{"number": "LOAD-" + o.id, "amount": "57.20"}},
 	}
-	if err := l.actAll(ctx, id, tokens, steps); err != nil {
+	if err := l.actAll(ctx, o.id, tokens, steps); err != nil {
+		return o, err
+	}
+	return o, l.waitStatus(ctx, o.id, tokens["o-load"], string(lifecycle.Completed))
+}
+
+// paidOrder is a marketplace order a script drives, with its customer and
+// the tokens of everyone who acts on it.
+type paidOrder struct {
+	id, customer string
+	tokens       map[string]string
+}
+
+// created creates a prepaid order of a new customer, recorded as ending in
+// expected, and returns it with its payment page.
+func (l *Lifecycles) created(ctx context.Context, i int, expected lifecycle.Status) (paidOrder, string, error) {
+	customer := fmt.Sprintf("c-%s-%d", l.Tag, i)
+	tokens, err := l.tokens(map[string]lifecycle.Role{customer: lifecycle.Customer, "p-load": lifecycle.Purchasing, l.Supplier: lifecycle.Supplier, "o-load": lifecycle.Ops})
+	if err != nil {
+		return paidOrder{}, "", err
+	}
+	id, err := l.createMarketplace(ctx, customer, tokens[customer], string(expected))
+	if err != nil {
+		return paidOrder{}, "", err
+	}
+	o := paidOrder{id: id, customer: customer, tokens: tokens}
+	var payURL string
+	if err := l.API.until(ctx, "payment link", func() (bool, error) {
+		v, err := l.API.call(ctx, "get_order", "GET", "/v1/orders/"+id, tokens[customer], nil, true)
+		payURL = field(v, "marketplace", "payment", "url")
+		return payURL != "", err
+	}); err != nil {
+		return o, "", fmt.Errorf("%s: %w", id, err)
+	}
+	return o, payURL, nil
+}
+
+// paid is a created order its customer paid on the pay page, in screening.
+func (l *Lifecycles) paid(ctx context.Context, i int, expected lifecycle.Status) (paidOrder, error) {
+	o, payURL, err := l.created(ctx, i, expected)
+	if err != nil {
+		return o, err
+	}
+	if _, err := l.API.act(ctx, "pay", "POST", payURL, "", nil); err != nil {
+		return o, fmt.Errorf("%s: %w", o.id, err)
+	}
+	return o, l.waitStatus(ctx, o.id, o.tokens["o-load"], string(lifecycle.Screening))
+}
+
+// CancelledPaid: a prepaid order paid, then cancelled by its customer in
+// screening; refunded once.
+func (l *Lifecycles) CancelledPaid(ctx context.Context, i int) error {
+	o, err := l.paid(ctx, i, lifecycle.Cancelled)
+	if err != nil {
 		return err
 	}
-	return l.waitStatus(ctx, id, tokens["o-load"], string(lifecycle.Completed))
+	l.Ledger.expectRefunds(o.id, 1)
+	return l.cancel(ctx, o)
+}
+
+// PaymentRacingCancel: the customer pays and cancels at the same moment.
+// Whichever the order sees first, it ends cancelled, refunded once if the
+// payment went through (a payment that lands after the cancellation is
+// refunded as a late payment) and not at all if the pay page refused it.
+func (l *Lifecycles) PaymentRacingCancel(ctx context.Context, i int) error {
+	o, payURL, err := l.created(ctx, i, lifecycle.Cancelled)
+	if err != nil {
+		return err
+	}
+	paid := make(chan error, 1)
+	go func() {
+		_, err := l.API.call(ctx, "pay", "POST", payURL, "", nil, false)
+		paid <- err
+	}()
+	cancelErr := l.cancel(ctx, o)
+	var refused *StatusError
+	switch err := <-paid; {
+	case err == nil:
+		l.Ledger.expectRefunds(o.id, 1)
+	case !errors.As(err, &refused): // the pay page never answered: unknown
+		return fmt.Errorf("%s: pay: %w", o.id, err)
+	}
+	return cancelErr
+}
+
+// Returned: a completed order returned; purchasing approves the return, the
+// supplier confirms the goods resalable; refunded once.
+func (l *Lifecycles) Returned(ctx context.Context, i int) error {
+	o, err := l.marketplaceTo(ctx, i, lifecycle.Returned)
+	if err != nil {
+		return err
+	}
+	l.Ledger.expectRefunds(o.id, 1)
+	steps := []step{
+		{lifecycle.RequestReturn, o.customer, map[string]any{"reason": "wrong colour"}},
+		{lifecycle.ApproveReturn, "p-load", nil},
+		{lifecycle.ConfirmResalable, l.Supplier, nil},
+	}
+	if err := l.actAll(ctx, o.id, o.tokens, steps); err != nil {
+		return err
+	}
+	return l.waitStatus(ctx, o.id, o.tokens["o-load"], string(lifecycle.Returned))
+}
+
+// cancel has the customer cancel o and waits until it is cancelled.
+func (l *Lifecycles) cancel(ctx context.Context, o paidOrder) error {
+	if err := l.actAll(ctx, o.id, o.tokens, []step{{lifecycle.Cancel, o.customer, map[string]any{"reason": "changed my mind"}}}); err != nil {
+		return err
+	}
+	return l.waitStatus(ctx, o.id, o.tokens["o-load"], string(lifecycle.Cancelled))
 }
 
 // Member drives an order submitted with skip_client_confirmation and a
