@@ -83,3 +83,20 @@ scale:
 	$(GO) build -o bin/orderflow-dev ./cmd/orderflow
 	$(GO) build -o bin/loadtest ./cmd/loadtest
 	bin/loadtest scale -start bin/orderflow-dev -out bin/scale.json $(SCALE_FLAGS)
+
+## cluster: the production shape of docker-compose.yml run on this machine without containers
+## (cmd/loadtest/cluster_stack.go): the Temporal server binary built from go.mod's
+## go.temporal.io/server (cmd/server) on Postgres persistence and visibility (databases
+## temporal_cluster and temporal_cluster_visibility, schemas by deploy/temporal/setup-schema.sh with
+## temporal-sql-tool), the Web UI on 18533, 2 `orderflow worker`s and 2 `orderflow api` replicas
+## (18580, 18581; database orderflow_cluster), as many as the compose file runs. It checks what
+## only replicas can get wrong, drives both lifecycles and paid orders cancelled, raced and
+## returned through the replicas in turn while it SIGKILLs workers and API replicas and restarts
+## the Temporal server, then audits as chaos does. CLUSTER_FLAGS="-n 10 -faults=false" to change.
+CLUSTER_FLAGS ?=
+.PHONY: cluster
+cluster: build
+	$(GO) build -o bin/temporal-server go.temporal.io/server/cmd/server
+	$(GO) build -o bin/temporal-sql-tool go.temporal.io/server/cmd/tools/sql
+	$(GO) build -o bin/loadtest ./cmd/loadtest
+	bin/loadtest cluster -start bin/orderflow -schema-root "$$($(GO) list -m -f '{{.Dir}}' go.temporal.io/server)/schema/postgresql/v12" $(CLUSTER_FLAGS)

@@ -385,11 +385,11 @@ func TestComposeRegistersOurSearchAttributes(t *testing.T) {
 	if !maps.Equal(got, want) {
 		t.Errorf("temporal-setup registers %v, but the workflows set %v", got, want)
 	}
-	// The ones the spec (design.md) names, which must never drop out.
+	// The ones the README's everyday filters and docs/webui.md use, which must never drop out.
 	for name, typ := range map[string]string{"OrderStatus": "Keyword", "OrderFlow": "Keyword", "OrderOwner": "Keyword",
 		"SupplierId": "Keyword", "NeedsAttention": "Bool", "Overdue": "Bool", "NextDeadline": "Datetime"} {
 		if want[name] != typ {
-			t.Errorf("workflows.SearchAttributes() has %s as %q, the spec wants %s", name, want[name], typ)
+			t.Errorf("workflows.SearchAttributes() has %s as %q, the docs want %s", name, want[name], typ)
 		}
 	}
 }
