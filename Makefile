@@ -91,12 +91,15 @@ scale:
 ## temporal-sql-tool), the Web UI on 18533, 2 `orderflow worker`s and 2 `orderflow api` replicas
 ## (18580, 18581; database orderflow_cluster), as many as the compose file runs. It checks what
 ## only replicas can get wrong, drives both lifecycles and paid orders cancelled, raced and
-## returned through the replicas in turn while it SIGKILLs workers and API replicas and restarts
-## the Temporal server, then audits as chaos does. CLUSTER_FLAGS="-n 10 -faults=false" to change.
+## returned through the replicas in turn while it SIGKILLs workers and API replicas, restarts
+## the Temporal server and rolls the workers from the previous release (bin/orderflow-previous,
+## before version 2 of the lean engine) to this one, then audits as chaos does.
+## CLUSTER_FLAGS="-n 10 -faults=false" to change.
 CLUSTER_FLAGS ?=
 .PHONY: cluster
 cluster: build
+	CGO_ENABLED=0 $(GO) build -tags nodev -ldflags "-X github.com/orderflow/orderflow/workflows.buildLeanVersion=1" -o bin/orderflow-previous ./cmd/orderflow
 	$(GO) build -o bin/temporal-server go.temporal.io/server/cmd/server
 	$(GO) build -o bin/temporal-sql-tool go.temporal.io/server/cmd/tools/sql
 	$(GO) build -o bin/loadtest ./cmd/loadtest
-	bin/loadtest cluster -start bin/orderflow -schema-root "$$($(GO) list -m -f '{{.Dir}}' go.temporal.io/server)/schema/postgresql/v12" $(CLUSTER_FLAGS)
+	bin/loadtest cluster -start bin/orderflow -previous bin/orderflow-previous -schema-root "$$($(GO) list -m -f '{{.Dir}}' go.temporal.io/server)/schema/postgresql/v12" $(CLUSTER_FLAGS)

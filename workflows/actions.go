@@ -257,8 +257,10 @@ func (c *core) readChanges(ctx workflow.Context) {
 	since := func(change string) bool {
 		return workflow.GetVersion(ctx, change, workflow.DefaultVersion, 1) != workflow.DefaultVersion
 	}
-	if c.lean = since(ChangeLeanEngine); c.lean {
+	lean := workflow.GetVersion(ctx, ChangeLeanEngine, workflow.DefaultVersion, newestLeanVersion())
+	if c.lean = lean != workflow.DefaultVersion; c.lean {
 		c.oneLoop, c.trusted, c.businessRules, c.flatRecords = true, true, true, true
+		c.offersIndexed = lean >= LeanOffersIndexed
 		c.startIndex(ctx)
 		return
 	}

@@ -97,6 +97,9 @@ type core struct {
 	flatRecords bool
 	// lean: started after ChangeLeanEngine (versions.go).
 	lean bool
+	// offersIndexed: started at version 2 of ChangeLeanEngine or later
+	// (OfferedTo kept current).
+	offersIndexed bool
 	// oneLoop: started after ChangeOneSignalLoop (signals.go).
 	oneLoop bool
 	// cancellable is the workflow's own context, which Temporal's

@@ -568,7 +568,8 @@ func (l *requestLog) invoiceRequests() map[string]int {
 // startedBefore makes the order one started before the changes (and so
 // before ChangeLeanEngine, which includes every change before it).
 func (r *run) startedBefore(changes ...string) {
-	for _, c := range append([]string{ChangeLeanEngine}, changes...) {
+	r.env.OnGetVersion(ChangeLeanEngine, workflow.DefaultVersion, LeanOffersIndexed).Return(workflow.DefaultVersion)
+	for _, c := range changes {
 		r.env.OnGetVersion(c, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	}
 }

@@ -139,6 +139,15 @@ func (m *marketplace) offerToSuppliers(round, limit int) {
 	})
 }
 
+// offeredTo is every supplier the order was offered to, in the order of the offers.
+func (m *marketplace) offeredTo() []string {
+	ids := make([]string, len(m.Offers))
+	for i, o := range m.Offers {
+		ids[i] = o.Supplier.ID
+	}
+	return ids
+}
+
 func (m *marketplace) offered(supplierID string) bool {
 	return slices.ContainsFunc(m.Offers, func(o Offer) bool { return o.Supplier.ID == supplierID })
 }

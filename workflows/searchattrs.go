@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"strings"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -20,6 +21,11 @@ var (
 	NeedsAttention = temporal.NewSearchAttributeKeyBool("NeedsAttention")
 	Overdue        = temporal.NewSearchAttributeKeyBool("Overdue")
 	NextDeadline   = temporal.NewSearchAttributeKeyTime("NextDeadline")
+	// OfferedTo lists every supplier a marketplace order was offered to, in
+	// any round, so "a supplier's orders" finds those still pending too
+	// (SupplierId names the accepted one). Orders since version 2 of
+	// ChangeLeanEngine.
+	OfferedTo = temporal.NewSearchAttributeKeyKeywordList("OfferedTo")
 )
 
 // SearchAttributes is what dev mode, the test harness and the compose stack
@@ -33,6 +39,7 @@ func SearchAttributes() map[string]enumspb.IndexedValueType {
 		NeedsAttention.GetName(): enumspb.INDEXED_VALUE_TYPE_BOOL,
 		Overdue.GetName():        enumspb.INDEXED_VALUE_TYPE_BOOL,
 		NextDeadline.GetName():   enumspb.INDEXED_VALUE_TYPE_DATETIME,
+		OfferedTo.GetName():      enumspb.INDEXED_VALUE_TYPE_KEYWORD_LIST,
 	}
 }
 
@@ -112,6 +119,23 @@ func (c *core) startIndex(ctx workflow.Context) {
 	if v, ok := sa.GetTime(NextDeadline); ok {
 		c.indexed.values[NextDeadline.GetName()] = v.UTC().Format(time.RFC3339Nano)
 	}
+	if v, ok := sa.GetKeywordList(OfferedTo); ok {
+		c.indexed.values[OfferedTo.GetName()] = strings.Join(v, ",")
+	}
+}
+
+// offersAttribute is OfferedTo as the order's offers say now (unset while
+// there are none, and for a member order).
+func (c *core) offersAttribute() searchAttribute {
+	var ids []string
+	if f, ok := c.flow.(interface{ offeredTo() []string }); ok {
+		ids = f.offeredTo()
+	}
+	if len(ids) == 0 {
+		return searchAttribute{OfferedTo.GetName(), nil, OfferedTo.ValueUnset()}
+	}
+	// A list is not comparable: its joined form stands for it.
+	return searchAttribute{OfferedTo.GetName(), strings.Join(ids, ","), OfferedTo.ValueSet(ids)}
 }
 
 // flushIndex upserts, in one command, the search attributes of a lean order
@@ -121,6 +145,9 @@ func (c *core) flushIndex(ctx workflow.Context) {
 		return
 	}
 	want := append(c.indexed.want, c.attentionAttribute())
+	if c.offersIndexed {
+		want = append(want, c.offersAttribute())
+	}
 	c.indexed.want = nil // upserted below: values says it from now on
 	var updates []temporal.SearchAttributeUpdate
 	for _, a := range want {

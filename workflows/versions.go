@@ -1,5 +1,11 @@
 package workflows
 
+import (
+	"strconv"
+
+	"go.temporal.io/sdk/workflow"
+)
+
 // ChangeBusinessRules is the workflow.GetVersion change id of the lifecycle
 // rules issue 12 added after ChangeTrustedActions: every status that waits
 // for a person has an owner who is reminded and staff who are escalated, a
@@ -30,3 +36,31 @@ const ChangeFlatRecords = "flat-records"
 // and none of the earlier change ids, whose behaviour it includes. Orders
 // started before it replay as they ran (core.lean is false for them).
 const ChangeLeanEngine = "lean-engine"
+
+// The versions of ChangeLeanEngine. Later changes raise its version instead
+// of adding a change id, so an order still records one marker: the newest
+// version the build knows, which its replays then read.
+const (
+	// LeanEngine is the lean engine itself.
+	LeanEngine workflow.Version = 1
+	// LeanOffersIndexed keeps the OfferedTo search attribute current: every
+	// supplier a marketplace order was offered to (searchattrs.go).
+	LeanOffersIndexed workflow.Version = 2
+)
+
+// buildLeanVersion is the newest version of ChangeLeanEngine this build
+// records for a new order: LeanOffersIndexed. The rolling deploy of `make
+// cluster` builds its first workers as the release before it, with
+// -ldflags "-X github.com/orderflow/orderflow/workflows.buildLeanVersion=1":
+// they start orders at version 1, and cannot replay an order at version 2
+// (its workflow task fails on them and runs again on a newer worker).
+var buildLeanVersion = "2"
+
+// newestLeanVersion is buildLeanVersion as a version (LeanOffersIndexed if
+// it does not read as one).
+func newestLeanVersion() workflow.Version {
+	if v, err := strconv.Atoi(buildLeanVersion); err == nil && v >= int(LeanEngine) && v <= int(LeanOffersIndexed) {
+		return workflow.Version(v)
+	}
+	return LeanOffersIndexed
+}

@@ -32,6 +32,7 @@ import (
 type clusterOptions struct {
 	options
 	compose   string
+	previous  string
 	bins      clusterBinaries
 	workers   int
 	faults    bool
@@ -53,6 +54,7 @@ func (o *clusterOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.bins.sqlTool, "sql-tool", "bin/temporal-sql-tool", "temporal-sql-tool binary (go.temporal.io/server/cmd/tools/sql)")
 	fs.StringVar(&o.bins.schemaRoot, "schema-root", "", "go.temporal.io/server's schema/postgresql/v12 directory (required)")
 	fs.IntVar(&o.workers, "workers", 0, "worker processes (default: as many as the compose file runs)")
+	fs.StringVar(&o.previous, "previous", "", "the previous release's orderflow binary: the workers start from it and are rolled to -start's during the faults (make cluster builds it: workflows.buildLeanVersion=1)")
 	fs.BoolVar(&o.faults, "faults", true, "inject faults during the load (without: a throughput run)")
 	fs.IntVar(&o.kills, "kills", 3, "SIGKILLs of a worker, every worker in turn (each restarted 2s later)")
 	fs.IntVar(&o.apiKills, "api-kills", 2, "SIGKILLs of an API replica, every replica in turn (each restarted 2s later)")
@@ -67,18 +69,24 @@ func (o *clusterOptions) register(fs *flag.FlagSet) {
 const (
 	KillAPI         load.FaultKind = "API replica SIGKILL"
 	RestartTemporal load.FaultKind = "Temporal server restart"
+	RollWorkers     load.FaultKind = "rolling deploy of the workers"
 )
 
 // clusterSchedule: worker and API kills, mail bursts, the server restart in
-// the middle.
+// the middle, the rolling deploy (with -previous) right after it, so orders
+// run on both builds and on the new one after.
 func clusterSchedule(o clusterOptions) []load.FaultKind {
 	out := load.Schedule(o.kills, o.bursts, false)
 	for i := range o.apiKills {
 		at := min(len(out), (i*2+1)*len(out)/(2*o.apiKills)+i)
 		out = append(out[:at], append([]load.FaultKind{KillAPI}, out[at:]...)...)
 	}
+	middle := []load.FaultKind{RestartTemporal}
+	if o.previous != "" {
+		middle = append(middle, RollWorkers)
+	}
 	mid := len(out) / 2
-	return append(out[:mid], append([]load.FaultKind{RestartTemporal}, out[mid:]...)...)
+	return append(out[:mid], append(middle, out[mid:]...)...)
 }
 
 func runCluster(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -88,7 +96,7 @@ func runCluster(ctx context.Context, args []string, stdout, stderr io.Writer) in
 			if o.bins.schemaRoot == "" {
 				return fmt.Errorf("-schema-root is required (make cluster passes it)")
 			}
-			o.bins.orderflow = o.start
+			o.bins.orderflow, o.bins.previous = o.start, o.previous
 			o.ownStackSecret()
 			return cluster(ctx, o, stdout, stderr)
 		})
@@ -209,6 +217,16 @@ func cluster(ctx context.Context, o clusterOptions, stdout, stderr io.Writer) er
 			fmt.Fprintf(stdout, "fault skipped: %s\n", s)
 		}
 	}
+	if o.previous != "" && o.faults {
+		// Orders started on the new build record version 2 of the lean
+		// engine and index their offers; those of the previous release don't.
+		n, err := st.countOrders(ctx, fmt.Sprintf("OfferedTo = %q", o.supplier))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "rolling deploy: the workers rolled from %s to %s during the load; %d orders offered to %s index their offers (OfferedTo, started on the new build)\n",
+			o.previous, o.start, n, o.supplier)
+	}
 	fmt.Fprintf(stdout, "read model: %d orders, %d emails sent, %d not sent, %d invoices and credit notes, %d refunds\n",
 		len(end.Orders), len(end.Recorded), len(end.Unsent), len(end.Numbers), sum(end.RefundsPerOrder))
 	printViolations(stdout, vs, o.show)
@@ -258,6 +276,7 @@ func (s *clusterStack) injectors(o clusterOptions, mail *sendgridtest.Server, st
 			}
 			return s.startAPI(ctx, i)
 		},
+		RollWorkers: func(ctx context.Context) error { return s.rollWorkers(ctx, o.start, stderr) },
 		RestartTemporal: func(ctx context.Context) error {
 			s.mu.Lock()
 			server := s.server

@@ -18,6 +18,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 
@@ -50,6 +51,7 @@ const (
 // clusterBinaries are the programs the run starts.
 type clusterBinaries struct {
 	server, sqlTool, orderflow string
+	previous                   string // the workers' first build ("": orderflow)
 	schemaRoot                 string // go.temporal.io/server's schema/postgresql/v12
 }
 
@@ -98,6 +100,9 @@ func startCluster(ctx context.Context, plan deploy.Cluster, bins clusterBinaries
 		return nil, err
 	}
 	s := &clusterStack{plan: plan, bins: bins, dir: dir, stderr: stderr, workerBin: bins.orderflow}
+	if bins.previous != "" {
+		s.workerBin = bins.previous
+	}
 	s.env = maps.Clone(plan.OrderflowEnv)
 	maps.Copy(s.env, map[string]string{
 		"DATABASE_URL":           databaseURL(clusterDatabase),
@@ -284,11 +289,11 @@ func (s *clusterStack) setupNamespace(ctx context.Context) error {
 	attrs := map[string]enumspb.IndexedValueType{}
 	for _, pair := range s.plan.SearchAttributes {
 		name, typ, _ := strings.Cut(pair, "=")
-		v, ok := enumspb.IndexedValueType_value["INDEXED_VALUE_TYPE_"+strings.ToUpper(typ)]
-		if !ok {
-			return fmt.Errorf("search attribute %s: unknown type %q", name, typ)
+		v, err := enumspb.IndexedValueTypeFromString(typ) // the CLI's names: Keyword, KeywordList, Bool, …
+		if err != nil {
+			return fmt.Errorf("search attribute %s: %w", name, err)
 		}
-		attrs[name] = enumspb.IndexedValueType(v)
+		attrs[name] = v
 	}
 	c, err := client.DialContext(ctx, client.Options{HostPort: s.frontend(), Namespace: s.namespace(), Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
 	if err != nil {
@@ -302,6 +307,17 @@ func (s *clusterStack) setupNamespace(ctx context.Context) error {
 		}
 		return temporalsetup.RegisterSearchAttributes(ctx, c.OperatorService(), s.namespace(), attrs)
 	})
+}
+
+// countOrders counts the orders a Web UI filter finds.
+func (s *clusterStack) countOrders(ctx context.Context, query string) (int64, error) {
+	c, err := client.DialContext(ctx, client.Options{HostPort: s.frontend(), Namespace: s.namespace(), Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
+	if err != nil {
+		return 0, err
+	}
+	defer c.Close()
+	resp, err := c.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Namespace: s.namespace(), Query: query})
+	return resp.GetCount(), err
 }
 
 func (s *clusterStack) migrate(ctx context.Context) error {
@@ -332,6 +348,33 @@ func (s *clusterStack) startWorker(i int) error {
 		s.workers[i] = p
 	} else {
 		s.workers = append(s.workers, p)
+	}
+	return nil
+}
+
+// rollWorkers is a rolling deploy: each worker in turn stops (Ctrl-C, as
+// an orchestrator's SIGTERM) and starts again from bin, the next one once it
+// runs, so the other keeps serving while one is replaced.
+func (s *clusterStack) rollWorkers(ctx context.Context, bin string, stderr io.Writer) error {
+	s.mu.Lock()
+	from := s.workerBin
+	s.workerBin = bin
+	n := len(s.workers)
+	s.mu.Unlock()
+	fmt.Fprintf(stderr, "\nrolling %d workers from %s to %s\n", n, from, bin)
+	for i := range n {
+		s.mu.Lock()
+		w := s.workers[i]
+		s.mu.Unlock()
+		w.Stop(30 * time.Second)
+		if err := s.startWorker(i); err != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(3 * time.Second):
+		}
 	}
 	return nil
 }

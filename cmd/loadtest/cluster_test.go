@@ -30,6 +30,7 @@ func TestClusterRunSurvivesItsFaults(t *testing.T) {
 	server := build("temporal-server", nil, "go.temporal.io/server/cmd/server")
 	sqlTool := build("temporal-sql-tool", nil, "go.temporal.io/server/cmd/tools/sql")
 	orderflow := build("orderflow", []string{"CGO_ENABLED=0"}, "-tags", "nodev", "github.com/orderflow/orderflow/cmd/orderflow")
+	previous := build("orderflow-previous", []string{"CGO_ENABLED=0"}, "-tags", "nodev", "-ldflags", previousReleaseFlags, "github.com/orderflow/orderflow/cmd/orderflow")
 	dir, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "go.temporal.io/server").Output()
 	if err != nil {
 		t.Fatal(err)
@@ -39,7 +40,7 @@ func TestClusterRunSurvivesItsFaults(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	var stdout, stderr bytes.Buffer
-	code := run(ctx, []string{"cluster", "-start", orderflow, "-server", server, "-sql-tool", sqlTool, "-schema-root", schemaRoot,
+	code := run(ctx, []string{"cluster", "-start", orderflow, "-previous", previous, "-server", server, "-sql-tool", sqlTool, "-schema-root", schemaRoot,
 		"-compose", filepath.Join("..", "..", "docker-compose.yml"), "-workdir", t.TempDir(),
 		"-n", "2", "-c", "5", "-kills", "2", "-api-kills", "2", "-bursts", "2", "-fault-every", "4s"}, &stdout, &stderr)
 	out := stdout.String()
@@ -52,6 +53,7 @@ func TestClusterRunSurvivesItsFaults(t *testing.T) {
 		"replica check: supplier sup_demo_1's live feed held on replica 1 showed order",
 		"load: 10 orders placed of 10 (0 scripts failed)",
 		"worker SIGKILL 2", "API replica SIGKILL 2", "Temporal server restart 1", "SendGrid 429 burst 1", "SendGrid 500 burst 1",
+		"rolling deploy of the workers 1", "rolling deploy: the workers rolled from",
 		"violations: 0",
 	} {
 		if !strings.Contains(out, want) {
@@ -61,4 +63,11 @@ func TestClusterRunSurvivesItsFaults(t *testing.T) {
 	if strings.Contains(out, "fault skipped") || strings.Contains(out, " 0 refunds") {
 		t.Errorf("a fault was skipped or no refund was made:\n%s", out)
 	}
+	if strings.Contains(out, " 0 orders offered to") {
+		t.Errorf("no order started on the new build indexed its offers:\n%s", out)
+	}
 }
+
+// previousReleaseFlags build the release before version 2 of the lean
+// engine, as the Makefile's cluster target does.
+const previousReleaseFlags = "-X github.com/orderflow/orderflow/workflows.buildLeanVersion=1"

@@ -14,6 +14,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -132,7 +133,16 @@ var historyPaths = []historyPath{
 	// change, the shape of every order the API creates since.
 	{name: "marketplace_prepaid_completed_v4", env: map[string]string{"ORDERFLOW_RETURN_WINDOW": "3s"}, run: prepaidCompleted, changes: lean},
 	{name: "member_skip_confirmation_active_v3", env: memberEnv, run: memberSkipConfirmationActive, open: true, changes: lean},
+	// Version 2 of "lean-engine": the offers indexed (OfferedTo), on the
+	// paths that offer the order.
+	{name: "marketplace_prepaid_completed_v5", env: map[string]string{"ORDERFLOW_RETURN_WINDOW": "3s"}, run: prepaidCompleted, changes: offersIndexed},
+	{name: "marketplace_pending_expiring_accepted_v2", env: map[string]string{"ORDERFLOW_PENDING_WINDOW": "2s", "ORDERFLOW_RETURN_WINDOW": "3s"},
+		run: pendingExpiringAccepted, changes: offersIndexed},
+	{name: "marketplace_cancelled_pending_v3", run: cancelledPending, changes: offersIndexed},
 }
+
+// offersIndexed: the paths recorded at version 2 of "lean-engine".
+var offersIndexed = []string{fmt.Sprintf("%s@%d", workflows.ChangeLeanEngine, workflows.LeanOffersIndexed)}
 
 // lean: the paths recorded after change "lean-engine".
 var lean = []string{workflows.ChangeLeanEngine}
@@ -244,6 +254,8 @@ func newReplayer() worker.WorkflowReplayer {
 func quietLogger() sdklog.Logger { return sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler)) }
 
 // changeIDs lists the change ids of the workflow.GetVersion markers in hist.
+// changeIDs are the change ids the history's version markers record, each
+// also as id@version.
 func changeIDs(hist *historypb.History) []string {
 	var ids []string
 	for _, e := range hist.Events {
@@ -252,8 +264,12 @@ func changeIDs(hist *historypb.History) []string {
 			continue
 		}
 		var id string
+		var version int
 		if err := converter.GetDefaultDataConverter().FromPayloads(marker.GetDetails()["change-id"], &id); err == nil {
 			ids = append(ids, id)
+			if converter.GetDefaultDataConverter().FromPayloads(marker.GetDetails()["version"], &version) == nil {
+				ids = append(ids, fmt.Sprintf("%s@%d", id, version))
+			}
 		}
 	}
 	return ids
