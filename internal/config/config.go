@@ -37,7 +37,7 @@ type Config struct {
 	// WorkflowCacheSize is how many orders a worker process keeps in memory
 	// between their workflow tasks (the SDK's sticky cache; its own default is
 	// 10,000). 2,000 was chosen from `make scale` (README, "Performance"): a
-	// cached order costs about 125 KiB, so a worker stays under half a GiB
+	// cached order costs about 85 KiB, so a worker stays under half a GiB
 	// however many orders are open, and an evicted order is replayed from its
 	// short history (tens of events) at its next event.
 	WorkflowCacheSize int `env:"ORDERFLOW_WORKFLOW_CACHE_SIZE" envDefault:"2000"`
