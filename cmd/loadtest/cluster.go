@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -183,9 +184,11 @@ func cluster(ctx context.Context, o clusterOptions, stdout, stderr io.Writer) er
 	}()
 	fmt.Fprintf(stderr, "cluster run: %d orders (%d each: marketplace completed, member active, paid then cancelled, payment racing the cancellation, returned) through %d API replicas in turn, concurrency %d; %d faults, one every %s\n",
 		total, o.orders, plan.APIs, o.concurrency, len(schedule), o.interval)
+	cpuBefore := st.cpu()
 	started := time.Now()
 	failed, samples := load.RunAll(ctx, total, o.concurrency, script, stderr)
 	loadTime := time.Since(started)
+	cpuAfter := st.cpu()
 	for _, s := range samples {
 		fmt.Fprintln(stderr, "  failed:", s)
 	}
@@ -211,6 +214,10 @@ func cluster(ctx context.Context, o clusterOptions, stdout, stderr io.Writer) er
 	loaded := len(placed) - checked
 	fmt.Fprintf(stdout, "load: %d orders placed of %d (%d scripts failed), concurrency %d, %s (%.2f orders/s, %d requests retried), %s\n",
 		loaded, total, failed, o.concurrency, loadTime.Round(100*time.Millisecond), float64(loaded)/loadTime.Seconds(), retries.Retried.Load(), settled)
+	if !o.faults { // with faults, killed processes take their CPU time with them
+		fmt.Fprintf(stdout, "CPU during the load (%d cores, %s of CPU time available): %s\n",
+			runtime.NumCPU(), (time.Duration(runtime.NumCPU()) * loadTime).Round(100*time.Millisecond), cpuShares(cpuBefore, cpuAfter, loadTime))
+	}
 	if o.faults {
 		fmt.Fprintf(stdout, "faults injected: %s\n", faults.Summary())
 		for _, s := range faults.Skipped() {
@@ -294,6 +301,18 @@ func (s *clusterStack) injectors(o clusterOptions, mail *sendgridtest.Server, st
 			return nil
 		},
 	}
+}
+
+// cpuShares says how much CPU time each part used between two samples, and
+// what share of the machine that is.
+func cpuShares(before, after map[string]time.Duration, elapsed time.Duration) string {
+	available := time.Duration(runtime.NumCPU()) * elapsed
+	parts := make([]string, 0, len(cpuParts))
+	for _, name := range cpuParts {
+		used := max(after[name]-before[name], 0)
+		parts = append(parts, fmt.Sprintf("%s %s (%.0f%%)", name, used.Round(100*time.Millisecond), 100*used.Seconds()/available.Seconds()))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // replicaChecks are what only several API replicas can get wrong: a create

@@ -309,6 +309,28 @@ func (s *clusterStack) setupNamespace(ctx context.Context) error {
 	})
 }
 
+// cpuParts are the parts of the run whose CPU time the report shows, in its order.
+var cpuParts = []string{"Temporal server", "Postgres", "workers", "API replicas", "load tool"}
+
+// cpu is the CPU time each part has used so far (a process restarted since
+// counts from its restart).
+func (s *clusterStack) cpu() map[string]time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]time.Duration{
+		"Temporal server": load.CPUTime(s.server.Cmd.Process.Pid),
+		"Postgres":        load.CPUTimeOf("postgres"),
+		"load tool":       load.CPUTime(os.Getpid()),
+	}
+	for _, w := range s.workers {
+		out["workers"] += load.CPUTime(w.Cmd.Process.Pid)
+	}
+	for _, a := range s.apis {
+		out["API replicas"] += load.CPUTime(a.Cmd.Process.Pid)
+	}
+	return out
+}
+
 // countOrders counts the orders a Web UI filter finds.
 func (s *clusterStack) countOrders(ctx context.Context, query string) (int64, error) {
 	c, err := client.DialContext(ctx, client.Options{HostPort: s.frontend(), Namespace: s.namespace(), Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
