@@ -136,16 +136,10 @@ func chaos(ctx context.Context, o chaosOptions, stdout, stderr io.Writer) error 
 	faultTime := time.Since(started)
 
 	placed := ledger.Orders()
-	end, waited, waiting, err := settle(ctx, pool, mail, placed, o.settle, stderr)
+	end, settled, vs, err := settleAndAudit(ctx, pool, mail, placed, o.settle, stderr)
 	if err != nil {
 		return err
 	}
-	settled := "settled after " + waited.Round(time.Second).String()
-	if waiting != "" {
-		settled = fmt.Sprintf("NOT settled after %s (%s)", waited.Round(time.Second), waiting)
-	}
-	delivered := load.DeliveredKeys(mail.Messages())
-	vs := load.AuditRun(placed, end, delivered, finalStatuses())
 
 	fmt.Fprintf(stdout, "fault run: %d orders placed of %d (%d scripts failed), concurrency %d, load %s, faults until %s, %s\n",
 		len(placed), 2*o.orders, failed, o.concurrency, loadTime.Round(time.Second), faultTime.Round(time.Second), settled)
@@ -166,6 +160,20 @@ func chaos(ctx context.Context, o chaosOptions, stdout, stderr io.Writer) error 
 		return fmt.Errorf("%d violations", len(vs))
 	}
 	return nil
+}
+
+// settleAndAudit waits for the run to settle (settle) and audits its end
+// state; settled says how long it waited, or what it still waited for.
+func settleAndAudit(ctx context.Context, pool *pgxpool.Pool, mail *sendgridtest.Server, placed []load.Placed, limit time.Duration, stderr io.Writer) (load.EndState, string, []load.Violation, error) {
+	end, waited, waiting, err := settle(ctx, pool, mail, placed, limit, stderr)
+	if err != nil {
+		return end, "", nil, err
+	}
+	settled := "settled after " + waited.Round(time.Second).String()
+	if waiting != "" {
+		settled = fmt.Sprintf("NOT settled after %s (%s)", waited.Round(time.Second), waiting)
+	}
+	return end, settled, load.AuditRun(placed, end, load.DeliveredKeys(mail.Messages()), finalStatuses()), nil
 }
 
 // settle waits until every order, first invoice and email has landed, or
@@ -318,17 +326,24 @@ func (s *chaosStack) killWorker(ctx context.Context) error {
 }
 
 func (s *chaosStack) injectors(o chaosOptions, mail *sendgridtest.Server, stderr io.Writer) map[load.FaultKind]load.Injector {
+	inject := mailFaults(mail, o.burstSize)
+	inject[load.KillWorker] = s.killWorker
+	inject[load.RestartPostgres] = func(ctx context.Context) error { return restartPostgres(ctx, stderr) }
+	return inject
+}
+
+// mailFaults have the SendGrid stand-in answer the next size requests with
+// a 429 (asking to wait 2 s) or a 500.
+func mailFaults(mail *sendgridtest.Server, size int) map[load.FaultKind]load.Injector {
 	return map[load.FaultKind]load.Injector{
-		load.KillWorker: s.killWorker,
 		load.MailBurst429: func(context.Context) error {
-			mail.FailNext(o.burstSize, sendgridtest.Fault{Status: http.StatusTooManyRequests, Reset: time.Now().Add(2 * time.Second)})
+			mail.FailNext(size, sendgridtest.Fault{Status: http.StatusTooManyRequests, Reset: time.Now().Add(2 * time.Second)})
 			return nil
 		},
 		load.MailBurst500: func(context.Context) error {
-			mail.FailNext(o.burstSize, sendgridtest.Fault{Status: http.StatusInternalServerError})
+			mail.FailNext(size, sendgridtest.Fault{Status: http.StatusInternalServerError})
 			return nil
 		},
-		load.RestartPostgres: func(ctx context.Context) error { return restartPostgres(ctx, stderr) },
 	}
 }
 

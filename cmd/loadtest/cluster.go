@@ -104,6 +104,7 @@ func runCluster(ctx context.Context, args []string, stdout, stderr io.Writer) in
 }
 
 func cluster(ctx context.Context, o clusterOptions, stdout, stderr io.Writer) error {
+	stderr = &lockedWriter{w: stderr} // progress, faults and the stack write at once
 	project, err := deploy.LoadCompose(ctx, o.compose, nil)
 	if err != nil {
 		return err
@@ -196,15 +197,10 @@ func cluster(ctx context.Context, o clusterOptions, stdout, stderr io.Writer) er
 	close(stop)
 
 	placed := ledger.Orders()
-	end, waited, waiting, err := settle(ctx, pool, mail, placed, o.settle, stderr)
+	end, settled, vs, err := settleAndAudit(ctx, pool, mail, placed, o.settle, stderr)
 	if err != nil {
 		return err
 	}
-	settled := "settled after " + waited.Round(time.Second).String()
-	if waiting != "" {
-		settled = fmt.Sprintf("NOT settled after %s (%s)", waited.Round(time.Second), waiting)
-	}
-	vs := load.AuditRun(placed, end, load.DeliveredKeys(mail.Messages()), finalStatuses())
 
 	fmt.Fprintf(stdout, "cluster run: Temporal %s (Postgres persistence and visibility), Web UI %s, %d workers, %d API replicas (%s)\n",
 		plan.TemporalVersion, plan.UIVersion, plan.Workers, plan.APIs, o.compose)
@@ -244,63 +240,65 @@ func cluster(ctx context.Context, o clusterOptions, stdout, stderr io.Writer) er
 }
 
 func (s *clusterStack) injectors(o clusterOptions, mail *sendgridtest.Server, stderr io.Writer) map[load.FaultKind]load.Injector {
-	nextWorker, nextAPI := 0, 0
-	var mu sync.Mutex
-	pause := func(ctx context.Context) error {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(2 * time.Second):
-			return nil
-		}
+	// Every worker and every replica is killed in turn: none is spared.
+	var workers, apis turns
+	inject := mailFaults(mail, o.burstSize)
+	inject[load.KillWorker] = func(ctx context.Context) error {
+		return s.killAndRestart(ctx, workers.next(s.plan.Workers), func(i int) *load.Proc { return s.workers[i] }, func(_ context.Context, i int) error { return s.startWorker(i) })
 	}
-	return map[load.FaultKind]load.Injector{
-		load.KillWorker: func(ctx context.Context) error {
-			mu.Lock()
-			i := nextWorker % s.plan.Workers
-			nextWorker++
-			mu.Unlock()
-			s.mu.Lock()
-			w := s.workers[i]
-			s.mu.Unlock()
-			w.Kill()
-			if err := pause(ctx); err != nil {
-				return err
-			}
-			return s.startWorker(i)
-		},
-		KillAPI: func(ctx context.Context) error {
-			mu.Lock()
-			i := nextAPI % s.plan.APIs
-			nextAPI++
-			mu.Unlock()
-			s.mu.Lock()
-			a := s.apis[i]
-			s.mu.Unlock()
-			a.Kill()
-			if err := pause(ctx); err != nil {
-				return err
-			}
-			return s.startAPI(ctx, i)
-		},
-		RollWorkers: func(ctx context.Context) error { return s.rollWorkers(ctx, o.start, stderr) },
-		RestartTemporal: func(ctx context.Context) error {
-			s.mu.Lock()
-			server := s.server
-			s.mu.Unlock()
-			fmt.Fprintln(stderr, "\nrestarting the Temporal server")
-			server.Stop(30 * time.Second)
-			return s.startServer(ctx)
-		},
-		load.MailBurst429: func(context.Context) error {
-			mail.FailNext(o.burstSize, sendgridtest.Fault{Status: http.StatusTooManyRequests, Reset: time.Now().Add(2 * time.Second)})
-			return nil
-		},
-		load.MailBurst500: func(context.Context) error {
-			mail.FailNext(o.burstSize, sendgridtest.Fault{Status: http.StatusInternalServerError})
-			return nil
-		},
+	inject[KillAPI] = func(ctx context.Context) error {
+		return s.killAndRestart(ctx, apis.next(s.plan.APIs), func(i int) *load.Proc { return s.apis[i] }, s.startAPI)
 	}
+	inject[RollWorkers] = func(ctx context.Context) error { return s.rollWorkers(ctx, o.start, stderr) }
+	inject[RestartTemporal] = func(ctx context.Context) error {
+		s.mu.Lock()
+		server := s.server
+		s.mu.Unlock()
+		fmt.Fprintln(stderr, "\nrestarting the Temporal server")
+		server.Stop(30 * time.Second)
+		return s.startServer(ctx)
+	}
+	return inject
+}
+
+// lockedWriter lets several goroutines write to w.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// turns counts round a set of processes.
+type turns struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (t *turns) next(of int) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.n++
+	return (t.n - 1) % of
+}
+
+// killAndRestart SIGKILLs process i (proc reads it under the stack's lock)
+// and starts it again 2 s later.
+func (s *clusterStack) killAndRestart(ctx context.Context, i int, proc func(int) *load.Proc, restart func(context.Context, int) error) error {
+	s.mu.Lock()
+	p := proc(i)
+	s.mu.Unlock()
+	p.Kill()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(2 * time.Second):
+	}
+	return restart(ctx, i)
 }
 
 // cpuShares says how much CPU time each part used between two samples, and

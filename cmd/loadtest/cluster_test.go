@@ -7,28 +7,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
-
-// lockedBuffer is a bytes.Buffer several goroutines may write to.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // make cluster, small: the production shape of docker-compose.yml (a
 // Temporal server binary on Postgres, two workers, two API replicas) with
@@ -58,9 +39,7 @@ func TestClusterRunSurvivesItsFaults(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
-	// Progress, faults and the stack all write to stderr at once, as to a terminal.
-	var stdout bytes.Buffer
-	var stderr lockedBuffer
+	var stdout, stderr bytes.Buffer
 	code := run(ctx, []string{"cluster", "-start", orderflow, "-previous", previous, "-server", server, "-sql-tool", sqlTool, "-schema-root", schemaRoot,
 		"-compose", filepath.Join("..", "..", "docker-compose.yml"), "-workdir", t.TempDir(),
 		"-n", "2", "-c", "5", "-kills", "2", "-api-kills", "2", "-bursts", "2", "-fault-every", "4s"}, &stdout, &stderr)
