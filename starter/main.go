@@ -7,6 +7,7 @@
 //	go run ./starter act ID set_margin --as purchasing:p-1 --json '{"margin_percent": 12}'
 //	go run ./starter show ID                                # status, deadlines, timeline, documents
 //	go run ./starter list --status screening
+//	go run ./starter filters                                # the Web UI's everyday filters, for now
 //	go run ./starter token --role staff --sub s-1
 //	go run ./starter health | whoami
 //
@@ -38,6 +39,7 @@ const usage = `usage: starter COMMAND [flags]
   act ID ACTION [--json PAYLOAD] [--as ROLE:ID]
   show ID [--as ROLE:ID]
   list [--status S] [--flow F] [--owner O] [--as ROLE:ID]
+  filters                        the Web UI list filters staff use every day, with links
   token --role ROLE --sub ID [--ttl 24h]
   health | whoami
 run "starter COMMAND -h" for a command's flags`
@@ -77,7 +79,7 @@ func run(ctx context.Context, s session, args []string, out io.Writer) error {
 	}
 	commands := map[string]func(context.Context, session, []string, io.Writer) error{
 		"health": health, "whoami": whoami, "token": token, "create": create,
-		"act": act, "show": show, "list": list, "demo": demo,
+		"act": act, "show": show, "list": list, "demo": demo, "filters": filters,
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {
