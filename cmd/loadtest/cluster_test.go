@@ -53,7 +53,7 @@ func TestClusterRunSurvivesItsFaults(t *testing.T) {
 		"replica check: supplier sup_demo_1's live feed held on replica 1 showed order",
 		"load: 10 orders placed of 10 (0 scripts failed)",
 		"worker SIGKILL 2", "API replica SIGKILL 2", "Temporal server restart 1", "SendGrid 429 burst 1", "SendGrid 500 burst 1",
-		"rolling deploy of the workers 1", "rolling deploy: the workers rolled from",
+		"rolling deploy of the workers 1", "an order placed after the roll indexed its offers",
 		"violations: 0",
 	} {
 		if !strings.Contains(out, want) {
@@ -62,9 +62,6 @@ func TestClusterRunSurvivesItsFaults(t *testing.T) {
 	}
 	if strings.Contains(out, "fault skipped") || strings.Contains(out, " 0 refunds") {
 		t.Errorf("a fault was skipped or no refund was made:\n%s", out)
-	}
-	if strings.Contains(out, " 0 orders offered to") {
-		t.Errorf("no order started on the new build indexed its offers:\n%s", out)
 	}
 }
 
