@@ -61,7 +61,6 @@ type clusterStack struct {
 	bins    clusterBinaries
 	dir     string
 	env     map[string]string // every orderflow process's
-	stderr  io.Writer
 	ui      *webui.UI
 	mu      sync.Mutex
 	server  *load.Proc
@@ -99,7 +98,12 @@ func startCluster(ctx context.Context, plan deploy.Cluster, bins clusterBinaries
 	} else if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	s := &clusterStack{plan: plan, bins: bins, dir: dir, stderr: stderr, workerBin: bins.orderflow}
+	for _, port := range []int{clusterFrontendPort, clusterUIPort, clusterAPIPort, clusterAPIPort + plan.APIs - 1} {
+		if !portFree(port) {
+			return nil, fmt.Errorf("cluster: port %d of 127.0.0.1 is in use (another make cluster, or its test, still running?)", port)
+		}
+	}
+	s := &clusterStack{plan: plan, bins: bins, dir: dir, workerBin: bins.orderflow}
 	if bins.previous != "" {
 		s.workerBin = bins.previous
 	}
