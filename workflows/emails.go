@@ -3,6 +3,7 @@ package workflows
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"go.temporal.io/sdk/workflow"
 
@@ -25,7 +26,8 @@ func (c *core) email(purpose string, to activities.Address, data any, attach ...
 }
 
 func (c *core) sendEmail(in activities.SendEmailInput) {
-	c.enqueueEffect(effect{step: "email " + in.Purpose + " to " + in.To.Email, skippable: true, email: true, run: func(ctx workflow.Context) error {
+	summary := emailSummary(in)
+	c.enqueueEffect(effect{step: "email " + in.Purpose + " to " + in.To.Email, summary: func() string { return summary }, skippable: true, email: true, run: func(ctx workflow.Context) error {
 		in := in
 		in.Resend, c.resend = c.resend, false
 		err := c.local(ctx, acts.SendEmail, in, nil)
@@ -43,6 +45,28 @@ func (c *core) sendEmail(in activities.SendEmailInput) {
 		c.Emails = append(c.Emails, SentEmail{Purpose: in.Purpose, Recipient: in.To.Email})
 		return nil
 	}})
+}
+
+// emailSummary names an email's activity in the Web UI by its purpose and
+// recipient, name and address, and who is in copy: "email
+// invoice_issued#1 to Carl Client <carl@…> (cc Mia Member <mia@…>)".
+func emailSummary(in activities.SendEmailInput) string {
+	s := "email " + in.Purpose + " to " + addressText(in.To)
+	if len(in.Cc) > 0 {
+		cc := make([]string, len(in.Cc))
+		for i, a := range in.Cc {
+			cc[i] = addressText(a)
+		}
+		s += " (cc " + strings.Join(cc, ", ") + ")"
+	}
+	return s
+}
+
+func addressText(a activities.Address) string {
+	if a.Name == "" {
+		return a.Email
+	}
+	return a.Name + " <" + a.Email + ">"
 }
 
 // toMap turns template data into the map the email activity renders from;

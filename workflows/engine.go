@@ -158,6 +158,9 @@ type flow interface {
 	deadlines() []Deadline
 	// elapse applies what happens when deadline d is reached.
 	elapse(ctx workflow.Context, d Deadline)
+	// describe is what deadline d waits for, as its timer's summary says
+	// it: its name, and for an invoice's deadline which invoice.
+	describe(d Deadline) string
 	// snapshot is the read-model row of the order now.
 	snapshot() activities.OrderRow
 	// view is the order as viewer may see it.

@@ -318,6 +318,21 @@ type scheduledTimer struct {
 type timerLog struct {
 	mu     sync.Mutex
 	timers []scheduledTimer
+	// activities are the summaries of the activities scheduled, regular
+	// and local, in order.
+	activities []string
+}
+
+func (l *timerLog) activitySummaries() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.activities)
+}
+
+func (l *timerLog) addActivity(summary string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.activities = append(l.activities, summary)
 }
 
 func (l *timerLog) all() []scheduledTimer {
@@ -401,6 +416,16 @@ func (o *timerOutbound) NewTimerWithOptions(ctx workflow.Context, d time.Duratio
 	o.log.timers = append(o.log.timers, scheduledTimer{Summary: options.Summary, FiresAt: workflow.Now(ctx).Add(d)})
 	o.log.mu.Unlock()
 	return o.Next.NewTimerWithOptions(ctx, d, options)
+}
+
+func (o *timerOutbound) ExecuteActivity(ctx workflow.Context, activityType string, args ...any) workflow.Future {
+	o.log.addActivity(workflow.GetActivityOptions(ctx).Summary)
+	return o.Next.ExecuteActivity(ctx, activityType, args...)
+}
+
+func (o *timerOutbound) ExecuteLocalActivity(ctx workflow.Context, activityType string, args ...any) workflow.Future {
+	o.log.addActivity(workflow.GetLocalActivityOptions(ctx).Summary)
+	return o.Next.ExecuteLocalActivity(ctx, activityType, args...)
 }
 
 func (o *timerOutbound) UpsertTypedSearchAttributes(ctx workflow.Context, updates ...temporal.SearchAttributeUpdate) error {

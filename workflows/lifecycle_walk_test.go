@@ -333,6 +333,10 @@ func walkOne(t *testing.T, f lifecycle.Flow, w lifecycleWalk) (lifecycle.Status,
 		t.Fatalf("the workflow failed: %v", err)
 	}
 
+	// Every timer and activity of the walk is named without a word said
+	// twice ("Offer valid until until …").
+	r.requireNoDoubledWords()
+
 	v := r.query(systemUser)
 	i := walkEntry(v, w, automatic)
 	if i < 0 {

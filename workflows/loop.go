@@ -3,6 +3,7 @@ package workflows
 import (
 	"errors"
 	"slices"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -17,7 +18,12 @@ import (
 
 // effect is one side effect waiting in the queue.
 type effect struct {
-	step      string
+	step string
+	// summary, when set, names the step's activities in the Web UI with
+	// more than step (which ops read in attention and the runbook lists):
+	// the recipient's name, the supplier, the invoice. It is asked when the
+	// step runs, so an invoice's number issued meanwhile is in it.
+	summary   func() string
 	skippable bool
 	email     bool // ops may have it resent when its outcome is unknown
 	failed    bool // parked once: retried as a regular activity only
@@ -100,6 +106,11 @@ func fallsBack(err error) bool {
 
 func (c *core) enqueue(step string, skippable bool, run func(ctx workflow.Context) error) {
 	c.enqueueEffect(effect{step: step, skippable: skippable, run: run})
+}
+
+// enqueueAs queues a step whose activities the Web UI names by summary.
+func (c *core) enqueueAs(step string, summary func() string, skippable bool, run func(ctx workflow.Context) error) {
+	c.enqueueEffect(effect{step: step, summary: summary, skippable: skippable, run: run})
 }
 
 func (c *core) enqueueEffect(e effect) {
@@ -202,10 +213,30 @@ func (c *core) timerFor(ctx workflow.Context, d Deadline, wait time.Duration) wo
 	c.stopTimer()
 	timerCtx, cancel := workflow.WithCancel(ctx)
 	future := workflow.NewTimerWithOptions(timerCtx, wait, workflow.TimerOptions{
-		Summary: d.Name + " until " + d.At.UTC().Format(time.RFC3339),
+		Summary: timerSummary(c.flow.describe(d), d.At),
 	})
 	c.timer = &deadlineTimer{deadline: d, future: future, cancel: cancel}
 	return future
+}
+
+// timerSummary names a timer in the Web UI by what it waits for and when:
+// "Pending window until 2026-11-22T03:16:23Z". A name that ends in "until"
+// says it once: "Offer valid until 2026-12-11T23:00:00Z". The summary is
+// the timer command's metadata, which replay does not compare: changing
+// its text needs no version (the replay tests prove it).
+func timerSummary(what string, at time.Time) string {
+	when := at.UTC().Format(time.RFC3339)
+	if fields := strings.Fields(what); len(fields) > 0 && strings.EqualFold(fields[len(fields)-1], "until") {
+		return what + " " + when
+	}
+	return what + " until " + when
+}
+
+// withSummary is ctx whose activities the Web UI names summary.
+func withSummary(ctx workflow.Context, summary string) workflow.Context {
+	opts := workflow.GetActivityOptions(ctx)
+	opts.Summary = summary
+	return workflow.WithActivityOptions(ctx, opts)
 }
 
 func (c *core) stopTimer() {
@@ -250,11 +281,14 @@ func (c *core) drain(ctx workflow.Context) error {
 }
 
 // stepContext names the step's activity in the Web UI ("email payment_link
-// to ann@…") and keeps a step that failed before off the local activity.
+// to Ann <ann@…>", "issue invoice 1 of 2026-12-15") and keeps a step that
+// failed before off the local activity.
 func stepContext(ctx workflow.Context, e effect) workflow.Context {
-	opts := workflow.GetActivityOptions(ctx)
-	opts.Summary = e.step
-	ctx = workflow.WithActivityOptions(ctx, opts)
+	summary := e.step
+	if e.summary != nil {
+		summary = e.summary()
+	}
+	ctx = withSummary(ctx, summary)
 	if e.failed {
 		ctx = workflow.WithValue(ctx, regularOnly{}, true)
 	}

@@ -53,6 +53,9 @@ func (m *marketplace) lifecycleDeadlines() []Deadline {
 	return nil
 }
 
+// describe: a marketplace deadline's name says all it waits for.
+func (m *marketplace) describe(d Deadline) string { return d.Name }
+
 func (m *marketplace) elapse(ctx workflow.Context, d Deadline) {
 	if m.elapseWait(ctx, d, m.waits(), &m.Waits, m.waitContext()) {
 		return

@@ -3,6 +3,7 @@ package workflows
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"go.temporal.io/sdk/workflow"
 
@@ -26,7 +27,8 @@ func (m *marketplace) accept(ctx workflow.Context, actor auth.Principal, rid str
 	m.emailCustomer("order_confirmed", data)
 	docID := m.ID + "-purchase-order"
 	po := m.purchaseOrder(docID, workflow.Now(ctx))
-	m.enqueue("purchase order PDF", true, func(ctx workflow.Context) error {
+	summary := "purchase order PDF for supplier " + supplierText(*m.Supplier)
+	m.enqueueAs("purchase order PDF", func() string { return summary }, true, func(ctx workflow.Context) error {
 		var ref activities.DocumentRef
 		err := m.activity(ctx, acts.RenderDocument, po, &ref)
 		if err == nil {
@@ -45,7 +47,13 @@ func (m *marketplace) decline(ctx workflow.Context, actor auth.Principal, reason
 	}
 	m.note(ctx, lifecycle.Decline, actor, reason, rid)
 	in := activities.RecordDeclineInput{OrderID: m.ID, SupplierID: actor.Subject, Reason: reason, At: workflow.Now(ctx)}
-	m.enqueue("record decline of "+actor.Subject, true, func(ctx workflow.Context) error {
+	summary := "record decline of supplier " + actor.Subject
+	for _, o := range m.Offers {
+		if o.Supplier.ID == actor.Subject {
+			summary = "record decline of supplier " + supplierText(o.Supplier)
+		}
+	}
+	m.enqueueAs("record decline of "+actor.Subject, func() string { return summary }, true, func(ctx workflow.Context) error {
 		return m.activity(ctx, acts.RecordDecline, in, nil)
 	})
 	if m.Status == lifecycle.Pending && m.firstRoundDeclined() {
@@ -120,7 +128,12 @@ func (m *marketplace) offerToSuppliers(round, limit int) {
 		for _, s := range fresh {
 			rec.SupplierIDs = append(rec.SupplierIDs, s.ID)
 		}
-		if err := m.activity(ctx, acts.RecordOffers, rec, nil); err != nil {
+		names := make([]string, len(fresh))
+		for i, s := range fresh {
+			names[i] = supplierText(s)
+		}
+		offering := withSummary(ctx, fmt.Sprintf("record the round %d offer to %s", round, strings.Join(names, ", ")))
+		if err := m.activity(offering, acts.RecordOffers, rec, nil); err != nil {
 			return err
 		}
 		if m.trusted && m.Status != lifecycle.Pending && m.Status != lifecycle.PendingExpiring {
@@ -137,6 +150,14 @@ func (m *marketplace) offerToSuppliers(round, limit int) {
 		m.version++
 		return nil
 	})
+}
+
+// supplierText names a supplier in the Web UI: "Alpha (sup_a)".
+func supplierText(s activities.SupplierRef) string {
+	if s.Name == "" {
+		return s.ID
+	}
+	return s.Name + " (" + s.ID + ")"
 }
 
 // offeredTo is every supplier the order was offered to, in the order of the offers.

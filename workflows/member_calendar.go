@@ -149,6 +149,15 @@ func (m *member) lifecycleDeadlines() []Deadline {
 	return ds
 }
 
+// describe names the invoice an invoice's deadline is for ("Invoice draft
+// for invoice 1 of 2026-12-15"); the waits name theirs already.
+func (m *member) describe(d Deadline) string {
+	if (d.Name == lifecycle.DeadlineDraft || d.Name == lifecycle.DeadlineIssue) && d.Entry >= 1 && d.Entry <= len(m.Entries) {
+		return d.Name + " for " + m.invoiceLabel(d.Entry-1)
+	}
+	return d.Name
+}
+
 func (m *member) elapse(ctx workflow.Context, d Deadline) {
 	if m.elapseWait(ctx, d, m.waits(), &m.Waits, waitContext{title: m.In.Content.Title, loc: m.location()}) {
 		return

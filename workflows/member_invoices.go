@@ -53,6 +53,16 @@ func (m *member) documentsOf(invoiceID string) []string {
 	return ids
 }
 
+// invoiceLabel names entry i's invoice in the Web UI: by its number once
+// issued ("invoice 2026-0001"), else by the schedule entry's date
+// ("invoice 1 of 2026-12-15", as the timeline says it).
+func (m *member) invoiceLabel(i int) string {
+	if inv := m.Entries[i].Invoice; inv != nil && inv.Number != "" {
+		return "invoice " + inv.Number
+	}
+	return fmt.Sprintf("invoice %d of %s", i+1, m.Entries[i].Date)
+}
+
 // draft renders entry i's draft PDF and emails it to the member.
 func (m *member) draft(ctx workflow.Context, i int) {
 	e := &m.Entries[i]
@@ -66,7 +76,8 @@ func (m *member) draft(ctx workflow.Context, i int) {
 	e.DraftDocument = docID
 	doc := m.invoiceDocument(i, activities.InvoiceDraftDocument, now)
 	in := activities.RenderDocumentInput{ID: docID, OrderID: m.ID, Filename: fmt.Sprintf("draft-invoice-%d-%s.pdf", i+1, m.ID), Document: doc}
-	m.enqueue(fmt.Sprintf("invoice draft %d", i+1), true, func(ctx workflow.Context) error {
+	summary := fmt.Sprintf("draft PDF (version %d) of %s", e.DraftVersion, m.invoiceLabel(i))
+	m.enqueueAs(fmt.Sprintf("invoice draft %d", i+1), func() string { return summary }, true, func(ctx workflow.Context) error {
 		var ref activities.DocumentRef
 		if err := m.activity(ctx, acts.RenderDocument, in, &ref); err != nil {
 			return err
@@ -94,7 +105,8 @@ func (m *member) issue(ctx workflow.Context, i int) {
 	}
 	m.Entries[i].Status = EntryIssued
 	m.note(ctx, lifecycle.InvoiceIssued, systemActor, fmt.Sprintf("invoice %d of %s", i+1, m.Entries[i].Date), "")
-	m.enqueue(fmt.Sprintf("issue invoice %d", i+1), false, func(ctx workflow.Context) error {
+	summary := "issue " + m.invoiceLabel(i)
+	m.enqueueAs(fmt.Sprintf("issue invoice %d", i+1), func() string { return summary }, false, func(ctx workflow.Context) error {
 		var issued activities.IssuedInvoice
 		if err := m.activity(ctx, acts.IssueInvoice, in, &issued); err != nil {
 			return err
@@ -121,7 +133,8 @@ func (m *member) issue(ctx workflow.Context, i int) {
 // creditNote credits entry i's issued invoice.
 func (m *member) creditNote(ctx workflow.Context, i int) {
 	now := workflow.Now(ctx)
-	m.enqueue(fmt.Sprintf("credit note for invoice %d", i+1), false, func(ctx workflow.Context) error {
+	summary := func() string { return "credit note for " + m.invoiceLabel(i) }
+	m.enqueueAs(fmt.Sprintf("credit note for invoice %d", i+1), summary, false, func(ctx workflow.Context) error {
 		inv := m.Entries[i].Invoice
 		if inv == nil {
 			return temporal.NewNonRetryableApplicationError("invoice "+strconv.Itoa(i+1)+" has no number yet", "CreditNoteEarly", nil)

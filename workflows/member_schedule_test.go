@@ -53,7 +53,7 @@ func TestMemberInvoiceDraftBoundary(t *testing.T) {
 	if es := actionEntries(v, lifecycle.InvoiceDrafted); len(es) != 1 || !es[0].At.Equal(draft1) || es[0].ActorRole != "system" {
 		t.Errorf("drafted entries %+v, want one at %s", es, draft1)
 	}
-	r.requireTimer(lifecycle.DeadlineDraft, draft1)
+	r.requireTimer("Invoice draft for invoice 1 of 2026-12-15 until", draft1)
 	e := v.Member.Schedule[0]
 	if e.Status != EntryHeld || e.ChangeRequest != "add the PO number" {
 		t.Errorf("entry 1 after the change request: %+v", e)
@@ -132,7 +132,7 @@ func TestMemberInvoiceIssueBoundary(t *testing.T) {
 		if len(issued) != 1 || !issued[0].At.Equal(issue1) || issued[0].ActorRole != "system" {
 			t.Errorf("issued entries %+v, want one at %s", issued, issue1)
 		}
-		r.requireTimer(lifecycle.DeadlineIssue, issue1)
+		r.requireTimer("Invoice issue for invoice 1 of 2026-12-15 until", issue1)
 		e := v.Member.Schedule[0]
 		if e.Invoice == nil || e.Invoice.Number != "INV-2026-0001" || e.Invoice.Gross != 121000 {
 			t.Fatalf("entry 1 invoice %+v, want INV-2026-0001 of 1210.00", e.Invoice)
@@ -203,7 +203,7 @@ func TestMemberMinimumReview(t *testing.T) {
 			if i := actionEntries(v, lifecycle.InvoiceIssued); len(i) != 1 || !i[0].At.Equal(tc.issue) {
 				t.Errorf("issued %+v, want at %s", i, tc.issue)
 			}
-			r.requireTimer(lifecycle.DeadlineIssue, tc.issue)
+			r.requireTimer("Invoice issue for invoice 1 of "+tc.date+" until", tc.issue)
 		})
 	}
 }
@@ -245,7 +245,7 @@ func TestMemberChangeRequestMovesTheDate(t *testing.T) {
 		if i := actionEntries(v, lifecycle.InvoiceIssued); len(i) != 1 || !i[0].At.Equal(moved) {
 			t.Errorf("issued %+v, want at %s", i, moved)
 		}
-		r.requireTimer(lifecycle.DeadlineIssue, moved)
+		r.requireTimer("Invoice issue for invoice 1 of 2026-12-22 until", moved)
 		if res := actionEntries(v, lifecycle.ResolveChanges); len(res) != 1 || !res[0].At.Equal(resolved) || res[0].ActorRole != "staff" {
 			t.Errorf("resolve entries %+v", res)
 		}
@@ -350,7 +350,7 @@ func TestMemberCompletion(t *testing.T) {
 		r.requireCompleted()
 		v := r.query(memberM)
 		r.requireElapsedAt(v, lifecycle.ServiceCompleted, lifecycle.Active, lifecycle.Completed, end)
-		r.requireTimer(lifecycle.DeadlinePeriodEnd, end)
+		r.requireTimer("Service period ends until", end)
 		if got := r.fakes.invoiceNumbers(); !slices.Equal(got, []string{"INV-2026-0001", "INV-2027-0001"}) {
 			t.Errorf("invoices %v", got)
 		}

@@ -76,7 +76,7 @@ func TestMemberOfferExpiresInSmartConfirmation(t *testing.T) {
 		r.requireStopped()
 		v := r.query(memberM)
 		r.requireElapsedAt(v, lifecycle.OfferExpired, lifecycle.SmartConfirmation, lifecycle.Rejected, offerEnd)
-		r.requireTimer(lifecycle.DeadlineOffer, offerEnd)
+		r.requireTimer("Offer valid until", offerEnd)
 		// Staff read every email; the member's view leaves out staff's escalation (projection.go).
 		r.requireMemberEmails(r.query(staffS), submitted(v, 1), "sla_escalation→"+staffMail, "offer_expired→"+mia)
 		if v.Member.Overdue {
@@ -130,7 +130,7 @@ func TestMemberOfferExpiresInClientConfirmation(t *testing.T) {
 		r.requireStopped()
 		v := r.query(memberM)
 		r.requireElapsedAt(v, lifecycle.OfferExpired, lifecycle.ClientConfirmation, lifecycle.Rejected, offerEnd)
-		r.requireTimer(lifecycle.DeadlineOffer, offerEnd)
+		r.requireTimer("Offer valid until", offerEnd)
 		r.requireMemberEmails(v, submitted(v, 1), "order_approved→"+mia, "confirmation_request#1→"+carl,
 			"confirmation_reminder→"+carl, "offer_expired→"+mia)
 	})
@@ -198,7 +198,7 @@ func TestMemberClientReminderBoundary(t *testing.T) {
 		r.requireStopped()
 		v := r.query(memberM)
 		r.requireElapsedAt(v, lifecycle.ClientReminded, lifecycle.ClientConfirmation, lifecycle.ClientConfirmation, reminderAt)
-		r.requireTimer(lifecycle.DeadlineReminder, reminderAt)
+		r.requireTimer("Client reminder until", reminderAt)
 		r.requireMemberEmails(v, submitted(v, 1), "order_approved→"+mia, "confirmation_request#1→"+carl,
 			"confirmation_reminder→"+carl, "confirmation_request#2→"+carl,
 			"member_order_confirmed→"+mia, "member_order_confirmed→"+carl)
@@ -303,7 +303,7 @@ func TestMemberSmartSLABoundary(t *testing.T) {
 		r.requireStopped()
 		v := r.query(staffS)
 		r.requireElapsedAt(v, lifecycle.SLAElapsed, lifecycle.SmartConfirmation, lifecycle.SmartConfirmation, due)
-		r.requireTimer(lifecycle.DeadlineSLA, due)
+		r.requireTimer("Smart confirmation target until", due)
 		r.requireMemberEmails(v, submitted(v, 1), "sla_escalation→"+staffMail, "order_approved→"+mia, "confirmation_request#1→"+carl)
 		// The read model was told too.
 		if row := r.fakes.rowAt(v.ID, due); row == nil || !row.Overdue {

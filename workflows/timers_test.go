@@ -25,10 +25,11 @@ func (r *run) requireDeadlines(v OrderView, want ...Deadline) {
 }
 
 // requireTimer: the workflow started a durable timer for the deadline,
-// firing at its instant, whose summary names it for the Web UI.
-func (r *run) requireTimer(name string, at time.Time) {
+// firing at its instant, whose summary names it for the Web UI: what, then
+// the instant ("Payment window until", "Offer valid until").
+func (r *run) requireTimer(what string, at time.Time) {
 	r.t.Helper()
-	want := scheduledTimer{Summary: name + " until " + at.UTC().Format(time.RFC3339), FiresAt: at}
+	want := scheduledTimer{Summary: what + " " + at.UTC().Format(time.RFC3339), FiresAt: at}
 	timers := r.timers.all()
 	if !slices.ContainsFunc(timers, func(s scheduledTimer) bool { return s.Summary == want.Summary && s.FiresAt.Equal(at) }) {
 		r.t.Errorf("no timer %+v among %+v", want, timers)
@@ -119,7 +120,7 @@ func TestPaymentWindowBoundary(t *testing.T) {
 			if got := statuses(v); !slices.Equal(got, []lifecycle.Status{tc.first, lifecycle.Expired}) {
 				t.Errorf("statuses %v", got)
 			}
-			r.requireTimer(lifecycle.DeadlinePayment, deadline)
+			r.requireTimer("Payment window until", deadline)
 			r.requireEmails(v, tc.emails)
 			r.requireRefunds(v, 0)
 			if got := r.fakes.cancelledLinks(); !slices.Equal(got, tc.linkIDs) {
@@ -194,7 +195,7 @@ func TestPendingWindowBoundary(t *testing.T) {
 		r.requireStopped()
 		v := r.query(buyer)
 		r.requireElapsedAt(v, lifecycle.PendingWindowElapsed, lifecycle.Pending, lifecycle.PendingExpiring, deadline)
-		r.requireTimer(lifecycle.DeadlinePending, deadline)
+		r.requireTimer("Pending window until", deadline)
 		if v.Status != lifecycle.InProgress || v.Marketplace.Supplier == nil || v.Marketplace.Supplier.ID != "sup_d" {
 			t.Errorf("status %s supplier %+v, want in progress with sup_d", v.Status, v.Marketplace.Supplier)
 		}
@@ -250,7 +251,7 @@ func TestFulfilmentDeadlineBoundary(t *testing.T) {
 		r.requireCompleted()
 		v := r.query(buyer)
 		r.requireElapsedAt(v, lifecycle.FulfilmentDeadline, lifecycle.PendingExpiring, lifecycle.Expired, deadline)
-		r.requireTimer(lifecycle.DeadlineFulfilment, deadline)
+		r.requireTimer("Fulfilment deadline until", deadline)
 		r.requireRefunds(v, 1)
 		if v.Marketplace.Supplier != nil {
 			t.Errorf("an expired order has supplier %+v", v.Marketplace.Supplier)
@@ -308,7 +309,7 @@ func TestReturnWindowBoundary(t *testing.T) {
 		r.requireCompleted()
 		v := r.query(buyer)
 		r.requireElapsedAt(v, lifecycle.ReturnWindowElapsed, lifecycle.Completed, lifecycle.Completed, deadline)
-		r.requireTimer(lifecycle.DeadlineReturns, deadline)
+		r.requireTimer("Return window until", deadline)
 		r.requireNoEntry(v, lifecycle.RequestReturn)
 	})
 }

@@ -85,7 +85,7 @@ func TestScreeningTellsPurchasingRemindsThenEscalatesToStaffOnce(t *testing.T) {
 	r.requireAt(v, lifecycle.OwnerTold, told)
 	r.requireAt(v, lifecycle.OwnerReminded, told.Add(24*hour))
 	r.requireAt(v, lifecycle.StaffEscalated, told.Add(48*hour))
-	r.requireTimer("Reminder to purchasing: release or cancel the order", told.Add(24*hour))
+	r.requireTimer("Reminder to purchasing: release or cancel the order until", told.Add(24*hour))
 	// The read model, written again when purchasing was told, waits for the
 	// reminder next, not for the notice already sent.
 	r.fakes.mu.Lock()
