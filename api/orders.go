@@ -330,7 +330,10 @@ func (o orders) query(ctx context.Context, id string, p auth.Principal) (workflo
 		// same projection the workflow's query uses.
 		view, err = o.archived(ctx, id, p)
 	}
-	if err == nil && view.ID == "" { // the workflow says: not for this viewer
+	// The workflow refuses a viewer who may not see the order
+	// (workflows.IsNotVisible); a worker older than that refusal answers an
+	// empty view instead. The API reads both, so it rolls first.
+	if workflows.IsNotVisible(err) || (err == nil && view.ID == "") {
 		err = serviceerror.NewNotFound("order not visible to the caller")
 	}
 	if err == nil {

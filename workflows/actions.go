@@ -210,7 +210,7 @@ func (c *core) allowed(p Party) []lifecycle.Action {
 
 // registerHandlers makes every action of the table an update with a
 // validator and a signal of the same name, plus the ops actions and the
-// order query.
+// order and help queries.
 func (c *core) registerHandlers(ctx workflow.Context, registry map[lifecycle.Action]func() Payload) error {
 	for _, a := range c.table.Actions() {
 		if c.table.Automatic(a) {
@@ -241,13 +241,10 @@ func (c *core) registerHandlers(ctx workflow.Context, registry map[lifecycle.Act
 			workflow.GoNamed(ctx, "signal "+string(s.action), func(ctx workflow.Context) { c.receiveEach(ctx, s) })
 		}
 	}
-	// An order the viewer may not see answers an empty view rather than an
-	// error: query errors reach the client as text only on some server paths.
-	// The view is the system's projected onto the viewer (projection.go),
-	// empty for a viewer who may not see the order.
-	return workflow.SetQueryHandler(ctx, OrderQuery, func(viewer auth.Principal) (OrderView, error) {
-		return c.flow.view(c.party(viewer)), nil
-	})
+	// The order query (query.go) refuses a viewer who may not see the order
+	// with an error whose text starts with its code, which the API reads
+	// (query errors reach the client as text only on some server paths).
+	return c.registerQueries(ctx)
 }
 
 // readChanges sets what the order does by the changes it started after
