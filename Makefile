@@ -93,12 +93,12 @@ scale:
 ## only replicas can get wrong, drives both lifecycles and paid orders cancelled, raced and
 ## returned through the replicas in turn while it SIGKILLs workers and API replicas, restarts
 ## the Temporal server and rolls the workers from the previous release (bin/orderflow-previous,
-## before version 2 of the lean engine) to this one, then audits as chaos does.
+## before version 3 of the lean engine) to this one, then audits as chaos does.
 ## CLUSTER_FLAGS="-n 10 -faults=false" to change.
 CLUSTER_FLAGS ?=
 .PHONY: cluster
 cluster: build
-	CGO_ENABLED=0 $(GO) build -tags nodev -ldflags "-X github.com/orderflow/orderflow/workflows.buildLeanVersion=1" -o bin/orderflow-previous ./cmd/orderflow
+	CGO_ENABLED=0 $(GO) build -tags nodev -ldflags "-X github.com/orderflow/orderflow/workflows.buildLeanVersion=2" -o bin/orderflow-previous ./cmd/orderflow
 	$(GO) build -o bin/temporal-server go.temporal.io/server/cmd/server
 	$(GO) build -o bin/temporal-sql-tool go.temporal.io/server/cmd/tools/sql
 	$(GO) build -o bin/loadtest ./cmd/loadtest

@@ -28,6 +28,8 @@ func everydayFilters(now time.Time) []filter {
 		{"a supplier's orders (accepted)", `SupplierId = "sup_demo_1"`},
 		{"the orders offered to a supplier, still pending ones included", `OfferedTo = "sup_demo_1"`},
 		{"orders waiting for ops", `NeedsAttention = true`},
+		{"a client's member orders (drafts are the member's own)", `ClientEmail = "carl@client.test" AND OrderStatus != "draft"`},
+		{"orders of 1,000 euros or more (VAT included)", `OrderTotal >= 1000`},
 		{"deadlines in the next hour", fmt.Sprintf(`NextDeadline BETWEEN "%s" AND "%s"`, at(now), at(now.Add(time.Hour)))},
 	}
 }

@@ -127,17 +127,17 @@ func TestEverydayFiltersFindTheirOrders(t *testing.T) {
 	parked := marketplace("c-104", false, false)
 	member := auth.Principal{Role: lifecycle.Member, Subject: "m-1"}
 	day := func(d int) string { return time.Now().UTC().AddDate(0, 0, d).Format(time.DateOnly) }
-	memberOrder := func(submit bool) string {
+	memberOrder := func(submit bool, price string) string {
 		return do("POST", "/v1/orders", member, map[string]any{
 			"flow": lifecycle.MemberFlow.Name, "submit": submit, "member_name": "Mia", "member_email": "m-1@members.test",
-			"client":            map[string]any{"name": "Carl", "company": "Client SA", "vat_number": "BE0123456789", "email": "carl@client.test"},
-			"title":             "Filters", "lines": []map[string]any{{"description": "Consulting", "quantity": 1, "unit_price": "100.00", "vat_rate": 21}},
+			"client": map[string]any{"name": "Carl", "company": "Client SA", "vat_number": "BE0123456789", "email": "carl@client.test"},
+			"title":  "Filters", "lines": []map[string]any{{"description": "Consulting", "quantity": 1, "unit_price": price, "vat_rate": 21}},
 			"service_period":    map[string]any{"start": day(1), "end": day(60)},
-			"schedule":          []map[string]any{{"date": day(30), "amount": "100.00"}},
+			"schedule":          []map[string]any{{"date": day(30), "amount": price}},
 			"offer_valid_until": day(10),
 		})["id"].(string)
 	}
-	submitted, draft := memberOrder(true), memberOrder(false)
+	submitted, draft := memberOrder(true, "1000.00"), memberOrder(false, "100.00") // 1,210 and 121 euros with VAT
 
 	// Expected from the orders themselves: those waiting on a deadline in the next hour.
 	now := time.Now()
@@ -163,6 +163,8 @@ func TestEverydayFiltersFindTheirOrders(t *testing.T) {
 		"a supplier's orders (accepted)":                                     {accepted},
 		"the orders offered to a supplier, still pending ones included":      {pending, accepted},
 		"orders waiting for ops":                                             {parked},
+		"a client's member orders (drafts are the member's own)":             {submitted},
+		"orders of 1,000 euros or more (VAT included)":                       {submitted},
 		"deadlines in the next hour":                                         soon,
 	}
 	for _, f := range everydayFilters(now) {

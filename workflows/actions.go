@@ -258,6 +258,7 @@ func (c *core) readChanges(ctx workflow.Context) {
 	if c.lean = lean != workflow.DefaultVersion; c.lean {
 		c.oneLoop, c.trusted, c.businessRules, c.flatRecords = true, true, true, true
 		c.offersIndexed = lean >= LeanOffersIndexed
+		c.partiesIndexed = lean >= LeanPartiesIndexed
 		c.startIndex(ctx)
 		return
 	}

@@ -100,6 +100,9 @@ type core struct {
 	// offersIndexed: started at version 2 of ChangeLeanEngine or later
 	// (OfferedTo kept current).
 	offersIndexed bool
+	// partiesIndexed: started at version 3 of ChangeLeanEngine or later
+	// (OrderTotal and ClientEmail kept current).
+	partiesIndexed bool
 	// oneLoop: started after ChangeOneSignalLoop (signals.go).
 	oneLoop bool
 	// cancellable is the workflow's own context, which Temporal's

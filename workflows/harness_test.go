@@ -593,7 +593,7 @@ func (l *requestLog) invoiceRequests() map[string]int {
 // startedBefore makes the order one started before the changes (and so
 // before ChangeLeanEngine, which includes every change before it).
 func (r *run) startedBefore(changes ...string) {
-	r.env.OnGetVersion(ChangeLeanEngine, workflow.DefaultVersion, LeanOffersIndexed).Return(workflow.DefaultVersion)
+	r.env.OnGetVersion(ChangeLeanEngine, workflow.DefaultVersion, newestLean).Return(workflow.DefaultVersion)
 	for _, c := range changes {
 		r.env.OnGetVersion(c, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	}

@@ -66,6 +66,9 @@ func (m *member) systemView() OrderView {
 	return v
 }
 
+// clientEmail is who the order invoices (the ClientEmail search attribute).
+func (m *member) clientEmail() string { return m.In.Content.Client.Email }
+
 // cancelRequest: Temporal's cancellation request approves the member's
 // cancellation request as staff would; in any other status it is refused,
 // since a member order is cancelled at the member's request only.

@@ -26,6 +26,12 @@ var (
 	// (SupplierId names the accepted one). Orders since version 2 of
 	// ChangeLeanEngine.
 	OfferedTo = temporal.NewSearchAttributeKeyKeywordList("OfferedTo")
+	// OrderTotal is the order's total in euros, VAT included, and
+	// ClientEmail the address of a member order's client (who it invoices),
+	// so staff find large orders and a client's orders. Orders since version
+	// 3 of ChangeLeanEngine.
+	OrderTotal  = temporal.NewSearchAttributeKeyFloat64("OrderTotal")
+	ClientEmail = temporal.NewSearchAttributeKeyKeyword("ClientEmail")
 )
 
 // SearchAttributes is what dev mode, the test harness and the compose stack
@@ -40,6 +46,8 @@ func SearchAttributes() map[string]enumspb.IndexedValueType {
 		Overdue.GetName():        enumspb.INDEXED_VALUE_TYPE_BOOL,
 		NextDeadline.GetName():   enumspb.INDEXED_VALUE_TYPE_DATETIME,
 		OfferedTo.GetName():      enumspb.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+		OrderTotal.GetName():     enumspb.INDEXED_VALUE_TYPE_DOUBLE,
+		ClientEmail.GetName():    enumspb.INDEXED_VALUE_TYPE_KEYWORD,
 	}
 }
 
@@ -93,6 +101,13 @@ func (c *core) searchAttributes(o activities.OrderRow) []searchAttribute {
 	} else {
 		attrs = append(attrs, searchAttribute{NextDeadline.GetName(), nil, NextDeadline.ValueUnset()})
 	}
+	if c.partiesIndexed {
+		euros := float64(o.TotalCents) / 100
+		attrs = append(attrs, searchAttribute{OrderTotal.GetName(), euros, OrderTotal.ValueSet(euros)})
+		if f, ok := c.flow.(interface{ clientEmail() string }); ok && f.clientEmail() != "" {
+			attrs = append(attrs, searchAttribute{ClientEmail.GetName(), f.clientEmail(), ClientEmail.ValueSet(f.clientEmail())})
+		}
+	}
 	return attrs
 }
 
@@ -106,7 +121,7 @@ func (c *core) attentionAttribute() searchAttribute {
 func (c *core) startIndex(ctx workflow.Context) {
 	sa := workflow.GetTypedSearchAttributes(ctx)
 	c.indexed.values = map[string]any{}
-	for _, key := range []temporal.SearchAttributeKeyKeyword{OrderStatus, OrderFlow, OrderOwner, SupplierID} {
+	for _, key := range []temporal.SearchAttributeKeyKeyword{OrderStatus, OrderFlow, OrderOwner, SupplierID, ClientEmail} {
 		if v, ok := sa.GetKeyword(key); ok {
 			c.indexed.values[key.GetName()] = v
 		}
@@ -118,6 +133,9 @@ func (c *core) startIndex(ctx workflow.Context) {
 	}
 	if v, ok := sa.GetTime(NextDeadline); ok {
 		c.indexed.values[NextDeadline.GetName()] = v.UTC().Format(time.RFC3339Nano)
+	}
+	if v, ok := sa.GetFloat64(OrderTotal); ok {
+		c.indexed.values[OrderTotal.GetName()] = v
 	}
 	if v, ok := sa.GetKeywordList(OfferedTo); ok {
 		c.indexed.values[OfferedTo.GetName()] = strings.Join(v, ",")

@@ -46,21 +46,26 @@ const (
 	// LeanOffersIndexed keeps the OfferedTo search attribute current: every
 	// supplier a marketplace order was offered to (searchattrs.go).
 	LeanOffersIndexed workflow.Version = 2
+	// LeanPartiesIndexed keeps the OrderTotal and ClientEmail search
+	// attributes current (searchattrs.go).
+	LeanPartiesIndexed workflow.Version = 3
+	// newestLean is the newest version this source knows.
+	newestLean = LeanPartiesIndexed
 )
 
 // buildLeanVersion is the newest version of ChangeLeanEngine this build
-// records for a new order: LeanOffersIndexed. The rolling deploy of `make
-// cluster` builds its first workers as the release before it, with
-// -ldflags "-X github.com/orderflow/orderflow/workflows.buildLeanVersion=1":
-// they start orders at version 1, and cannot replay an order at version 2
-// (its workflow task fails on them and runs again on a newer worker).
-var buildLeanVersion = "2"
+// records for a new order: newestLean. The rolling deploy of `make cluster`
+// builds its first workers as the release before it, with -ldflags "-X
+// github.com/orderflow/orderflow/workflows.buildLeanVersion=2": they start
+// orders at version 2, and cannot replay an order at version 3 (its
+// workflow task fails on them and runs again on a newer worker).
+var buildLeanVersion = "3"
 
-// newestLeanVersion is buildLeanVersion as a version (LeanOffersIndexed if
-// it does not read as one).
+// newestLeanVersion is buildLeanVersion as a version (newestLean if it does
+// not read as one).
 func newestLeanVersion() workflow.Version {
-	if v, err := strconv.Atoi(buildLeanVersion); err == nil && v >= int(LeanEngine) && v <= int(LeanOffersIndexed) {
+	if v, err := strconv.Atoi(buildLeanVersion); err == nil && v >= int(LeanEngine) && v <= int(newestLean) {
 		return workflow.Version(v)
 	}
-	return LeanOffersIndexed
+	return newestLean
 }

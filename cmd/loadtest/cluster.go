@@ -55,7 +55,7 @@ func (o *clusterOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.bins.sqlTool, "sql-tool", "bin/temporal-sql-tool", "temporal-sql-tool binary (go.temporal.io/server/cmd/tools/sql)")
 	fs.StringVar(&o.bins.schemaRoot, "schema-root", "", "go.temporal.io/server's schema/postgresql/v12 directory (required)")
 	fs.IntVar(&o.workers, "workers", 0, "worker processes (default: as many as the compose file runs)")
-	fs.StringVar(&o.previous, "previous", "", "the previous release's orderflow binary: the workers start from it and are rolled to -start's during the faults (make cluster builds it: workflows.buildLeanVersion=1)")
+	fs.StringVar(&o.previous, "previous", "", "the previous release's orderflow binary: the workers start from it and are rolled to -start's during the faults (make cluster builds it: workflows.buildLeanVersion=2)")
 	fs.BoolVar(&o.faults, "faults", true, "inject faults during the load (without: a throughput run)")
 	fs.IntVar(&o.kills, "kills", 3, "SIGKILLs of a worker, every worker in turn (each restarted 2s later)")
 	fs.IntVar(&o.apiKills, "api-kills", 2, "SIGKILLs of an API replica, every replica in turn (each restarted 2s later)")
@@ -196,7 +196,7 @@ func cluster(ctx context.Context, o clusterOptions, stdout, stderr io.Writer) er
 	<-faultsDone
 	close(stop)
 	if faults.Injected()[RollWorkers] > 0 {
-		if err := afterTheRoll(ctx, st, *lc, o.supplier); err != nil {
+		if err := afterTheRoll(ctx, st, *lc); err != nil {
 			return fmt.Errorf("after the rolling deploy: %w", err)
 		}
 		checked++ // audited with the rest, counted with the checks
@@ -227,14 +227,14 @@ func cluster(ctx context.Context, o clusterOptions, stdout, stderr io.Writer) er
 		}
 	}
 	if faults.Injected()[RollWorkers] > 0 {
-		// Orders started on the new build record version 2 of the lean
-		// engine and index their offers; those of the previous release don't.
-		n, err := st.countOrders(ctx, fmt.Sprintf("OfferedTo = %q", o.supplier))
+		// Orders started on the new build record version 3 of the lean
+		// engine and index their totals; those of the previous release don't.
+		n, err := st.countOrders(ctx, "OrderTotal > 0")
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "rolling deploy: the workers rolled from %s to %s during the load; an order placed after the roll indexed its offers (version 2); %d orders offered to %s index them in all\n",
-			o.previous, o.start, n, o.supplier)
+		fmt.Fprintf(stdout, "rolling deploy: the workers rolled from %s to %s during the load; an order placed after the roll indexed its total (version 3); %d orders index theirs in all\n",
+			o.previous, o.start, n)
 	}
 	fmt.Fprintf(stdout, "read model: %d orders, %d emails sent, %d not sent, %d invoices and credit notes, %d refunds\n",
 		len(end.Orders), len(end.Recorded), len(end.Unsent), len(end.Numbers), sum(end.RefundsPerOrder))
@@ -280,14 +280,14 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 }
 
 // afterTheRoll drives a marketplace order placed once every worker runs the
-// new build to completed; on the way it must index its offers (OfferedTo,
-// version 2 of the lean engine), which the previous release never does.
-func afterTheRoll(ctx context.Context, st *clusterStack, lc load.Lifecycles, supplier string) error {
+// new build to completed; on the way it must index its total (OrderTotal,
+// version 3 of the lean engine), which the previous release never does.
+func afterTheRoll(ctx context.Context, st *clusterStack, lc load.Lifecycles) error {
 	lc.Offered = func(ctx context.Context, id string) error {
 		return retry(ctx, 30*time.Second, func() error {
-			n, err := st.countOrders(ctx, fmt.Sprintf("WorkflowId = %q AND OfferedTo = %q", id, supplier))
+			n, err := st.countOrders(ctx, fmt.Sprintf("WorkflowId = %q AND OrderTotal > 0", id))
 			if err == nil && n != 1 {
-				err = fmt.Errorf("order %s does not index its offers", id)
+				err = fmt.Errorf("order %s does not index its total", id)
 			}
 			return err
 		})

@@ -139,10 +139,16 @@ var historyPaths = []historyPath{
 	{name: "marketplace_pending_expiring_accepted_v2", env: map[string]string{"ORDERFLOW_PENDING_WINDOW": "2s", "ORDERFLOW_RETURN_WINDOW": "3s"},
 		run: pendingExpiringAccepted, changes: offersIndexed},
 	{name: "marketplace_cancelled_pending_v3", run: cancelledPending, changes: offersIndexed},
+	// Version 3: the total and a member order's client indexed (OrderTotal, ClientEmail).
+	{name: "marketplace_prepaid_completed_v6", env: map[string]string{"ORDERFLOW_RETURN_WINDOW": "3s"}, run: prepaidCompleted, changes: partiesIndexed},
+	{name: "member_skip_confirmation_active_v4", env: memberEnv, run: memberSkipConfirmationActive, open: true, changes: partiesIndexed},
 }
 
 // offersIndexed: the paths recorded at version 2 of "lean-engine".
 var offersIndexed = []string{fmt.Sprintf("%s@%d", workflows.ChangeLeanEngine, workflows.LeanOffersIndexed)}
+
+// partiesIndexed: the paths recorded at version 3 of "lean-engine".
+var partiesIndexed = []string{fmt.Sprintf("%s@%d", workflows.ChangeLeanEngine, workflows.LeanPartiesIndexed)}
 
 // lean: the paths recorded after change "lean-engine".
 var lean = []string{workflows.ChangeLeanEngine}
