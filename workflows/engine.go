@@ -171,6 +171,10 @@ type flow interface {
 	// cancelRequest is the action that Temporal's cancellation request
 	// stands for in this flow (docs/security.md).
 	cancelRequest() (lifecycle.Action, ActionRequest)
+	// location is the order's time zone (how its emails show times).
+	location() *time.Location
+	// publicURL is the base of the API's links, or empty (details.go).
+	publicURL() string
 }
 
 // cancelRequestActor is who a Temporal cancellation request acts as: a

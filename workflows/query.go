@@ -169,6 +169,35 @@ func (c *core) help() (Help, error) {
 		h.WaitingForOps = c.Attention.Step
 	}
 	registry := PayloadsOf(c.table.Name)
+	for _, ra := range c.actionsNow() {
+		rh := RoleHelp{Role: ra.role, As: ra.as, Via: ra.via, Actions: []ActionHelp{}}
+		for _, a := range ra.actions {
+			ah := ActionHelp{Action: a, Payload: describePayload(registry, a)}
+			if slices.Contains(rh.Via, "signal") {
+				ah.Signal = signalInput(ra.role, a, registry, c.Attention)
+			}
+			rh.Actions = append(rh.Actions, ah)
+		}
+		h.Roles = append(h.Roles, rh)
+	}
+	return h, nil
+}
+
+// roleActions is what one role may do now, without the payloads: the help
+// query's roles, and the order's current details (details.go).
+type roleActions struct {
+	role    lifecycle.Role
+	as      string   // the relations its actions need ("owner"), or empty
+	via     []string // how it acts
+	actions []lifecycle.Action
+}
+
+// actionsNow lists, in the lifecycle's order of roles, each role that may
+// act now with its actions: read from the lifecycle's table through allowed
+// (the check every update and signal runs), and ops' decisions through
+// opsCheck.
+func (c *core) actionsNow() []roleActions {
+	var out []roleActions
 	for _, role := range lifecycle.Roles {
 		relations := c.relationsGranted(role)
 		actions := c.allowed(Party{Principal: auth.Principal{Role: role}, Relations: relations})
@@ -178,22 +207,13 @@ func (c *core) help() (Help, error) {
 		if len(actions) == 0 {
 			continue
 		}
-		rh := RoleHelp{Role: role, Via: c.waysOf(role), Actions: []ActionHelp{}}
 		as := make([]string, len(relations))
 		for i, r := range relations {
 			as[i] = strings.ReplaceAll(string(r), "_", " ")
 		}
-		rh.As = strings.Join(as, " or ")
-		for _, a := range actions {
-			ah := ActionHelp{Action: a, Payload: describePayload(registry, a)}
-			if slices.Contains(rh.Via, "signal") {
-				ah.Signal = signalInput(role, a, registry, c.Attention)
-			}
-			rh.Actions = append(rh.Actions, ah)
-		}
-		h.Roles = append(h.Roles, rh)
+		out = append(out, roleActions{role: role, as: strings.Join(as, " or "), via: c.waysOf(role), actions: actions})
 	}
-	return h, nil
+	return out
 }
 
 // relationsGranted are the relations to the order that the rules of the

@@ -157,8 +157,11 @@ func (c *core) offersAttribute() searchAttribute {
 }
 
 // flushIndex upserts, in one command, the search attributes of a lean order
-// that changed since the last upsert (attention as it is now).
+// that changed since the last upsert (attention as it is now). The state
+// has settled for the workflow task here, so every order's current details
+// are set here too (details.go: no command, for every order).
 func (c *core) flushIndex(ctx workflow.Context) {
+	c.showDetails(ctx)
 	if !c.lean {
 		return
 	}

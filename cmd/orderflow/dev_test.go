@@ -106,6 +106,7 @@ func TestDevModeBringsUpTheWholeStack(t *testing.T) {
 		t.Fatalf("/dev/mail = %d, want 200 in dev mode", code)
 	}
 	checkWebUIShowsOrders(t, api, "http://"+uiAddr)
+	checkCurrentDetails(t, api, "http://"+uiAddr)
 
 	stop() // Ctrl-C
 	select {

@@ -1,0 +1,256 @@
+package workflows
+
+import (
+	"slices"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/orderflow/orderflow/activities"
+	"github.com/orderflow/orderflow/lifecycle"
+)
+
+// The order's current details: a short Markdown text the Temporal Web UI
+// shows on the workflow's page (issue 16, item 1): the status, who the
+// order waits for and until when, every running deadline, what each role
+// may do now, the attention block of a parked order, and links.
+//
+// workflow.SetCurrentDetails only stores the text in the workflow's
+// environment (go.temporal.io/sdk v1.50.0, internal/internal_workflow.go:
+// SetCurrentDetails sets getWorkflowEnvOptions(ctx).currentDetails, which
+// getWorkflowMetadata answers to the __temporal_workflow_metadata query).
+// It issues no command and writes no event, so it needs no
+// workflow.GetVersion: every committed history replays unchanged (the
+// replay tests), and an order started before this code shows details from
+// its next workflow task on, since replay runs this code too.
+
+// waitsOn are the roles an order waits for in each status, per flow: the
+// ones expected to move it on. Who may do what is not decided here: a
+// role is named only while the help query's source (actionsNow) lets it
+// act, and its actions are the ones listed there. A completed marketplace
+// order waits for whichever of customer, purchasing and supplier may act on
+// its return (the guards let one at a time); an active member order for
+// staff only while a change request is open, otherwise for its schedule.
+var waitsOn = map[string]map[lifecycle.Status][]lifecycle.Role{
+	lifecycle.MarketplaceFlow.Name: {
+		lifecycle.AwaitingPayment: {lifecycle.System}, // the payment webhook: the customer pays by link
+		lifecycle.AwaitingCredit:  {lifecycle.Finance},
+		lifecycle.Screening:       {lifecycle.Purchasing},
+		lifecycle.Pending:         {lifecycle.Supplier},
+		lifecycle.PendingExpiring: {lifecycle.Supplier},
+		lifecycle.InProgress:      {lifecycle.Supplier},
+		lifecycle.Completed:       {lifecycle.Customer, lifecycle.Purchasing, lifecycle.Supplier},
+	},
+	lifecycle.MemberFlow.Name: {
+		lifecycle.Draft:                 {lifecycle.Member},
+		lifecycle.SmartConfirmation:     {lifecycle.Staff},
+		lifecycle.ClientConfirmation:    {lifecycle.Client},
+		lifecycle.Active:                {lifecycle.Staff},
+		lifecycle.CancellationRequested: {lifecycle.Staff},
+		lifecycle.Rejected:              {lifecycle.Member},
+	},
+}
+
+// scheduleSteps are deadlines of the order's own schedule: steps it takes
+// while it waits (a reminder, an invoice draft or issue), not the end of
+// anyone's wait. Until when the order waits is its nearest other lifecycle
+// deadline; the steps of a wait for a person (notices, reminders,
+// escalations) are listed with the deadlines but end nothing either.
+var scheduleSteps = []string{lifecycle.DeadlineReminder, lifecycle.DeadlineDraft, lifecycle.DeadlineIssue}
+
+// showDetails sets the order's current details. It runs once per workflow
+// task, where the order's state has settled (with flushIndex), so it is
+// built with a strings.Builder from the state: no template, no JSON.
+func (c *core) showDetails(ctx workflow.Context) {
+	workflow.SetCurrentDetails(ctx, c.currentDetails())
+}
+
+// currentDetails is the Markdown of the order now (showDetails).
+func (c *core) currentDetails() string {
+	loc := c.flow.location()
+	local := func(t time.Time) string { return localTime(t, loc) }
+	now := c.actionsNow()
+	deadlines := slices.Clone(c.flow.deadlines())
+	slices.SortStableFunc(deadlines, func(a, b Deadline) int { return a.At.Compare(b.At) })
+	final := c.table.IsFinal(c.Status) || c.Closed
+
+	var b strings.Builder
+	b.Grow(1024)
+	b.WriteString("**")
+	b.WriteString(mdText(c.table.Labels[c.Status]))
+	b.WriteString("** · ")
+	b.WriteString(c.table.Name)
+	b.WriteString(" order `")
+	b.WriteString(c.ID)
+	b.WriteString("`")
+	if c.Closed && !c.table.IsFinal(c.Status) {
+		b.WriteString(" (closed)")
+	}
+	b.WriteString("\n\n")
+
+	// Who it waits for, and until when.
+	b.WriteString("**Waiting for:** ")
+	switch {
+	case c.Attention != nil:
+		b.WriteString("**ops**, to retry or skip the parked step (below)")
+	case final:
+		b.WriteString("nobody: the order has ended")
+	default:
+		var parts []string
+		for _, ra := range now {
+			if slices.Contains(waitsOn[c.table.Name][c.Status], ra.role) {
+				part := roleLabel(ra)
+				if !ra.role.IsPerson() { // the payment webhook, the confirmation link's page
+					part += " via " + strings.Join(ra.via, ", ")
+				}
+				parts = append(parts, part+" ("+joinActions(ra.actions)+")")
+			}
+		}
+		if len(parts) == 0 {
+			b.WriteString("nobody: the order runs on its schedule")
+		} else {
+			b.WriteString(strings.Join(parts, "; "))
+		}
+		if d, ok := nearest(slices.DeleteFunc(slices.Clone(deadlines), func(d Deadline) bool {
+			return isWaitDeadline(d) || slices.Contains(scheduleSteps, d.Name)
+		})); ok && len(parts) > 0 {
+			b.WriteString(", until ")
+			b.WriteString(local(d.At))
+			b.WriteString(" (")
+			b.WriteString(mdText(c.flow.describe(d)))
+			b.WriteString(")")
+		}
+	}
+	b.WriteString("\n\n")
+
+	if a := c.Attention; a != nil {
+		b.WriteString("**⚠ Needs ops** since ")
+		b.WriteString(local(a.Since))
+		b.WriteString(": step *")
+		b.WriteString(mdText(a.Step))
+		b.WriteString("* failed: ")
+		b.WriteString(mdText(a.Error))
+		b.WriteString(". Ops may ")
+		b.WriteString(joinActions(c.opsAllowed()))
+		if a.Resendable {
+			b.WriteString(` (retry with {"resend": true} once the provider shows the email was not delivered)`)
+		}
+		b.WriteString(".\n\n")
+	}
+
+	// Every running deadline, named as its timer is.
+	b.WriteString("**Deadlines** (")
+	b.WriteString(loc.String())
+	b.WriteString("):")
+	if len(deadlines) == 0 {
+		b.WriteString(" none\n")
+	} else {
+		b.WriteString("\n")
+		for _, d := range deadlines {
+			b.WriteString("- ")
+			b.WriteString(mdText(c.flow.describe(d)))
+			b.WriteString(": ")
+			b.WriteString(local(d.At))
+			b.WriteString("\n")
+		}
+	}
+	b.WriteString("\n")
+
+	// What each role may do now: the help query's source.
+	b.WriteString("**Who may do what now:**")
+	if len(now) == 0 {
+		b.WriteString(" nobody\n")
+	} else {
+		b.WriteString("\n")
+		for _, ra := range now {
+			b.WriteString("- ")
+			b.WriteString(roleLabel(ra))
+			b.WriteString(" via ")
+			b.WriteString(strings.Join(ra.via, ", "))
+			b.WriteString(": ")
+			b.WriteString(joinActions(ra.actions))
+			b.WriteString("\n")
+		}
+	}
+	b.WriteString("\n")
+
+	// Links: the order in the API, its documents.
+	base := c.flow.publicURL() + "/v1/orders/" + c.ID
+	b.WriteString("**Links:** [order](")
+	b.WriteString(base)
+	b.WriteString(")")
+	for _, d := range c.Documents {
+		b.WriteString(" · [")
+		b.WriteString(mdText(documentLabel(d)))
+		b.WriteString("](")
+		b.WriteString(base)
+		b.WriteString("/documents/")
+		b.WriteString(d.ID)
+		b.WriteString(")")
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
+// roleLabel is a role as the details name it: "**supplier** (offered
+// supplier)".
+func roleLabel(ra roleActions) string {
+	if ra.as == "" {
+		return "**" + string(ra.role) + "**"
+	}
+	return "**" + string(ra.role) + "** (" + ra.as + ")"
+}
+
+// joinActions lists actions as code: "`release`, `cancel`".
+func joinActions(as []lifecycle.Action) string {
+	var b strings.Builder
+	for i, a := range as {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("`")
+		b.WriteString(string(a))
+		b.WriteString("`")
+	}
+	return b.String()
+}
+
+// documentLabel names a document by its kind and number ("invoice
+// 2026-0001"), or its file name.
+func documentLabel(d activities.DocumentRef) string {
+	label := strings.ReplaceAll(d.Kind, "_", " ")
+	if d.Number != "" {
+		label += " " + d.Number
+	}
+	if label == "" {
+		label = d.Filename
+	}
+	return label
+}
+
+// mdText is text from the order (a step's error, a deadline's name) as
+// Markdown shows it literally.
+func mdText(s string) string {
+	if !strings.ContainsAny(s, "\\`*_[]<>#|\n") {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch r {
+		case '\\', '`', '*', '_', '[', ']', '<', '>', '#', '|':
+			b.WriteByte('\\')
+		case '\n':
+			r = ' '
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// publicURL is the base of the API the order's links point at: the one its
+// settings carry (ORDERFLOW_PUBLIC_URL, stamped at creation), or none, and
+// the links are paths.
+func (m *marketplace) publicURL() string { return strings.TrimSuffix(m.In.Settings.PublicURL, "/") }
+
+func (m *member) publicURL() string { return strings.TrimSuffix(m.In.Settings.PublicURL, "/") }
