@@ -6,8 +6,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/mock"
 	sdkpb "go.temporal.io/api/sdk/v1"
 
+	"github.com/orderflow/orderflow/activities"
 	"github.com/orderflow/orderflow/lifecycle"
 )
 
@@ -183,6 +185,28 @@ func TestCurrentDetailsOfAnOrderBeforeTheLeanEngine(t *testing.T) {
 	r := newRun(t)
 	r.startedBefore()
 	r.detailsAt(time.Minute, "**Waiting for:** **system** via payment webhook (`payment_confirmed`)")
+	r.stopAt(hour)
+	r.execute(orderInput("prepaid"))
+	r.requireStopped()
+}
+
+// While a step runs as a regular activity, which may retry for minutes
+// over workflow tasks that reach no flushIndex, the details already say
+// the decision that queued it (an order before the lean engine runs every
+// step so).
+func TestCurrentDetailsWhileAStepRunsAsARegularActivity(t *testing.T) {
+	r := newRun(t)
+	r.startedBefore()
+	r.env.OnActivity(acts.RankSuppliers, mock.Anything, mock.Anything).After(10*minute).Return(
+		[]activities.SupplierRef{{ID: "sup_a", Name: "Alpha", Email: "alpha@example.com"}}, nil)
+	r.must(1*minute, lifecycle.PaymentConfirmed, webhook, paid("pay_1"))
+	r.must(2*minute, lifecycle.SetMargin, buyer, margin(10))
+	r.must(3*minute, lifecycle.Release, buyer, nil)
+	r.env.RegisterDelayedCallback(func() {
+		if got := r.details(); !strings.Contains(got, "**Pending** · marketplace order") {
+			t.Errorf("details while the suppliers are ranked:\n%s", got)
+		}
+	}, 5*minute)
 	r.stopAt(hour)
 	r.execute(orderInput("prepaid"))
 	r.requireStopped()

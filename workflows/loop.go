@@ -75,6 +75,10 @@ func (c *core) activity(ctx workflow.Context, fn, in, out any) error {
 	if !fallsBack(err) {
 		return err
 	}
+	// A regular activity may retry for minutes, over workflow tasks that
+	// reach no flushIndex: the current details say the decision that
+	// queued the step meanwhile (no command, details.go).
+	c.showDetails(ctx)
 	return workflow.ExecuteActivity(ctx, fn, in).Get(ctx, out)
 }
 
