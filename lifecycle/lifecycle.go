@@ -116,6 +116,9 @@ type Flow struct {
 	Rules  map[Status]map[Action]Rule
 	// Deadlines are the named instants the order waits for, per status.
 	Deadlines map[Status][]string
+	// WaitsOn are the roles expected to move an order on, per status (the
+	// Web UI's "Waiting for"); a role is named there only while it may act.
+	WaitsOn map[Status][]Role
 	// Access says who sees and lists the flow's orders; a role not in it
 	// sees none.
 	Access map[Role]Access

@@ -297,3 +297,25 @@ func actionNames(as []Action) []string {
 	}
 	return out
 }
+
+// Each flow waits only in its own statuses, none final, and only for roles
+// its table lets act in that status (a person's grant, or the system's
+// action that a webhook or a page applies).
+func TestWaitsOnNamesRolesThatMayAct(t *testing.T) {
+	for _, fl := range Flows {
+		for s, roles := range fl.WaitsOn {
+			if !slices.Contains(fl.Statuses, s) || fl.IsFinal(s) {
+				t.Errorf("%s waits in %q, not a running status of it", fl.Name, s)
+			}
+			for _, r := range roles {
+				acts := false
+				for _, rule := range fl.Rules[s] {
+					acts = acts || slices.ContainsFunc(rule.Grants, func(g Grant) bool { return g.Role == r })
+				}
+				if !acts {
+					t.Errorf("%s in %s waits for %s, whom no rule of the status lets act", fl.Name, s, r)
+				}
+			}
+		}
+	}
+}

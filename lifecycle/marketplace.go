@@ -177,6 +177,17 @@ var MarketplaceFlow = Flow{
 		PendingExpiring: {DeadlineFulfilment},
 		Completed:       {DeadlineReturns},
 	},
+	// A completed order waits for whichever of customer, purchasing and
+	// supplier may act on its return (the guards let one at a time).
+	WaitsOn: map[Status][]Role{
+		AwaitingPayment: {System}, // the payment webhook: the customer pays by link
+		AwaitingCredit:  {Finance},
+		Screening:       {Purchasing},
+		Pending:         {Supplier},
+		PendingExpiring: {Supplier},
+		InProgress:      {Supplier},
+		Completed:       {Customer, Purchasing, Supplier},
+	},
 	// The staff side reads every order; a customer its own; a supplier the
 	// ones offered to it (the feed), and it lists the ones it took.
 	Access: map[Role]Access{

@@ -135,6 +135,16 @@ var MemberFlow = Flow{
 		Active:             {DeadlineDraft, DeadlineIssue, DeadlinePeriodEnd},
 		Rejected:           {DeadlineDuplicate},
 	},
+	// An active order waits for staff only while a change request is open
+	// (staff may act then), otherwise for its schedule.
+	WaitsOn: map[Status][]Role{
+		Draft:                 {Member},
+		SmartConfirmation:     {Staff},
+		ClientConfirmation:    {Client},
+		Active:                {Staff},
+		CancellationRequested: {Staff},
+		Rejected:              {Member},
+	},
 	// The staff side reads every order but a member's drafts (those a staff
 	// user wrote for the member stay theirs); a member its own; a client
 	// the one its link names, never a list.

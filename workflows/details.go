@@ -25,33 +25,6 @@ import (
 // replay tests), and an order started before this code shows details from
 // its next workflow task on, since replay runs this code too.
 
-// waitsOn are the roles an order waits for in each status, per flow: the
-// ones expected to move it on. Who may do what is not decided here: a
-// role is named only while the help query's source (actionsNow) lets it
-// act, and its actions are the ones listed there. A completed marketplace
-// order waits for whichever of customer, purchasing and supplier may act on
-// its return (the guards let one at a time); an active member order for
-// staff only while a change request is open, otherwise for its schedule.
-var waitsOn = map[string]map[lifecycle.Status][]lifecycle.Role{
-	lifecycle.MarketplaceFlow.Name: {
-		lifecycle.AwaitingPayment: {lifecycle.System}, // the payment webhook: the customer pays by link
-		lifecycle.AwaitingCredit:  {lifecycle.Finance},
-		lifecycle.Screening:       {lifecycle.Purchasing},
-		lifecycle.Pending:         {lifecycle.Supplier},
-		lifecycle.PendingExpiring: {lifecycle.Supplier},
-		lifecycle.InProgress:      {lifecycle.Supplier},
-		lifecycle.Completed:       {lifecycle.Customer, lifecycle.Purchasing, lifecycle.Supplier},
-	},
-	lifecycle.MemberFlow.Name: {
-		lifecycle.Draft:                 {lifecycle.Member},
-		lifecycle.SmartConfirmation:     {lifecycle.Staff},
-		lifecycle.ClientConfirmation:    {lifecycle.Client},
-		lifecycle.Active:                {lifecycle.Staff},
-		lifecycle.CancellationRequested: {lifecycle.Staff},
-		lifecycle.Rejected:              {lifecycle.Member},
-	},
-}
-
 // scheduleSteps are deadlines of the order's own schedule: steps it takes
 // while it waits (a reminder, an invoice draft or issue), not the end of
 // anyone's wait. Until when the order waits is its nearest other lifecycle
@@ -99,7 +72,7 @@ func (c *core) currentDetails() string {
 	default:
 		var parts []string
 		for _, ra := range now {
-			if slices.Contains(waitsOn[c.table.Name][c.Status], ra.role) {
+			if slices.Contains(c.table.WaitsOn[c.Status], ra.role) {
 				part := roleLabel(ra)
 				if !ra.role.IsPerson() { // the payment webhook, the confirmation link's page
 					part += " via " + strings.Join(ra.via, ", ")
