@@ -105,7 +105,8 @@ func TestDevModeBringsUpTheWholeStack(t *testing.T) {
 	if code, _, _ := get(api + "/dev/mail"); code != 200 {
 		t.Fatalf("/dev/mail = %d, want 200 in dev mode", code)
 	}
-	checkWebUIShowsOrders(t, api, "http://"+uiAddr)
+	shown := checkWebUIShowsOrders(t, api, "http://"+uiAddr)
+	checkWebUIInABrowser(t, "http://"+uiAddr, shown)
 	checkCurrentDetails(t, api, "http://"+uiAddr)
 
 	stop() // Ctrl-C
@@ -158,7 +159,7 @@ func TestLocalAPIURL(t *testing.T) {
 // checkWebUIShowsOrders creates an order and reads it back the way the Web UI
 // does: its list filtered by OrderStatus and NeedsAttention, the workflow's
 // summary, and the timer named by its deadline.
-func checkWebUIShowsOrders(t *testing.T, api, ui string) {
+func checkWebUIShowsOrders(t *testing.T, api, ui string) string {
 	t.Helper()
 	token, err := auth.NewTokens(config.DevTokenSecret).Mint(auth.Principal{Role: lifecycle.Customer, Subject: "c-ui"}, time.Hour)
 	if err != nil {
@@ -216,11 +217,12 @@ func checkWebUIShowsOrders(t *testing.T, api, ui string) {
 		// The details live on the start event; the timer's name on its own event.
 		_, history, _ := get(ui + "/api/v1/namespaces/default/workflows/" + order.ID + "/history")
 		if meta := decodedMetadata(t, history); strings.Contains(meta, "Payment window until ") && strings.Contains(meta, "**Payment** prepaid") {
-			return
+			return order.ID
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
 	t.Fatalf("the Web UI shows no details or no timer named by its deadline for %s", order.ID)
+	return ""
 }
 
 // decodedMetadata gathers the user metadata summaries and details (base64 JSON payloads)
