@@ -34,7 +34,7 @@ func checkWebUIInABrowser(t *testing.T, ui, id string) {
 	}
 	onScreen(t, ctx, "", id,
 		"Marketplace order "+id+" for ui@example.com", // the summary
-		"Awaiting Payment",                          // the status, in the current details
+		"Awaiting Payment", // the status, in the current details
 		"Waiting for:", "Payment window")
 	screenshot(t, ctx, "webui-order-details.png")
 }
