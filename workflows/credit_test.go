@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/mock"
@@ -174,7 +175,7 @@ func TestCreditReturnGetsACreditNote(t *testing.T) {
 		t.Fatalf("status %s", v.Status)
 	}
 	r.requireRefunds(v, 0)
-	doc, ok := r.fakes.documents["ord_test-credit-note"]
+	doc, ok := r.fakes.docs()["ord_test-credit-note"]
 	if !ok || doc.Kind != "credit_note" || doc.Number != "MCN-2026-0001" || doc.OrderID != "ord_test" {
 		t.Fatalf("credit note %+v (found %v)", doc, ok)
 	}
@@ -211,13 +212,15 @@ func TestCreditReturnRacesTheInspection(t *testing.T) {
 		t.Run(fmt.Sprintf("confirm sent first %v", confirmFirst), func(t *testing.T) {
 			r := newRun(t)
 			r.script(creditReturned)
-			fails := 1
+			// The activity runs on the environment's goroutines: what it
+			// shares with the test is atomic or behind the fakes' lock.
+			var fails atomic.Int32
+			fails.Store(1)
 			r.env.OnActivity(acts.IssueOrderCreditNote, mock.Anything, mock.Anything).Return(
 				func(ctx context.Context, in activities.OrderCreditNoteInput) (activities.DocumentRef, error) {
-					if fails > 0 {
+					if fails.CompareAndSwap(1, 0) {
 						// Numbered, then lost on the way back: the retry must
 						// get the same number.
-						fails--
 						if _, err := r.fakes.AssignNumber(ctx, activities.OrderCreditNoteSeries, in.Year, in.Key); err != nil {
 							return activities.DocumentRef{}, err
 						}
@@ -255,6 +258,7 @@ func TestCreditReturnRacesTheInspection(t *testing.T) {
 			}
 			v := r.query(buyer)
 			notes := 0
+			r.fakes.mu.Lock()
 			for id, d := range r.fakes.documents {
 				if d.Kind == "credit_note" {
 					notes++
@@ -263,11 +267,12 @@ func TestCreditReturnRacesTheInspection(t *testing.T) {
 					}
 				}
 			}
+			r.fakes.mu.Unlock()
 			if want := map[lifecycle.Action]int{lifecycle.ConfirmResalable: 1, lifecycle.RejectResalable: 0}[applied[0]]; notes != want {
 				t.Errorf("%s applied: %d credit notes, want %d", applied[0], notes, want)
 			}
-			if applied[0] == lifecycle.ConfirmResalable && (v.Status != lifecycle.Returned || fails != 0) {
-				t.Errorf("confirmed: status %s, the injected failure left %d", v.Status, fails)
+			if applied[0] == lifecycle.ConfirmResalable && (v.Status != lifecycle.Returned || fails.Load() != 0) {
+				t.Errorf("confirmed: status %s, the injected failure left %d", v.Status, fails.Load())
 			}
 			r.requireRefunds(v, 0)
 		})
@@ -285,8 +290,8 @@ func TestCreditReturnBeforeTheChange(t *testing.T) {
 
 	r.requireCompleted()
 	v := r.query(buyer)
-	if v.Status != lifecycle.Returned || len(r.fakes.documents) != 1 { // the purchase order only
-		t.Fatalf("status %s, documents %v", v.Status, len(r.fakes.documents))
+	if v.Status != lifecycle.Returned || len(r.fakes.docs()) != 1 { // the purchase order only
+		t.Fatalf("status %s, documents %v", v.Status, len(r.fakes.docs()))
 	}
 	if slices.ContainsFunc(r.fakes.sentTo(), func(s string) bool { return strings.HasPrefix(s, "credit_note_issued") }) {
 		t.Errorf("an old order sent a credit note: %v", r.fakes.sentTo())
@@ -304,7 +309,7 @@ func TestPaidReturnIsRefundedNotCredited(t *testing.T) {
 	r.requireCompleted()
 	v := r.query(buyer)
 	r.requireRefunds(v, 1)
-	if _, ok := r.fakes.documents["ord_test-credit-note"]; ok {
+	if _, ok := r.fakes.docs()["ord_test-credit-note"]; ok {
 		t.Errorf("a paid return got a credit note")
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -78,6 +79,14 @@ func newFakes() *fakes {
 			{ID: "sup_e", Name: "Echo", Email: "echo@example.com"},
 		},
 	}
+}
+
+// docs is a copy of the stored documents, read under the fakes' lock: the
+// environment's activity goroutines write them.
+func (f *fakes) docs() map[string]store.Document {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return maps.Clone(f.documents)
 }
 
 func (f *fakes) RecordTransition(_ context.Context, o store.Order, e store.TimelineEntry) error {

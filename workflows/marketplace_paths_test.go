@@ -230,8 +230,8 @@ func TestMarketplacePaths(t *testing.T) {
 			}
 			r.requireEmails(v, tc.emails)
 			r.requireRefunds(v, tc.refunds)
-			if len(r.fakes.documents) != tc.documents || len(v.Documents) != tc.documents {
-				t.Errorf("documents: %d stored, %d on the order, want %d", len(r.fakes.documents), len(v.Documents), tc.documents)
+			if len(r.fakes.docs()) != tc.documents || len(v.Documents) != tc.documents {
+				t.Errorf("documents: %d stored, %d on the order, want %d", len(r.fakes.docs()), len(v.Documents), tc.documents)
 			}
 			last := tc.statuses[len(tc.statuses)-1]
 			switch tc.ending {

@@ -93,7 +93,7 @@ func TestPrepaidOrderToCompletedAndClosed(t *testing.T) {
 	if got := r.fakes.sentTo(); !slices.Equal(got, wantEmails) {
 		t.Fatalf("emails = %v\nwant %v", got, wantEmails)
 	}
-	if len(r.fakes.documents) != 1 || r.fakes.refundTotal() != 0 {
-		t.Fatalf("documents %d, refunds %s", len(r.fakes.documents), r.fakes.refundTotal())
+	if len(r.fakes.docs()) != 1 || r.fakes.refundTotal() != 0 {
+		t.Fatalf("documents %d, refunds %s", len(r.fakes.docs()), r.fakes.refundTotal())
 	}
 }

@@ -574,7 +574,7 @@ func TestMemberCancellationApproved(t *testing.T) {
 	if got := r.fakes.invoiceNumbers(); !slices.Equal(got, []string{"CN-2026-0001", "INV-2026-0001"}) {
 		t.Errorf("numbers %v", got)
 	}
-	doc, ok := r.fakes.documents[first.CreditNote.Document]
+	doc, ok := r.fakes.docs()[first.CreditNote.Document]
 	if !ok || doc.Kind != "credit_note" || doc.Number != "CN-2026-0001" || len(doc.Content) == 0 {
 		t.Errorf("credit note document %+v", doc.Number)
 	}

@@ -58,7 +58,7 @@ func TestMemberInvoiceDraftBoundary(t *testing.T) {
 	if e.Status != EntryHeld || e.ChangeRequest != "add the PO number" {
 		t.Errorf("entry 1 after the change request: %+v", e)
 	}
-	doc, ok := r.fakes.documents[e.DraftDocument]
+	doc, ok := r.fakes.docs()[e.DraftDocument]
 	if !ok || doc.Number != "" || len(doc.Content) == 0 {
 		t.Errorf("draft document %q: found %v, number %q", e.DraftDocument, ok, doc.Number)
 	}
@@ -137,7 +137,7 @@ func TestMemberInvoiceIssueBoundary(t *testing.T) {
 		if e.Invoice == nil || e.Invoice.Number != "INV-2026-0001" || e.Invoice.Gross != 121000 {
 			t.Fatalf("entry 1 invoice %+v, want INV-2026-0001 of 1210.00", e.Invoice)
 		}
-		doc := r.fakes.documents[e.Invoice.Document]
+		doc := r.fakes.docs()[e.Invoice.Document]
 		if doc.Kind != "invoice" || doc.Number != "INV-2026-0001" || len(doc.Content) == 0 {
 			t.Errorf("invoice document %q %q (%d bytes)", doc.Kind, doc.Number, len(doc.Content))
 		}
