@@ -261,7 +261,7 @@ func (s *clusterStack) startServer(ctx context.Context) error {
 func (s *clusterStack) waitFrontend(ctx context.Context, p *load.Proc) error {
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
-		c, err := client.DialContext(ctx, client.Options{HostPort: s.frontend(), Namespace: "temporal-system", Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
+		c, err := s.dial(ctx, "temporal-system")
 		if err == nil {
 			_, err = c.CheckHealth(ctx, &client.CheckHealthRequest{})
 			c.Close()
@@ -299,7 +299,7 @@ func (s *clusterStack) setupNamespace(ctx context.Context) error {
 		}
 		attrs[name] = v
 	}
-	c, err := client.DialContext(ctx, client.Options{HostPort: s.frontend(), Namespace: s.namespace(), Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
+	c, err := s.dial(ctx, s.namespace())
 	if err != nil {
 		return err
 	}
@@ -335,9 +335,14 @@ func (s *clusterStack) cpu() map[string]time.Duration {
 	return out
 }
 
+// dial is a quiet client of the cluster's frontend on namespace.
+func (s *clusterStack) dial(ctx context.Context, namespace string) (client.Client, error) {
+	return client.DialContext(ctx, client.Options{HostPort: s.frontend(), Namespace: namespace, Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
+}
+
 // countOrders counts the orders a Web UI filter finds.
 func (s *clusterStack) countOrders(ctx context.Context, query string) (int64, error) {
-	c, err := client.DialContext(ctx, client.Options{HostPort: s.frontend(), Namespace: s.namespace(), Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
+	c, err := s.dial(ctx, s.namespace())
 	if err != nil {
 		return 0, err
 	}
