@@ -47,6 +47,9 @@ type Deps struct {
 	// Inbox lists captured mail at GET /dev/mail, which has no login: only
 	// dev mode (and tests) set it; nil, /dev/mail does not exist.
 	Inbox Inbox
+	// Pages builds the people's pages (/app, internal/portal) on the API
+	// they act through; nil serves none.
+	Pages func(api http.Handler) http.Handler
 }
 
 // New builds the router.
@@ -76,6 +79,11 @@ func newEngine(d Deps) *gin.Engine {
 	}
 	registerPaymentRoutes(r, d)
 	registerClientRoutes(r, d)
+	if d.Pages != nil {
+		pages := gin.WrapH(d.Pages(r))
+		r.Any("/app", func(c *gin.Context) { c.Redirect(http.StatusSeeOther, "/app/") })
+		r.Any("/app/*page", pages)
+	}
 
 	v1 := r.Group("/v1", authenticated(d.Tokens), withValidPathIDs)
 	v1.GET("/me", me)

@@ -287,6 +287,22 @@ func signalInput(role lifecycle.Role, a lifecycle.Action, registry map[lifecycle
 // payloadField is one field of a payload: its path and how it is written.
 type payloadField struct{ path, kind string }
 
+// PayloadField is one field of an action's payload: its path
+// ("reason", "lines[].quantity") and how it is written in JSON
+// (", required" when an empty body is refused for lacking it).
+type PayloadField struct{ Path, Kind string }
+
+// PayloadFieldsOf lists the fields of action a's payload in flow, in the
+// order of its type (what the help query shows; the pages build their
+// forms from it); none when a takes no payload.
+func PayloadFieldsOf(flow string, a lifecycle.Action) []PayloadField {
+	var out []PayloadField
+	for _, f := range payloadFields(PayloadsOf(flow), a) {
+		out = append(out, PayloadField{f.path, f.kind})
+	}
+	return out
+}
+
 // describePayload is the payload of action a from the flow's registry (or
 // the ops actions'): its fields by path and type, "required" where a zero
 // body is refused for lacking it (the payload's own Validate says so).

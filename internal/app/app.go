@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/orderflow/orderflow/internal/clientpage"
 	"log/slog"
 	"net"
 	"net/http"
@@ -25,11 +24,15 @@ import (
 	"github.com/orderflow/orderflow/api"
 	"github.com/orderflow/orderflow/db/migrations"
 	"github.com/orderflow/orderflow/internal/auth"
+	"github.com/orderflow/orderflow/internal/clientpage"
 	"github.com/orderflow/orderflow/internal/config"
 	"github.com/orderflow/orderflow/internal/email"
 	"github.com/orderflow/orderflow/internal/observe"
 	"github.com/orderflow/orderflow/internal/payments"
+	"github.com/orderflow/orderflow/internal/portal"
+	"github.com/orderflow/orderflow/internal/signin"
 	"github.com/orderflow/orderflow/internal/store"
+	"github.com/orderflow/orderflow/lifecycle"
 	"github.com/orderflow/orderflow/worker"
 	"github.com/orderflow/orderflow/workflows"
 )
@@ -211,6 +214,8 @@ type APIOptions struct {
 	Temporal client.Client
 	Pool     *pgxpool.Pool
 	Inbox    api.Inbox // serves /dev/mail (no login): dev mode and tests only, else nil
+	// Mail sends the pages' sign-in links; nil serves no pages (/app).
+	Mail email.Sender
 	// Deliverer sends the sandbox provider's webhooks (see PaymentWebhooks).
 	Deliverer *payments.Deliverer
 	Logger    *slog.Logger
@@ -251,6 +256,11 @@ func API(cfg config.Config, o APIOptions) (http.Handler, error) {
 	if o.Inbox != nil {
 		deps.Inbox = o.Inbox
 	}
+	if o.Mail != nil {
+		if deps.Pages, err = pages(cfg, o, st, deps.Tokens); err != nil {
+			return nil, err
+		}
+	}
 	if err := watchAttention(o.Registry, o.Temporal); err != nil {
 		return nil, err
 	}
@@ -259,6 +269,41 @@ func API(cfg config.Config, o APIOptions) (http.Handler, error) {
 		h = o.Telemetry.TraceHTTP(h)
 	}
 	return h, nil
+}
+
+// pages builds the people's pages on the API, signing in by emailed link.
+func pages(cfg config.Config, o APIOptions, st *store.Store, tokens *auth.Tokens) (func(http.Handler) http.Handler, error) {
+	from, err := email.ParseAddress(cfg.EmailFrom)
+	if err != nil {
+		return nil, fmt.Errorf("ORDERFLOW_EMAIL_FROM: %w", err)
+	}
+	staff := map[string][]lifecycle.Role{}
+	for role, addr := range map[lifecycle.Role]string{
+		lifecycle.Staff: cfg.StaffEmail, lifecycle.Purchasing: cfg.Lifecycle.PurchasingEmail, lifecycle.Finance: cfg.Lifecycle.FinanceEmail,
+	} {
+		if addr := store.NormalizeEmail(addr); addr != "" {
+			staff[addr] = append(staff[addr], role)
+		}
+	}
+	d := portal.Deps{
+		Tokens: tokens, SignIn: signin.New(o.Pool), Directory: signin.Directory{Store: st, Staff: staff},
+		Mail: o.Mail, From: from, PublicURL: cfg.PublicURL, Zone: pageZone(cfg.Lifecycle.TimeZone), Logger: o.Logger,
+	}
+	if o.Inbox != nil {
+		d.DevInbox = "/dev/mail"
+	}
+	return func(api http.Handler) http.Handler {
+		d.API = api
+		return portal.New(d)
+	}, nil
+}
+
+// pageZone is where the pages show times: the orders' time zone.
+func pageZone(name string) *time.Location {
+	if loc, err := time.LoadLocation(name); err == nil && name != "" {
+		return loc
+	}
+	return time.UTC
 }
 
 // watchAttention adds orderflow_orders_needing_attention to reg, or points
@@ -372,7 +417,7 @@ func (p Process) Run(ctx context.Context) error {
 	if p.API {
 		deliverer := PaymentWebhooks(p.Config, p.Pool)
 		go func() { _ = deliverer.Run(ctx, webhookRedelivery) }()
-		opts := APIOptions{Temporal: p.Temporal, Pool: p.Pool, Logger: log, Registry: tel.Registry, Telemetry: tel, Deliverer: deliverer}
+		opts := APIOptions{Temporal: p.Temporal, Pool: p.Pool, Logger: log, Registry: tel.Registry, Telemetry: tel, Deliverer: deliverer, Mail: sender}
 		switch {
 		case inbox != nil && p.Config.Mode == config.DevMode:
 			opts.Inbox = inbox

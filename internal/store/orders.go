@@ -88,8 +88,14 @@ func (s *Store) RecordTransition(ctx context.Context, order Order, entry Timelin
 		if stale, err := replaceAfterReset(ctx, tx, order, entry); err != nil || stale {
 			return err
 		}
-		if err := upsertOrder(ctx, tx, order); err != nil {
+		inserted, err := upsertOrder(ctx, tx, order)
+		if err != nil {
 			return err
+		}
+		if inserted {
+			if err := bindPerson(ctx, tx, order); err != nil {
+				return err
+			}
 		}
 		if err := insertTimelineEntry(ctx, tx, entry); err != nil {
 			return err
@@ -97,7 +103,7 @@ func (s *Store) RecordTransition(ctx context.Context, order Order, entry Timelin
 		if order.RunID == "" {
 			return nil
 		}
-		_, err := tx.Exec(ctx, `UPDATE orders SET run_id = $2 WHERE id = $1 AND seq = $3`, order.ID, order.RunID, order.Seq)
+		_, err = tx.Exec(ctx, `UPDATE orders SET run_id = $2 WHERE id = $1 AND seq = $3`, order.ID, order.RunID, order.Seq)
 		return err
 	})
 	if err != nil {
@@ -193,8 +199,10 @@ func orderArgs(o Order) []any {
 		o.TotalCents, o.Overdue, o.NeedsAttention, o.NextDeadline, string(o.View), o.Seq, o.CreatedAt, o.UpdatedAt}
 }
 
-func upsertOrder(ctx context.Context, tx pgx.Tx, o Order) error {
-	tag, err := tx.Exec(ctx, `
+// upsertOrder writes o unless a later sequence is stored; inserted: the
+// order's first record.
+func upsertOrder(ctx context.Context, tx pgx.Tx, o Order) (inserted bool, err error) {
+	err = tx.QueryRow(ctx, `
 		INSERT INTO orders (`+orderColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13, $14, $15)
 		ON CONFLICT (id) DO UPDATE SET
@@ -204,17 +212,17 @@ func upsertOrder(ctx context.Context, tx pgx.Tx, o Order) error {
 			needs_attention = EXCLUDED.needs_attention, next_deadline = EXCLUDED.next_deadline,
 			view = EXCLUDED.view, seq = EXCLUDED.seq, created_at = EXCLUDED.created_at,
 			updated_at = EXCLUDED.updated_at
-		WHERE orders.seq < EXCLUDED.seq`, orderArgs(o)...)
-	if err != nil {
-		if pgCode(err) == pgerrcode.CheckViolation { // an unknown flow
-			return invalid("order %s: %v", o.ID, err)
-		}
-		return fmt.Errorf("upsert order: %w", err)
+		WHERE orders.seq < EXCLUDED.seq
+		RETURNING xmax = 0`, orderArgs(o)...).Scan(&inserted)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows): // a later or the same sequence is stored
+		return false, checkSameOrderState(ctx, tx, o)
+	case pgCode(err) == pgerrcode.CheckViolation: // an unknown flow
+		return false, invalid("order %s: %v", o.ID, err)
+	case err != nil:
+		return false, fmt.Errorf("upsert order: %w", err)
 	}
-	if tag.RowsAffected() == 1 {
-		return nil
-	}
-	return checkSameOrderState(ctx, tx, o)
+	return inserted, nil
 }
 
 // checkSameOrderState runs when the stored order is at o.Seq or later. At a

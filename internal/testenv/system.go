@@ -128,7 +128,7 @@ func NewSystem(t testing.TB, o Options) *System {
 	t.Cleanup(w.Stop)
 
 	opts := app.APIOptions{Temporal: c, Pool: s.Pool, Logger: log, Registry: app.NewRegistry(),
-		Deliverer: app.PaymentWebhooks(cfg, s.Pool)}
+		Deliverer: app.PaymentWebhooks(cfg, s.Pool), Mail: sender}
 	if capture != nil {
 		opts.Inbox = capture
 	}

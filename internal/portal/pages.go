@@ -1,0 +1,327 @@
+package portal
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/orderflow/orderflow/lifecycle"
+	"github.com/orderflow/orderflow/workflows"
+)
+
+// queue is what a role's home page lists: a flow's orders, in a status
+// when the role works a queue (purchasing screens, finance decides credit).
+type queue struct {
+	Title  string
+	Flow   string
+	Status lifecycle.Status // fixed; empty lets the person filter
+}
+
+var queues = map[lifecycle.Role]queue{
+	lifecycle.Member:     {Title: "Your orders", Flow: lifecycle.MemberFlow.Name},
+	lifecycle.Customer:   {Title: "Your orders", Flow: lifecycle.MarketplaceFlow.Name},
+	lifecycle.Staff:      {Title: "Member orders", Flow: lifecycle.MemberFlow.Name},
+	lifecycle.Purchasing: {Title: "Screening queue", Flow: lifecycle.MarketplaceFlow.Name, Status: lifecycle.Screening},
+	lifecycle.Finance:    {Title: "Credit queue", Flow: lifecycle.MarketplaceFlow.Name, Status: lifecycle.AwaitingCredit},
+	lifecycle.Ops:        {Title: "Orders"},
+}
+
+// listedOrder is one row of GET /v1/orders.
+type listedOrder struct {
+	ID             string     `json:"id"`
+	Flow           string     `json:"flow"`
+	Status         string     `json:"status"`
+	Title          string     `json:"title"`
+	Total          string     `json:"total"`
+	NextDeadline   *time.Time `json:"next_deadline"`
+	NeedsAttention bool       `json:"needs_attention"`
+	CreatedAt      time.Time  `json:"created_at"`
+}
+
+type ordersView struct {
+	Who     string
+	CSRF    string
+	Title   string
+	Status  string   // the filter chosen
+	Filters []option // the statuses to filter on; none for a queue
+	Rows    []orderRow
+}
+
+type option struct{ Value, Label string }
+
+type orderRow struct {
+	ID, Title, Status, Total, Deadline, Created string
+	Attention                                 bool
+}
+
+func (p *Portal) home(w http.ResponseWriter, r *http.Request, v visit) {
+	if v.sess.Who.Role == lifecycle.Supplier {
+		p.feed(w, r, v)
+		return
+	}
+	q := queues[v.sess.Who.Role]
+	status := string(q.Status)
+	if status == "" {
+		status = r.URL.Query().Get("status")
+	}
+	query := url.Values{"limit": {"100"}}
+	setIf(query, "flow", q.Flow)
+	setIf(query, "status", status)
+	var list struct {
+		Orders []listedOrder `json:"orders"`
+	}
+	pr, err := p.get(r, v, "/v1/orders?"+query.Encode(), &list)
+	if err != nil {
+		p.serverError(w, r, err)
+		return
+	}
+	if pr != nil {
+		p.apiRefused(w, *pr)
+		return
+	}
+	// Oldest first: a queue is worked from the order waiting longest.
+	slices.SortStableFunc(list.Orders, func(a, b listedOrder) int { return a.CreatedAt.Compare(b.CreatedAt) })
+	view := ordersView{Who: p.who(v), CSRF: v.sess.CSRF, Title: q.Title, Status: status}
+	if q.Status == "" {
+		view.Filters = statusFilters(q.Flow)
+	}
+	for _, o := range list.Orders {
+		row := orderRow{ID: o.ID, Title: o.Title, Status: humanize(o.Status), Total: o.Total,
+			Created: p.when(o.CreatedAt), Attention: o.NeedsAttention}
+		if o.NextDeadline != nil {
+			row.Deadline = p.when(*o.NextDeadline)
+		}
+		view.Rows = append(view.Rows, row)
+	}
+	p.render(w, http.StatusOK, ordersPage, view)
+}
+
+// statusFilters are the statuses of flow (of both flows without one).
+func statusFilters(flow string) []option {
+	var out []option
+	for _, f := range []lifecycle.Flow{lifecycle.MemberFlow, lifecycle.MarketplaceFlow} {
+		if flow != "" && f.Name != flow {
+			continue
+		}
+		for _, s := range f.Statuses {
+			if !slices.ContainsFunc(out, func(o option) bool { return o.Value == string(s) }) {
+				out = append(out, option{string(s), f.Labels[s]})
+			}
+		}
+	}
+	return out
+}
+
+func setIf(q url.Values, key, value string) {
+	if value != "" {
+		q.Set(key, value)
+	}
+}
+
+// who names the signed-in person in the page's header.
+func (p *Portal) who(v visit) string {
+	return fmt.Sprintf("%s · %s", humanize(string(v.sess.Who.Role)), v.sess.Email)
+}
+
+type orderPageView struct {
+	workflows.OrderView
+	Who, CSRF, Done string
+	Deadlines       []labelled
+	Timeline        []timelineRow
+	Documents       []docLink
+	Schedule        []scheduleRow
+	Actions         []actionForm
+}
+
+type labelled struct{ Label, Value string }
+
+type timelineRow struct {
+	At, What, By, Reason string
+	Refused              bool
+}
+
+type docLink struct{ Name, URL string }
+
+type scheduleRow struct {
+	Date, Status, Draft, ChangeRequest string
+}
+
+func (p *Portal) order(w http.ResponseWriter, r *http.Request, v visit) {
+	id := r.PathValue("id")
+	var o workflows.OrderView
+	pr, err := p.get(r, v, "/v1/orders/"+url.PathEscape(id), &o)
+	if err != nil {
+		p.serverError(w, r, err)
+		return
+	}
+	if pr != nil {
+		p.apiRefused(w, *pr)
+		return
+	}
+	view := orderPageView{OrderView: o, Who: p.who(v), CSRF: v.sess.CSRF, Done: humanize(r.URL.Query().Get("done"))}
+	for _, d := range o.Deadlines {
+		view.Deadlines = append(view.Deadlines, labelled{humanize(d.Name), p.when(d.At)})
+	}
+	for i := len(o.Timeline) - 1; i >= 0; i-- { // newest first
+		e := o.Timeline[i]
+		view.Timeline = append(view.Timeline, timelineRow{At: p.when(e.At), What: describeEntry(e),
+			By: humanize(string(e.ActorRole)), Reason: e.Reason, Refused: e.Outcome == "refused"})
+	}
+	for _, d := range o.Documents {
+		name := humanize(d.Kind)
+		if d.Number != "" {
+			name += " " + d.Number
+		}
+		view.Documents = append(view.Documents, docLink{name, Prefix + "/orders/" + url.PathEscape(o.ID) + "/documents/" + url.PathEscape(d.ID)})
+	}
+	if o.Member != nil {
+		for _, e := range o.Member.Schedule {
+			view.Schedule = append(view.Schedule, scheduleRow{Date: e.Date, Status: humanize(e.Status), Draft: draftLink(o.ID, e), ChangeRequest: e.ChangeRequest})
+		}
+	}
+	for _, a := range o.AllowedActions {
+		view.Actions = append(view.Actions, newActionForm(o.Flow, o.ID, v.sess.CSRF, a))
+	}
+	p.render(w, http.StatusOK, orderPage, view)
+}
+
+func describeEntry(e workflows.TimelineEntry) string {
+	if e.Outcome == "refused" {
+		return humanize(string(e.Action)) + " refused"
+	}
+	if e.From == "" || e.From == e.To {
+		return humanize(string(e.Action))
+	}
+	return fmt.Sprintf("%s: %s → %s", humanize(string(e.Action)), humanize(string(e.From)), humanize(string(e.To)))
+}
+
+func draftLink(orderID string, e workflows.Entry) string {
+	if e.DraftDocument == "" {
+		return ""
+	}
+	return Prefix + "/orders/" + url.PathEscape(orderID) + "/documents/" + url.PathEscape(e.DraftDocument)
+}
+
+// actionForm is the form of one action allowed now, built from its
+// payload's fields: the top-level ones as inputs; a payload with lists or
+// objects (a draft's lines, a schedule) as one JSON field.
+type actionForm struct {
+	Action, Label, Flow, RequestID string
+	URL, CSRF                      string // where it posts; the session's token
+	Fields                         []formField
+	JSON                           bool
+	Danger                         bool
+}
+
+type formField struct {
+	Name, Label, Type, Hint string
+	Required                bool
+}
+
+// dangerous actions are shown as the secondary button.
+var dangerous = []lifecycle.Action{lifecycle.Cancel, lifecycle.Decline, lifecycle.Reject, lifecycle.RequestCancellation}
+
+func newActionForm(flow, orderID, csrf string, a lifecycle.Action) actionForm {
+	f := actionForm{Action: string(a), Label: capitalize(humanize(string(a))), Flow: flow, RequestID: "page-" + randomToken()[:22],
+		Danger: slices.Contains(dangerous, a), CSRF: csrf}
+	if orderID != "" {
+		f.URL = Prefix + "/orders/" + url.PathEscape(orderID) + "/actions/" + url.PathEscape(string(a))
+	}
+	for _, field := range workflows.PayloadFieldsOf(flow, a) {
+		if strings.ContainsAny(field.Path, ".[") {
+			continue // inside a list or an object: the JSON field carries it
+		}
+		kind, required := strings.CutSuffix(field.Kind, ", required")
+		if kind == "object" || strings.HasPrefix(kind, "list of") {
+			f.JSON = true
+			continue
+		}
+		f.Fields = append(f.Fields, formField{Name: field.Path, Label: capitalize(humanize(field.Path)), Type: inputType(kind), Hint: kind, Required: required})
+	}
+	return f
+}
+
+func inputType(kind string) string {
+	switch {
+	case kind == "true or false":
+		return "checkbox"
+	case strings.HasPrefix(kind, "decimal"):
+		return "decimal"
+	case strings.Contains(kind, "number") || strings.Contains(kind, "integer"):
+		return "number"
+	}
+	return "text"
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// act sends a form's action to the API; done, the order page says so,
+// refused, the API's answer is shown with its status.
+func (p *Portal) act(w http.ResponseWriter, r *http.Request, v visit) {
+	id, action := r.PathValue("id"), lifecycle.Action(r.PathValue("action"))
+	body, problem := formPayload(r, newActionForm(r.PostFormValue("flow"), "", "", action))
+	if problem != "" {
+		p.render(w, http.StatusUnprocessableEntity, problemPage, problemView{Title: "The form could not be read", Message: problem + " Go back and correct it; nothing was changed."})
+		return
+	}
+	a, err := p.call(r, v, http.MethodPost, "/v1/orders/"+url.PathEscape(id)+"/actions/"+url.PathEscape(string(action)), body)
+	if err != nil {
+		p.serverError(w, r, err)
+		return
+	}
+	if a.status >= 300 {
+		p.apiRefused(w, a.problem())
+		return
+	}
+	target := id
+	if loc, ok := strings.CutPrefix(a.header.Get("Location"), "/v1/orders/"); ok { // a duplicate opens the new order
+		target = loc
+	}
+	http.Redirect(w, r, Prefix+"/orders/"+url.PathEscape(target)+"?done="+url.QueryEscape(string(action)), http.StatusSeeOther)
+}
+
+// formPayload is the action's JSON body from the form: the JSON field as
+// the base, the inputs over it, and the form's request id, which makes a
+// form sent twice apply once.
+func formPayload(r *http.Request, f actionForm) (map[string]any, string) {
+	body := map[string]any{}
+	if raw := strings.TrimSpace(r.PostFormValue("payload")); f.JSON && raw != "" {
+		if err := json.Unmarshal([]byte(raw), &body); err != nil {
+			return nil, "The details field must be a JSON object, like {\"reason\": \"…\"}: " + err.Error() + "."
+		}
+	}
+	for _, field := range f.Fields {
+		value := strings.TrimSpace(r.PostFormValue(field.Name))
+		switch {
+		case field.Type == "checkbox":
+			body[field.Name] = value == "on" || value == "true"
+		case value == "":
+		case field.Type == "number":
+			n, err := strconv.Atoi(value)
+			if err != nil {
+				return nil, fmt.Sprintf("%s must be a whole number, not %q.", field.Label, value)
+			}
+			body[field.Name] = n
+		default:
+			body[field.Name] = value
+		}
+	}
+	if rid := r.PostFormValue("request_id"); rid != "" {
+		body["request_id"] = rid
+	}
+	return body, ""
+}
+
+func (p *Portal) document(w http.ResponseWriter, r *http.Request, v visit) {
+	p.forward(w, r, v, "/v1/orders/"+url.PathEscape(r.PathValue("id"))+"/documents/"+url.PathEscape(r.PathValue("doc")))
+}

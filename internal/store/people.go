@@ -1,0 +1,71 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// People: the members and customers who may sign in to the pages (/app),
+// each by the address its first recorded order named. The first address
+// wins, so an order naming another address for the same member (one staff
+// typed, or a member's typo) never opens that member's other orders to it.
+
+// Person is who an address may sign in as.
+type Person struct {
+	Role    string // "member" or "customer"
+	Subject string // the member or customer id
+}
+
+// personRoles: the role an order's owner holds, by flow.
+var personRoles = map[string]string{"member": "member", "marketplace": "customer"}
+
+// bindPerson records the owner of an order's first record under the address
+// its view names, unless the owner has one already.
+func bindPerson(ctx context.Context, tx pgx.Tx, o Order) error {
+	var addresses struct {
+		Member   string `json:"member_email"`
+		Customer string `json:"customer_email"`
+	}
+	if len(o.View) > 0 {
+		if err := json.Unmarshal(o.View, &addresses); err != nil {
+			return fmt.Errorf("bind person of order %s: %w", o.ID, err)
+		}
+	}
+	email := NormalizeEmail(addresses.Member + addresses.Customer) // a view names one of them
+	if email == "" || o.OwnerID == "" {
+		return nil
+	}
+	_, err := tx.Exec(ctx, `
+		INSERT INTO people (role, subject, email, bound_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (role, subject) DO NOTHING`, personRoles[o.Flow], o.OwnerID, email, o.CreatedAt)
+	if err != nil {
+		return fmt.Errorf("bind person of order %s: %w", o.ID, err)
+	}
+	return nil
+}
+
+// PeopleByEmail lists who email may sign in as, members before customers.
+func (s *Store) PeopleByEmail(ctx context.Context, email string) ([]Person, error) {
+	rows, err := s.pool.Query(ctx, `SELECT role, subject FROM people WHERE email = $1 ORDER BY role DESC, subject`, NormalizeEmail(email))
+	if err != nil {
+		return nil, fmt.Errorf("store: people by email: %w", err)
+	}
+	people, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Person])
+	if err != nil {
+		return nil, fmt.Errorf("store: people by email: %w", err)
+	}
+	return people, nil
+}
+
+// SuppliersByEmail lists the active suppliers whose address is email.
+func (s *Store) SuppliersByEmail(ctx context.Context, email string) ([]Supplier, error) {
+	return s.querySuppliers(ctx, "suppliers by email",
+		`SELECT `+supplierColumns+` FROM suppliers WHERE lower(email) = $1 AND active ORDER BY id`, NormalizeEmail(email))
+}
+
+// NormalizeEmail is an address as compared: trimmed, lower case.
+func NormalizeEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
