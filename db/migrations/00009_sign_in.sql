@@ -20,7 +20,8 @@ INSERT INTO people (role, subject, email, bound_at)
 SELECT DISTINCT ON (role, owner_id) role, owner_id, email, created_at
 FROM (
     SELECT CASE flow WHEN 'member' THEN 'member' ELSE 'customer' END AS role, owner_id,
-           lower(trim(CASE flow WHEN 'member' THEN view->>'member_email' ELSE view->>'customer_email' END)) AS email,
+           lower(trim(COALESCE(CASE flow WHEN 'member' THEN view->'member'->>'member_email'
+                                          ELSE view->'marketplace'->>'customer_email' END, ''))) AS email,
            created_at
     FROM orders
 ) o

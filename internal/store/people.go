@@ -26,16 +26,20 @@ var personRoles = map[string]string{"member": "member", "marketplace": "customer
 // bindPerson records the owner of an order's first record under the address
 // its view names, unless the owner has one already.
 func bindPerson(ctx context.Context, tx pgx.Tx, o Order) error {
-	var addresses struct {
-		Member   string `json:"member_email"`
-		Customer string `json:"customer_email"`
+	var view struct { // the parts of workflows.OrderView that name the owner's address
+		Member struct {
+			Email string `json:"member_email"`
+		} `json:"member"`
+		Marketplace struct {
+			Email string `json:"customer_email"`
+		} `json:"marketplace"`
 	}
 	if len(o.View) > 0 {
-		if err := json.Unmarshal(o.View, &addresses); err != nil {
+		if err := json.Unmarshal(o.View, &view); err != nil {
 			return fmt.Errorf("bind person of order %s: %w", o.ID, err)
 		}
 	}
-	email := NormalizeEmail(addresses.Member + addresses.Customer) // a view names one of them
+	email := NormalizeEmail(view.Member.Email + view.Marketplace.Email) // a view has one of them
 	if email == "" || o.OwnerID == "" {
 		return nil
 	}
