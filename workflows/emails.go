@@ -3,6 +3,7 @@ package workflows
 import (
 	"encoding/json"
 	"fmt"
+	neturl "net/url"
 	"strings"
 
 	"go.temporal.io/sdk/workflow"
@@ -20,9 +21,22 @@ type SentEmail struct {
 	Recipient string `json:"recipient"`
 }
 
-// email queues one email; the activity makes it at most once per (order, purpose, recipient).
+// email queues one email to someone who has a page for the order (the
+// customer, a supplier, the member, staff); the activity makes it at most
+// once per (order, purpose, recipient).
 func (c *core) email(purpose string, to activities.Address, data any, attach ...string) {
-	c.sendEmail(activities.SendEmailInput{OrderID: c.ID, Purpose: purpose, To: to, Data: toMap(data), AttachDocuments: attach})
+	c.sendEmail(activities.SendEmailInput{OrderID: c.ID, Purpose: purpose, To: to, Data: c.withOrderPage(toMap(data)), AttachDocuments: attach})
+}
+
+// withOrderPage points the email's button (ActionURL) at the order's page
+// (/app/orders/{id}, where the recipient signs in), unless the email carries
+// a link of its own (the pay page). The member's client has no page: its
+// emails go without (member.emailClient).
+func (c *core) withOrderPage(data map[string]any) map[string]any {
+	if url, _ := data["ActionURL"].(string); url == "" && data["ActionLink"] == nil {
+		data["ActionURL"] = c.flow.publicURL() + "/app/orders/" + neturl.PathEscape(c.ID)
+	}
+	return data
 }
 
 func (c *core) sendEmail(in activities.SendEmailInput) {

@@ -64,24 +64,30 @@ func (m *member) clientAddress() activities.Address {
 // when the same kind of email may go out more than once.
 func (m *member) emailMember(template, suffix string, data MemberEmail, attach ...string) {
 	data.Recipient = m.In.MemberName
-	m.emailTemplate(template, suffix, m.memberAddress(), nil, data, attach...)
+	m.emailTemplate(template, suffix, m.memberAddress(), nil, data, true, attach...)
 }
 
 func (m *member) emailClient(template, suffix string, data MemberEmail, attach ...string) {
 	data.Recipient = m.In.Content.Client.Name
-	m.emailTemplate(template, suffix, m.clientAddress(), nil, data, attach...)
+	m.emailTemplate(template, suffix, m.clientAddress(), nil, data, false, attach...)
 }
 
 // emailWithCopy sends to the client with the member in copy.
 func (m *member) emailWithCopy(template, suffix string, data MemberEmail, attach ...string) {
 	data.Recipient = m.In.Content.Client.Name
-	m.emailTemplate(template, suffix, m.clientAddress(), []activities.Address{m.memberAddress()}, data, attach...)
+	m.emailTemplate(template, suffix, m.clientAddress(), []activities.Address{m.memberAddress()}, data, false, attach...)
 }
 
-func (m *member) emailTemplate(template, suffix string, to activities.Address, cc []activities.Address, data MemberEmail, attach ...string) {
+// emailTemplate sends template; orderPage links the button to the order's
+// page, which only the member has (the client answers through its link).
+func (m *member) emailTemplate(template, suffix string, to activities.Address, cc []activities.Address, data MemberEmail, orderPage bool, attach ...string) {
 	purpose := template
 	if suffix != "" {
 		purpose += "#" + suffix
 	}
-	m.sendEmail(activities.SendEmailInput{OrderID: m.ID, Purpose: purpose, Template: template, To: to, Cc: cc, Data: toMap(data), AttachDocuments: attach})
+	fields := toMap(data)
+	if orderPage {
+		fields = m.withOrderPage(fields)
+	}
+	m.sendEmail(activities.SendEmailInput{OrderID: m.ID, Purpose: purpose, Template: template, To: to, Cc: cc, Data: fields, AttachDocuments: attach})
 }

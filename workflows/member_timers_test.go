@@ -346,3 +346,21 @@ type recordedRow struct {
 	Status  string
 	Overdue bool
 }
+
+// Emails to the member link to the order's page, where the member signs
+// in; the client's copy has no such link: the client has no page.
+func TestMemberEmailsLinkTheOrderPageForTheMemberOnly(t *testing.T) {
+	r := newRun(t)
+	r.activeAt2h()
+	r.stopAt(3 * hour)
+	r.executeMember(memberInput())
+	page := "http://orderflow.test/app/orders/" + memberInput().OrderID
+	toMember, ok := r.fakes.sentMessage("member_order_confirmed", mia)
+	if !ok || !strings.Contains(toMember.Text, page) || !strings.Contains(toMember.HTML, page) {
+		t.Errorf("the member's confirmation lacks %s:\n%s", page, toMember.Text)
+	}
+	toClient, ok := r.fakes.sentMessage("member_order_confirmed", carl)
+	if !ok || strings.Contains(toClient.Text+toClient.HTML, "/app/") {
+		t.Errorf("the client's confirmation links a page it cannot open:\n%s", toClient.Text)
+	}
+}
