@@ -39,14 +39,39 @@ func demo(ctx context.Context, s session, args []string, out io.Writer) error {
 	for _, o := range []order{market, member} {
 		fmt.Fprintf(out, "  %-12s %s  %s (%s)  %s\n", o.Flow, o.ID, o.Status, o.StatusLabel, s.workflowLink(o.ID))
 	}
+	w.printSignIns()
 	return nil
+}
+
+// party is someone the demo acted as, and the address they sign in to the
+// pages with.
+type party struct {
+	role  lifecycle.Role
+	email string
+}
+
+// The staff side signs in with the addresses the server is configured with;
+// the demo prints the defaults and the variable that changes them.
+var (
+	purchasingParty = party{lifecycle.Purchasing, "purchasing@orderflow.localhost (ORDERFLOW_PURCHASING_EMAIL)"}
+	staffParty      = party{lifecycle.Staff, "staff@orderflow.localhost (ORDERFLOW_STAFF_EMAIL)"}
+)
+
+// printSignIns says where each party the demo played sees its orders.
+func (w *walk) printSignIns() {
+	fmt.Fprintf(w.out, "\nSee the orders as each party: open %s/app/sign-in, enter the address, and follow the link emailed to it (dev mode keeps it in %s/dev/mail):\n",
+		w.api.base, w.api.base)
+	for _, p := range w.parties {
+		fmt.Fprintf(w.out, "  %-11s %s\n", p.role, p.email)
+	}
 }
 
 // walk prints numbered steps and acts as whichever party a step needs.
 type walk struct {
 	session
-	out  io.Writer
-	step int
+	out     io.Writer
+	step    int
+	parties []party
 }
 
 func (w *walk) say(format string, args ...any) {
@@ -144,6 +169,7 @@ func (w *walk) marketplace(ctx context.Context) (order, error) {
 	}
 	id := o.ID
 	w.say("customer %s orders %q (prepaid): %s is %s\n    Web UI: %s", customer, o.Title, id, o.Status, w.workflowLink(id))
+	w.parties = append(w.parties, party{lifecycle.Customer, body["customer_email"].(string)}, purchasingParty)
 
 	o, err = w.waitFor(ctx, id, lifecycle.Customer, customer, "the payment link", func(o order) bool {
 		return o.Marketplace != nil && o.Marketplace.Payment != nil && o.Marketplace.Payment.URL != ""
@@ -177,6 +203,7 @@ func (w *walk) marketplace(ctx context.Context) (order, error) {
 		names = append(names, offer.Supplier.Name+" ("+offer.Supplier.ID+")")
 		if supplier == "" && !offer.Declined {
 			supplier = offer.Supplier.ID
+			w.parties = append(w.parties, party{lifecycle.Supplier, offer.Supplier.Email})
 		}
 	}
 	w.say("offered to the top suppliers: %s", strings.Join(names, ", "))
@@ -219,6 +246,7 @@ func (w *walk) member(ctx context.Context) (order, error) {
 	}
 	id := o.ID
 	w.say("member %s submits %q: %s is %s\n    Web UI: %s", member, o.Title, id, o.Status, w.workflowLink(id))
+	w.parties = append(w.parties, party{lifecycle.Member, body["member_email"].(string)}, staffParty)
 
 	if _, err := w.do(ctx, id, lifecycle.Approve, lifecycle.Staff, staff, nil); err != nil {
 		return o, err

@@ -4,11 +4,13 @@ import (
 	"context"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/orderflow/orderflow/internal/auth"
+	"github.com/orderflow/orderflow/internal/signin"
 	"github.com/orderflow/orderflow/internal/testenv"
 	"github.com/orderflow/orderflow/lifecycle"
 )
@@ -51,6 +53,7 @@ func TestStarterAgainstARunningSystem(t *testing.T) {
 			t.Errorf("demo output lacks %q:\n%s", step, out)
 		}
 	}
+	checkSignIns(t, sys, out)
 	marketID := final[0][2]
 
 	// show: the timeline and documents of the completed order, as ops.
@@ -89,5 +92,26 @@ func TestStarterAgainstARunningSystem(t *testing.T) {
 	}
 	if strings.Contains(listed, marketID) {
 		t.Fatalf("list --status cancelled shows the completed order:\n%s", listed)
+	}
+}
+
+// checkSignIns: the demo prints, for each party it played, an address that
+// signs in to the pages as that party.
+func checkSignIns(t *testing.T, sys *testenv.System, out string) {
+	t.Helper()
+	if !strings.Contains(out, sys.URL+"/app/sign-in") {
+		t.Errorf("the demo does not say where to sign in:\n%s", out)
+	}
+	directory := signin.Directory{Store: sys.Store, Staff: map[string][]lifecycle.Role{
+		sys.Config.StaffEmail: {lifecycle.Staff}, sys.Config.Lifecycle.PurchasingEmail: {lifecycle.Purchasing}}}
+	printed := regexp.MustCompile(`(?m)^  (customer|purchasing|supplier|member|staff)\s+(\S+@\S+)`).FindAllStringSubmatch(out, -1)
+	if len(printed) != 5 {
+		t.Fatalf("want a sign-in address for each of the 5 parties:\n%s", out)
+	}
+	for _, p := range printed {
+		ids, err := directory.Lookup(context.Background(), p[2])
+		if err != nil || !slices.ContainsFunc(ids, func(id signin.Identity) bool { return string(id.Role) == p[1] }) {
+			t.Errorf("%s signs in as %+v (%v), want a %s", p[2], ids, err, p[1])
+		}
 	}
 }

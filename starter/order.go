@@ -34,8 +34,9 @@ type order struct {
 		} `json:"payment"`
 		Offers []struct {
 			Supplier struct {
-				ID   string `json:"id"`
-				Name string `json:"name"`
+				ID    string `json:"id"`
+				Name  string `json:"name"`
+				Email string `json:"email"`
 			} `json:"supplier"`
 			Round    int  `json:"round"`
 			Declined bool `json:"declined"`
