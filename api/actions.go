@@ -34,6 +34,9 @@ import (
 // against the order. So a caller who may not see the order learns nothing
 // from a refusal: the workflow's validator refuses it as no such order.
 func (o orders) act(c *gin.Context) {
+	if !o.attachUpload(c) {
+		return
+	}
 	if !o.actDirectly(c) {
 		o.actAfterReading(c)
 	}

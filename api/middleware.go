@@ -9,6 +9,7 @@ import (
 	"github.com/orderflow/orderflow/internal/clientpage"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -182,11 +183,15 @@ func (m *httpMetrics) observe(c *gin.Context) {
 
 // withBodyLimit refuses oversized bodies before anything reads them.
 func withBodyLimit(c *gin.Context) {
-	if c.Request.ContentLength > maxBodyBytes {
-		abortWith(c, http.StatusRequestEntityTooLarge, fmt.Sprintf("The request body is %d bytes; the limit is %s (%d bytes). Send a smaller body.", c.Request.ContentLength, maxBodyText, maxBodyBytes))
+	limit, text := int64(maxBodyBytes), maxBodyText
+	if slices.Contains(uploadRoutes, c.FullPath()) {
+		limit, text = maxUploadBytes, maxUploadText
+	}
+	if c.Request.ContentLength > limit {
+		abortWith(c, http.StatusRequestEntityTooLarge, fmt.Sprintf("The request body is %d bytes; the limit is %s (%d bytes). Send a smaller body.", c.Request.ContentLength, text, limit))
 		return
 	}
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxBodyBytes)
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
 	c.Next()
 }
 

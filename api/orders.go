@@ -35,6 +35,7 @@ func registerOrderRoutes(v1 *gin.RouterGroup, d Deps) {
 	v1.GET("/orders/:id", o.get)
 	v1.POST("/orders/:id/actions/:action", o.act)
 	v1.GET("/orders/:id/documents/:doc", o.document)
+	v1.POST("/orders/:id/documents", requireRole(lifecycle.Supplier), o.upload)
 }
 
 type orders struct{ Deps }

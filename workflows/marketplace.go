@@ -227,6 +227,9 @@ func (m *marketplace) apply(ctx workflow.Context, a lifecycle.Action, req Action
 	case lifecycle.UploadInvoice:
 		inv := p.(*InvoicePayload)
 		m.SupplierInvoice = &SupplierInvoice{Number: inv.Number, Amount: inv.Amount}
+		if inv.Document != nil { // state only, no command: histories without it replay alike
+			m.Documents = append(m.Documents, *inv.Document)
+		}
 		m.note(ctx, a, actor, "invoice "+inv.Number, rid)
 		m.completeWhenDone(ctx)
 	case lifecycle.CannotFulfil, lifecycle.Cancel:

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/orderflow/orderflow/activities"
 	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/lifecycle"
 )
@@ -69,6 +70,11 @@ func (p *DeliveredPayload) Validate() map[string]string {
 type InvoicePayload struct {
 	Number string       `json:"number"`
 	Amount money.Amount `json:"amount"`
+	// Document is the invoice's PDF, uploaded first (POST
+	// /v1/orders/{id}/documents). The supplier sends its id; the API
+	// checks it is this order's upload and fills in the rest from its
+	// record, so the order lists only documents that exist.
+	Document *activities.DocumentRef `json:"document,omitempty"`
 }
 
 func (p *InvoicePayload) Validate() map[string]string {
@@ -76,8 +82,14 @@ func (p *InvoicePayload) Validate() map[string]string {
 	if p.Amount <= 0 {
 		problems["amount"] = "must be greater than 0"
 	}
+	if p.Document != nil && (p.Document.ID == "" || p.Document.Kind != SupplierInvoiceKind) {
+		problems["document"] = "must be the id of the invoice's PDF as POST /v1/orders/{id}/documents answered it"
+	}
 	return problems
 }
+
+// SupplierInvoiceKind is the kind of a supplier's uploaded invoice PDF.
+const SupplierInvoiceKind = "supplier_invoice"
 
 func (m *marketplace) vet(a lifecycle.Action, p Payload) string {
 	if pc, ok := p.(*PaymentConfirmedPayload); ok && a == lifecycle.PaymentConfirmed {
