@@ -70,6 +70,20 @@ func Attach(parent context.Context, id target.ID) (context.Context, context.Canc
 	return ctx, cancel, nil
 }
 
+// Window opens a new tab in a browser context of its own, like a private
+// window: its cookies are its own, so each person signed in to the pages
+// has one. It closes when the test ends.
+func Window(t testing.TB, parent context.Context) context.Context {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(parent, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	// Like Attach's, the first run carries no timeout.
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("open a window: %v", err)
+	}
+	return ctx
+}
+
 // Do runs steps in the tab with StepTimeout.
 func Do(ctx context.Context, steps ...chromedp.Action[chromedp.Void]) error {
 	ctx, cancel := context.WithTimeout(ctx, StepTimeout)
@@ -98,6 +112,9 @@ type Report struct {
 	InnerWidth     int      `json:"innerWidth"`
 	Unlabelled     []string `json:"unlabelled"`     // form controls without a label
 	UnnamedButtons []string `json:"unnamedButtons"` // buttons without text
+	// Wide are the innermost elements reaching past the phone's width,
+	// when the page scrolls sideways: what to fix.
+	Wide []string `json:"wide"`
 }
 
 const reportJS = `(() => {
@@ -111,6 +128,9 @@ const reportJS = `(() => {
     unlabelled: [...document.querySelectorAll('input:not([type=hidden]), textarea, select')].filter(e => !labelled(e)).map(html),
     unnamedButtons: [...document.querySelectorAll('button, input[type=submit]')]
       .filter(b => !(b.textContent || b.value || '').trim() && !b.getAttribute('aria-label')).map(html),
+    wide: [...document.querySelectorAll('body *')]
+      .filter(e => e.getBoundingClientRect().right > %d + 1 && ![...e.children].some(c => c.getBoundingClientRect().right > %d + 1))
+      .slice(0, 5).map(html),
   };
 })()`
 
@@ -127,6 +147,9 @@ func (r Report) Problems() []string {
 	if r.ScrollWidth > r.InnerWidth {
 		out = append(out, fmt.Sprintf("scrolls sideways: content %d px wide in a %d px viewport", r.ScrollWidth, r.InnerWidth))
 	}
+	for _, w := range r.Wide {
+		out = append(out, "wider than a phone: "+w)
+	}
 	for _, c := range r.Unlabelled {
 		out = append(out, "unlabelled control: "+c)
 	}
@@ -138,7 +161,7 @@ func (r Report) Problems() []string {
 
 // Check reads the page's Report.
 func Check(ctx context.Context) (Report, error) {
-	return Run(ctx, chromedp.Evaluate[Report](reportJS))
+	return Run(ctx, chromedp.Evaluate[Report](fmt.Sprintf(reportJS, PhoneWidth, PhoneWidth)))
 }
 
 // Focus describes the focused element after a key press.

@@ -15,8 +15,10 @@ import (
 
 type feedView struct {
 	Who, CSRF string
-	Offered   []feedRow
-	Accepted  []orderRow
+	// Zone is where the script writes the times of the rows it adds.
+	Zone     string
+	Offered  []feedRow
+	Accepted []orderRow
 	// Blank is the row the script copies for an order that appears.
 	Blank feedRow
 }
@@ -44,12 +46,12 @@ func (p *Portal) feed(w http.ResponseWriter, r *http.Request, v visit) {
 			Orders []listedOrder `json:"orders"`
 		}
 		pr, err = p.get(r, v, "/v1/orders?"+url.Values{"supplier": {v.sess.Who.Subject}, "limit": {"100"}}.Encode(), &accepted)
-		view := feedView{Who: p.who(v), CSRF: v.sess.CSRF, Blank: p.feedRow(feedItem{}, v.sess.CSRF)}
+		view := feedView{Who: p.who(v), CSRF: v.sess.CSRF, Zone: p.Zone.String(), Blank: p.feedRow(feedItem{}, v.sess.CSRF)}
 		for _, it := range feed.Orders {
 			view.Offered = append(view.Offered, p.feedRow(it, v.sess.CSRF))
 		}
 		for _, o := range accepted.Orders {
-			view.Accepted = append(view.Accepted, orderRow{ID: o.ID, Title: o.Title, Status: humanize(o.Status), Total: o.Total})
+			view.Accepted = append(view.Accepted, orderRow{ID: o.ID, Title: o.Title, Status: humanize(o.Status), Total: amount(o.Total, "")})
 		}
 		if err == nil && pr == nil {
 			p.render(w, http.StatusOK, feedPage, view)
@@ -68,6 +70,13 @@ func (p *Portal) feedRow(it feedItem, csrf string) feedRow {
 	row := feedRow{ID: it.OrderID, Title: it.Title, Status: humanize(it.Status),
 		Accept:  newActionForm(flow, it.OrderID, csrf, lifecycle.Accept),
 		Decline: newActionForm(flow, it.OrderID, csrf, lifecycle.Decline)}
+	// Each row's controls have ids of their own, with the order's id; the
+	// template row's "_" is replaced by the script (feed.js).
+	key := it.OrderID
+	if key == "" {
+		key = "_"
+	}
+	row.Accept.ID, row.Decline.ID = row.Accept.Action+"-"+key, row.Decline.Action+"-"+key
 	if it.NextDeadline != nil {
 		row.Deadline = p.when(*it.NextDeadline)
 	}

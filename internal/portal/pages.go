@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/orderflow/orderflow/internal/clientpage"
+	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/lifecycle"
 	"github.com/orderflow/orderflow/workflows"
 )
@@ -56,7 +58,7 @@ type option struct{ Value, Label string }
 
 type orderRow struct {
 	ID, Title, Status, Total, Deadline, Created string
-	Attention                                 bool
+	Attention                                   bool
 }
 
 func (p *Portal) home(w http.ResponseWriter, r *http.Request, v visit) {
@@ -91,7 +93,7 @@ func (p *Portal) home(w http.ResponseWriter, r *http.Request, v visit) {
 		view.Filters = statusFilters(q.Flow)
 	}
 	for _, o := range list.Orders {
-		row := orderRow{ID: o.ID, Title: o.Title, Status: humanize(o.Status), Total: o.Total,
+		row := orderRow{ID: o.ID, Title: o.Title, Status: humanize(o.Status), Total: amount(o.Total, ""),
 			Created: p.when(o.CreatedAt), Attention: o.NeedsAttention}
 		if o.NextDeadline != nil {
 			row.Deadline = p.when(*o.NextDeadline)
@@ -131,14 +133,21 @@ func (p *Portal) who(v visit) string {
 type orderPageView struct {
 	workflows.OrderView
 	Who, CSRF, Done string
-	Deadlines       []labelled
-	Timeline        []timelineRow
-	Documents       []docLink
-	Schedule        []scheduleRow
-	Actions         []actionForm
+	TotalText       string
+	// Details say what the order is: its party, where and when, its terms.
+	Details []labelled
+	// Lines are what is ordered, as the person reads them.
+	Lines     []lineRow
+	Deadlines []labelled
+	Timeline  []timelineRow
+	Documents []docLink
+	Schedule  []scheduleRow
+	Actions   []actionForm
 }
 
 type labelled struct{ Label, Value string }
+
+type lineRow struct{ Description, Quantity, UnitPrice, VAT string }
 
 type timelineRow struct {
 	At, What, By, Reason string
@@ -149,6 +158,9 @@ type docLink struct{ Name, URL string }
 
 type scheduleRow struct {
 	Date, Status, Draft, ChangeRequest string
+	// Changes is the form asking changes to this entry's draft, when the
+	// order allows request_changes now and the entry has a draft.
+	Changes *actionForm
 }
 
 func (p *Portal) order(w http.ResponseWriter, r *http.Request, v visit) {
@@ -163,7 +175,9 @@ func (p *Portal) order(w http.ResponseWriter, r *http.Request, v visit) {
 		p.apiRefused(w, *pr)
 		return
 	}
-	view := orderPageView{OrderView: o, Who: p.who(v), CSRF: v.sess.CSRF, Done: humanize(r.URL.Query().Get("done"))}
+	view := orderPageView{OrderView: o, Who: p.who(v), CSRF: v.sess.CSRF, Done: humanize(r.URL.Query().Get("done")),
+		TotalText: money.Format(o.Total, o.Currency)}
+	view.Details, view.Lines = details(o)
 	for _, d := range o.Deadlines {
 		view.Deadlines = append(view.Deadlines, labelled{humanize(d.Name), p.when(d.At)})
 	}
@@ -179,15 +193,75 @@ func (p *Portal) order(w http.ResponseWriter, r *http.Request, v visit) {
 		}
 		view.Documents = append(view.Documents, docLink{name, Prefix + "/orders/" + url.PathEscape(o.ID) + "/documents/" + url.PathEscape(d.ID)})
 	}
+	changes := slices.Contains(o.AllowedActions, lifecycle.RequestChanges)
 	if o.Member != nil {
-		for _, e := range o.Member.Schedule {
-			view.Schedule = append(view.Schedule, scheduleRow{Date: e.Date, Status: humanize(e.Status), Draft: draftLink(o.ID, e), ChangeRequest: e.ChangeRequest})
+		for i, e := range o.Member.Schedule {
+			row := scheduleRow{Date: clientpage.Date(e.Date), Status: humanize(e.Status), Draft: draftLink(o.ID, e), ChangeRequest: e.ChangeRequest}
+			// Changes are asked on a draft, entry by entry: the form names
+			// its entry (1-based, as the API counts) and asks only the comment.
+			if changes && e.DraftDocument != "" && e.Invoice == nil {
+				f := newActionForm(o.Flow, o.ID, v.sess.CSRF, lifecycle.RequestChanges)
+				f.fix("entry", strconv.Itoa(i+1))
+				f.ID, f.Label = fmt.Sprintf("%s-%d", f.Action, i+1), "Ask for changes"
+				row.Changes = &f
+			}
+			view.Schedule = append(view.Schedule, row)
 		}
 	}
 	for _, a := range o.AllowedActions {
+		if a == lifecycle.RequestChanges && o.Member != nil {
+			continue // on the schedule, by its drafts
+		}
 		view.Actions = append(view.Actions, newActionForm(o.Flow, o.ID, v.sess.CSRF, a))
 	}
+	// The way forward first, the long forms next, what ends or refuses last.
+	slices.SortStableFunc(view.Actions, func(a, b actionForm) int { return a.weight() - b.weight() })
 	p.render(w, http.StatusOK, orderPage, view)
+}
+
+// details are what the order says, as far as the viewer's view shows it
+// (the API narrows each part to the viewer's; an absent part is not shown).
+func details(o workflows.OrderView) ([]labelled, []lineRow) {
+	var out []labelled
+	add := func(label, value string) {
+		if strings.TrimSpace(value) != "" {
+			out = append(out, labelled{label, value})
+		}
+	}
+	var lines []lineRow
+	line := func(description string, quantity money.Quantity, unit money.Amount, vat money.Rate) {
+		lines = append(lines, lineRow{description, quantity.String(), money.Format(unit, o.Currency), clientpage.Rate(vat)})
+	}
+	if m := o.Marketplace; m != nil {
+		add("Deliver to", strings.Join(m.Delivery.Address, ", "))
+		add("Delivery wanted on", clientpage.Date(m.Delivery.RequestedDate))
+		add("Payment", m.PaymentTerms)
+		if m.MarginPercent != nil {
+			add("Margin", clientpage.Rate(*m.MarginPercent))
+		}
+		if m.Supplier != nil {
+			add("Supplier", m.Supplier.Name)
+		}
+		for _, it := range m.Items {
+			line(it.Description, it.Quantity, it.UnitPrice, it.VATRate)
+		}
+	}
+	if m := o.Member; m != nil {
+		add("Member", m.MemberName)
+		client := m.Client.Name
+		if m.Client.Company != "" {
+			client += ", " + m.Client.Company
+		}
+		add("Client", client)
+		if m.ServicePeriod.Start != "" {
+			add("Service period", clientpage.Period(m.ServicePeriod.Start, m.ServicePeriod.End))
+		}
+		add("Offer valid until", clientpage.Date(m.OfferValidUntil))
+		for _, l := range m.Lines {
+			line(l.Description, l.Quantity, l.UnitPrice, l.VATRate)
+		}
+	}
+	return out, lines
 }
 
 func describeEntry(e workflows.TimelineEntry) string {
@@ -213,9 +287,31 @@ func draftLink(orderID string, e workflows.Entry) string {
 type actionForm struct {
 	Action, Label, Flow, RequestID string
 	URL, CSRF                      string // where it posts; the session's token
-	Fields                         []formField
-	JSON                           bool
-	Danger                         bool
+	// ID prefixes the ids of the form's controls: unique on the page.
+	ID     string
+	Fields []formField
+	// Hidden are fields the page fills in (a schedule entry's number).
+	Hidden []hiddenField
+	JSON   bool
+	Danger bool
+}
+
+type hiddenField struct{ Name, Value string }
+
+func (f actionForm) weight() int {
+	switch {
+	case f.Danger:
+		return 2
+	case f.JSON:
+		return 1
+	}
+	return 0
+}
+
+// fix makes the field name a hidden one with value.
+func (f *actionForm) fix(name, value string) {
+	f.Fields = slices.DeleteFunc(f.Fields, func(field formField) bool { return field.Name == name })
+	f.Hidden = append(f.Hidden, hiddenField{name, value})
 }
 
 type formField struct {
@@ -224,10 +320,11 @@ type formField struct {
 }
 
 // dangerous actions are shown as the secondary button.
-var dangerous = []lifecycle.Action{lifecycle.Cancel, lifecycle.Decline, lifecycle.Reject, lifecycle.RequestCancellation}
+var dangerous = []lifecycle.Action{lifecycle.Cancel, lifecycle.Decline, lifecycle.Reject, lifecycle.RequestCancellation,
+	lifecycle.Discard, lifecycle.DeclineCredit, lifecycle.CannotFulfil, lifecycle.RejectReturn, lifecycle.RejectResalable, lifecycle.DenyCancellation}
 
 func newActionForm(flow, orderID, csrf string, a lifecycle.Action) actionForm {
-	f := actionForm{Action: string(a), Label: capitalize(humanize(string(a))), Flow: flow, RequestID: "page-" + randomToken()[:22],
+	f := actionForm{Action: string(a), ID: string(a), Label: capitalize(humanize(string(a))), Flow: flow, RequestID: "page-" + randomToken()[:22],
 		Danger: slices.Contains(dangerous, a), CSRF: csrf}
 	if orderID != "" {
 		f.URL = Prefix + "/orders/" + url.PathEscape(orderID) + "/actions/" + url.PathEscape(string(a))
@@ -241,7 +338,7 @@ func newActionForm(flow, orderID, csrf string, a lifecycle.Action) actionForm {
 			f.JSON = true
 			continue
 		}
-		f.Fields = append(f.Fields, formField{Name: field.Path, Label: capitalize(humanize(field.Path)), Type: inputType(kind), Hint: kind, Required: required})
+		f.Fields = append(f.Fields, formField{Name: field.Path, Label: capitalize(humanize(field.Path)), Type: inputType(kind), Hint: hint(kind), Required: required})
 	}
 	return f
 }
@@ -256,6 +353,20 @@ func inputType(kind string) string {
 		return "number"
 	}
 	return "text"
+}
+
+// hint says what a field takes, when its label does not: a decimal takes
+// a number with a point, a whole number or a date its form; text nothing.
+func hint(kind string) string {
+	switch {
+	case strings.HasPrefix(kind, "decimal"):
+		return "A number, like 12.50"
+	case kind == "whole number" || kind == "integer":
+		return "A whole number"
+	case kind == "string" || kind == "true or false":
+		return ""
+	}
+	return capitalize(kind)
 }
 
 func capitalize(s string) string {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/orderflow/orderflow/internal/money"
 	"github.com/orderflow/orderflow/internal/webpage"
 )
 
@@ -75,6 +76,16 @@ func (p *Portal) when(t time.Time) string {
 		return ""
 	}
 	return t.In(p.Zone).Format("Mon 2 Jan 2006, 15:04 MST")
+}
+
+// amount writes an API amount for people: comma-grouped thousands, with the
+// currency's symbol when the answer names one ("€ 1,210.00").
+func amount(decimal, currency string) string {
+	a, err := money.ParseAmount(decimal)
+	if err != nil {
+		return decimal
+	}
+	return money.Format(a, currency)
 }
 
 // humanize writes a status or action name as words: "awaiting_payment" →

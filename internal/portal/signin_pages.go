@@ -94,7 +94,7 @@ func (p *Portal) confirmSignIn(w http.ResponseWriter, r *http.Request) {
 		Email, Role, Subject, CSRF, Next string
 		Expires                          string
 	}{link.Email, string(link.Who.Role), link.Who.Subject, p.formToken(w, r), safeNext(r.URL.Query().Get("next")),
-		link.Expires.In(p.Zone).Format("15:04")})
+		link.Expires.In(p.Zone).Format("15:04 MST")})
 }
 
 func (p *Portal) useLink(w http.ResponseWriter, r *http.Request) {

@@ -9,9 +9,17 @@
   const status = document.getElementById("feed-status");
   if (!list || !template || !window.EventSource) return;
 
+  // Times as the server writes them: "Thu 3 Dec 2026, 13:55 CET", in the
+  // orders' time zone.
+  const zone = list.dataset.zone || "UTC";
   function when(iso) {
     if (!iso) return "";
-    return new Date(iso).toLocaleString(undefined, { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+    const parts = {};
+    for (const p of new Intl.DateTimeFormat("en-GB", {
+      weekday: "short", day: "numeric", month: "short", year: "numeric",
+      hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: zone, timeZoneName: "short",
+    }).formatToParts(new Date(iso))) parts[p.type] = p.value;
+    return `${parts.weekday} ${parts.day} ${parts.month} ${parts.year}, ${parts.hour}:${parts.minute} ${parts.timeZoneName}`;
   }
 
   function row(item) {
@@ -22,6 +30,12 @@
     link.textContent = item.title || item.order_id;
     li.querySelector(".status").textContent = (item.status || "").replaceAll("_", " ");
     li.querySelector(".deadline").textContent = when(item.next_deadline);
+    // The template's control ids hold "-_-" where a row's hold its order id.
+    for (const attr of ["id", "for", "aria-describedby"]) {
+      for (const el of li.querySelectorAll("[" + attr + "]")) {
+        el.setAttribute(attr, el.getAttribute(attr).replace("-_-", "-" + item.order_id + "-"));
+      }
+    }
     for (const form of li.querySelectorAll("form")) {
       form.action = "/app/orders/" + encodeURIComponent(item.order_id) + "/actions/" + form.dataset.action;
       form.querySelector("input[name=request_id]").value = "page-" + crypto.randomUUID();

@@ -1,0 +1,417 @@
+package browser_test
+
+// The pages people work in (/app, issue 17), in headless Chromium on a
+// phone-sized viewport, against the real system in capture mode. Each
+// person signs in the way they would: their address on the sign-in page,
+// the link from the captured email, the Sign in button; each in a window
+// of their own (their own cookies). Then each walks their main path on the
+// pages: a member submits and, once an invoice draft exists, asks for
+// changes and requests cancellation; a customer pays and cancels; finance
+// approves credit, purchasing sets the margin and releases, and a supplier
+// sees the order appear on its live feed without reloading and accepts it.
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"github.com/orderflow/orderflow/internal/browser"
+	"github.com/orderflow/orderflow/internal/clientpage"
+	"github.com/orderflow/orderflow/internal/testenv"
+	"github.com/orderflow/orderflow/lifecycle"
+	"github.com/orderflow/orderflow/workflows"
+)
+
+// The staff side's addresses: the configuration's defaults.
+const (
+	purchasingEmail = "purchasing@orderflow.localhost"
+	financeEmail    = "finance@orderflow.localhost"
+)
+
+func TestPortalInABrowser(t *testing.T) {
+	// Invoices at 00:00 UTC of their date: a schedule entry dated today is
+	// drafted as soon as the order is active (and issued no sooner than the
+	// minimum review, 48 hours, so the draft stays open to changes).
+	sys := testenv.NewSystem(t, testenv.Options{Capture: true, Env: map[string]string{
+		"ORDERFLOW_TIMEZONE": "UTC", "ORDERFLOW_INVOICE_TIME": "00:00",
+	}})
+	s := &session{t: t, sys: sys, tab: browser.Start(t)}
+
+	t.Run("member submits, asks for changes on an invoice draft and requests cancellation", s.memberPath)
+	t.Run("customer pays and cancels", s.customerPath)
+	t.Run("finance approves credit, purchasing releases, a supplier accepts on its live feed", s.marketplacePath)
+}
+
+func (s *session) memberPath(t *testing.T) {
+	const address = "mia@members.test"
+	member, staff := s.sys.Token(t, lifecycle.Member, "m-7"), s.sys.Token(t, lifecycle.Staff, "s-1")
+	today := time.Now().UTC().Format("2006-01-02")
+	o := s.call(t, "POST", "/v1/orders", member, map[string]any{
+		"flow": "member", "member_name": "Mia Member", "member_email": address,
+		"client":            map[string]any{"name": "Carl Client", "company": "Client SA", "vat_number": "BE0123456789", "email": "carl@client.test"},
+		"title":             "Website redesign",
+		"lines":             []map[string]any{{"description": "Design and build", "quantity": 1, "unit_price": "1000.00", "vat_rate": 21}},
+		"service_period":    map[string]any{"start": time.Now().UTC().AddDate(0, 0, -30).Format("2006-01-02"), "end": time.Now().UTC().AddDate(0, 0, 30).Format("2006-01-02")},
+		"offer_valid_until": time.Now().UTC().AddDate(0, 0, 10).Format("2006-01-02"),
+		"schedule":          []map[string]any{{"date": today, "amount": "1000.00"}},
+	}, http.StatusCreated)
+	if o.Status != lifecycle.Draft {
+		t.Fatalf("new member order: %s", o.Status)
+	}
+
+	win := s.signIn(t, address, "Member m-7", true)
+
+	// The orders list: the draft, with its status.
+	s.checkPage(t, win, "Your orders")
+	row := s.text(t, win, "table tbody tr")
+	for _, want := range []string{"Website redesign", "draft"} {
+		if !strings.Contains(row, want) {
+			t.Errorf("the member's orders list lacks %q: %q", want, row)
+		}
+	}
+	s.screenshot(t, win, "app-member-orders.png")
+
+	// The draft's page: the member submits it.
+	s.open(t, win, o.ID)
+	if got := s.text(t, win, "h1"); got != "Website redesign" {
+		t.Errorf("order page heading = %q", got)
+	}
+	s.wantStatus(t, win, "Draft")
+	s.wantActions(t, win, "submit", "edit", "discard")
+	s.checkPage(t, win, "Website redesign")
+	s.screenshot(t, win, "app-member-draft.png")
+	// Submit with the keyboard: Tab to the button (focus shows), Enter.
+	walk, err := browser.TabTo(win, `form[data-action="submit"] button`, 20)
+	must(t, err)
+	for _, f := range walk {
+		if f.Tag != "body" && !f.Visible() {
+			t.Errorf("no visible focus on <%s> %q: %+v", f.Tag, f.Text, f)
+		}
+	}
+	must(t, browser.Do(win, chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(chromedp.Search(`//p[@class="done"][contains(., "submit")]`))))
+	s.wantStatus(t, win, "Smart Confirmation")
+	s.wantActions(t, win, "withdraw")
+
+	// Smart staff approve in the API; the client confirms on its page.
+	s.call(t, "POST", "/v1/orders/"+o.ID+"/actions/approve", staff, nil, http.StatusOK)
+	client := s.openEmailLink(t, o.ID, "confirmation_request", "/c/")
+	must(t, browser.Do(client, browser.AsPhone(), chromedp.WaitVisible(chromedp.CSS(`button.primary`)), chromedp.Click(chromedp.CSS(`button.primary`)),
+		chromedp.WaitVisible(chromedp.Search(`//h1[contains(., "confirmed")]`))))
+	s.waitStatus(t, o.ID, lifecycle.Active)
+	s.eventually(t, "the invoice draft of "+o.ID, func() bool {
+		v := s.call(t, "GET", "/v1/orders/"+o.ID, member, nil, http.StatusOK)
+		return v.Member != nil && len(v.Member.Schedule) == 1 && v.Member.Schedule[0].DraftDocument != ""
+	})
+
+	// The active order: the billing schedule has the draft, which the
+	// member opens (a PDF) and asks changes to.
+	must(t, browser.Do(win, chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("h1"))))
+	s.wantStatus(t, win, "Active")
+	schedule := s.text(t, win, `table[aria-label="Billing schedule"]`)
+	for _, want := range []string{clientpage.Date(today), "Open the draft"} {
+		if !strings.Contains(schedule, want) {
+			t.Errorf("billing schedule lacks %q: %q", want, schedule)
+		}
+	}
+	draft, err := browser.Run(win, chromedp.Evaluate[string](`fetch(document.querySelector('table[aria-label="Billing schedule"] a').href).then(r => r.status + " " + r.headers.get("Content-Type"))`,
+		chromedp.EvalAwaitPromise))
+	must(t, err)
+	if draft != "200 application/pdf" {
+		t.Errorf("the draft link answers %q, want a PDF", draft)
+	}
+	s.wantActions(t, win, "request_changes", "request_cancellation")
+	s.act(t, win, "request_changes", map[string]string{"comment": "Please add the purchase order number PO-77"})
+	if schedule := s.text(t, win, `table[aria-label="Billing schedule"]`); !strings.Contains(schedule, "PO-77") {
+		t.Errorf("the schedule does not show the change request: %q", schedule)
+	}
+	s.checkPage(t, win, "Website redesign")
+	s.screenshot(t, win, "app-member-changes-requested.png")
+
+	// The member requests cancellation, with a reason.
+	s.act(t, win, "request_cancellation", map[string]string{"reason": "The client's budget was cut"})
+	s.wantStatus(t, win, "Cancellation Requested")
+	if timeline := s.text(t, win, `ul[aria-label="Timeline"]`); !strings.Contains(timeline, "The client's budget was cut") {
+		t.Errorf("the timeline lacks the cancellation's reason: %q", timeline)
+	}
+	s.checkPage(t, win, "Website redesign")
+	s.screenshot(t, win, "app-member-cancellation-requested.png")
+	s.waitStatus(t, o.ID, lifecycle.CancellationRequested)
+}
+
+func (s *session) customerPath(t *testing.T) {
+	const address = "cora@customers.test"
+	customer := s.sys.Token(t, lifecycle.Customer, "c-5")
+	o := s.createMarketplace(t, customer, address, "prepaid")
+	if o.Status != lifecycle.AwaitingPayment {
+		t.Fatalf("new prepaid order: %s", o.Status)
+	}
+
+	// The customer pays on the pay page, from the emailed link.
+	pay := s.openEmailLink(t, o.ID, "payment_link", "/pay/")
+	must(t, browser.Do(pay, browser.AsPhone(), chromedp.WaitVisible(chromedp.CSS(`form button`)), chromedp.Click(chromedp.CSS(`form button`)),
+		chromedp.WaitVisible(chromedp.Search(`//h1[. = "Payment received"]`))))
+	s.waitStatus(t, o.ID, lifecycle.Screening)
+
+	win := s.signIn(t, address, "Customer c-5", false)
+	s.checkPage(t, win, "Your orders")
+	if row := s.row(t, win, o.ID); !strings.Contains(row, items) || !strings.Contains(row, "screening") || !strings.Contains(row, "93.17") {
+		t.Errorf("the customer's orders list shows %q, want %s in screening", row, items)
+	}
+	s.screenshot(t, win, "app-customer-orders.png")
+
+	s.open(t, win, o.ID)
+	s.wantStatus(t, win, "Screening (Awaiting Release)")
+	s.wantActions(t, win, "cancel")
+	if text := s.text(t, win, "main"); !strings.Contains(text, "€ 93.17") || !strings.Contains(text, o.ID) {
+		t.Errorf("the order page lacks the order's id or its total 93.17:\n%s", text)
+	}
+	s.checkPage(t, win, items)
+	s.screenshot(t, win, "app-customer-order.png")
+
+	s.act(t, win, "cancel", map[string]string{"reason": "Found it cheaper nearby"})
+	s.wantStatus(t, win, "Cancelled")
+	s.wantActions(t, win)
+	if timeline := s.text(t, win, `ul[aria-label="Timeline"]`); !strings.Contains(timeline, "Found it cheaper nearby") {
+		t.Errorf("the timeline lacks the cancellation's reason: %q", timeline)
+	}
+	s.checkPage(t, win, items)
+	s.screenshot(t, win, "app-customer-cancelled.png")
+	s.waitStatus(t, o.ID, lifecycle.Cancelled)
+}
+
+func (s *session) marketplacePath(t *testing.T) {
+	purchasing := s.sys.Token(t, lifecycle.Purchasing, "p-1")
+	// One supplier of building goods in Brussels: every such order is offered to it.
+	s.api(t, "POST", "/v1/suppliers", purchasing, map[string]any{
+		"id": "sup-brico", "name": "Brico", "email": "orders@brico.example",
+		"categories": []string{"building"}, "regions": []string{"BE-BRU"}, "rating": 80,
+	}, http.StatusCreated, nil)
+	customer := s.sys.Token(t, lifecycle.Customer, "c-6")
+	o := s.createMarketplace(t, customer, "carlo@customers.test", "credit")
+	if o.Status != lifecycle.AwaitingCredit {
+		t.Fatalf("new credit order: %s", o.Status)
+	}
+
+	// Finance: the credit queue, the order, Approve credit.
+	fin := s.signIn(t, financeEmail, "Finance", false)
+	if h1 := s.text(t, fin, "h1"); h1 != "Credit queue" {
+		t.Errorf("finance's home = %q", h1)
+	}
+	if row := s.row(t, fin, o.ID); !strings.Contains(row, "awaiting credit") || !strings.Contains(row, "UTC") {
+		t.Errorf("the credit queue shows %q, want the order awaiting credit with its deadline", row)
+	}
+	s.checkPage(t, fin, "Credit queue")
+	s.screenshot(t, fin, "app-finance-credit-queue.png")
+	s.open(t, fin, o.ID)
+	s.wantStatus(t, fin, "Awaiting Credit")
+	s.wantActions(t, fin, "approve_credit", "decline_credit")
+	s.act(t, fin, "approve_credit", nil)
+	s.wantStatus(t, fin, "Screening (Awaiting Release)")
+	s.checkPage(t, fin, items)
+	s.screenshot(t, fin, "app-finance-approved.png")
+
+	// The supplier opens its live feed before the order is released.
+	sup := s.signIn(t, "orders@brico.example", "Brico", false)
+	if h1 := s.text(t, sup, "h1"); h1 != "Orders offered to you" {
+		t.Errorf("the supplier's home = %q", h1)
+	}
+	must(t, browser.Do(sup, chromedp.WaitVisible(chromedp.Search(`//p[@id="feed-status"][starts-with(., "Live")]`))))
+	if _, err := browser.Run(sup, chromedp.Evaluate[bool](`window.sameDocument = true`)); err != nil {
+		t.Fatal(err)
+	}
+
+	// Purchasing: the screening queue, the margin, Release.
+	pur := s.signIn(t, purchasingEmail, "Purchasing", false)
+	if h1 := s.text(t, pur, "h1"); h1 != "Screening queue" {
+		t.Errorf("purchasing's home = %q", h1)
+	}
+	if row := s.row(t, pur, o.ID); !strings.Contains(row, "screening") {
+		t.Errorf("the screening queue shows %q, want the order in screening", row)
+	}
+	s.checkPage(t, pur, "Screening queue")
+	s.screenshot(t, pur, "app-purchasing-screening-queue.png")
+	s.open(t, pur, o.ID)
+	s.wantStatus(t, pur, "Screening (Awaiting Release)")
+	s.wantActions(t, pur, "set_margin", "cancel") // release needs a margin
+	s.act(t, pur, "set_margin", map[string]string{"margin_percent": "12.5"})
+	s.wantActions(t, pur, "set_margin", "release", "cancel")
+	s.checkPage(t, pur, items)
+	s.screenshot(t, pur, "app-purchasing-order.png")
+	s.act(t, pur, "release", nil)
+	s.wantStatus(t, pur, "Pending")
+	s.checkPage(t, pur, items)
+
+	// The offer appears on the supplier's open feed, in place.
+	offer := fmt.Sprintf(`#offered li[data-order=%q]`, o.ID)
+	must(t, browser.Do(sup, chromedp.WaitVisible(chromedp.CSS(offer))))
+	same, err := browser.Run(sup, chromedp.Evaluate[bool](`window.sameDocument === true`))
+	must(t, err)
+	if !same {
+		t.Error("the feed page reloaded to show the offer")
+	}
+	if text := s.text(t, sup, offer); !strings.Contains(text, "pending") || !regexp.MustCompile(`answer by \w{3} \d{1,2} \w{3} \d{4}, \d\d:\d\d UTC`).MatchString(text) {
+		t.Errorf("the offer reads %q", text)
+	}
+	s.checkPage(t, sup, "Your live feed")
+	s.screenshot(t, sup, "app-supplier-feed.png")
+
+	must(t, browser.Do(sup, chromedp.Click(chromedp.CSS(offer+` form[data-action="accept"] button`)),
+		chromedp.WaitVisible(chromedp.Search(`//p[@class="done"][contains(., "accept")]`))))
+	s.wantStatus(t, sup, "In Progress")
+	s.wantActions(t, sup, "mark_delivered", "upload_invoice", "cannot_fulfil")
+	s.checkPage(t, sup, items)
+	s.screenshot(t, sup, "app-supplier-accepted.png")
+	s.waitStatus(t, o.ID, lifecycle.InProgress)
+
+	// Home again: the order is no longer offered, it is among the accepted.
+	must(t, browser.Do(sup, chromedp.Navigate(s.sys.URL+"/app/"), chromedp.WaitVisible(chromedp.CSS("h1"))))
+	if _, err := browser.Run(sup, chromedp.Evaluate[bool](fmt.Sprintf(`document.querySelector(%q) === null || (() => { throw new Error("still offered") })()`, offer))); err != nil {
+		t.Errorf("after accepting, the feed: %v", err)
+	}
+	if accepted := s.text(t, sup, fmt.Sprintf(`li:has(a[href="/app/orders/%s"])`, o.ID)); !strings.Contains(accepted, "in progress") {
+		t.Errorf("the supplier's accepted orders show %q, want the order in progress", accepted)
+	}
+}
+
+// items is what a marketplace order of createMarketplace is called.
+const items = "10 × Cement 25 kg, 1 × Trowel"
+
+// createMarketplace places a customer's order of cement and a trowel
+// (€ 93.17 with VAT) delivered in Brussels.
+func (s *session) createMarketplace(t *testing.T, token, address, terms string) workflows.OrderView {
+	t.Helper()
+	return s.call(t, "POST", "/v1/orders", token, map[string]any{
+		"flow": "marketplace", "customer_email": address, "customer_name": "Cora Customer",
+		"items": []map[string]any{
+			{"sku": "CEM-25", "description": "Cement 25 kg", "quantity": 10, "unit_price": "6.50", "vat_rate": 21},
+			{"sku": "TRW-1", "description": "Trowel", "quantity": 1, "unit_price": "12.00", "vat_rate": 21},
+		},
+		"category": "building", "delivery": map[string]any{"address": []string{"Rue Haute 1", "1000 Brussels"}, "region": "BE-BRU", "requested_date": time.Now().UTC().AddDate(0, 0, 7).Format("2006-01-02")},
+		"payment_terms": terms,
+	}, http.StatusCreated)
+}
+
+// signIn signs address in, in a window of its own, as a person does: the
+// address on the sign-in page, the link from the email, the button that
+// names who the link signs in as (as, e.g. "Member m-7"). It returns the
+// window on the page signing in leads to. With shots, it checks and
+// photographs the sign-in pages on the way.
+func (s *session) signIn(t *testing.T, address, as string, shots bool) context.Context {
+	t.Helper()
+	win := browser.Window(t, s.tab)
+	must(t, browser.Do(win, browser.AsPhone(), chromedp.Navigate(s.sys.URL+"/app/"), chromedp.WaitVisible(chromedp.CSS("#email"))))
+	if shots {
+		s.checkPage(t, win, "Sign in")
+		s.screenshot(t, win, "app-sign-in.png")
+	}
+	asked := time.Now()
+	must(t, browser.Do(win, chromedp.SendKeys(chromedp.CSS("#email"), address), chromedp.Click(chromedp.CSS(`form button.primary`)),
+		chromedp.WaitVisible(chromedp.Search(`//h1[. = "Check your email"]`))))
+	if text := s.text(t, win, "main"); !strings.Contains(text, address) {
+		t.Errorf("the page after asking for a link does not name %s:\n%s", address, text)
+	}
+	if shots {
+		s.checkPage(t, win, "Check your email")
+		s.screenshot(t, win, "app-sign-in-sent.png")
+	}
+
+	link := s.signInLink(t, address, as, asked)
+	must(t, browser.Do(win, chromedp.Navigate(link), chromedp.WaitVisible(chromedp.CSS(`button.primary`))))
+	if got := s.text(t, win, "button.primary"); got != "Sign in" {
+		t.Errorf("the link's page button = %q", got)
+	}
+	if text := s.text(t, win, "main"); !strings.Contains(text, address) {
+		t.Errorf("the link's page does not name %s:\n%s", address, text)
+	}
+	if shots {
+		s.checkPage(t, win, "Sign in")
+		s.screenshot(t, win, "app-sign-in-confirm.png")
+	}
+	must(t, browser.Do(win, chromedp.Click(chromedp.CSS(`button.primary`)), chromedp.WaitVisible(chromedp.CSS(`nav[aria-label="Account"]`))))
+	if nav := s.text(t, win, "nav"); !strings.Contains(nav, address) || !strings.Contains(nav, "Sign out") {
+		t.Errorf("the signed-in page's header = %q, want %s and Sign out", nav, address)
+	}
+	return win
+}
+
+var signInURL = regexp.MustCompile(`http://\S+/app/sign-in/[A-Za-z0-9_-]+(\?next=\S+)?`)
+
+// signInLink is the link to sign in as as from the newest sign-in email
+// to address sent after since.
+func (s *session) signInLink(t *testing.T, address, as string, since time.Time) string {
+	t.Helper()
+	var link string
+	s.eventually(t, "a sign-in email to "+address, func() bool {
+		mails, err := s.sys.Capture.ListCaptured(context.Background(), 100)
+		must(t, err)
+		for _, m := range mails { // newest first
+			if m.Purpose != "sign_in" || !strings.Contains(m.To, address) || m.CreatedAt.Before(since.Add(-time.Second)) {
+				continue
+			}
+			_, after, ok := strings.Cut(m.Text, "Sign in as "+as+":")
+			if !ok {
+				t.Fatalf("the sign-in email to %s has no link for %s:\n%s", address, as, m.Text)
+			}
+			link = signInURL.FindString(after)
+			return link != ""
+		}
+		return false
+	})
+	return link
+}
+
+// row is the text of the order's row in the page's list of orders.
+func (s *session) row(t *testing.T, page context.Context, orderID string) string {
+	t.Helper()
+	return s.text(t, page, fmt.Sprintf(`tr:has(a[href="/app/orders/%s"])`, orderID))
+}
+
+// open follows the order's link on the page, as a person clicks it.
+func (s *session) open(t *testing.T, page context.Context, orderID string) {
+	t.Helper()
+	must(t, browser.Do(page, chromedp.Click(chromedp.CSS(fmt.Sprintf(`main a[href="/app/orders/%s"]`, orderID))),
+		chromedp.WaitVisible(chromedp.Search(fmt.Sprintf(`//p[contains(., %q)]`, "order "+orderID)))))
+}
+
+// act fills the fields of the action's form on the order page and sends it;
+// the order page comes back saying it is done.
+func (s *session) act(t *testing.T, page context.Context, action string, fields map[string]string) {
+	t.Helper()
+	form := fmt.Sprintf(`form[data-action=%q]`, action)
+	var steps []chromedp.Action[chromedp.Void]
+	for name, value := range fields {
+		steps = append(steps, chromedp.SendKeys(chromedp.CSS(fmt.Sprintf(`%s [name=%q]`, form, name)), value))
+	}
+	steps = append(steps, chromedp.Click(chromedp.CSS(form+` button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.Search(fmt.Sprintf(`//p[@class="done"][contains(., %q)]`, strings.ReplaceAll(action, "_", " ")))))
+	must(t, browser.Do(page, steps...))
+}
+
+// wantStatus asserts the status the order page shows.
+func (s *session) wantStatus(t *testing.T, page context.Context, want string) {
+	t.Helper()
+	if got := s.text(t, page, "dd .badge"); got != want {
+		t.Errorf("the order page shows status %q, want %q", got, want)
+	}
+}
+
+// wantActions asserts the actions the order page offers now, exactly.
+func (s *session) wantActions(t *testing.T, page context.Context, want ...string) {
+	t.Helper()
+	got, err := browser.Run(page, chromedp.Evaluate[[]string](`[...new Set([...document.querySelectorAll('main form[data-action]')].map(f => f.dataset.action))]`))
+	must(t, err)
+	slices.Sort(got)
+	want = slices.Clone(want)
+	slices.Sort(want)
+	if !slices.Equal(got, want) && !(len(got) == 0 && len(want) == 0) {
+		t.Errorf("the order page offers %v, want %v", got, want)
+	}
+}
