@@ -116,14 +116,41 @@ type Flow struct {
 	Rules  map[Status]map[Action]Rule
 	// Deadlines are the named instants the order waits for, per status.
 	Deadlines map[Status][]string
-	// WaitsOn are the roles expected to move an order on, per status (the
+	// WaitsOn are the parties expected to move an order on, per status (the
 	// Web UI's "Waiting for"); a role is named there only while it may act.
-	WaitsOn map[Status][]Role
+	WaitsOn map[Status][]Wait
 	// Access says who sees and lists the flow's orders; a role not in it
 	// sees none.
 	Access map[Role]Access
 	// Feed are the statuses in which an order is on the suppliers' live feed.
 	Feed []Status
+}
+
+// Wait is one party an order waits for in a status: the role whose action
+// moves it on and, where that role is no person, who people should read as
+// the one to act (the payment webhook acts as the system, but the customer
+// is the one who must pay).
+type Wait struct {
+	Role Role
+	Who  string // empty: the role names the party
+}
+
+// waitsFor are waits for persons, each named by its role.
+func waitsFor(roles ...Role) []Wait {
+	ws := make([]Wait, len(roles))
+	for i, r := range roles {
+		ws[i] = Wait{Role: r}
+	}
+	return ws
+}
+
+// WaitFor is the wait of role r in status s, if the order waits for it there.
+func (t Flow) WaitFor(s Status, r Role) (Wait, bool) {
+	i := slices.IndexFunc(t.WaitsOn[s], func(w Wait) bool { return w.Role == r })
+	if i < 0 {
+		return Wait{}, false
+	}
+	return t.WaitsOn[s][i], true
 }
 
 // IsFinal reports whether status ends the order.

@@ -300,20 +300,24 @@ func actionNames(as []Action) []string {
 
 // Each flow waits only in its own statuses, none final, and only for roles
 // its table lets act in that status (a person's grant, or the system's
-// action that a webhook or a page applies).
+// action that a webhook or a page applies). A wait for the system names the
+// person behind it: nobody at the screen waits for "system".
 func TestWaitsOnNamesRolesThatMayAct(t *testing.T) {
 	for _, fl := range Flows {
-		for s, roles := range fl.WaitsOn {
+		for s, waits := range fl.WaitsOn {
 			if !slices.Contains(fl.Statuses, s) || fl.IsFinal(s) {
 				t.Errorf("%s waits in %q, not a running status of it", fl.Name, s)
 			}
-			for _, r := range roles {
+			for _, w := range waits {
 				acts := false
 				for _, rule := range fl.Rules[s] {
-					acts = acts || slices.ContainsFunc(rule.Grants, func(g Grant) bool { return g.Role == r })
+					acts = acts || slices.ContainsFunc(rule.Grants, func(g Grant) bool { return g.Role == w.Role })
 				}
 				if !acts {
-					t.Errorf("%s in %s waits for %s, whom no rule of the status lets act", fl.Name, s, r)
+					t.Errorf("%s in %s waits for %s, whom no rule of the status lets act", fl.Name, s, w.Role)
+				}
+				if w.Role == System && w.Who == "" {
+					t.Errorf("%s in %s waits for %s without saying who acts behind it", fl.Name, s, w.Role)
 				}
 			}
 		}

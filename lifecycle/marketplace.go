@@ -179,14 +179,15 @@ var MarketplaceFlow = Flow{
 	},
 	// A completed order waits for whichever of customer, purchasing and
 	// supplier may act on its return (the guards let one at a time).
-	WaitsOn: map[Status][]Role{
-		AwaitingPayment: {System}, // the payment webhook: the customer pays by link
-		AwaitingCredit:  {Finance},
-		Screening:       {Purchasing},
-		Pending:         {Supplier},
-		PendingExpiring: {Supplier},
-		InProgress:      {Supplier},
-		Completed:       {Customer, Purchasing, Supplier},
+	WaitsOn: map[Status][]Wait{
+		// The customer pays by link; the payment webhook applies it as the system.
+		AwaitingPayment: {{Role: System, Who: "the customer to pay (the payment provider confirms through its webhook)"}},
+		AwaitingCredit:  waitsFor(Finance),
+		Screening:       waitsFor(Purchasing),
+		Pending:         waitsFor(Supplier),
+		PendingExpiring: waitsFor(Supplier),
+		InProgress:      waitsFor(Supplier),
+		Completed:       waitsFor(Customer, Purchasing, Supplier),
 	},
 	// The staff side reads every order; a customer its own; a supplier the
 	// ones offered to it (the feed), and it lists the ones it took.

@@ -137,13 +137,13 @@ var MemberFlow = Flow{
 	},
 	// An active order waits for staff only while a change request is open
 	// (staff may act then), otherwise for its schedule.
-	WaitsOn: map[Status][]Role{
-		Draft:                 {Member},
-		SmartConfirmation:     {Staff},
-		ClientConfirmation:    {Client},
-		Active:                {Staff},
-		CancellationRequested: {Staff},
-		Rejected:              {Member},
+	WaitsOn: map[Status][]Wait{
+		Draft:                 waitsFor(Member),
+		SmartConfirmation:     waitsFor(Staff),
+		ClientConfirmation:    waitsFor(Client),
+		Active:                waitsFor(Staff),
+		CancellationRequested: waitsFor(Staff),
+		Rejected:              waitsFor(Member),
 	},
 	// The staff side reads every order but a member's drafts (those a staff
 	// user wrote for the member stay theirs); a member its own; a client

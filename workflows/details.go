@@ -72,12 +72,8 @@ func (c *core) currentDetails() string {
 	default:
 		var parts []string
 		for _, ra := range now {
-			if slices.Contains(c.table.WaitsOn[c.Status], ra.role) {
-				part := roleLabel(ra)
-				if !ra.role.IsPerson() { // the payment webhook, the confirmation link's page
-					part += " via " + strings.Join(ra.via, ", ")
-				}
-				parts = append(parts, part+" ("+joinActions(ra.actions)+")")
+			if w, ok := c.table.WaitFor(c.Status, ra.role); ok {
+				parts = append(parts, waitLabel(w, ra))
 			}
 		}
 		if len(parts) == 0 {
@@ -107,7 +103,9 @@ func (c *core) currentDetails() string {
 		b.WriteString(". Ops may ")
 		b.WriteString(joinActions(c.opsAllowed()))
 		if a.Resendable {
-			b.WriteString(` (retry with {"resend": true} once the provider shows the email was not delivered)`)
+			// As code: Markdown would curl the quotes of plain text, and
+			// what ops copy must be JSON.
+			b.WriteString(" (retry with `{\"resend\": true}` once the provider shows the email was not delivered)")
 		}
 		b.WriteString(".\n\n")
 	}
@@ -164,6 +162,22 @@ func (c *core) currentDetails() string {
 	}
 	b.WriteString("\n")
 	return b.String()
+}
+
+// waitLabel is whom the order waits for, with what they may do: the person
+// behind the system's action when the lifecycle names one ("the customer to
+// pay"; the payment_confirmed action is the webhook's, not theirs), else the
+// role and its actions, with the way a role no person holds acts (the
+// confirmation link's page).
+func waitLabel(w lifecycle.Wait, ra roleActions) string {
+	if w.Who != "" {
+		return mdText(w.Who)
+	}
+	label := roleLabel(ra)
+	if !ra.role.IsPerson() {
+		label += " via " + strings.Join(ra.via, ", ")
+	}
+	return label + " (" + joinActions(ra.actions) + ")"
 }
 
 // roleLabel is a role as the details name it: "**supplier** (offered

@@ -96,7 +96,7 @@ func TestCurrentDetailsFollowAMarketplaceOrder(t *testing.T) {
 	min := time.Minute
 	r.detailsAt(30*time.Second,
 		"**Awaiting Payment** · marketplace order `ord_test`",
-		"**Waiting for:** **system** via payment webhook (`payment_confirmed`), until Tue 24 Nov 2026 10:00 CET (Payment window)",
+		"**Waiting for:** the customer to pay (the payment provider confirms through its webhook), until Tue 24 Nov 2026 10:00 CET (Payment window)",
 		"- Payment window: Tue 24 Nov 2026 10:00 CET\n",
 		"- **customer** (owner) via api: `cancel`\n",
 		"**Links:** [order](http://orderflow.test/v1/orders/ord_test)\n")
@@ -147,13 +147,24 @@ func TestCurrentDetailsOfAParkedOrder(t *testing.T) {
 		"Ops may `retry`, `skip`.",
 		"- **ops** via api, signal, update: `retry`, `skip`\n")
 	r.must(2*minute, lifecycle.OpsRetry, opsUser, nil)
-	r.detailsAt(3*minute, "**Waiting for:** **system** via payment webhook")
+	r.detailsAt(3*minute, "**Waiting for:** the customer to pay")
 	r.stopAt(hour)
 	r.execute(orderInput("prepaid"))
 	r.requireStopped()
 	if got := r.details(); strings.Contains(got, "Needs ops") {
 		t.Errorf("details after the retry still say the order is parked:\n%s", got)
 	}
+}
+
+// A parked email whose outcome is unknown tells ops how to resend it, as
+// code: the Web UI's Markdown would curl plain quotes, and ops copy JSON.
+func TestCurrentDetailsOfAnEmailOfUnknownOutcome(t *testing.T) {
+	r := newRun(t)
+	r.fakes.unknownSends = 1
+	r.detailsAt(minute, "Ops may `retry`, `skip` (retry with `{\"resend\": true}` once the provider shows the email was not delivered).")
+	r.stopAt(hour)
+	r.execute(orderInput("prepaid"))
+	r.requireStopped()
 }
 
 // A member order: the client is waited for on the page of its link; an
@@ -184,7 +195,7 @@ func TestCurrentDetailsFollowAMemberOrder(t *testing.T) {
 func TestCurrentDetailsOfAnOrderBeforeTheLeanEngine(t *testing.T) {
 	r := newRun(t)
 	r.startedBefore()
-	r.detailsAt(time.Minute, "**Waiting for:** **system** via payment webhook (`payment_confirmed`)")
+	r.detailsAt(time.Minute, "**Waiting for:** the customer to pay (the payment provider confirms through its webhook)")
 	r.stopAt(hour)
 	r.execute(orderInput("prepaid"))
 	r.requireStopped()

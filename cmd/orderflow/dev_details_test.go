@@ -19,6 +19,7 @@ import (
 	"github.com/orderflow/orderflow/internal/auth"
 	"github.com/orderflow/orderflow/internal/config"
 	"github.com/orderflow/orderflow/lifecycle"
+	"github.com/orderflow/orderflow/workflows"
 )
 
 // The order's current details as the Web UI shows them on a workflow's
@@ -55,14 +56,11 @@ func newUISession(t *testing.T, base string) *uiSession {
 	return s
 }
 
-// query runs a workflow query the way the UI's Queries tab and workflow
-// page do, and returns the first payload's data as JSON.
-func (s *uiSession) query(id, queryType string) ([]byte, error) {
-	body, _ := json.Marshal(map[string]any{
-		"execution": map[string]any{"workflowId": id},
-		"query":     map[string]any{"queryType": queryType},
-	})
-	req, _ := http.NewRequest("POST", fmt.Sprintf("%s/api/v1/namespaces/default/workflows/%s/query/%s", s.base, url.PathEscape(id), queryType), bytes.NewReader(body))
+// post sends what the UI sends for an operation on workflow id (a query,
+// a signal: its path under the workflow), and returns the answer.
+func (s *uiSession) post(id, operation string, body any) ([]byte, error) {
+	raw, _ := json.Marshal(body)
+	req, _ := http.NewRequest("POST", fmt.Sprintf("%s/api/v1/namespaces/default/workflows/%s/%s", s.base, url.PathEscape(id), operation), bytes.NewReader(raw))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-CSRF-Token", s.csrf)
 	resp, err := s.http.Do(req)
@@ -70,9 +68,35 @@ func (s *uiSession) query(id, queryType string) ([]byte, error) {
 		return nil, err
 	}
 	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
+	raw, _ = io.ReadAll(resp.Body)
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("query %s = %d: %s", queryType, resp.StatusCode, raw)
+		return nil, fmt.Errorf("%s = %d: %s", operation, resp.StatusCode, raw)
+	}
+	return raw, nil
+}
+
+// signal sends a signal with a JSON input, as the UI's "Send a Signal" does.
+func (s *uiSession) signal(id, name, input string) error {
+	_, err := s.post(id, "signal/"+name, map[string]any{
+		"workflowExecution": map[string]any{"workflowId": id},
+		"signalName":        name,
+		"input": map[string]any{"payloads": []map[string]any{{
+			"metadata": map[string]any{"encoding": base64.StdEncoding.EncodeToString([]byte("json/plain"))},
+			"data":     base64.StdEncoding.EncodeToString([]byte(input)),
+		}}},
+	})
+	return err
+}
+
+// query runs a workflow query the way the UI's Queries tab and workflow
+// page do, and returns the first payload's data as JSON.
+func (s *uiSession) query(id, queryType string) ([]byte, error) {
+	raw, err := s.post(id, "query/"+queryType, map[string]any{
+		"execution": map[string]any{"workflowId": id},
+		"query":     map[string]any{"queryType": queryType},
+	})
+	if err != nil {
+		return nil, err
 	}
 	var answer struct {
 		QueryResult struct {
@@ -147,6 +171,8 @@ type devOrder struct {
 	Documents []struct {
 		ID string `json:"id"`
 	} `json:"documents"`
+	Attention   *workflows.Attention      `json:"attention"`
+	Timeline    []workflows.TimelineEntry `json:"timeline"`
 	Marketplace *struct {
 		Payment *struct {
 			URL string `json:"url"`
@@ -304,21 +330,15 @@ func checkCurrentDetails(t *testing.T, apiBase, uiBase string) {
 		"delivery": map[string]any{"address": []string{"Rue Haute 1"}, "region": "BE-BRU", "requested_date": day(7)},
 	})
 	id := o.ID
-	o = api.waitFor(id, customer, "the payment link", func(o devOrder) bool {
-		return o.Marketplace != nil && o.Marketplace.Payment != nil && o.Marketplace.Payment.URL != ""
-	})
+	o = api.waitFor(id, customer, "the payment link", hasPaymentLink)
 	staffView := api.must("GET", "/v1/orders/"+id, buyer, nil)
 	expectDetails(t, ui, api, id, buyer, "created",
 		"**Awaiting Payment** · marketplace order `"+id+"`",
-		"**Waiting for:** **system** via payment webhook (`payment_confirmed`), until "+local(staffView, "Payment window")+" (Payment window)",
+		"**Waiting for:** the customer to pay (the payment provider confirms through its webhook), until "+local(staffView, "Payment window")+" (Payment window)",
 		"- **customer** (owner) via api: `cancel`\n")
 
 	// Paid: the customer pays on the pay page, the webhook confirms it.
-	if resp, err := http.PostForm(o.Marketplace.Payment.URL, nil); err != nil || resp.StatusCode/100 != 2 {
-		t.Fatalf("pay: %v %v", resp, err)
-	} else {
-		resp.Body.Close()
-	}
+	pay(t, o.Marketplace.Payment.URL)
 	api.waitFor(id, buyer, "screening after the payment", func(o devOrder) bool { return o.Status == string(lifecycle.Screening) })
 	expectDetails(t, ui, api, id, buyer, "paid",
 		"**Screening (Awaiting Release)**",
@@ -392,6 +412,24 @@ func checkCurrentDetails(t *testing.T, apiBase, uiBase string) {
 		"**Waiting for:** nobody: the order runs on its schedule\n",
 		"- Invoice draft for invoice 1 of "+day(30)+": ",
 		"- **member** (owner) via api: `request_cancellation`\n")
+}
+
+func hasPaymentLink(o devOrder) bool {
+	return o.Marketplace != nil && o.Marketplace.Payment != nil && o.Marketplace.Payment.URL != ""
+}
+
+// pay pays on the dev payment page at link, as the customer does; its
+// webhook confirms the payment.
+func pay(t *testing.T, link string) {
+	t.Helper()
+	resp, err := http.PostForm(link, nil)
+	if err != nil {
+		t.Fatalf("pay: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("pay: %s", resp.Status)
+	}
 }
 
 // hasLine reports whether text has a line that starts with prefix and ends with suffix.
