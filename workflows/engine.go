@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"time"
+	"unicode/utf8"
 
 	"go.temporal.io/sdk/workflow"
 
@@ -242,7 +243,8 @@ func (c *core) transition(ctx workflow.Context, to lifecycle.Status, action life
 		Reason: reason, RequestID: requestID, Outcome: activities.OutcomeApplied,
 	})
 	c.Status = to
-	c.record(ctx, "record "+string(action))
+	step := "record " + string(action)
+	c.record(ctx, step, step)
 }
 
 // note writes down an applied action that does not change the status.
@@ -257,7 +259,29 @@ func (c *core) refuse(ctx workflow.Context, action lifecycle.Action, actor auth.
 		From: c.Status, To: c.Status, Action: action, ActorRole: actor.Role, ActorID: actor.Subject,
 		Reason: why, RequestID: requestID, Outcome: activities.OutcomeRefused,
 	})
-	c.record(ctx, "record refused "+string(action))
+	step := "record refused " + string(action)
+	c.record(ctx, step, refusalSummary(step, why))
+}
+
+// maxSummary bounds a summary in bytes below Temporal's limit (400 bytes
+// per summary payload, limit.userMetadataSummarySize), which would fail
+// the workflow task that carries it.
+const maxSummary = 300
+
+// refusalSummary is how the Web UI names the record of a refused action:
+// with why, since a signal has no answer and its sender reads the history.
+// Old histories replay whatever they named it: summaries are no part of
+// the commands the SDK compares with the history.
+func refusalSummary(step, why string) string {
+	s := step + ": " + why
+	if len(s) <= maxSummary {
+		return s
+	}
+	cut := maxSummary
+	for !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 func (c *core) appendTimeline(ctx workflow.Context, e TimelineEntry) {
@@ -270,9 +294,9 @@ func (c *core) appendTimeline(ctx workflow.Context, e TimelineEntry) {
 	c.version++
 }
 
-// record queues the read-model write of the current state and brings the
-// search attributes up to date.
-func (c *core) record(ctx workflow.Context, step string) {
+// record queues the read-model write of the current state, which the Web
+// UI names summary, and brings the search attributes up to date.
+func (c *core) record(ctx workflow.Context, step, summary string) {
 	order := c.flow.snapshot()
 	entry := c.Timeline[len(c.Timeline)-1]
 	in := activities.RecordTransitionInput{Order: order, Entry: activities.TimelineRow{
@@ -281,7 +305,7 @@ func (c *core) record(ctx workflow.Context, step string) {
 		Reason: entry.Reason, RequestID: entry.RequestID, Outcome: entry.Outcome, Via: entry.Via,
 	}}
 	c.recorded = markOf(order)
-	c.enqueue(step, true, func(ctx workflow.Context) error {
+	c.enqueueAs(step, func() string { return summary }, true, func(ctx workflow.Context) error {
 		return c.activity(ctx, acts.RecordTransition, in, nil)
 	})
 	c.upsertSearchAttributes(ctx, order)

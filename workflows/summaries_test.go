@@ -109,3 +109,21 @@ func TestMemberSummariesNameTheInvoice(t *testing.T) {
 	r.requireActivity("credit note for invoice INV-2026-0001")
 	r.requireNoDoubledWords()
 }
+
+// A signal has no answer: the record of its refusal says why in the Web
+// UI's history, within Temporal's limit on a summary's size.
+func TestTheRecordOfARefusalSaysWhy(t *testing.T) {
+	r := newRun(t)
+	r.signalAt(1*minute, lifecycle.Release, ActionRequest{Actor: buyer})
+	r.signalAt(2*minute, lifecycle.Action(strings.Repeat("é", 100)), ActionRequest{Actor: buyer})
+	r.stopAt(hour)
+	r.execute(orderInput("prepaid"))
+
+	r.requireStopped()
+	r.requireActivity("record refused release: release is not possible while the order is awaiting_payment")
+	for _, s := range r.timers.activitySummaries() {
+		if len(s) > maxSummary+len("…") {
+			t.Errorf("summary of %d bytes: %q", len(s), s)
+		}
+	}
+}
