@@ -106,7 +106,7 @@ func TestDevModeBringsUpTheWholeStack(t *testing.T) {
 		t.Fatalf("/dev/mail = %d, want 200 in dev mode", code)
 	}
 	shown := checkWebUIShowsOrders(t, api, "http://"+uiAddr)
-	checkWebUIInABrowser(t, "http://"+uiAddr, shown)
+	checkWebUIInABrowser(t, &apiSession{t: t, base: api, tokens: auth.NewTokens(config.DevTokenSecret)}, newUISession(t, "http://"+uiAddr), vars["DATABASE_URL"], shown)
 	checkCurrentDetails(t, api, "http://"+uiAddr)
 
 	stop() // Ctrl-C
@@ -161,11 +161,11 @@ func TestLocalAPIURL(t *testing.T) {
 // summary, and the timer named by its deadline.
 func checkWebUIShowsOrders(t *testing.T, api, ui string) string {
 	t.Helper()
-	token, err := auth.NewTokens(config.DevTokenSecret).Mint(auth.Principal{Role: lifecycle.Customer, Subject: "c-ui"}, time.Hour)
+	token, err := auth.NewTokens(config.DevTokenSecret).Mint(auth.Principal{Role: lifecycle.Customer, Subject: uiCustomer}, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	body := `{"flow": "marketplace", "customer_email": "ui@example.com", "category": "building", "payment_terms": "prepaid",
+	body := `{"flow": "marketplace", "customer_email": "` + uiCustomerEmail + `", "category": "building", "payment_terms": "prepaid",
 		"items": [{"sku": "CEM-25", "description": "Cement 25 kg", "quantity": 2, "unit_price": "6.50", "vat_rate": 21}],
 		"delivery": {"address": ["Rue Haute 1"], "region": "BE-BRU", "requested_date": "2026-12-01"}}`
 	req, _ := http.NewRequest("POST", api+"/v1/orders", strings.NewReader(body))
@@ -210,7 +210,7 @@ func checkWebUIShowsOrders(t *testing.T, api, ui string) string {
 	}
 
 	code, desc, _ := get(ui + "/api/v1/namespaces/default/workflows/" + order.ID)
-	if code != 200 || !strings.Contains(decodedMetadata(t, desc), "Marketplace order "+order.ID+" for ui@example.com") {
+	if code != 200 || !strings.Contains(decodedMetadata(t, desc), "Marketplace order "+order.ID+" for "+uiCustomerEmail) {
 		t.Fatalf("the Web UI shows no summary for %s (%d)", order.ID, code)
 	}
 	for time.Now().Before(deadline) {
