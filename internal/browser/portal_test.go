@@ -88,6 +88,20 @@ func (s *session) memberPath(t *testing.T) {
 	s.wantActions(t, win, "submit", "edit", "discard")
 	s.checkPage(t, win, "Website redesign")
 	s.screenshot(t, win, "app-member-draft.png")
+
+	// The member edits the draft: the form starts from what the draft says.
+	if got, err := browser.Run(win, chromedp.Value(chromedp.CSS(`#edit-title`))); err != nil || got != "Website redesign" {
+		t.Errorf("the edit form's title = %q (%v), want the draft's", got, err)
+	}
+	must(t, browser.Do(win, chromedp.SetValue(chromedp.CSS(`#edit-title`), "Website redesign and hosting"),
+		chromedp.Click(chromedp.CSS(`form[data-action="edit"] button`)), chromedp.WaitVisible(chromedp.Search(`//p[@class="done"][contains(., "edit")]`))))
+	if got := s.text(t, win, "h1"); got != "Website redesign and hosting" {
+		t.Errorf("after the edit, the heading = %q", got)
+	}
+	if lines := s.text(t, win, `ul[aria-label="Lines"]`); !strings.Contains(lines, "1 × Design and build") || !strings.Contains(lines, "€ 1,000.00") {
+		t.Errorf("after the edit, the lines = %q, want them kept", lines)
+	}
+
 	// Submit with the keyboard: Tab to the button (focus shows), Enter.
 	walk, err := browser.TabTo(win, `form[data-action="submit"] button`, 20)
 	must(t, err)

@@ -212,7 +212,11 @@ func (p *Portal) order(w http.ResponseWriter, r *http.Request, v visit) {
 		if a == lifecycle.RequestChanges && o.Member != nil {
 			continue // on the schedule, by its drafts
 		}
-		view.Actions = append(view.Actions, newActionForm(o.Flow, o.ID, v.sess.CSRF, a))
+		f := newActionForm(o.Flow, o.ID, v.sess.CSRF, a)
+		if a == lifecycle.Edit && o.Member != nil {
+			f.prefill(editable(o))
+		}
+		view.Actions = append(view.Actions, f)
 	}
 	// The way forward first, the long forms next, what ends or refuses last.
 	slices.SortStableFunc(view.Actions, func(a, b actionForm) int { return a.weight() - b.weight() })
@@ -293,10 +297,52 @@ type actionForm struct {
 	// Hidden are fields the page fills in (a schedule entry's number).
 	Hidden []hiddenField
 	JSON   bool
-	Danger bool
+	// JSONValue is the JSON field's current value ("{}" when new).
+	JSONValue string
+	Danger    bool
 }
 
 type hiddenField struct{ Name, Value string }
+
+// prefill fills the form with current, the payload as the order says it
+// now: the inputs with their fields, the JSON field with the rest.
+func (f *actionForm) prefill(current map[string]any) {
+	for i := range f.Fields {
+		field := &f.Fields[i]
+		switch v := current[field.Name].(type) {
+		case string:
+			field.Value = v
+		case bool:
+			field.Checked = v
+		case float64:
+			field.Value = strconv.FormatFloat(v, 'f', -1, 64)
+		}
+		delete(current, field.Name)
+	}
+	if f.JSON && len(current) > 0 {
+		if b, err := json.MarshalIndent(current, "", "  "); err == nil {
+			f.JSONValue = string(b)
+		}
+	}
+}
+
+// editable is a member order's content as the edit action takes it, from
+// the member's view of the order: the edit form starts from what the
+// draft says, rather than from nothing.
+func editable(o workflows.OrderView) map[string]any {
+	m := o.Member
+	content := workflows.MemberContent{Client: m.Client, Title: o.Title, Lines: m.Lines, ServicePeriod: m.ServicePeriod,
+		OfferValidUntil: m.OfferValidUntil, SkipClientConfirmation: m.SkipConfirmation, ProofReference: m.ProofReference}
+	for _, e := range m.Schedule {
+		content.Schedule = append(content.Schedule, workflows.ScheduleEntry{Date: e.Date, Lines: e.Lines})
+	}
+	b, err := json.Marshal(content)
+	var out map[string]any
+	if err != nil || json.Unmarshal(b, &out) != nil {
+		return nil
+	}
+	return out
+}
 
 func (f actionForm) weight() int {
 	switch {
@@ -317,6 +363,10 @@ func (f *actionForm) fix(name, value string) {
 type formField struct {
 	Name, Label, Type, Hint string
 	Required                bool
+	// Value and Checked are the field's current value, when the form
+	// changes what the order says (edit).
+	Value   string
+	Checked bool
 }
 
 // dangerous actions are shown as the secondary button.
