@@ -14,6 +14,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -285,13 +287,36 @@ func (s *session) marketplacePath(t *testing.T) {
 	s.screenshot(t, sup, "app-supplier-accepted.png")
 	s.waitStatus(t, o.ID, lifecycle.InProgress)
 
+	// The supplier uploads its invoice, a PDF, and marks the order
+	// delivered: both recorded, the order completes.
+	pdf := filepath.Join(t.TempDir(), "invoice-B-17.pdf")
+	must(t, os.WriteFile(pdf, []byte("%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"), 0o644))
+	must(t, browser.Do(sup, chromedp.SetUploadFiles(chromedp.CSS(`form[data-action="upload_invoice"] input[type=file]`), []string{pdf})))
+	s.act(t, sup, "upload_invoice", map[string]string{"number": "B-17", "amount": "67.40"})
+	s.wantActions(t, sup, "mark_delivered", "cannot_fulfil")
+	invoice := `main ul:not([aria-label]) a[href*="/documents/doc_up_"]`
+	if name := s.text(t, sup, invoice); name != "supplier invoice (invoice-B-17.pdf)" {
+		t.Errorf("the documents list the upload as %q", name)
+	}
+	got, err := browser.Run(sup, chromedp.Evaluate[string](fmt.Sprintf(`fetch(document.querySelector(%q).href).then(r => r.status + " " + r.headers.get("Content-Type"))`, invoice), chromedp.EvalAwaitPromise))
+	must(t, err)
+	if got != "200 application/pdf" {
+		t.Errorf("the uploaded invoice answers %q, want the PDF", got)
+	}
+	s.act(t, sup, "mark_delivered", map[string]string{"note": "Delivered to the site office"})
+	s.waitStatus(t, o.ID, lifecycle.Completed)
+	must(t, browser.Do(sup, chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("h1"))))
+	s.wantStatus(t, sup, "Completed")
+	s.checkPage(t, sup, items)
+	s.screenshot(t, sup, "app-supplier-completed.png")
+
 	// Home again: the order is no longer offered, it is among the accepted.
 	must(t, browser.Do(sup, chromedp.Navigate(s.sys.URL+"/app/"), chromedp.WaitVisible(chromedp.CSS("h1"))))
 	if _, err := browser.Run(sup, chromedp.Evaluate[bool](fmt.Sprintf(`document.querySelector(%q) === null || (() => { throw new Error("still offered") })()`, offer))); err != nil {
 		t.Errorf("after accepting, the feed: %v", err)
 	}
-	if accepted := s.text(t, sup, fmt.Sprintf(`li:has(a[href="/app/orders/%s"])`, o.ID)); !strings.Contains(accepted, "in progress") {
-		t.Errorf("the supplier's accepted orders show %q, want the order in progress", accepted)
+	if accepted := s.text(t, sup, fmt.Sprintf(`li:has(a[href="/app/orders/%s"])`, o.ID)); !strings.Contains(accepted, "completed") {
+		t.Errorf("the supplier's accepted orders show %q, want the order completed", accepted)
 	}
 }
 

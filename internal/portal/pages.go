@@ -2,6 +2,7 @@ package portal
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -188,8 +189,11 @@ func (p *Portal) order(w http.ResponseWriter, r *http.Request, v visit) {
 	}
 	for _, d := range o.Documents {
 		name := humanize(d.Kind)
-		if d.Number != "" {
+		switch {
+		case d.Number != "":
 			name += " " + d.Number
+		case d.Kind == workflows.SupplierInvoiceKind && d.Filename != "": // an upload: its file's name
+			name += " (" + d.Filename + ")"
 		}
 		view.Documents = append(view.Documents, docLink{name, Prefix + "/orders/" + url.PathEscape(o.ID) + "/documents/" + url.PathEscape(d.ID)})
 	}
@@ -299,8 +303,14 @@ type actionForm struct {
 	JSON   bool
 	// JSONValue is the JSON field's current value ("{}" when new).
 	JSONValue string
-	Danger    bool
+	// File is the PDF the person picks for the payload's document (the
+	// supplier's invoice): the page uploads it first and sends its id.
+	File   *formField
+	Danger bool
 }
+
+// documentField is the payload field naming an uploaded document.
+const documentField = "document"
 
 type hiddenField struct{ Name, Value string }
 
@@ -384,6 +394,10 @@ func newActionForm(flow, orderID, csrf string, a lifecycle.Action) actionForm {
 			continue // inside a list or an object: the JSON field carries it
 		}
 		kind, required := strings.CutSuffix(field.Kind, ", required")
+		if field.Path == documentField && kind == "object" {
+			f.File = &formField{Name: documentField, Label: "PDF file", Required: required}
+			continue
+		}
 		if kind == "object" || strings.HasPrefix(kind, "list of") {
 			f.JSON = true
 			continue
@@ -430,10 +444,20 @@ func capitalize(s string) string {
 // refused, the API's answer is shown with its status.
 func (p *Portal) act(w http.ResponseWriter, r *http.Request, v visit) {
 	id, action := r.PathValue("id"), lifecycle.Action(r.PathValue("action"))
-	body, problem := formPayload(r, newActionForm(r.PostFormValue("flow"), "", "", action))
+	form := newActionForm(r.PostFormValue("flow"), "", "", action)
+	body, problem := formPayload(r, form)
 	if problem != "" {
 		p.render(w, http.StatusUnprocessableEntity, problemPage, problemView{Title: "The form could not be read", Message: problem + " Go back and correct it; nothing was changed."})
 		return
+	}
+	if form.File != nil {
+		docID, ok := p.uploadDocument(w, r, v, id, form.File.Name)
+		if !ok {
+			return
+		}
+		if docID != "" {
+			body[form.File.Name] = docID
+		}
 	}
 	a, err := p.call(r, v, http.MethodPost, "/v1/orders/"+url.PathEscape(id)+"/actions/"+url.PathEscape(string(action)), body)
 	if err != nil {
@@ -449,6 +473,42 @@ func (p *Portal) act(w http.ResponseWriter, r *http.Request, v visit) {
 		target = loc
 	}
 	http.Redirect(w, r, Prefix+"/orders/"+url.PathEscape(target)+"?done="+url.QueryEscape(string(action)), http.StatusSeeOther)
+}
+
+// uploadDocument sends the PDF picked in the form's field, if any, to the
+// API (POST /v1/orders/{id}/documents), which stores it for the action and
+// answers its id; false: the request was answered (the API's refusal).
+func (p *Portal) uploadDocument(w http.ResponseWriter, r *http.Request, v visit, orderID, field string) (string, bool) {
+	file, header, err := r.FormFile(field)
+	if errors.Is(err, http.ErrMissingFile) || errors.Is(err, http.ErrNotMultipart) {
+		return "", true
+	}
+	if err != nil {
+		p.render(w, http.StatusBadRequest, problemPage, problemView{Title: "The file could not be read",
+			Message: "The PDF did not arrive whole (" + err.Error() + "). Go back and pick it again; nothing was changed."})
+		return "", false
+	}
+	defer file.Close()
+	if header.Size == 0 {
+		return "", true // an empty file field: no file picked
+	}
+	a, err := p.send(r, v, http.MethodPost, "/v1/orders/"+url.PathEscape(orderID)+"/documents?"+url.Values{"filename": {header.Filename}}.Encode(), "application/pdf", file)
+	if err != nil {
+		p.serverError(w, r, err)
+		return "", false
+	}
+	if a.status != http.StatusCreated {
+		p.apiRefused(w, a.problem())
+		return "", false
+	}
+	var ref struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(a.body, &ref); err != nil || ref.ID == "" {
+		p.serverError(w, r, fmt.Errorf("upload answered %s", a.body))
+		return "", false
+	}
+	return ref.ID, true
 }
 
 // formPayload is the action's JSON body from the form: the JSON field as

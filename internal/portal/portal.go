@@ -162,19 +162,28 @@ type apiProblem struct {
 	Errors map[string]string `json:"errors"`
 }
 
-// call sends one request to the API as the session's person.
+// call sends one request to the API as the session's person, with body
+// (if not nil) as JSON.
 func (p *Portal) call(r *http.Request, v visit, method, path string, body any) (apiAnswer, error) {
-	var reader io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return apiAnswer{}, err
-		}
-		reader = bytes.NewReader(b)
+	if body == nil {
+		return p.send(r, v, method, path, "", nil)
 	}
-	req, err := p.apiRequest(r.Context(), r, v, method, path, reader)
+	b, err := json.Marshal(body)
 	if err != nil {
 		return apiAnswer{}, err
+	}
+	return p.send(r, v, method, path, "application/json", bytes.NewReader(b))
+}
+
+// send sends one request to the API as the session's person, with a body
+// of contentType (a PDF, JSON).
+func (p *Portal) send(r *http.Request, v visit, method, path, contentType string, body io.Reader) (apiAnswer, error) {
+	req, err := p.apiRequest(r.Context(), r, v, method, path, body)
+	if err != nil {
+		return apiAnswer{}, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", contentType)
 	}
 	rec := &recorder{header: http.Header{}, status: http.StatusOK}
 	p.API.ServeHTTP(rec, req)
