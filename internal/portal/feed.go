@@ -45,7 +45,9 @@ func (p *Portal) feed(w http.ResponseWriter, r *http.Request, v visit) {
 		var accepted struct {
 			Orders []listedOrder `json:"orders"`
 		}
-		pr, err = p.get(r, v, "/v1/orders?"+url.Values{"supplier": {v.sess.Who.Subject}, "limit": {"100"}}.Encode(), &accepted)
+		// The orders it took: the list's ?supplier= filter, which the API
+		// narrows to the supplier's own.
+		pr, err = p.get(r, v, "/v1/orders?limit=100&supplier="+url.QueryEscape(v.sess.Who.Subject), &accepted)
 		view := feedView{Who: p.who(v), CSRF: v.sess.CSRF, Zone: p.Zone.String(), Blank: p.feedRow(feedItem{}, v.sess.CSRF)}
 		for _, it := range feed.Orders {
 			view.Offered = append(view.Offered, p.feedRow(it, v.sess.CSRF))
