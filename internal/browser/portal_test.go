@@ -34,6 +34,7 @@ import (
 
 // The staff side's addresses: the configuration's defaults.
 const (
+	staffEmail      = "staff@orderflow.localhost"
 	purchasingEmail = "purchasing@orderflow.localhost"
 	financeEmail    = "finance@orderflow.localhost"
 )
@@ -70,6 +71,14 @@ func (s *session) memberPath(t *testing.T) {
 	}
 
 	win := s.signIn(t, address, "Member m-7", true)
+	// Smart staff's list: a member's draft is the member's alone.
+	staffWin := s.signIn(t, staffEmail, "Smart staff", false)
+	if h1 := s.text(t, staffWin, "h1"); h1 != "Member orders" {
+		t.Errorf("staff's home = %q", h1)
+	}
+	if text := s.text(t, staffWin, "main"); strings.Contains(text, "Website redesign") || !strings.Contains(text, "No orders") {
+		t.Errorf("staff's list shows a member's draft:\n%s", text)
+	}
 
 	// The orders list: the draft, with its status.
 	s.checkPage(t, win, "Your orders")
@@ -115,6 +124,14 @@ func (s *session) memberPath(t *testing.T) {
 	must(t, browser.Do(win, chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(chromedp.Search(`//p[@class="done"][contains(., "submit")]`))))
 	s.wantStatus(t, win, "Smart Confirmation")
 	s.wantActions(t, win, "withdraw")
+
+	// Submitted, the order is on staff's list, waiting for them.
+	must(t, browser.Do(staffWin, chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("h1"))))
+	if row := s.row(t, staffWin, o.ID); !strings.Contains(row, "Website redesign and hosting") || !strings.Contains(row, "smart confirmation") {
+		t.Errorf("staff's list shows %q, want the submitted order in smart confirmation", row)
+	}
+	s.checkPage(t, staffWin, "Member orders")
+	s.screenshot(t, staffWin, "app-staff-orders.png")
 
 	// Smart staff approve in the API; the client confirms on its page.
 	s.call(t, "POST", "/v1/orders/"+o.ID+"/actions/approve", staff, nil, http.StatusOK)

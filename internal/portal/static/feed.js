@@ -58,7 +58,12 @@
 
   const events = new EventSource("/app/feed/stream");
   events.addEventListener("open", () => { status.textContent = "Live: new offers appear here as they come."; });
-  events.addEventListener("error", () => { status.textContent = "Reconnecting to the live feed…"; });
+  events.addEventListener("error", () => {
+    // Closed for good: the answer was no stream (the session ended).
+    status.textContent = events.readyState === EventSource.CLOSED
+      ? "The live feed stopped: reload the page (you may have to sign in again)."
+      : "Reconnecting to the live feed…";
+  });
   events.addEventListener("snapshot", (e) => {
     list.replaceChildren();
     for (const item of JSON.parse(e.data).orders) put(item);
