@@ -38,7 +38,7 @@ var sideEffectOptions = workflow.ActivityOptions{
 		InitialInterval:    time.Second,
 		BackoffCoefficient: 2,
 		MaximumInterval:    time.Minute,
-		MaximumAttempts:    12, // about 8 minutes of retrying
+		MaximumAttempts:    12, // about 6 minutes of retrying (waits of 1+2+…+32 s, then 5 × 1 min)
 	},
 }
 
