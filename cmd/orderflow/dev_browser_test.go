@@ -49,20 +49,25 @@ func checkWebUIInABrowser(t *testing.T, api *apiSession, ui *uiSession, db, id s
 		"Ops may retry, skip (retry with {\"resend\": true} once")
 	screenshot(t, ctx, "webui-order-parked.png")
 
-	refused := refuseASignal(t, api, ui, id)
-	// The history, compact, tall and wide enough to show the signal and
-	// the record of its refusal, which names why.
+	refusalInHistory(t, ctx, ui.base, id, refuseASignal(t, api, ui, id))
+	screenshot(t, ctx, "webui-signal-refused.png")
+}
+
+// refusalInHistory opens order id's history, compact, tall and wide enough
+// to show purchasing's release signal and the record of its refusal, named
+// with why, and opens that record's row.
+func refusalInHistory(t *testing.T, ctx context.Context, ui, id, why string) {
+	t.Helper()
 	viewport(t, ctx, 1600, 1200)
-	onScreen(t, ctx, ui.base+"/namespaces/default/workflows/"+id, id, "Event History")
+	onScreen(t, ctx, ui+"/namespaces/default/workflows/"+id, id, "Event History")
 	openTab(t, ctx, "Event History")
 	openTab(t, ctx, "Compact")
-	record := "record refused " + string(lifecycle.Release) + ": " + refused
+	record := "record refused " + string(lifecycle.Release) + ": " + why
 	onScreen(t, ctx, "", "Signal received", `{"actor":{"role":"purchasing","sub":"p-ui"}}`, record)
 	if err := browser.Do(ctx, chromedp.Evaluate[chromedp.Void](expandRowOf(record))); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(time.Second) // the row opens
-	screenshot(t, ctx, "webui-signal-refused.png")
 }
 
 // viewport sizes the page (the Web UI scrolls inside it, so a screenshot
@@ -80,15 +85,13 @@ func viewport(t *testing.T, ctx context.Context, width, height int64) {
 // of the page.
 func expandRowOf(text string) string {
 	return fmt.Sprintf(`(() => {
-	const row = [...document.querySelectorAll("iframe")].find(f => {
-		try { return f.contentDocument.body.innerText.includes(%[1]q) } catch (e) { return (f.srcdoc || "").includes(%[1]q) }
-	}).closest("tr");
+	const row = [...document.querySelectorAll("iframe")].find(f => (%s)(f).includes(%q)).closest("tr");
 	row.click();
 	row.scrollIntoView({block: "center"});
 	// Vertically only: a sideways scroll slides the page under its menu.
 	window.scrollTo(0, window.scrollY);
 	document.querySelectorAll("*").forEach(e => { if (e.scrollLeft) e.scrollLeft = 0 });
-	})()`, text)
+	})()`, frameText, text)
 }
 
 // openTab clicks the tab (or button) named name once the open page shows it.
@@ -191,11 +194,12 @@ func refuseASignal(t *testing.T, api *apiSession, ui *uiSession, id string) stri
 	return reason
 }
 
-// screenText is the page's text with that of its frames: the Web UI renders
-// a workflow's summary and details (Markdown) in sandboxed iframes.
-const screenText = `[document.body.innerText, ...[...document.querySelectorAll("iframe")].map(f => {
-	try { return f.contentDocument.body.innerText } catch (e) { return f.srcdoc || "" }
-})].join("\n")`
+// frameText is a script's function from an iframe to its text: the Web UI
+// renders a workflow's summary and details (Markdown) in sandboxed iframes.
+const frameText = `f => { try { return f.contentDocument.body.innerText } catch (e) { return f.srcdoc || "" } }`
+
+// screenText is the page's text with that of its frames.
+const screenText = `[document.body.innerText, ...[...document.querySelectorAll("iframe")].map(` + frameText + `)].join("\n")`
 
 // onScreen opens page ("": the one open) and waits until its text shows
 // every one of want.
