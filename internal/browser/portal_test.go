@@ -171,6 +171,7 @@ func (s *session) memberPath(t *testing.T) {
 	// The member requests cancellation, with a reason.
 	s.act(t, win, "request_cancellation", map[string]string{"reason": "The client's budget was cut"})
 	s.wantStatus(t, win, "Cancellation Requested")
+	s.wantActions(t, win, "withdraw_cancellation") // until staff decide
 	if timeline := s.text(t, win, `ul[aria-label="Timeline"]`); !strings.Contains(timeline, "The client's budget was cut") {
 		t.Errorf("the timeline lacks the cancellation's reason: %q", timeline)
 	}
