@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/orderflow/orderflow/lifecycle"
 )
 
 // People: the members and customers who may sign in to the pages (/app),
@@ -21,7 +23,9 @@ type Person struct {
 }
 
 // personRoles: the role an order's owner holds, by flow.
-var personRoles = map[string]string{"member": "member", "marketplace": "customer"}
+var personRoles = map[string]lifecycle.Role{
+	lifecycle.MemberFlow.Name: lifecycle.Member, lifecycle.MarketplaceFlow.Name: lifecycle.Customer,
+}
 
 // bindPerson records the owner of an order's first record under the address
 // its view names, unless the owner has one already.
