@@ -188,13 +188,25 @@ func (s *session) customerPath(t *testing.T) {
 		t.Fatalf("new prepaid order: %s", o.Status)
 	}
 
-	// The customer pays on the pay page, from the emailed link.
-	pay := s.openEmailLink(t, o.ID, "payment_link", "/pay/")
-	must(t, browser.Do(pay, browser.AsPhone(), chromedp.WaitVisible(chromedp.CSS(`form button`)), chromedp.Click(chromedp.CSS(`form button`)),
+	// The customer's page says what the order waits for and links the pay
+	// page, once the provider has made the link.
+	s.eventually(t, "the pay link of "+o.ID, func() bool {
+		v := s.call(t, "GET", "/v1/orders/"+o.ID, customer, nil, http.StatusOK)
+		return v.Marketplace.Payment != nil && v.Marketplace.Payment.URL != ""
+	})
+	win := s.signIn(t, address, "Customer c-5", false)
+	s.open(t, win, o.ID)
+	if text := s.text(t, win, "main"); !strings.Contains(text, "Waiting for") || !strings.Contains(text, "the customer to pay") {
+		t.Errorf("the unpaid order's page does not say it waits for the payment:\n%s", text)
+	}
+	s.checkPage(t, win, items)
+	s.screenshot(t, win, "app-customer-unpaid.png")
+	must(t, browser.Do(win, chromedp.Click(chromedp.CSS(`a.button.primary[href*="/pay/"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`form button`)), chromedp.Click(chromedp.CSS(`form button`)),
 		chromedp.WaitVisible(chromedp.Search(`//h1[. = "Payment received"]`))))
 	s.waitStatus(t, o.ID, lifecycle.Screening)
 
-	win := s.signIn(t, address, "Customer c-5", false)
+	must(t, browser.Do(win, chromedp.Navigate(s.sys.URL+"/app/")))
 	s.checkPage(t, win, "Your orders")
 	if row := s.row(t, win, o.ID); !strings.Contains(row, items) || !strings.Contains(row, "screening") || !strings.Contains(row, "93.17") {
 		t.Errorf("the customer's orders list shows %q, want %s in screening", row, items)

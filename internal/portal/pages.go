@@ -135,6 +135,11 @@ type orderPageView struct {
 	workflows.OrderView
 	Who, CSRF, Done string
 	TotalText       string
+	// WaitingFor says who moves the order on now, and until when.
+	WaitingFor string
+	// PayURL is the pay link, on the paying customer's own page only
+	// (the API puts it in that view alone).
+	PayURL string
 	// Details say what the order is: its party, where and when, its terms.
 	Details []labelled
 	// Lines are what is ordered, as the person reads them.
@@ -177,7 +182,7 @@ func (p *Portal) order(w http.ResponseWriter, r *http.Request, v visit) {
 		return
 	}
 	view := orderPageView{OrderView: o, Who: p.who(v), CSRF: v.sess.CSRF, Done: humanize(r.URL.Query().Get("done")),
-		TotalText: money.Format(o.Total, o.Currency)}
+		TotalText: money.Format(o.Total, o.Currency), WaitingFor: p.waitingFor(o, v.sess.Who.Role), PayURL: payURL(o)}
 	view.Details, view.Lines = details(o)
 	for _, d := range o.Deadlines {
 		view.Deadlines = append(view.Deadlines, labelled{humanize(d.Name), p.when(d.At)})
@@ -225,6 +230,40 @@ func (p *Portal) order(w http.ResponseWriter, r *http.Request, v visit) {
 	// The way forward first, the long forms next, what ends or refuses last.
 	slices.SortStableFunc(view.Actions, func(a, b actionForm) int { return a.weight() - b.weight() })
 	p.render(w, http.StatusOK, orderPage, view)
+}
+
+// waitingFor says who the order waits for now, as the lifecycle's WaitsOn
+// names them ("you" for the viewer's own role), until its nearest deadline.
+func (p *Portal) waitingFor(o workflows.OrderView, viewer lifecycle.Role) string {
+	flow, _ := lifecycle.FlowNamed(o.Flow)
+	var who []string
+	for _, w := range flow.WaitsOn[o.Status] {
+		switch {
+		case w.Role == viewer:
+			who = append(who, "you")
+		case w.Who != "":
+			who = append(who, w.Who)
+		default:
+			who = append(who, humanize(string(w.Role)))
+		}
+	}
+	if len(who) == 0 || o.Closed {
+		return ""
+	}
+	text := strings.Join(who, ", ")
+	if len(o.Deadlines) > 0 {
+		next := slices.MinFunc(o.Deadlines, func(a, b workflows.Deadline) int { return a.At.Compare(b.At) })
+		text += ", until " + p.when(next.At)
+	}
+	return text
+}
+
+// payURL is the order's pay link while it is unpaid, when the view has it.
+func payURL(o workflows.OrderView) string {
+	if m := o.Marketplace; m != nil && m.Payment != nil && !m.Payment.Paid {
+		return m.Payment.URL
+	}
+	return ""
 }
 
 // details are what the order says, as far as the viewer's view shows it
