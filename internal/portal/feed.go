@@ -40,31 +40,23 @@ func (p *Portal) feed(w http.ResponseWriter, r *http.Request, v visit) {
 	var feed struct {
 		Orders []feedItem `json:"orders"`
 	}
-	pr, err := p.get(r, v, "/v1/suppliers/"+url.PathEscape(v.sess.Who.Subject)+"/feed", &feed)
-	if err == nil && pr == nil {
-		var accepted struct {
-			Orders []listedOrder `json:"orders"`
-		}
-		// The orders it took: the list's ?supplier= filter, which the API
-		// narrows to the supplier's own.
-		pr, err = p.get(r, v, "/v1/orders?limit=100&supplier="+url.QueryEscape(v.sess.Who.Subject), &accepted)
-		view := feedView{Who: p.who(v), CSRF: v.sess.CSRF, Zone: p.Zone.String(), Blank: p.feedRow(feedItem{}, v.sess.CSRF)}
-		for _, it := range feed.Orders {
-			view.Offered = append(view.Offered, p.feedRow(it, v.sess.CSRF))
-		}
-		for _, o := range accepted.Orders {
-			view.Accepted = append(view.Accepted, orderRow{ID: o.ID, Title: o.Title, Status: humanize(o.Status), Total: amount(o.Total, "")})
-		}
-		if err == nil && pr == nil {
-			p.render(w, http.StatusOK, feedPage, view)
-			return
-		}
+	var accepted struct {
+		Orders []listedOrder `json:"orders"`
 	}
-	if err != nil {
-		p.serverError(w, r, err)
+	// The orders it took: the list's ?supplier= filter, which the API
+	// narrows to the supplier's own.
+	if !p.read(w, r, v, "/v1/suppliers/"+url.PathEscape(v.sess.Who.Subject)+"/feed", &feed) ||
+		!p.read(w, r, v, "/v1/orders?limit=100&supplier="+url.QueryEscape(v.sess.Who.Subject), &accepted) {
 		return
 	}
-	p.apiRefused(w, *pr)
+	view := feedView{Who: p.who(v), CSRF: v.sess.CSRF, Zone: p.Zone.String(), Blank: p.feedRow(feedItem{}, v.sess.CSRF)}
+	for _, it := range feed.Orders {
+		view.Offered = append(view.Offered, p.feedRow(it, v.sess.CSRF))
+	}
+	for _, o := range accepted.Orders {
+		view.Accepted = append(view.Accepted, orderRow{ID: o.ID, Title: o.Title, Status: humanize(o.Status), Total: amount(o.Total, "")})
+	}
+	p.render(w, http.StatusOK, feedPage, view)
 }
 
 func (p *Portal) feedRow(it feedItem, csrf string) feedRow {

@@ -78,13 +78,7 @@ func (p *Portal) home(w http.ResponseWriter, r *http.Request, v visit) {
 	var list struct {
 		Orders []listedOrder `json:"orders"`
 	}
-	pr, err := p.get(r, v, "/v1/orders?"+query.Encode(), &list)
-	if err != nil {
-		p.serverError(w, r, err)
-		return
-	}
-	if pr != nil {
-		p.apiRefused(w, *pr)
+	if !p.read(w, r, v, "/v1/orders?"+query.Encode(), &list) {
 		return
 	}
 	// Oldest first: a queue is worked from the order waiting longest.
@@ -172,13 +166,7 @@ type scheduleRow struct {
 func (p *Portal) order(w http.ResponseWriter, r *http.Request, v visit) {
 	id := r.PathValue("id")
 	var o workflows.OrderView
-	pr, err := p.get(r, v, "/v1/orders/"+url.PathEscape(id), &o)
-	if err != nil {
-		p.serverError(w, r, err)
-		return
-	}
-	if pr != nil {
-		p.apiRefused(w, *pr)
+	if !p.read(w, r, v, "/v1/orders/"+url.PathEscape(id), &o) {
 		return
 	}
 	view := orderPageView{OrderView: o, Who: p.who(v), CSRF: v.sess.CSRF, Done: humanize(r.URL.Query().Get("done")),

@@ -24,6 +24,7 @@ import (
 	"github.com/orderflow/orderflow/internal/auth"
 	"github.com/orderflow/orderflow/internal/email"
 	"github.com/orderflow/orderflow/internal/signin"
+	"github.com/orderflow/orderflow/internal/webpage"
 )
 
 // Prefix is where the pages live.
@@ -190,17 +191,22 @@ func (p *Portal) send(r *http.Request, v visit, method, path, contentType string
 	return apiAnswer{status: rec.status, header: rec.header, body: rec.body.Bytes()}, nil
 }
 
-// get reads path into out; a refusal comes back as the API's problem.
-func (p *Portal) get(r *http.Request, v visit, path string, out any) (*apiProblem, error) {
+// read reads path into out; false: the page was answered instead, with
+// the API's refusal (its status and words) or a server error.
+func (p *Portal) read(w http.ResponseWriter, r *http.Request, v visit, path string, out any) bool {
 	a, err := p.call(r, v, http.MethodGet, path, nil)
+	if err == nil && a.status != http.StatusOK {
+		p.apiRefused(w, a.problem())
+		return false
+	}
+	if err == nil {
+		err = json.Unmarshal(a.body, out)
+	}
 	if err != nil {
-		return nil, err
+		p.serverError(w, r, err)
+		return false
 	}
-	if a.status != http.StatusOK {
-		pr := a.problem()
-		return &pr, nil
-	}
-	return nil, json.Unmarshal(a.body, out)
+	return true
 }
 
 // forward answers the request with the API's answer at path, streamed as
@@ -284,9 +290,6 @@ func maxAge(expires time.Time) int {
 // no Referer (an order id in a URL is nobody else's business), and only the
 // page's own script and styles.
 func protect(h http.Header) {
-	h.Set("Cache-Control", "no-store")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("X-Frame-Options", "DENY")
+	webpage.ProtectLink(h)
 	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 }
