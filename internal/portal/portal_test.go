@@ -181,8 +181,26 @@ func TestSignInLinksRefuseWhatTheyMustNot(t *testing.T) {
 			if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || loc != want {
 				t.Errorf("next %q: %d to %q, want 303 to %q", next, resp.StatusCode, loc, want)
 			}
+			checkSessionCookie(t, resp)
 		}
 	})
+}
+
+// checkSessionCookie: the session cookie is out of scripts' reach, not
+// sent with other sites' posts, for the pages only, and ends with the
+// session. (Secure is set when the public URL is https: TestCookiesAreSecureOverHTTPS.)
+func checkSessionCookie(t *testing.T, resp *http.Response) {
+	t.Helper()
+	for _, c := range resp.Cookies() {
+		if c.Name != "orderflow_session" {
+			continue
+		}
+		if !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Path != "/app" || c.MaxAge <= 0 || c.MaxAge > 12*3600 || c.Secure {
+			t.Errorf("session cookie %+v: want HttpOnly, SameSite=Lax, Path=/app, Max-Age up to 12 h, not Secure over http", c)
+		}
+		return
+	}
+	t.Error("signing in set no session cookie")
 }
 
 // createMemberOrder creates a draft member order as the member.
