@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/orderflow/orderflow/internal/clientpage"
 	"github.com/orderflow/orderflow/internal/store"
 	"github.com/orderflow/orderflow/internal/testenv"
 	"github.com/orderflow/orderflow/lifecycle"
@@ -82,6 +83,33 @@ func TestPagesActAsTheSignedInPersonOnly(t *testing.T) {
 		}
 		if n := countTimeline(t, sys, mine, lifecycle.Submit); n != 1 {
 			t.Errorf("the timeline has %d submits, want 1", n)
+		}
+	})
+
+	t.Run("a rejected order is duplicated with new dates on its page, which opens the copy", func(t *testing.T) {
+		staff := sys.Token(t, lifecycle.Staff, "s-1")
+		if resp, body := sys.Do(t, "POST", "/v1/orders/"+mine+"/actions/reject", staff, []byte(`{"reason": "wrong client"}`)); resp.StatusCode != http.StatusOK {
+			t.Fatalf("reject: %d %s", resp.StatusCode, body)
+		}
+		_, page := mia.get(t, "/app/orders/"+mine)
+		later := time.Now().UTC().AddDate(0, 0, 60).Format("2006-01-02")
+		form := url.Values{"csrf": {mia.csrf}, "flow": {"member"}, "request_id": {formValue(t, page, "duplicate", "request_id")},
+			"to_draft": {"on"}, "payload": {`{"schedule_dates": ["` + later + `"]}`}}
+		mia.client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		defer func() { mia.client.CheckRedirect = nil }()
+		resp, err := mia.client.PostForm(sys.URL+"/app/orders/"+mine+"/actions/duplicate", form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		copyID, ok := strings.CutPrefix(resp.Header.Get("Location"), "/app/orders/")
+		copyID, _, _ = strings.Cut(copyID, "?")
+		if resp.StatusCode != http.StatusSeeOther || !ok || copyID == mine {
+			t.Fatalf("duplicate = %d to %q, want 303 to the copy's page", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		status, copyPage := mia.get(t, "/app/orders/"+copyID)
+		if status != http.StatusOK || !strings.Contains(copyPage, "Draft") || !strings.Contains(copyPage, clientpage.Date(later)) {
+			t.Errorf("the copy's page = %d, want a draft invoiced on %s:\n%s", status, later, copyPage)
 		}
 	})
 
