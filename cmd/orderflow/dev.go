@@ -113,6 +113,7 @@ func printReady(w io.Writer, r readyInfo) {
 orderflow dev is ready (Ctrl-C stops it):
 
   HTTP API           %[1]s  (/healthz, /readyz, /metrics, /openapi.yaml)
+  Pages              %[1]s/app/sign-in  (every party signs in by emailed link)
   Temporal Web UI    %[2]s
   Captured email     %[1]s/dev/mail  (dev mode sends no email)
   Temporal frontend  %[3]s  (namespace %[4]s, for the temporal CLI)

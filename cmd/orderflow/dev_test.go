@@ -154,6 +154,9 @@ func TestLocalAPIURL(t *testing.T) {
 	if !strings.Contains(b.String(), "\n  go run ./starter demo\n") {
 		t.Errorf("with the default API, the next command is plain `go run ./starter demo`:\n%s", b.String())
 	}
+	if !strings.Contains(b.String(), "http://localhost:8080/app/sign-in") {
+		t.Errorf("the ready table does not say where people sign in:\n%s", b.String())
+	}
 }
 
 // checkWebUIShowsOrders creates an order and reads it back the way the Web UI
