@@ -105,6 +105,10 @@ func TestDevModeBringsUpTheWholeStack(t *testing.T) {
 	if code, _, _ := get(api + "/dev/mail"); code != 200 {
 		t.Fatalf("/dev/mail = %d, want 200 in dev mode", code)
 	}
+	// The pages are served, their sign-in pointing at the captured inbox.
+	if code, body, _ := get(api + "/app/sign-in"); code != 200 || !strings.Contains(body, "Email me a sign-in link") {
+		t.Fatalf("/app/sign-in = %d in dev mode:\n%s", code, body)
+	}
 	shown := checkWebUIShowsOrders(t, api, "http://"+uiAddr)
 	checkWebUIInABrowser(t, &apiSession{t: t, base: api, tokens: auth.NewTokens(config.DevTokenSecret)}, newUISession(t, "http://"+uiAddr), vars["DATABASE_URL"], shown)
 	checkCurrentDetails(t, api, "http://"+uiAddr)
@@ -128,6 +132,7 @@ func TestDevModeBringsUpTheWholeStack(t *testing.T) {
 		"HTTP API           " + api,
 		"Temporal Web UI    http://" + uiAddr,
 		"Captured email     " + api + "/dev/mail",
+		"Pages              " + api + "/app/sign-in",
 		"Temporal frontend  127.0.0.1:",
 		"ORDERFLOW_API_URL=" + api + " go run ./starter demo",
 	} {
