@@ -98,7 +98,7 @@ scale:
 CLUSTER_FLAGS ?=
 .PHONY: cluster
 cluster: build
-	CGO_ENABLED=0 $(GO) build -tags nodev -ldflags "-X github.com/orderflow/orderflow/workflows.buildLeanVersion=2" -o bin/orderflow-previous ./cmd/orderflow
+	CGO_ENABLED=0 $(GO) build -tags nodev -ldflags "-X github.com/orderflow/orderflow/workflows.buildLeanVersion=3" -o bin/orderflow-previous ./cmd/orderflow
 	$(GO) build -o bin/temporal-server go.temporal.io/server/cmd/server
 	$(GO) build -o bin/temporal-sql-tool go.temporal.io/server/cmd/tools/sql
 	$(GO) build -o bin/loadtest ./cmd/loadtest

@@ -259,6 +259,7 @@ func (c *core) readChanges(ctx workflow.Context) {
 		c.oneLoop, c.trusted, c.businessRules, c.flatRecords = true, true, true, true
 		c.offersIndexed = lean >= LeanOffersIndexed
 		c.partiesIndexed = lean >= LeanPartiesIndexed
+		c.answersBeforeEmails = lean >= LeanAnswersBeforeEmails
 		c.startIndex(ctx)
 		return
 	}

@@ -104,6 +104,9 @@ type core struct {
 	// partiesIndexed: started at version 3 of ChangeLeanEngine or later
 	// (OrderTotal and ClientEmail kept current).
 	partiesIndexed bool
+	// answersBeforeEmails: started at version 4 of ChangeLeanEngine or
+	// later: the create is answered without waiting for its emails.
+	answersBeforeEmails bool
 	// oneLoop: started after ChangeOneSignalLoop (signals.go).
 	oneLoop bool
 	// cancellable is the workflow's own context, which Temporal's

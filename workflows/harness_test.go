@@ -59,6 +59,7 @@ type fakes struct {
 	paidLate     bool                        // CancelLink finds the payment already paid
 	failSends    int                         // the next sends fail permanently
 	unknownSends int                         // the next sends get no answer (not delivered)
+	brokenSends  int                         // the next sends fail for now (the provider's outage)
 	clientLinks  map[string]store.ClientLink // key → link
 	invoices     map[string]store.Invoice    // key → invoice
 	counters     map[string]int64            // series/year → last number
@@ -136,6 +137,10 @@ func (f *fakes) Send(_ context.Context, m email.Message) (string, error) {
 	if f.unknownSends > 0 {
 		f.unknownSends--
 		return "", &email.UnknownOutcomeError{Err: errors.New("injected timeout")}
+	}
+	if f.brokenSends > 0 {
+		f.brokenSends--
+		return "", &email.TransientError{StatusCode: 503, Err: errors.New("injected outage")}
 	}
 	f.sent = append(f.sent, m)
 	return fmt.Sprintf("msg-%d", len(f.sent)), nil

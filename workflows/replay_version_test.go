@@ -122,25 +122,25 @@ func (*unguardedOutbound) GetVersion(_ workflow.Context, _ string, _, maxSupport
 	return maxSupported
 }
 
-// The rolling deploy of version 3 of lean-engine: the previous release
-// (buildLeanVersion 2, as make cluster builds it) replays the orders it
-// started, and refuses one started at version 3, whose workflow task then
+// The rolling deploy of version 4 of lean-engine: the previous release
+// (buildLeanVersion 3, as make cluster builds it) replays the orders it
+// started, and refuses one started at version 4, whose workflow task then
 // fails on it and runs again on a newer worker; this build replays both.
 func TestPreviousReleaseRefusesOrdersOfTheNewVersion(t *testing.T) {
-	v1 := filepath.Join(historiesDir, "marketplace_prepaid_completed_v5.json")
-	v2 := filepath.Join(historiesDir, "marketplace_prepaid_completed_v6.json")
+	v1 := filepath.Join(historiesDir, "marketplace_prepaid_completed_v6.json")
+	v2 := filepath.Join(historiesDir, "marketplace_prepaid_completed_v7.json")
 	for _, file := range []string{v1, v2} {
 		if err := newReplayer().ReplayWorkflowHistoryFromJSONFile(replayLogger(), file); err != nil {
 			t.Errorf("this build does not replay %s: %v", filepath.Base(file), err)
 		}
 	}
 	defer func(v string) { buildLeanVersion = v }(buildLeanVersion)
-	buildLeanVersion = "2"
+	buildLeanVersion = "3"
 	if err := newReplayer().ReplayWorkflowHistoryFromJSONFile(replayLogger(), v1); err != nil {
 		t.Errorf("the previous release does not replay its own order: %v", err)
 	}
 	err := newReplayer().ReplayWorkflowHistoryFromJSONFile(quietLogger(), v2) // the SDK logs the panic it expects
 	if err == nil || !strings.Contains(err.Error(), "lean-engine") {
-		t.Errorf("the previous release replayed an order of version 3: %v", err)
+		t.Errorf("the previous release replayed an order of version 4: %v", err)
 	}
 }

@@ -49,17 +49,27 @@ const (
 	// LeanPartiesIndexed keeps the OrderTotal and ClientEmail search
 	// attributes current (searchattrs.go).
 	LeanPartiesIndexed workflow.Version = 3
+	// LeanAnswersBeforeEmails answers the create (the view update) once the
+	// order's first steps ran but for its emails: a create no longer waits
+	// out an email provider's outage, retried for minutes, before the
+	// customer sees the order and its payment link (view_update.go).
+	LeanAnswersBeforeEmails workflow.Version = 4
 	// newestLean is the newest version this source knows.
-	newestLean = LeanPartiesIndexed
+	newestLean = LeanAnswersBeforeEmails
 )
 
 // buildLeanVersion is the newest version of ChangeLeanEngine this build
 // records for a new order: newestLean. The rolling deploy of `make cluster`
 // builds its first workers as the release before it, with -ldflags "-X
-// github.com/orderflow/orderflow/workflows.buildLeanVersion=2": they start
-// orders at version 2, and cannot replay an order at version 3 (its
+// github.com/orderflow/orderflow/workflows.buildLeanVersion=3": they start
+// orders at version 3, and cannot replay an order at version 4 (its
 // workflow task fails on them and runs again on a newer worker).
-var buildLeanVersion = "3"
+var buildLeanVersion = "4"
+
+// RecordedLeanVersion is the version of ChangeLeanEngine this build records
+// for a new order (the rolling deploy checks an order placed after the roll
+// records it).
+func RecordedLeanVersion() workflow.Version { return newestLeanVersion() }
 
 // newestLeanVersion is buildLeanVersion as a version (newestLean if it does
 // not read as one).

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"encoding/json"
+	"slices"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -65,8 +66,9 @@ func (c *core) registerViewUpdate(ctx workflow.Context) error {
 		// run before the workflow has written its first entry) and the steps
 		// queued so far ran (the payment link of a new order, say) or
 		// parked: in the same workflow task, since they run as local
-		// activities.
-		if err := workflow.Await(ctx, func() bool { return c.Seq > 0 && (len(c.effects) == 0 || c.Attention != nil) }); err != nil {
+		// activities. Emails are not waited for (LeanAnswersBeforeEmails):
+		// one the provider refuses for now is retried for minutes.
+		if err := workflow.Await(ctx, func() bool { return c.Seq > 0 && (c.firstStepsRan() || c.Attention != nil) }); err != nil {
 			return ViewAnswer{}, err
 		}
 		// A run continued from another never created the order.
@@ -80,6 +82,15 @@ func (c *core) registerViewUpdate(ctx workflow.Context) error {
 		return answer, nil
 	}
 	return workflow.SetUpdateHandlerWithOptions(ctx, ViewUpdate, handle, workflow.UpdateHandlerOptions{Validator: validate})
+}
+
+// firstStepsRan: the steps queued so far ran, emails aside for an order
+// that answers before them.
+func (c *core) firstStepsRan() bool {
+	if !c.answersBeforeEmails {
+		return len(c.effects) == 0
+	}
+	return !slices.ContainsFunc(c.effects, func(e effect) bool { return !e.email })
 }
 
 // startFingerprint is the fingerprint memo the order was started with ("" if none).

@@ -2,9 +2,12 @@ package workflows
 
 import (
 	"errors"
+	"slices"
+	"strings"
 	"testing"
 
 	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/orderflow/orderflow/internal/auth"
 	"github.com/orderflow/orderflow/lifecycle"
@@ -64,5 +67,48 @@ func TestViewUpdateAnswersTheCreatorOnce(t *testing.T) {
 	}
 	if !errors.As(stranger.err, &appErr) || appErr.Type() != NotVisible {
 		t.Errorf("a stranger: %v; want %s", stranger.err, NotVisible)
+	}
+}
+
+// answeredAt records what the sends had done when the update was answered.
+type answeredAt struct {
+	viewResult
+	then func() []string
+	sent []string
+}
+
+func (a *answeredAt) Complete(result any, err error) {
+	a.viewResult.Complete(result, err)
+	a.sent = a.then()
+}
+
+// While the email provider refuses for now, the create is answered once the
+// payment link is made, not after the link's email, retried for minutes; an
+// order of an older version answers after it, as it ran.
+func TestTheCreateIsAnsweredWhileItsEmailIsRetried(t *testing.T) {
+	for _, c := range []struct {
+		version       workflow.Version
+		answersBefore bool
+	}{{newestLean, true}, {LeanPartiesIndexed, false}} {
+		r := newRun(t)
+		r.env.OnGetVersion(ChangeLeanEngine, workflow.DefaultVersion, newestLean).Return(c.version)
+		r.fakes.brokenSends = 3 // the local attempt, then two retries of the regular activity
+		res := &answeredAt{then: r.fakes.sentTo}
+		r.env.RegisterDelayedCallback(func() {
+			r.env.UpdateWorkflow(ViewUpdate, "create", res, ViewRequest{Actor: customer, RequestID: "req-1"})
+		}, 0)
+		r.stopAt(minute)
+		r.execute(orderInput("prepaid"))
+
+		if res.err != nil || res.answer == nil || res.answer.Order == nil || res.answer.Order.Marketplace.Payment == nil {
+			t.Fatalf("version %d: the create's answer %+v, %v; want the order with its payment link", c.version, res.answer, res.err)
+		}
+		linkSent := slices.ContainsFunc(res.sent, func(s string) bool { return strings.HasPrefix(s, "payment_link→") })
+		if linkSent == c.answersBefore {
+			t.Errorf("version %d: when the create was answered the sent emails were %v; want the payment link's sent: %v", c.version, res.sent, !c.answersBefore)
+		}
+		if !slices.ContainsFunc(r.fakes.sentTo(), func(s string) bool { return strings.HasPrefix(s, "payment_link→") }) {
+			t.Errorf("version %d: the payment link's email was never sent: %v", c.version, r.fakes.sentTo())
+		}
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/orderflow/orderflow/internal/sendgridtest"
 	"github.com/orderflow/orderflow/internal/store"
 	"github.com/orderflow/orderflow/lifecycle"
+	"github.com/orderflow/orderflow/workflows"
 )
 
 // loadtest cluster: the production shape (cluster_stack.go) driven through
@@ -55,7 +56,7 @@ func (o *clusterOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.bins.sqlTool, "sql-tool", "bin/temporal-sql-tool", "temporal-sql-tool binary (go.temporal.io/server/cmd/tools/sql)")
 	fs.StringVar(&o.bins.schemaRoot, "schema-root", "", "go.temporal.io/server's schema/postgresql/v12 directory (required)")
 	fs.IntVar(&o.workers, "workers", 0, "worker processes (default: as many as the compose file runs)")
-	fs.StringVar(&o.previous, "previous", "", "the previous release's orderflow binary: the workers start from it and are rolled to -start's during the faults (make cluster builds it: workflows.buildLeanVersion=2)")
+	fs.StringVar(&o.previous, "previous", "", "the previous release's orderflow binary: the workers start from it and are rolled to -start's during the faults (make cluster builds it: workflows.buildLeanVersion=3)")
 	fs.BoolVar(&o.faults, "faults", true, "inject faults during the load (without: a throughput run)")
 	fs.IntVar(&o.kills, "kills", 3, "SIGKILLs of a worker, every worker in turn (each restarted 2s later)")
 	fs.IntVar(&o.apiKills, "api-kills", 2, "SIGKILLs of an API replica, every replica in turn (each restarted 2s later)")
@@ -227,14 +228,8 @@ func cluster(ctx context.Context, o clusterOptions, stdout, stderr io.Writer) er
 		}
 	}
 	if faults.Injected()[RollWorkers] > 0 {
-		// Orders started on the new build record version 3 of the lean
-		// engine and index their totals; those of the previous release don't.
-		n, err := st.countOrders(ctx, "OrderTotal > 0")
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "rolling deploy: the workers rolled from %s to %s during the load; an order placed after the roll indexed its total (version 3); %d orders index theirs in all\n",
-			o.previous, o.start, n)
+		fmt.Fprintf(stdout, "rolling deploy: the workers rolled from %s to %s during the load; an order placed after the roll records this build's version %d of %s\n",
+			o.previous, o.start, workflows.RecordedLeanVersion(), workflows.ChangeLeanEngine)
 	}
 	fmt.Fprintf(stdout, "read model: %d orders, %d emails sent, %d not sent, %d invoices and credit notes, %d refunds\n",
 		len(end.Orders), len(end.Recorded), len(end.Unsent), len(end.Numbers), sum(end.RefundsPerOrder))
@@ -280,14 +275,15 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 }
 
 // afterTheRoll drives a marketplace order placed once every worker runs the
-// new build to completed; on the way it must index its total (OrderTotal,
-// version 3 of the lean engine), which the previous release never does.
+// new build to completed; it must record the new build's version of the lean
+// engine, which the previous release cannot replay.
 func afterTheRoll(ctx context.Context, st *clusterStack, lc load.Lifecycles) error {
+	want := int(workflows.RecordedLeanVersion())
 	lc.Offered = func(ctx context.Context, id string) error {
 		return retry(ctx, 30*time.Second, func() error {
-			n, err := st.countOrders(ctx, fmt.Sprintf("WorkflowId = %q AND OrderTotal > 0", id))
-			if err == nil && n != 1 {
-				err = fmt.Errorf("order %s does not index its total", id)
+			v, err := st.leanVersion(ctx, id)
+			if err == nil && v != want {
+				err = fmt.Errorf("order %s records version %d of %s, not this build's %d", id, v, workflows.ChangeLeanEngine, want)
 			}
 			return err
 		})

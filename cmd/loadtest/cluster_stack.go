@@ -18,14 +18,15 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/orderflow/orderflow/internal/deploy"
 	"github.com/orderflow/orderflow/internal/load"
 	"github.com/orderflow/orderflow/internal/temporalsetup"
 	"github.com/orderflow/orderflow/internal/webui"
+	"github.com/orderflow/orderflow/workflows"
 )
 
 // The production shape on one machine (make cluster): what docker-compose.yml
@@ -340,15 +341,30 @@ func (s *clusterStack) dial(ctx context.Context, namespace string) (client.Clien
 	return client.DialContext(ctx, client.Options{HostPort: s.frontend(), Namespace: namespace, Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
 }
 
-// countOrders counts the orders a Web UI filter finds.
-func (s *clusterStack) countOrders(ctx context.Context, query string) (int64, error) {
+// leanVersion is the version of the lean engine order id recorded when it
+// started (its workflow.GetVersion marker).
+func (s *clusterStack) leanVersion(ctx context.Context, id string) (int, error) {
 	c, err := s.dial(ctx, s.namespace())
 	if err != nil {
 		return 0, err
 	}
 	defer c.Close()
-	resp, err := c.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Namespace: s.namespace(), Query: query})
-	return resp.GetCount(), err
+	events := c.GetWorkflowHistory(ctx, id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	dc := converter.GetDefaultDataConverter()
+	for events.HasNext() {
+		e, err := events.Next()
+		if err != nil {
+			return 0, err
+		}
+		marker := e.GetMarkerRecordedEventAttributes()
+		var change string
+		var version int
+		if marker.GetMarkerName() == "Version" && dc.FromPayloads(marker.GetDetails()["change-id"], &change) == nil &&
+			change == workflows.ChangeLeanEngine && dc.FromPayloads(marker.GetDetails()["version"], &version) == nil {
+			return version, nil
+		}
+	}
+	return 0, fmt.Errorf("order %s recorded no version of %s", id, workflows.ChangeLeanEngine)
 }
 
 func (s *clusterStack) migrate(ctx context.Context) error {

@@ -142,6 +142,8 @@ var historyPaths = []historyPath{
 	// Version 3: the total and a member order's client indexed (OrderTotal, ClientEmail).
 	{name: "marketplace_prepaid_completed_v6", env: map[string]string{"ORDERFLOW_RETURN_WINDOW": "3s"}, run: prepaidCompleted, changes: partiesIndexed},
 	{name: "member_skip_confirmation_active_v4", env: memberEnv, run: memberSkipConfirmationActive, open: true, changes: partiesIndexed},
+	// Version 4: the create is answered before its emails.
+	{name: "marketplace_prepaid_completed_v7", env: map[string]string{"ORDERFLOW_RETURN_WINDOW": "3s"}, run: prepaidCompleted, changes: answersBeforeEmails},
 }
 
 // offersIndexed: the paths recorded at version 2 of "lean-engine".
@@ -149,6 +151,9 @@ var offersIndexed = []string{fmt.Sprintf("%s@%d", workflows.ChangeLeanEngine, wo
 
 // partiesIndexed: the paths recorded at version 3 of "lean-engine".
 var partiesIndexed = []string{fmt.Sprintf("%s@%d", workflows.ChangeLeanEngine, workflows.LeanPartiesIndexed)}
+
+// answersBeforeEmails: the paths recorded at version 4 of "lean-engine".
+var answersBeforeEmails = []string{fmt.Sprintf("%s@%d", workflows.ChangeLeanEngine, workflows.LeanAnswersBeforeEmails)}
 
 // lean: the paths recorded after change "lean-engine".
 var lean = []string{workflows.ChangeLeanEngine}
