@@ -48,6 +48,9 @@ type ViewAnswer struct {
 	// (200).
 	Created   bool   `json:"created"`
 	RequestID string `json:"request_id,omitempty"`
+	// Flow is the order's flow, which a receipt does not name: the API's
+	// client counts created orders by it (internal/observe).
+	Flow string `json:"flow,omitempty"`
 }
 
 func (c *core) registerViewUpdate(ctx workflow.Context) error {
@@ -75,7 +78,7 @@ func (c *core) registerViewUpdate(ctx workflow.Context) error {
 		created := !answered && workflow.GetInfo(ctx).ContinuedExecutionRunID == ""
 		answered = true
 		a := c.answer(c.party(req.Actor))
-		answer := ViewAnswer{Order: a.OrderView, Receipt: a.Receipt, Created: created}
+		answer := ViewAnswer{Order: a.OrderView, Receipt: a.Receipt, Created: created, Flow: c.table.Name}
 		if created {
 			answer.RequestID = req.RequestID
 		}

@@ -1,6 +1,7 @@
 package observe
 
 import (
+	"cmp"
 	"context"
 
 	"go.temporal.io/sdk/activity"
@@ -40,7 +41,8 @@ func (c *correlator) InterceptActivity(_ context.Context, next interceptor.Activ
 // succeeded (its conflict policy fails on an existing id), and an
 // update-with-start whose answer says this request created the order (the
 // API's create: workflows.ViewUpdate answers {"created", "request_id",
-// "order": {"flow"}}), so a retried create (200) is not counted.
+// "flow"}, or the flow in "order" from orders before it named it), so a
+// retried create (200) is not counted.
 type orderStartCounter struct {
 	interceptor.ClientOutboundInterceptorBase
 	root *correlator
@@ -62,6 +64,7 @@ func (o *orderStartCounter) UpdateWithStartWorkflow(ctx context.Context, in *int
 	var answer struct {
 		Created   bool   `json:"created"`
 		RequestID string `json:"request_id"`
+		Flow      string `json:"flow"`
 		Order     struct {
 			Flow string `json:"flow"`
 		} `json:"order"`
@@ -69,7 +72,7 @@ func (o *orderStartCounter) UpdateWithStartWorkflow(ctx context.Context, in *int
 	// A retried create is answered with the first answer again: only the
 	// request that created the order counts it.
 	if h.Get(ctx, &answer) == nil && answer.Created && answer.RequestID == RequestID(ctx) {
-		o.root.events.OrderCreated(answer.Order.Flow)
+		o.root.events.OrderCreated(cmp.Or(answer.Flow, answer.Order.Flow))
 	}
 	return h, nil
 }
