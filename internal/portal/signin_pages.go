@@ -147,7 +147,7 @@ func (p *Portal) formToken(w http.ResponseWriter, r *http.Request) string {
 	}
 	token := randomToken()
 	p.setCookie(w, formCookie, token, Prefix, time.Now().Add(time.Hour))
-	r.AddCookie(&http.Cookie{Name: formCookie, Value: token})
+	r.AddCookie(&http.Cookie{Name: formCookie, Value: token}) // a second call in this request gives the same token
 	return token
 }
 
