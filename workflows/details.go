@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -39,129 +40,94 @@ func (c *core) showDetails(ctx workflow.Context) {
 	workflow.SetCurrentDetails(ctx, c.currentDetails())
 }
 
-// currentDetails is the Markdown of the order now (showDetails).
+// currentDetails is the Markdown of the order now (showDetails): its
+// status, whom it waits for, the parked step, its deadlines, who may do what
+// and its links, one section each.
 func (c *core) currentDetails() string {
 	loc := c.flow.location()
-	local := func(t time.Time) string { return localTime(t, loc) }
 	now := c.actionsNow()
 	deadlines := slices.Clone(c.flow.deadlines())
 	slices.SortStableFunc(deadlines, func(a, b Deadline) int { return a.At.Compare(b.At) })
-	final := c.table.IsFinal(c.Status) || c.Closed
 
 	var b strings.Builder
 	b.Grow(1024)
-	b.WriteString("**")
-	b.WriteString(mdText(c.table.Labels[c.Status]))
-	b.WriteString("** · ")
-	b.WriteString(c.table.Name)
-	b.WriteString(" order `")
-	b.WriteString(c.ID)
-	b.WriteString("`")
+	closed := ""
 	if c.Closed && !c.table.IsFinal(c.Status) {
-		b.WriteString(" (closed)")
+		closed = " (closed)"
 	}
-	b.WriteString("\n\n")
-
-	// Who it waits for, and until when.
-	b.WriteString("**Waiting for:** ")
-	switch {
-	case c.Attention != nil:
-		b.WriteString("**ops**, to retry or skip the parked step (below)")
-	case final:
-		b.WriteString("nobody: the order has ended")
-	default:
-		var parts []string
-		for _, ra := range now {
-			if w, ok := c.table.WaitFor(c.Status, ra.role); ok {
-				parts = append(parts, waitLabel(w, ra))
-			}
-		}
-		if len(parts) == 0 {
-			b.WriteString("nobody: the order runs on its schedule")
-		} else {
-			b.WriteString(strings.Join(parts, "; "))
-		}
-		if d, ok := nearest(slices.DeleteFunc(slices.Clone(deadlines), func(d Deadline) bool {
-			return isWaitDeadline(d) || slices.Contains(scheduleSteps, d.Name)
-		})); ok && len(parts) > 0 {
-			b.WriteString(", until ")
-			b.WriteString(local(d.At))
-			b.WriteString(" (")
-			b.WriteString(mdText(c.flow.describe(d)))
-			b.WriteString(")")
-		}
-	}
-	b.WriteString("\n\n")
-
+	fmt.Fprintf(&b, "**%s** · %s order `%s`%s\n\n", mdText(c.table.Labels[c.Status]), c.table.Name, c.ID, closed)
+	fmt.Fprintf(&b, "**Waiting for:** %s\n\n", c.waitingFor(now, deadlines, loc))
 	if a := c.Attention; a != nil {
-		b.WriteString("**⚠ Needs ops** since ")
-		b.WriteString(local(a.Since))
-		b.WriteString(": step *")
-		b.WriteString(mdText(a.Step))
-		b.WriteString("* failed: ")
-		b.WriteString(mdText(a.Error))
-		b.WriteString(". Ops may ")
-		b.WriteString(joinActions(c.opsAllowed()))
+		resend := ""
 		if a.Resendable {
 			// As code: Markdown would curl the quotes of plain text, and
 			// what ops copy must be JSON.
-			b.WriteString(" (retry with `{\"resend\": true}` once the provider shows the email was not delivered)")
+			resend = " (retry with `{\"resend\": true}` once the provider shows the email was not delivered)"
 		}
-		b.WriteString(".\n\n")
+		fmt.Fprintf(&b, "**⚠ Needs ops** since %s: step *%s* failed: %s. Ops may %s%s.\n\n",
+			localTime(a.Since, loc), mdText(a.Step), mdText(a.Error), joinActions(c.opsAllowed()), resend)
 	}
 
 	// Every running deadline, named as its timer is.
-	b.WriteString("**Deadlines** (")
-	b.WriteString(loc.String())
-	b.WriteString("):")
-	if len(deadlines) == 0 {
-		b.WriteString(" none\n")
-	} else {
-		b.WriteString("\n")
-		for _, d := range deadlines {
-			b.WriteString("- ")
-			b.WriteString(mdText(c.flow.describe(d)))
-			b.WriteString(": ")
-			b.WriteString(local(d.At))
-			b.WriteString("\n")
-		}
-	}
-	b.WriteString("\n")
+	fmt.Fprintf(&b, "**Deadlines** (%s):", loc)
+	list(&b, deadlines, " none", func(d Deadline) string { return mdText(c.flow.describe(d)) + ": " + localTime(d.At, loc) })
 
 	// What each role may do now: the help query's source.
 	b.WriteString("**Who may do what now:**")
-	if len(now) == 0 {
-		b.WriteString(" nobody\n")
-	} else {
-		b.WriteString("\n")
-		for _, ra := range now {
-			b.WriteString("- ")
-			b.WriteString(roleLabel(ra))
-			b.WriteString(" via ")
-			b.WriteString(strings.Join(ra.via, ", "))
-			b.WriteString(": ")
-			b.WriteString(joinActions(ra.actions))
-			b.WriteString("\n")
-		}
-	}
-	b.WriteString("\n")
+	list(&b, now, " nobody", func(ra roleActions) string {
+		return roleLabel(ra) + " via " + strings.Join(ra.via, ", ") + ": " + joinActions(ra.actions)
+	})
 
 	// Links: the order in the API, its documents.
 	base := c.flow.publicURL() + "/v1/orders/" + c.ID
-	b.WriteString("**Links:** [order](")
-	b.WriteString(base)
-	b.WriteString(")")
+	fmt.Fprintf(&b, "**Links:** [order](%s)", base)
 	for _, d := range c.Documents {
-		b.WriteString(" · [")
-		b.WriteString(mdText(documentLabel(d)))
-		b.WriteString("](")
-		b.WriteString(base)
-		b.WriteString("/documents/")
-		b.WriteString(d.ID)
-		b.WriteString(")")
+		fmt.Fprintf(&b, " · [%s](%s/documents/%s)", mdText(documentLabel(d)), base, d.ID)
 	}
 	b.WriteString("\n")
 	return b.String()
+}
+
+// waitingFor is whom the order waits for and until when: ops while it is
+// parked, nobody once it ended, else the parties of the lifecycle's WaitsOn
+// who may act now, until its nearest deadline that ends a wait.
+func (c *core) waitingFor(now []roleActions, deadlines []Deadline, loc *time.Location) string {
+	switch {
+	case c.Attention != nil:
+		return "**ops**, to retry or skip the parked step (below)"
+	case c.table.IsFinal(c.Status) || c.Closed:
+		return "nobody: the order has ended"
+	}
+	var parts []string
+	for _, ra := range now {
+		if w, ok := c.table.WaitFor(c.Status, ra.role); ok {
+			parts = append(parts, waitLabel(w, ra))
+		}
+	}
+	if len(parts) == 0 {
+		return "nobody: the order runs on its schedule"
+	}
+	text := strings.Join(parts, "; ")
+	if d, ok := nearest(slices.DeleteFunc(slices.Clone(deadlines), func(d Deadline) bool {
+		return isWaitDeadline(d) || slices.Contains(scheduleSteps, d.Name)
+	})); ok {
+		text += fmt.Sprintf(", until %s (%s)", localTime(d.At, loc), mdText(c.flow.describe(d)))
+	}
+	return text
+}
+
+// list writes items as a Markdown list after a section's heading, or none
+// on the heading's line, then the blank line that ends the section.
+func list[T any](b *strings.Builder, items []T, none string, line func(T) string) {
+	if len(items) == 0 {
+		b.WriteString(none + "\n\n")
+		return
+	}
+	b.WriteString("\n")
+	for _, it := range items {
+		b.WriteString("- " + line(it) + "\n")
+	}
+	b.WriteString("\n")
 }
 
 // waitLabel is whom the order waits for, with what they may do: the person
