@@ -74,7 +74,7 @@ func (o orders) upload(c *gin.Context) {
 		abortWith(c, http.StatusServiceUnavailable, "The PDF could not be stored; send it again shortly.")
 		return
 	}
-	stored, err := o.Store.GetDocument(c.Request.Context(), id, doc.ID) // a repeated upload keeps its first name
+	stored, err := o.Store.DocumentInfo(c.Request.Context(), id, doc.ID) // a repeated upload keeps its first name
 	if err != nil {
 		_ = c.Error(err)
 		abortWith(c, http.StatusServiceUnavailable, "The PDF could not be stored; send it again shortly.")
@@ -134,7 +134,7 @@ func (o orders) attachUpload(c *gin.Context) bool {
 	var doc store.Document
 	var err error
 	if ok {
-		doc, err = o.Store.GetDocument(c.Request.Context(), c.Param("id"), docID)
+		doc, err = o.Store.DocumentInfo(c.Request.Context(), c.Param("id"), docID)
 	}
 	if !ok || errors.Is(err, store.ErrNotFound) || (err == nil && doc.Kind != workflows.SupplierInvoiceKind) {
 		pr := NewProblem(http.StatusUnprocessableEntity, "The invoice names a document this order was not sent; fix the fields listed in errors.")

@@ -105,26 +105,44 @@ func (s *Store) GetDocument(ctx context.Context, orderID, docID string) (Documen
 	return d, nil
 }
 
+// infoColumns are a document's columns without its content, with its size.
+const infoColumns = `id, order_id, kind, number, filename, content_type, octet_length(content), sha256, created_at`
+
 // ListDocuments returns an order's documents, oldest first, without content.
 func (s *Store) ListDocuments(ctx context.Context, orderID string) ([]Document, error) {
 	rows, err := s.pool.Query(ctx, `
-		SELECT id, order_id, kind, number, filename, content_type, octet_length(content), sha256, created_at
-		FROM documents WHERE order_id = $1 ORDER BY created_at, id`, orderID)
+		SELECT `+infoColumns+` FROM documents WHERE order_id = $1 ORDER BY created_at, id`, orderID)
 	if err != nil {
 		return nil, fmt.Errorf("store: documents of order %s: %w", orderID, err)
 	}
-	docs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Document, error) {
-		var d Document
-		var number *string
-		err := row.Scan(&d.ID, &d.OrderID, &d.Kind, &number, &d.Filename, &d.ContentType, &d.Size, &d.SHA256, &d.CreatedAt)
-		d.Number = deref(number)
-		d.CreatedAt = d.CreatedAt.UTC()
-		return d, err
-	})
+	docs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Document, error) { return scanInfo(row) })
 	if err != nil {
 		return nil, fmt.Errorf("store: documents of order %s: %w", orderID, err)
 	}
 	return docs, nil
+}
+
+// DocumentInfo is GetDocument without the content (a stored upload's name
+// and digest), with the same ErrNotFound.
+func (s *Store) DocumentInfo(ctx context.Context, orderID, docID string) (Document, error) {
+	d, err := scanInfo(s.pool.QueryRow(ctx, `
+		SELECT `+infoColumns+` FROM documents WHERE id = $1 AND order_id = $2`, docID, orderID))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Document{}, fmt.Errorf("store: document %s of order %s: %w", docID, orderID, ErrNotFound)
+	}
+	if err != nil {
+		return Document{}, fmt.Errorf("store: document %s: %w", docID, err)
+	}
+	return d, nil
+}
+
+func scanInfo(row pgx.Row) (Document, error) {
+	var d Document
+	var number *string
+	err := row.Scan(&d.ID, &d.OrderID, &d.Kind, &number, &d.Filename, &d.ContentType, &d.Size, &d.SHA256, &d.CreatedAt)
+	d.Number = deref(number)
+	d.CreatedAt = d.CreatedAt.UTC()
+	return d, err
 }
 
 func deref(s *string) string {

@@ -92,6 +92,19 @@ func TestGetDocumentOnlyUnderItsOrder(t *testing.T) {
 	wantErrIs(t, err, ErrNotFound)
 }
 
+func TestDocumentInfoIsTheDocumentWithoutItsContent(t *testing.T) {
+	s, ctx := newTestStore(t), testContext(t)
+	d := invoicePDF()
+	mustNoErr(t, s.SaveDocument(ctx, d))
+	got, err := s.DocumentInfo(ctx, "o-1", d.ID)
+	mustNoErr(t, err)
+	if got.Content != nil || got.Size != int64(len(d.Content)) || got.Filename != d.Filename || got.Number != d.Number || got.SHA256 == "" {
+		t.Errorf("info = %+v", got)
+	}
+	_, err = s.DocumentInfo(ctx, "o-2", d.ID)
+	wantErrIs(t, err, ErrNotFound)
+}
+
 func TestListDocumentsOfOneOrderOldestFirst(t *testing.T) {
 	s, ctx := newTestStore(t), testContext(t)
 	later := Document{ID: "doc-po", OrderID: "o-1", Kind: "purchase_order", Filename: "po.pdf",
