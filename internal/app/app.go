@@ -287,7 +287,7 @@ func pages(cfg config.Config, o APIOptions, st *store.Store, tokens *auth.Tokens
 	}
 	d := portal.Deps{
 		Tokens: tokens, SignIn: signin.New(o.Pool), Directory: signin.Directory{Store: st, Staff: staff},
-		Mail: o.Mail, From: from, PublicURL: cfg.PublicURL, Zone: pageZone(cfg.Lifecycle.TimeZone), Logger: o.Logger,
+		Mail: o.Mail, From: from, PublicURL: cfg.PublicURL, Zone: cfg.Lifecycle.Location(), Logger: o.Logger,
 	}
 	if o.Inbox != nil {
 		d.DevInbox = "/dev/mail"
@@ -296,14 +296,6 @@ func pages(cfg config.Config, o APIOptions, st *store.Store, tokens *auth.Tokens
 		d.API = api
 		return portal.New(d)
 	}, nil
-}
-
-// pageZone is where the pages show times: the orders' time zone.
-func pageZone(name string) *time.Location {
-	if loc, err := time.LoadLocation(name); err == nil && name != "" {
-		return loc
-	}
-	return time.UTC
 }
 
 // watchAttention adds orderflow_orders_needing_attention to reg, or points

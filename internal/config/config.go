@@ -136,6 +136,16 @@ type Lifecycle struct {
 	FinanceEmail         string        `env:"ORDERFLOW_FINANCE_EMAIL" envDefault:"finance@orderflow.localhost"`
 }
 
+// Location is TimeZone as a location; Load refused a name that is none, so
+// only a Lifecycle made by hand falls back to UTC.
+func (l Lifecycle) Location() *time.Location {
+	loc, err := time.LoadLocation(l.TimeZone)
+	if err != nil || l.TimeZone == "" {
+		return time.UTC
+	}
+	return loc
+}
+
 // Mode says which command reads the configuration: dev mode fills in safe
 // local defaults, every other mode insists on real secrets.
 type Mode int

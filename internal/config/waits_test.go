@@ -36,3 +36,11 @@ func TestWaitSettingsAreChecked(t *testing.T) {
 		}
 	}
 }
+
+func TestLifecycleLocationIsTheOrdersTimeZone(t *testing.T) {
+	for zone, want := range map[string]string{"Europe/Brussels": "Europe/Brussels", "": "UTC", "Not/AZone": "UTC"} {
+		if got := (Lifecycle{TimeZone: zone}).Location().String(); got != want {
+			t.Errorf("Location of %q = %s, want %s", zone, got, want)
+		}
+	}
+}
