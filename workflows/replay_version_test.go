@@ -7,6 +7,7 @@ package workflows
 // one, and the same change without its GetVersion guard breaks them.
 
 import (
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -142,5 +143,21 @@ func TestPreviousReleaseRefusesOrdersOfTheNewVersion(t *testing.T) {
 	err := newReplayer().ReplayWorkflowHistoryFromJSONFile(quietLogger(), v2) // the SDK logs the panic it expects
 	if err == nil || !strings.Contains(err.Error(), "lean-engine") {
 		t.Errorf("the previous release replayed an order of version 4: %v", err)
+	}
+}
+
+// VersionMarker reads what a history's version marker records: the order of
+// marketplace_prepaid_completed_v7 started at version 4 of lean-engine, and
+// no other event reads as a marker.
+func TestVersionMarkerReadsTheRecordedVersion(t *testing.T) {
+	hist := readProtoHistory(t, filepath.Join(historiesDir, "marketplace_prepaid_completed_v7.json"))
+	var markers []string
+	for _, e := range hist.Events {
+		if change, version, ok := VersionMarker(e); ok {
+			markers = append(markers, fmt.Sprintf("%s@%d", change, version))
+		}
+	}
+	if len(markers) != 1 || markers[0] != fmt.Sprintf("%s@%d", ChangeLeanEngine, LeanAnswersBeforeEmails) {
+		t.Errorf("version markers %v, want lean-engine@4 only", markers)
 	}
 }

@@ -3,6 +3,8 @@ package workflows
 import (
 	"strconv"
 
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/workflow"
 )
 
@@ -70,6 +72,20 @@ var buildLeanVersion = "4"
 // for a new order (the rolling deploy checks an order placed after the roll
 // records it).
 func RecordedLeanVersion() workflow.Version { return newestLeanVersion() }
+
+// VersionMarker reads a workflow.GetVersion marker of a history: its change
+// id and version; false for any other event.
+func VersionMarker(e *historypb.HistoryEvent) (change string, version workflow.Version, ok bool) {
+	marker := e.GetMarkerRecordedEventAttributes()
+	if marker.GetMarkerName() != "Version" {
+		return "", 0, false
+	}
+	dc := converter.GetDefaultDataConverter()
+	if dc.FromPayloads(marker.GetDetails()["change-id"], &change) != nil || dc.FromPayloads(marker.GetDetails()["version"], &version) != nil {
+		return "", 0, false
+	}
+	return change, version, true
+}
 
 // newestLeanVersion is buildLeanVersion as a version (newestLean if it does
 // not read as one).

@@ -19,7 +19,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/converter"
 	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/orderflow/orderflow/internal/deploy"
@@ -350,18 +349,13 @@ func (s *clusterStack) leanVersion(ctx context.Context, id string) (int, error) 
 	}
 	defer c.Close()
 	events := c.GetWorkflowHistory(ctx, id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	dc := converter.GetDefaultDataConverter()
 	for events.HasNext() {
 		e, err := events.Next()
 		if err != nil {
 			return 0, err
 		}
-		marker := e.GetMarkerRecordedEventAttributes()
-		var change string
-		var version int
-		if marker.GetMarkerName() == "Version" && dc.FromPayloads(marker.GetDetails()["change-id"], &change) == nil &&
-			change == workflows.ChangeLeanEngine && dc.FromPayloads(marker.GetDetails()["version"], &version) == nil {
-			return version, nil
+		if change, version, ok := workflows.VersionMarker(e); ok && change == workflows.ChangeLeanEngine {
+			return int(version), nil
 		}
 	}
 	return 0, fmt.Errorf("order %s recorded no version of %s", id, workflows.ChangeLeanEngine)

@@ -28,7 +28,6 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/api/temporalproto"
-	"go.temporal.io/sdk/converter"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
@@ -270,17 +269,8 @@ func quietLogger() sdklog.Logger { return sdklog.NewStructuredLogger(slog.New(sl
 func changeIDs(hist *historypb.History) []string {
 	var ids []string
 	for _, e := range hist.Events {
-		marker := e.GetMarkerRecordedEventAttributes()
-		if marker == nil || marker.GetMarkerName() != "Version" {
-			continue
-		}
-		var id string
-		var version int
-		if err := converter.GetDefaultDataConverter().FromPayloads(marker.GetDetails()["change-id"], &id); err == nil {
-			ids = append(ids, id)
-			if converter.GetDefaultDataConverter().FromPayloads(marker.GetDetails()["version"], &version) == nil {
-				ids = append(ids, fmt.Sprintf("%s@%d", id, version))
-			}
+		if id, version, ok := workflows.VersionMarker(e); ok {
+			ids = append(ids, id, fmt.Sprintf("%s@%d", id, version))
 		}
 	}
 	return ids
