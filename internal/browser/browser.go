@@ -8,12 +8,14 @@ package browser
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"image/png"
 	"os/exec"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto"
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -84,18 +86,39 @@ func Window(t testing.TB, parent context.Context) context.Context {
 	return ctx
 }
 
-// Do runs steps in the tab with StepTimeout.
+// Do runs steps in the tab, one after the other, each with StepTimeout.
 func Do(ctx context.Context, steps ...chromedp.Action[chromedp.Void]) error {
-	ctx, cancel := context.WithTimeout(ctx, StepTimeout)
-	defer cancel()
-	return chromedp.Do(ctx, steps...)
+	for _, step := range steps {
+		if _, err := Run(ctx, step); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-// Run runs one step that returns a value, with StepTimeout.
+// Run runs one step that returns a value, with StepTimeout. A step whose
+// node went stale runs again from its query: Chromium may send
+// DOM.documentUpdated more than once for one navigation, and each one
+// renumbers the nodes, so a node found in the new page can be gone by the
+// time the step uses it. The step fails then before it acts (a click's
+// scroll and measure come before the mouse events), so running it again
+// never acts twice.
 func Run[T any](ctx context.Context, a chromedp.Action[T]) (T, error) {
 	ctx, cancel := context.WithTimeout(ctx, StepTimeout)
 	defer cancel()
-	return chromedp.Run(ctx, a)
+	for {
+		v, err := chromedp.Run(ctx, a)
+		if !staleNode(err) || ctx.Err() != nil {
+			return v, err
+		}
+	}
+}
+
+// staleNode reports whether err is Chromium's answer about a node id the
+// document no longer has.
+func staleNode(err error) bool {
+	var e *cdproto.Error
+	return errors.As(err, &e) && (e.Message == "No node with given id found" || e.Message == "Could not find node with given id")
 }
 
 // AsPhone makes the tab a phone-sized mobile viewport (the page's viewport
