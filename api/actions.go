@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/api/serviceerror"
@@ -157,9 +158,35 @@ func (o orders) actAfterReading(c *gin.Context) {
 		return
 	}
 	if action == lifecycle.Duplicate && view.Member != nil && len(view.Member.Duplicates) > 0 {
-		c.Header("Location", "/v1/orders/"+view.Member.Duplicates[len(view.Member.Duplicates)-1])
+		copyID := view.Member.Duplicates[len(view.Member.Duplicates)-1]
+		o.waitStarted(c.Request.Context(), copyID)
+		c.Header("Location", "/v1/orders/"+copyID)
 	}
 	answerOrder(c, http.StatusOK, view, warnings)
+}
+
+// copyStartWait bounds how long a duplicate's answer waits for its copy.
+const copyStartWait = 10 * time.Second
+
+// waitStarted waits until the order's workflow exists, for at most
+// copyStartWait. The duplicate action is answered as it applies, and the
+// order starts its copy just after, as a child workflow: without the wait a
+// client following Location at once could find no order there.
+func (o orders) waitStarted(ctx context.Context, id string) {
+	ctx, cancel := context.WithTimeout(ctx, copyStartWait)
+	defer cancel()
+	for {
+		_, err := o.Temporal.DescribeWorkflowExecution(ctx, id, "")
+		var notFound *serviceerror.NotFound
+		if !errors.As(err, &notFound) {
+			return // started, or Temporal cannot say: answer as it stands
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(25 * time.Millisecond):
+		}
+	}
 }
 
 // abortForAction answers a refused action: every refusal says the order's
