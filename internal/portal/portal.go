@@ -86,7 +86,7 @@ func (p *Portal) routes() {
 	m := p.mux
 	m.HandleFunc("GET "+Prefix+"/{$}", p.signedIn(p.home))
 	m.HandleFunc("GET "+Prefix+"/sign-in", p.signInForm)
-	m.HandleFunc("POST "+Prefix+"/sign-in", p.sendLinks)
+	m.HandleFunc("POST "+Prefix+"/sign-in", p.askForLinks)
 	m.HandleFunc("GET "+Prefix+"/sign-in/{token}", p.confirmSignIn)
 	m.HandleFunc("POST "+Prefix+"/sign-in/{token}", p.useLink)
 	m.HandleFunc("POST "+Prefix+"/sign-out", p.signedIn(p.signOut))

@@ -12,11 +12,13 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/orderflow/orderflow/internal/clientpage"
+	"github.com/orderflow/orderflow/internal/signin"
 	"github.com/orderflow/orderflow/internal/store"
 	"github.com/orderflow/orderflow/internal/testenv"
 	"github.com/orderflow/orderflow/lifecycle"
@@ -146,7 +148,9 @@ func TestPagesActAsTheSignedInPersonOnly(t *testing.T) {
 func TestSignInLinksRefuseWhatTheyMustNot(t *testing.T) {
 	sys := testenv.NewSystem(t, testenv.Options{Capture: true})
 	createMemberOrder(t, sys, "m-1", "mia@members.test", "Website redesign")
+	createMemberOrder(t, sys, "m-3", "lia@members.test", "Stand at the fair")
 	waitForPerson(t, sys, "mia@members.test")
+	waitForPerson(t, sys, "lia@members.test")
 
 	t.Run("an unknown address is answered as a known one, and mailed nothing", func(t *testing.T) {
 		b := newBrowser(t, sys)
@@ -154,6 +158,7 @@ func TestSignInLinksRefuseWhatTheyMustNot(t *testing.T) {
 		if status != http.StatusOK || !strings.Contains(page, "Check your email") {
 			t.Errorf("asking for nobody = %d:\n%s", status, page)
 		}
+		waitHandled(t, sys, "nobody@members.test")
 		if links := mailedLinks(t, sys, "nobody@members.test"); len(links) != 0 {
 			t.Errorf("mailed %v", links)
 		}
@@ -212,6 +217,21 @@ func TestSignInLinksRefuseWhatTheyMustNot(t *testing.T) {
 			checkSessionCookie(t, resp)
 		}
 	})
+
+	t.Run("an unknown address reaches the limit as a known one does", func(t *testing.T) {
+		answers := map[string][]int{}
+		for _, address := range []string{"lia@members.test", "nobody-else@members.test"} {
+			b := newBrowser(t, sys)
+			for range signin.MaxLinksPerAddress + 1 {
+				status, _ := b.askForLink(t, address, "")
+				answers[address] = append(answers[address], status)
+			}
+		}
+		known, unknown := answers["lia@members.test"], answers["nobody-else@members.test"]
+		if !slices.Equal(known, unknown) || known[len(known)-1] != http.StatusTooManyRequests {
+			t.Errorf("a known address is answered %v, an unknown one %v; want the same, ending in 429", known, unknown)
+		}
+	})
 }
 
 // checkSessionCookie: the session cookie is out of scripts' reach, not
@@ -260,6 +280,18 @@ func waitForPerson(t *testing.T, sys *testenv.System, email string) {
 	eventually(t, email+" may sign in", func() bool {
 		people, err := sys.Store.PeopleByEmail(context.Background(), email)
 		return err == nil && len(people) > 0
+	})
+}
+
+// waitHandled waits until the address was asked for, and every request
+// for it handled: its links mailed, or found to be none.
+func waitHandled(t *testing.T, sys *testenv.System, email string) {
+	t.Helper()
+	eventually(t, "the sign-in requests of "+email+" handled", func() bool {
+		var asked, handled int
+		err := sys.Pool.QueryRow(context.Background(),
+			`SELECT count(*), count(handled_at) FROM sign_in_requests WHERE email = $1`, email).Scan(&asked, &handled)
+		return err == nil && asked > 0 && handled == asked
 	})
 }
 
@@ -344,10 +376,11 @@ func (b *browser) linkFor(t *testing.T, email, next string) string {
 	if status, page := b.askForLink(t, email, next); status != http.StatusOK {
 		t.Fatalf("ask for a link: %d\n%s", status, page)
 	}
-	links := mailedLinks(t, b.sys, email)
-	if len(links) <= before {
-		t.Fatalf("no new link mailed to %s", email)
-	}
+	var links []string
+	eventually(t, "a new link mailed to "+email, func() bool {
+		links = mailedLinks(t, b.sys, email)
+		return len(links) > before
+	})
 	return links[len(links)-1]
 }
 

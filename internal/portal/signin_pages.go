@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
@@ -16,9 +17,10 @@ import (
 	"github.com/orderflow/orderflow/internal/signin"
 )
 
-// Sign-in: GET /app/sign-in asks for an address; POST sends a link for
-// each way the address may sign in (and says the same whether it may or
-// not, so that the form tells nobody which addresses are known); GET
+// Sign-in: GET /app/sign-in asks for an address; POST mails a link for
+// each way the address may sign in. It answers alike, as fast and with the
+// same limit, whether the address may sign in or not, so that the form
+// tells nobody which addresses are known. GET
 // /app/sign-in/{token} shows who the link signs in as, and its button (POST)
 // uses the link once and opens the session. Using the link takes a click, not
 // the GET, because mail scanners open links before people do.
@@ -31,7 +33,7 @@ type signInView struct {
 	CSRF, Next, Email, Problem string
 }
 
-func (p *Portal) sendLinks(w http.ResponseWriter, r *http.Request) {
+func (p *Portal) askForLinks(w http.ResponseWriter, r *http.Request) {
 	if !p.validFormToken(w, r) {
 		return
 	}
@@ -42,29 +44,53 @@ func (p *Portal) sendLinks(w http.ResponseWriter, r *http.Request) {
 		p.render(w, http.StatusUnprocessableEntity, signInPage, view)
 		return
 	}
-	switch err := p.mailLinks(r, addr.Address, view.Next); {
+	request, err := p.SignIn.Request(r.Context(), addr.Address)
+	switch {
 	case errors.Is(err, signin.ErrTooManyLinks):
-		p.problem(w, http.StatusTooManyRequests, "Several links were sent already",
-			fmt.Sprintf("This address was sent %d sign-in links in the last %d minutes. Use the newest one in your mailbox, or ask again in a few minutes.",
+		p.problem(w, http.StatusTooManyRequests, "Several links were asked for already",
+			fmt.Sprintf("This address was asked for sign-in links %d times in the last %d minutes. Use the newest one in your mailbox, or ask again in a few minutes.",
 				signin.MaxLinksPerAddress, int(signin.LinkTTL.Minutes())))
 		return
 	case err != nil:
 		p.serverError(w, r, err)
 		return
 	}
+	// The links are looked up and mailed after the answer, so that it takes
+	// as long, and says the same, for an address nobody has. A person whose
+	// link does not come (SendGrid refused it, the process stopped) asks
+	// again; the log says why.
+	ctx := context.WithoutCancel(r.Context())
+	go p.mailLinks(ctx, request, addr.Address, view.Next)
 	p.render(w, http.StatusOK, linkSentPage, struct{ Email, Inbox string }{addr.Address, p.DevInbox})
 }
 
-// mailLinks sends one email with a link for each identity of the address;
-// an unknown address gets nothing.
-func (p *Portal) mailLinks(r *http.Request, address, next string) error {
-	ids, err := p.Directory.Lookup(r.Context(), address)
+// mailLinks sends one email with a link for each identity of the address
+// (an unknown address gets nothing), then marks the request handled.
+func (p *Portal) mailLinks(ctx context.Context, request int64, address, next string) {
+	ctx, cancel := context.WithTimeout(ctx, mailTimeout)
+	defer cancel()
+	if err := p.sendLinks(ctx, address, next); err != nil {
+		p.Logger.ErrorContext(ctx, "sign-in links not sent; the person can ask again", "request", request, "error", err)
+		return
+	}
+	if err := p.SignIn.Handled(ctx, request); err != nil {
+		p.Logger.ErrorContext(ctx, "sign-in request not marked handled", "request", request, "error", err)
+	}
+}
+
+// mailTimeout bounds looking up and mailing one request's links.
+const mailTimeout = time.Minute
+
+// sendLinks makes the links of each identity of the address and mails
+// them in one email.
+func (p *Portal) sendLinks(ctx context.Context, address, next string) error {
+	ids, err := p.Directory.Lookup(ctx, address)
 	if err != nil || len(ids) == 0 {
 		return err
 	}
 	links := make([]signInLink, len(ids))
 	for i, id := range ids {
-		token, err := p.SignIn.IssueLink(r.Context(), address, id.Principal)
+		token, err := p.SignIn.IssueLink(ctx, address, id.Principal)
 		if err != nil {
 			return err
 		}
@@ -80,7 +106,7 @@ func (p *Portal) mailLinks(r *http.Request, address, next string) error {
 	}
 	// Each request mails new links: a key of its own, never the tokens.
 	msg.From, msg.Key = p.From, "sign-in/"+randomToken()[:22]
-	_, err = p.Mail.Send(r.Context(), msg)
+	_, err = p.Mail.Send(ctx, msg)
 	return err
 }
 

@@ -32,8 +32,9 @@ const (
 	LinkTTL = 15 * time.Minute
 	// SessionTTL is how long a session lasts from sign-in: a working day.
 	SessionTTL = 12 * time.Hour
-	// MaxLinksPerAddress is how many links one address may be sent within
-	// LinkTTL: a form anyone can fill must not flood someone's mailbox.
+	// MaxLinksPerAddress is how many times one address may be asked for
+	// links within LinkTTL: a form anyone can fill must not flood someone's
+	// mailbox.
 	MaxLinksPerAddress = 5
 	// maxTokenLength stops absurd input before any hashing.
 	maxTokenLength = 100
@@ -44,7 +45,7 @@ var (
 	ErrLinkUnknown = errors.New("sign-in link unknown")
 	ErrLinkUsed    = errors.New("sign-in link already used")
 	ErrLinkExpired = errors.New("sign-in link expired")
-	// ErrTooManyLinks: the address was sent MaxLinksPerAddress links lately.
+	// ErrTooManyLinks: the address was asked for MaxLinksPerAddress times lately.
 	ErrTooManyLinks = errors.New("too many sign-in links")
 	// ErrNoSession: the session token is unknown, ended or expired.
 	ErrNoSession = errors.New("no session")
@@ -84,34 +85,59 @@ type Service struct {
 // New keeps links and sessions in pool's database.
 func New(pool *pgxpool.Pool) *Service { return &Service{pool: pool, now: time.Now} }
 
-// IssueLink makes a link signing email in as who, and returns its token.
-// It refuses (ErrTooManyLinks) once the address had MaxLinksPerAddress
-// links within LinkTTL.
-func (s *Service) IssueLink(ctx context.Context, email string, who auth.Principal) (string, error) {
+// Request records that someone asked for links for email, and returns the
+// request's id for Handled. Every request counts, whether or not the address
+// may sign in: once an address was asked for MaxLinksPerAddress times within
+// LinkTTL it refuses (ErrTooManyLinks), so the limit floods no mailbox and
+// tells nobody which addresses are known.
+func (s *Service) Request(ctx context.Context, email string) (int64, error) {
 	email, now := store.NormalizeEmail(email), s.now().UTC()
-	token, id := newToken(), "sil_"+newToken()[:16]
+	var id int64
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		// One address's requests queue behind each other, so the count holds.
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, "sign-in:"+email); err != nil {
 			return err
 		}
+		// Requests older than a link are of no more use.
+		if _, err := tx.Exec(ctx, `DELETE FROM sign_in_requests WHERE requested_at <= $1`, now.Add(-LinkTTL)); err != nil {
+			return err
+		}
 		var recent int
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM sign_in_links WHERE email = $1 AND created_at > $2`,
-			email, now.Add(-LinkTTL)).Scan(&recent); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM sign_in_requests WHERE email = $1`, email).Scan(&recent); err != nil {
 			return err
 		}
 		if recent >= MaxLinksPerAddress {
 			return ErrTooManyLinks
 		}
-		_, err := tx.Exec(ctx, `
-			INSERT INTO sign_in_links (id, token_hash, email, role, subject, created_at, expires_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)`, id, hash(token), email, who.Role, who.Subject, now, now.Add(LinkTTL))
-		return err
+		return tx.QueryRow(ctx, `INSERT INTO sign_in_requests (email, requested_at) VALUES ($1, $2) RETURNING id`,
+			email, now).Scan(&id)
 	})
 	if errors.Is(err, ErrTooManyLinks) {
-		return "", err
+		return 0, err
 	}
 	if err != nil {
+		return 0, fmt.Errorf("signin: record request: %w", err)
+	}
+	return id, nil
+}
+
+// Handled records that the request's links were mailed, or that the
+// address had none.
+func (s *Service) Handled(ctx context.Context, request int64) error {
+	if _, err := s.pool.Exec(ctx, `UPDATE sign_in_requests SET handled_at = $2 WHERE id = $1`, request, s.now().UTC()); err != nil {
+		return fmt.Errorf("signin: mark request %d handled: %w", request, err)
+	}
+	return nil
+}
+
+// IssueLink makes a link signing email in as who, and returns its token.
+// Request, not IssueLink, limits how often an address is sent links.
+func (s *Service) IssueLink(ctx context.Context, email string, who auth.Principal) (string, error) {
+	email, now := store.NormalizeEmail(email), s.now().UTC()
+	token, id := newToken(), "sil_"+newToken()[:16]
+	if _, err := s.pool.Exec(ctx, `
+		INSERT INTO sign_in_links (id, token_hash, email, role, subject, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, id, hash(token), email, who.Role, who.Subject, now, now.Add(LinkTTL)); err != nil {
 		return "", fmt.Errorf("signin: issue link: %w", err)
 	}
 	return token, nil

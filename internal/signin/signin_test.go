@@ -128,23 +128,58 @@ func TestLinksAndSessionsEnd(t *testing.T) {
 	}
 }
 
-func TestAnAddressGetsAFewLinksAtATime(t *testing.T) {
+func TestAnAddressIsAskedForAFewTimesAtATime(t *testing.T) {
 	ctx := context.Background()
 	s, now := newService(t)
+	// The limit counts requests, not links: an address that may sign in
+	// nowhere is refused exactly as one that may.
 	for i := range MaxLinksPerAddress {
-		if _, err := s.IssueLink(ctx, "mia@example.com", member); err != nil {
-			t.Fatalf("link %d: %v", i+1, err)
+		if _, err := s.Request(ctx, "mia@example.com"); err != nil {
+			t.Fatalf("request %d: %v", i+1, err)
 		}
 	}
-	if _, err := s.IssueLink(ctx, "MIA@example.com", member); !errors.Is(err, ErrTooManyLinks) {
-		t.Errorf("link %d: %v, want ErrTooManyLinks", MaxLinksPerAddress+1, err)
+	if _, err := s.Request(ctx, "MIA@example.com"); !errors.Is(err, ErrTooManyLinks) {
+		t.Errorf("request %d: %v, want ErrTooManyLinks", MaxLinksPerAddress+1, err)
 	}
-	if _, err := s.IssueLink(ctx, "other@example.com", member); err != nil {
+	if _, err := s.Request(ctx, "other@example.com"); err != nil {
 		t.Errorf("another address: %v", err)
 	}
 	*now = now.Add(LinkTTL + time.Second)
-	if _, err := s.IssueLink(ctx, "mia@example.com", member); err != nil {
-		t.Errorf("after %s: %v", LinkTTL, err)
+	id, err := s.Request(ctx, "mia@example.com")
+	if err != nil {
+		t.Fatalf("after %s: %v", LinkTTL, err)
+	}
+	if err := s.Handled(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	var handled, kept int
+	if err := s.pool.QueryRow(ctx, `SELECT count(handled_at), count(*) FROM sign_in_requests`).Scan(&handled, &kept); err != nil {
+		t.Fatal(err)
+	}
+	if handled != 1 || kept != 1 {
+		t.Errorf("after %s: %d requests kept, %d handled; want only the new one, handled", LinkTTL, kept, handled)
+	}
+}
+
+func TestRacingRequestsStayWithinTheLimit(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newService(t)
+	const racers = 3 * MaxLinksPerAddress
+	errs := make(chan error, racers)
+	for range racers {
+		go func() { _, err := s.Request(ctx, "mia@example.com"); errs <- err }()
+	}
+	granted := 0
+	for range racers {
+		switch err := <-errs; {
+		case err == nil:
+			granted++
+		case !errors.Is(err, ErrTooManyLinks):
+			t.Error(err)
+		}
+	}
+	if granted != MaxLinksPerAddress {
+		t.Errorf("%d racing requests granted %d, want %d", racers, granted, MaxLinksPerAddress)
 	}
 }
 
