@@ -55,7 +55,7 @@ func TestPortalInABrowser(t *testing.T) {
 
 func (s *session) memberPath(t *testing.T) {
 	const address = "mia@members.test"
-	member, staff := s.sys.Token(t, lifecycle.Member, "m-7"), s.sys.Token(t, lifecycle.Staff, "s-1")
+	member := s.sys.Token(t, lifecycle.Member, "m-7")
 	today := time.Now().UTC().Format("2006-01-02")
 	o := s.call(t, "POST", "/v1/orders", member, map[string]any{
 		"flow": "member", "member_name": "Mia Member", "member_email": address,
@@ -133,8 +133,16 @@ func (s *session) memberPath(t *testing.T) {
 	s.checkPage(t, staffWin, "Member orders")
 	s.screenshot(t, staffWin, "app-staff-orders.png")
 
-	// Smart staff approve in the API; the client confirms on its page.
-	s.call(t, "POST", "/v1/orders/"+o.ID+"/actions/approve", staff, nil, http.StatusOK)
+	// Smart staff open it from their list and approve it on its page; the
+	// client confirms on its own page.
+	s.open(t, staffWin, o.ID)
+	s.wantStatus(t, staffWin, "Smart Confirmation")
+	s.wantActions(t, staffWin, "approve", "reject")
+	s.act(t, staffWin, "approve", nil)
+	s.wantStatus(t, staffWin, "Client Confirmation")
+	s.wantActions(t, staffWin, "resend_confirmation")
+	s.checkPage(t, staffWin, "Website redesign")
+	s.screenshot(t, staffWin, "app-staff-approved.png")
 	client := s.openEmailLink(t, o.ID, "confirmation_request", "/c/")
 	must(t, browser.Do(client, browser.AsPhone(), chromedp.WaitVisible(chromedp.CSS(`button.primary`)), chromedp.Click(chromedp.CSS(`button.primary`)),
 		chromedp.WaitVisible(chromedp.Search(`//h1[contains(., "confirmed")]`))))
@@ -178,6 +186,23 @@ func (s *session) memberPath(t *testing.T) {
 	s.checkPage(t, win, "Website redesign")
 	s.screenshot(t, win, "app-member-cancellation-requested.png")
 	s.waitStatus(t, o.ID, lifecycle.CancellationRequested)
+
+	// Smart staff deny it on the order's page, saying why: the order is
+	// active again, and the member reads the reason on its timeline.
+	must(t, browser.Do(staffWin, chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("h1"))))
+	s.wantStatus(t, staffWin, "Cancellation Requested")
+	s.wantActions(t, staffWin, "approve_cancellation", "deny_cancellation")
+	s.checkPage(t, staffWin, "Website redesign")
+	s.screenshot(t, staffWin, "app-staff-cancellation-decision.png")
+	s.act(t, staffWin, "deny_cancellation", map[string]string{"reason": "Half the work is delivered; let us talk first"})
+	s.wantStatus(t, staffWin, "Active")
+	s.wantActions(t, staffWin, "resolve_changes") // the member's request for PO-77 is still open
+	s.waitStatus(t, o.ID, lifecycle.Active)
+	must(t, browser.Do(win, chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("h1"))))
+	s.wantStatus(t, win, "Active")
+	if timeline := s.text(t, win, `ul[aria-label="Timeline"]`); !strings.Contains(timeline, "Half the work is delivered") {
+		t.Errorf("the member's timeline lacks staff's reason: %q", timeline)
+	}
 }
 
 func (s *session) customerPath(t *testing.T) {
@@ -348,6 +373,52 @@ func (s *session) marketplacePath(t *testing.T) {
 	if accepted := s.text(t, sup, fmt.Sprintf(`li:has(a[href="/app/orders/%s"])`, o.ID)); !strings.Contains(accepted, "completed") {
 		t.Errorf("the supplier's accepted orders show %q, want the order completed", accepted)
 	}
+
+	s.returnPath(t, o.ID, pur, sup)
+}
+
+// returnPath: the customer asks to return the completed order on its page,
+// purchasing approves the return on theirs, and the supplier confirms the
+// goods came back resalable: the order is returned, on every page.
+func (s *session) returnPath(t *testing.T, orderID string, pur, sup context.Context) {
+	cust := s.signIn(t, "carlo@customers.test", "Customer c-6", false)
+	s.open(t, cust, orderID)
+	s.wantStatus(t, cust, "Completed")
+	s.wantActions(t, cust, "request_return")
+	s.act(t, cust, "request_return", map[string]string{"reason": "Two bags arrived torn"})
+	s.wantActions(t, cust)
+	if timeline := s.text(t, cust, `ul[aria-label="Timeline"]`); !strings.Contains(timeline, "Two bags arrived torn") {
+		t.Errorf("the customer's timeline lacks the return's reason: %q", timeline)
+	}
+	s.checkPage(t, cust, items)
+	s.screenshot(t, cust, "app-customer-return-requested.png")
+
+	must(t, browser.Do(pur, chromedp.Navigate(s.sys.URL+"/app/orders/"+orderID), chromedp.WaitVisible(chromedp.CSS("h1"))))
+	s.wantStatus(t, pur, "Completed")
+	s.wantActions(t, pur, "approve_return", "reject_return")
+	if main := s.text(t, pur, "main"); !strings.Contains(main, "Two bags arrived torn") {
+		t.Errorf("purchasing's page lacks the return's reason:\n%s", main)
+	}
+	s.checkPage(t, pur, items)
+	s.screenshot(t, pur, "app-purchasing-return.png")
+	s.act(t, pur, "approve_return", nil)
+	s.wantActions(t, pur)
+
+	must(t, browser.Do(sup, chromedp.Navigate(s.sys.URL+"/app/orders/"+orderID), chromedp.WaitVisible(chromedp.CSS("h1"))))
+	s.wantActions(t, sup, "confirm_resalable", "reject_resalable")
+	s.act(t, sup, "confirm_resalable", nil)
+	s.wantStatus(t, sup, "Returned")
+	s.wantActions(t, sup)
+	s.waitStatus(t, orderID, lifecycle.Returned)
+
+	must(t, browser.Do(cust, chromedp.Navigate(s.sys.URL+"/app/orders/"+orderID), chromedp.WaitVisible(chromedp.CSS("h1"))))
+	s.wantStatus(t, cust, "Returned")
+	s.wantActions(t, cust)
+	if docs := s.text(t, cust, `main ul:not([aria-label])`); !strings.Contains(docs, "credit note") {
+		t.Errorf("the returned order's documents = %q, want its credit note (bought on credit terms)", docs)
+	}
+	s.checkPage(t, cust, items)
+	s.screenshot(t, cust, "app-customer-returned.png")
 }
 
 // items is what a marketplace order of createMarketplace is called.
