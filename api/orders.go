@@ -388,7 +388,7 @@ func (o orders) readBack(ctx context.Context, p auth.Principal, r workflows.Rece
 		return workflows.OrderView{}, false
 	}
 	view, ok := workflows.Project(full, p)
-	view.AllowedActions = r.AllowedActions
+	view.AllowedActions, view.WaitingFor = r.AllowedActions, r.WaitingFor
 	return view, ok
 }
 

@@ -34,6 +34,7 @@ type Receipt struct {
 	ID             string             `json:"id"`
 	Seq            int64              `json:"seq"`
 	AllowedActions []lifecycle.Action `json:"allowed_actions"`
+	WaitingFor     []Waiting          `json:"waiting_for,omitempty"`
 }
 
 // recordMark identifies a recorded state: its seq and a digest of the
@@ -50,7 +51,7 @@ func markOf(o activities.OrderRow) recordMark {
 // answer is what an update answers viewer now.
 func (c *core) answer(viewer Party) Answer {
 	if c.lean && c.recorded.seq > 0 && markOf(c.flow.snapshot()) == c.recorded {
-		return Answer{Receipt: &Receipt{ID: c.ID, Seq: c.recorded.seq, AllowedActions: c.allowedFor(viewer)}}
+		return Answer{Receipt: &Receipt{ID: c.ID, Seq: c.recorded.seq, AllowedActions: c.allowedFor(viewer), WaitingFor: c.waitingNow()}}
 	}
 	v := c.flow.view(viewer)
 	return Answer{OrderView: &v}

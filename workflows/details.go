@@ -99,10 +99,8 @@ func (c *core) waitingFor(now []roleActions, deadlines []Deadline, loc *time.Loc
 		return "nobody: the order has ended"
 	}
 	var parts []string
-	for _, ra := range now {
-		if w, ok := c.table.WaitFor(c.Status, ra.role); ok {
-			parts = append(parts, waitLabel(w, ra))
-		}
+	for _, w := range c.waitsNow(now) {
+		parts = append(parts, waitLabel(w.Wait, w.roleActions))
 	}
 	if len(parts) == 0 {
 		return "nobody: the order runs on its schedule"

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	sdkpb "go.temporal.io/api/sdk/v1"
 
 	"github.com/orderflow/orderflow/activities"
+	"github.com/orderflow/orderflow/internal/auth"
 	"github.com/orderflow/orderflow/lifecycle"
 )
 
@@ -133,6 +135,41 @@ func TestCurrentDetailsFollowAMarketplaceOrder(t *testing.T) {
 			t.Errorf("closed order's details lack %q:\n%s", want, got)
 		}
 	}
+}
+
+// Every view says whom the order waits for now: the lifecycle's parties
+// for the status that may act now, so a completed order whose return is
+// asked for waits for purchasing alone, then for the supplier alone.
+func TestTheViewSaysWhomTheOrderWaitsFor(t *testing.T) {
+	r := newRun(t)
+	min := time.Minute
+	waitingAt := func(offset time.Duration, want ...Waiting) {
+		r.env.RegisterDelayedCallback(func() {
+			r.env.RegisterDelayedCallback(func() {
+				for _, viewer := range []auth.Principal{customer, buyer} {
+					if got := r.query(viewer).WaitingFor; !slices.Equal(got, want) {
+						t.Errorf("at +%s %s reads the order waiting for %+v, want %+v", offset, viewer.Role, got, want)
+					}
+				}
+			}, 0)
+		}, offset)
+	}
+	waitingAt(30*time.Second, Waiting{Role: lifecycle.System, Who: "the customer to pay (the payment provider confirms through its webhook)"})
+	r.must(1*min, lifecycle.PaymentConfirmed, webhook, paid("pay_1"))
+	waitingAt(2*min, Waiting{Role: lifecycle.Purchasing})
+	r.must(3*min, lifecycle.SetMargin, buyer, margin(10))
+	r.must(4*min, lifecycle.Release, buyer, nil)
+	r.must(6*min, lifecycle.Accept, supplierB, nil)
+	r.must(8*min, lifecycle.MarkDelivered, supplierB, DeliveredPayload{Note: "left at reception"})
+	r.must(9*min, lifecycle.UploadInvoice, supplierB, InvoicePayload{Number: "B-77", Amount: 8000})
+	waitingAt(10*min, Waiting{Role: lifecycle.Customer})
+	r.must(11*min, lifecycle.RequestReturn, customer, because("wrong colour"))
+	waitingAt(12*min, Waiting{Role: lifecycle.Purchasing})
+	r.must(13*min, lifecycle.ApproveReturn, buyer, nil)
+	waitingAt(14*min, Waiting{Role: lifecycle.Supplier})
+	r.must(15*min, lifecycle.ConfirmResalable, supplierB, nil)
+	waitingAt(16*min) // returned: nobody
+	r.execute(waitingOrder("prepaid"))
 }
 
 // A parked order says so first: the step, the error, since when, and what

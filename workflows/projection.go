@@ -16,8 +16,8 @@ import (
 // viewer, and returns the viewer's view. The workflow's query and update
 // answers and an order read back from Postgres after Temporal purged its
 // workflow all go through it, so the live order and the archived one show
-// the same to everyone. AllowedActions is the workflow's business: Project
-// leaves it empty, the workflow fills it in for the viewer.
+// the same to everyone. AllowedActions and WaitingFor are the workflow's
+// business: Project leaves them empty, the workflow fills them in.
 
 // Project returns viewer's view of the order whose system view is full, and
 // whether viewer may see the order at all (false: answer as for an unknown
@@ -27,7 +27,7 @@ func Project(full OrderView, viewer auth.Principal) (OrderView, bool) {
 		return OrderView{}, false
 	}
 	v := full
-	v.AllowedActions = []lifecycle.Action{}
+	v.AllowedActions, v.WaitingFor = []lifecycle.Action{}, nil
 	flow, _ := lifecycle.FlowNamed(full.Flow)
 	if flow.Access[viewer.Role].Reach == lifecycle.AllOrders {
 		// The staff side, who reach every order of the flow, reads the

@@ -32,6 +32,9 @@ type OrderView struct {
 	Documents      []activities.DocumentRef `json:"documents"`
 	Emails         []SentEmail              `json:"emails"`
 	AllowedActions []lifecycle.Action       `json:"allowed_actions"`
+	// WaitingFor is whom the order waits for now (none once it ended):
+	// the workflow's business, like AllowedActions.
+	WaitingFor     []Waiting                `json:"waiting_for,omitempty"`
 	NeedsAttention bool                     `json:"needs_attention"`
 	Attention      *Attention               `json:"attention,omitempty"`
 	Closed         bool                     `json:"closed"`
@@ -65,8 +68,48 @@ func (c *core) forViewer(full OrderView, viewer Party) OrderView {
 	if !ok {
 		return OrderView{}
 	}
-	v.AllowedActions = c.allowedFor(viewer)
+	v.AllowedActions, v.WaitingFor = c.allowedFor(viewer), c.waitingNow()
 	return v
+}
+
+// Waiting is a party the order waits for: its role and, where the role is
+// no person, who people should read as the one to act ("the customer to
+// pay": the payment webhook acts as the system).
+type Waiting struct {
+	Role lifecycle.Role `json:"role"`
+	Who  string         `json:"who,omitempty"`
+}
+
+// waitingNow is whom the order waits for now (waitsNow) as a view says it.
+func (c *core) waitingNow() []Waiting {
+	var out []Waiting
+	for _, w := range c.waitsNow(c.actionsNow()) {
+		out = append(out, Waiting{Role: w.Role, Who: w.Who})
+	}
+	return out
+}
+
+// roleWait is a party the order waits for now, with what it may do.
+type roleWait struct {
+	lifecycle.Wait
+	roleActions
+}
+
+// waitsNow are the parties of the lifecycle's WaitsOn for the status that
+// may act now (of now, actionsNow), in the lifecycle's order of roles: none
+// once the order ended. The order's current details and every view name
+// them from here.
+func (c *core) waitsNow(now []roleActions) []roleWait {
+	if c.table.IsFinal(c.Status) || c.Closed {
+		return nil
+	}
+	var out []roleWait
+	for _, ra := range now {
+		if w, ok := c.table.WaitFor(c.Status, ra.role); ok {
+			out = append(out, roleWait{w, ra})
+		}
+	}
+	return out
 }
 
 // allowedFor is what viewer may do now: the lifecycle's actions, and ops'
@@ -89,7 +132,9 @@ func (c *core) allowedFor(viewer Party) []lifecycle.Action {
 // of the timeline's length (the API puts the table's timeline back when it
 // reads an order from Postgres).
 func RecordedView(v OrderView) json.RawMessage {
-	v.Timeline = nil
+	// Whom the order waits for is read from the workflow, like what each
+	// viewer may do; the record would only add bytes to every history.
+	v.Timeline, v.WaitingFor = nil, nil
 	b, err := json.Marshal(v)
 	if err != nil {
 		panic(fmt.Sprintf("order view is not JSON: %v", err)) // a code bug, caught by tests

@@ -387,6 +387,7 @@ func (s *session) returnPath(t *testing.T, orderID string, pur, sup context.Cont
 	s.wantActions(t, cust, "request_return")
 	s.act(t, cust, "request_return", map[string]string{"reason": "Two bags arrived torn"})
 	s.wantActions(t, cust)
+	s.wantWaitingFor(t, cust, "purchasing")
 	if timeline := s.text(t, cust, `ul[aria-label="Timeline"]`); !strings.Contains(timeline, "Two bags arrived torn") {
 		t.Errorf("the customer's timeline lacks the return's reason: %q", timeline)
 	}
@@ -396,6 +397,7 @@ func (s *session) returnPath(t *testing.T, orderID string, pur, sup context.Cont
 	must(t, browser.Do(pur, chromedp.Navigate(s.sys.URL+"/app/orders/"+orderID), chromedp.WaitVisible(chromedp.CSS("h1"))))
 	s.wantStatus(t, pur, "Completed")
 	s.wantActions(t, pur, "approve_return", "reject_return")
+	s.wantWaitingFor(t, pur, "you")
 	if main := s.text(t, pur, "main"); !strings.Contains(main, "Two bags arrived torn") {
 		t.Errorf("purchasing's page lacks the return's reason:\n%s", main)
 	}
@@ -406,6 +408,7 @@ func (s *session) returnPath(t *testing.T, orderID string, pur, sup context.Cont
 
 	must(t, browser.Do(sup, chromedp.Navigate(s.sys.URL+"/app/orders/"+orderID), chromedp.WaitVisible(chromedp.CSS("h1"))))
 	s.wantActions(t, sup, "confirm_resalable", "reject_resalable")
+	s.wantWaitingFor(t, sup, "you")
 	s.act(t, sup, "confirm_resalable", nil)
 	s.wantStatus(t, sup, "Returned")
 	s.wantActions(t, sup)
@@ -540,6 +543,18 @@ func (s *session) wantStatus(t *testing.T, page context.Context, want string) {
 	t.Helper()
 	if got := s.text(t, page, "dd .badge"); got != want {
 		t.Errorf("the order page shows status %q, want %q", got, want)
+	}
+}
+
+// wantWaitingFor asserts whom the order page says the order waits for,
+// exactly, with or without the deadline it waits until.
+func (s *session) wantWaitingFor(t *testing.T, page context.Context, want string) {
+	t.Helper()
+	got, err := browser.Run(page, chromedp.Evaluate[string](
+		`[...document.querySelectorAll("main dt")].find(dt => dt.textContent === "Waiting for")?.nextElementSibling.textContent ?? ""`))
+	must(t, err)
+	if got != want && !strings.HasPrefix(got, want+", until ") {
+		t.Errorf("the order page says it waits for %q, want %q", got, want)
 	}
 }
 

@@ -220,12 +220,11 @@ func (p *Portal) order(w http.ResponseWriter, r *http.Request, v visit) {
 	p.render(w, http.StatusOK, orderPage, view)
 }
 
-// waitingFor says who the order waits for now, as the lifecycle's WaitsOn
-// names them ("you" for the viewer's own role), until its nearest deadline.
+// waitingFor says who the order waits for now, as the API says it ("you"
+// for the viewer's own role), until its nearest deadline.
 func (p *Portal) waitingFor(o workflows.OrderView, viewer lifecycle.Role) string {
-	flow, _ := lifecycle.FlowNamed(o.Flow)
 	var who []string
-	for _, w := range flow.WaitsOn[o.Status] {
+	for _, w := range o.WaitingFor {
 		switch {
 		case w.Role == viewer:
 			who = append(who, "you")
