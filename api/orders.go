@@ -191,6 +191,9 @@ func (o orders) start(c *gin.Context, p auth.Principal, body []byte, id string, 
 	key := c.GetHeader("Idempotency-Key")
 	sum := sha256.Sum256(body)
 	fingerprint := hex.EncodeToString(sum[:])
+	if key != "" && o.Store != nil && o.answerKeyUsedBefore(c, p, id, fingerprint, info) {
+		return
+	}
 
 	startOp := o.Temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
 		ID:        id,
@@ -265,6 +268,40 @@ func viewUpdateID(p auth.Principal, key, fingerprint string) string {
 }
 
 var keyReused = NewProblem(http.StatusUnprocessableEntity, "This Idempotency-Key was already used for a different order; use a new key for a new order.")
+
+// answerKeyUsedBefore answers, where Temporal cannot, a create whose
+// Idempotency-Key made an order before: the key reused with another body
+// (refused), and a retry after Temporal's retention purged the order's
+// workflow, which starting again would make a second order under the old
+// id (answered with the order as archived). It reports whether it answered.
+func (o orders) answerKeyUsedBefore(c *gin.Context, p auth.Principal, id, fingerprint string, info startInfo) bool {
+	ctx := c.Request.Context()
+	same, err := o.Store.ClaimCreateKey(ctx, id, fingerprint)
+	switch {
+	case err != nil:
+		_ = c.Error(err)
+		abortWith(c, http.StatusServiceUnavailable, "The order could not be started; the database did not answer. Retry with the same Idempotency-Key.")
+		return true
+	case !same:
+		abort(c, keyReused)
+		return true
+	}
+	if _, err := o.Store.GetOrder(ctx, id); err != nil {
+		return false // never recorded: the start makes it, or finds it starting
+	}
+	var notFound *serviceerror.NotFound
+	if _, err := o.Temporal.DescribeWorkflowExecution(ctx, id, ""); !errors.As(err, &notFound) {
+		return false // Temporal has the order: its update answers
+	}
+	view, err := o.query(ctx, id, p) // read back from the read model
+	if err != nil {
+		o.abortForUpdate(c, err)
+		return true
+	}
+	c.Header("Location", "/v1/orders/"+id)
+	answerOrder(c, http.StatusOK, view, info.warnings)
+	return true
+}
 
 // answerEnded answers a create retried after its order ended.
 func (o orders) answerEnded(c *gin.Context, p auth.Principal, id string, fingerprint []byte, info startInfo) {

@@ -487,4 +487,21 @@ func TestMarketplaceIdempotencyKeyMakesOneOrder(t *testing.T) {
 	if len(page.Orders) != 1 {
 		t.Fatalf("%d orders for one key", len(page.Orders))
 	}
+
+	// Long after: the order ended and Temporal's retention purged it. A
+	// retry still finds it, read back from the read model, and starts no
+	// second order under its id; the key stays refused for another body.
+	m.act(id1, "cancel", m.token(lifecycle.Customer, "c-9"), map[string]any{"reason": "changed my mind"}, http.StatusOK)
+	m.waitClosed(id1)
+	m.settled(id1)
+	m.purge(id1)
+	if code, id := send(order("c9@customers.test")); code != http.StatusOK || id != id1 {
+		t.Fatalf("the same create after the order was purged: %d %s, want 200 with %s", code, id, id1)
+	}
+	if _, err := m.sys.Temporal.DescribeWorkflowExecution(context.Background(), id1, ""); err == nil {
+		t.Fatal("the retry after the purge started the order's workflow again")
+	}
+	if code, _ := send(order("other@customers.test")); code != http.StatusUnprocessableEntity {
+		t.Fatalf("same key, other body, after the purge: %d, want 422", code)
+	}
 }
