@@ -27,3 +27,22 @@ func TestWorkflowClosedReadsBothOfTemporalsAnswers(t *testing.T) {
 		t.Error("an error that is not Temporal's not-found read as closed")
 	}
 }
+
+// A namespace without orderflow's search attributes refuses the start with
+// the server's validator's words (go.temporal.io/server
+// common/searchattribute); any other invalid argument is not that.
+func TestAMissingSearchAttributeIsToldApart(t *testing.T) {
+	for msg, want := range map[string]bool{
+		"search attribute OrderFlow is not defined":                           true,
+		"Namespace default has no mapping defined for search attribute Owner": true,
+		"WorkflowId is not set on request.":                                   false,
+	} {
+		err := fmt.Errorf("start: %w", serviceerror.NewInvalidArgument(msg))
+		if got := missingSearchAttribute(err); got != want {
+			t.Errorf("%q: missing search attribute = %v, want %v", msg, got, want)
+		}
+	}
+	if missingSearchAttribute(errors.New("search attribute OrderFlow is not defined")) {
+		t.Error("an error that is not Temporal's invalid argument read as a missing search attribute")
+	}
+}

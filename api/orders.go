@@ -237,6 +237,10 @@ func (o orders) start(c *gin.Context, p auth.Principal, body []byte, id string, 
 		// takes no update, so it is read as GET reads it.
 		o.answerEnded(c, p, id, sum[:], info)
 		return
+	case missingSearchAttribute(err):
+		_ = c.Error(err)
+		abortWith(c, http.StatusServiceUnavailable, "The order could not be started: the Temporal namespace lacks orderflow's search attributes, which ops must register (docs/deploy.md). Nothing was created; retry with the same Idempotency-Key once they are.")
+		return
 	default:
 		_ = c.Error(err)
 		abortWith(c, http.StatusServiceUnavailable, "The order could not be started; Temporal did not answer. Retry with the same Idempotency-Key.")
@@ -253,6 +257,13 @@ func (o orders) start(c *gin.Context, p auth.Principal, body []byte, id string, 
 	}
 	c.Header("Location", "/v1/orders/"+id)
 	answerOrder(c, status, view, info.warnings)
+}
+
+// missingSearchAttribute: Temporal refused the start because the namespace
+// has not registered a search attribute the order sets (a deploy step).
+func missingSearchAttribute(err error) bool {
+	var invalid *serviceerror.InvalidArgument
+	return errors.As(err, &invalid) && strings.Contains(invalid.Message, "search attribute")
 }
 
 // viewUpdateID makes a retried create (same caller, Idempotency-Key and
