@@ -54,6 +54,7 @@ func registerOpsRoutes(v1 *gin.RouterGroup, d Deps) {
 	v1.GET("/ops/attention", requireRole(lifecycle.Ops), h.attention)
 	v1.POST("/ops/orders/:id/refund", requireRole(lifecycle.Ops), h.refundEnded)
 	v1.POST("/ops/orders/:id/close", requireRole(lifecycle.Ops), h.closeEnded)
+	v1.PUT("/ops/people/:role/:subject", requireRole(lifecycle.Ops), h.rebindPerson)
 }
 
 type opsRoutes struct{ orders }

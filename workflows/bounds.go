@@ -109,7 +109,7 @@ func emailProblems(problems map[string]string, field, value, example string) {
 	switch {
 	case len(value) > maxEmail:
 		problems[field] = fmt.Sprintf("must be at most %d characters; shorten it", maxEmail)
-	case !isEmail(value):
+	case !IsEmail(value):
 		problems[field] = "must be an email address like " + example
 	}
 }
@@ -127,10 +127,10 @@ func totalProblems(problems map[string]string, field string, lines []money.Line)
 	}
 }
 
-// isEmail accepts a bare address of printable ASCII (decision: addresses with
+// IsEmail accepts a bare address of printable ASCII (decision: addresses with
 // lookalike letters, direction overrides or spaces are refused rather than
 // mailed), as net/mail parses it.
-func isEmail(s string) bool {
+func IsEmail(s string) bool {
 	for _, r := range s {
 		if r <= ' ' || r > '~' {
 			return false

@@ -234,6 +234,40 @@ func TestSignInLinksRefuseWhatTheyMustNot(t *testing.T) {
 	})
 }
 
+// Ops move a member to another address: the member's session and unused
+// link of the old address end, the new address signs in as the member.
+func TestARebindEndsTheOldAddressesSessions(t *testing.T) {
+	sys := testenv.NewSystem(t, testenv.Options{Capture: true})
+	createMemberOrder(t, sys, "m-1", "mia@members.test", "Website redesign")
+	waitForPerson(t, sys, "mia@members.test")
+	mia := signIn(t, sys, "mia@members.test", "")
+	unused := newBrowser(t, sys)
+	link := unused.linkFor(t, "mia@members.test", "")
+
+	body := []byte(`{"email": "mia.new@members.test"}`)
+	if resp, data := sys.Do(t, "PUT", "/v1/ops/people/member/m-1", sys.Token(t, lifecycle.Ops, "o-1"), body); resp.StatusCode != http.StatusOK {
+		t.Fatalf("rebind = %d %s", resp.StatusCode, data)
+	}
+
+	if _, page := mia.get(t, "/app/"); strings.Contains(page, "Website redesign") || !strings.Contains(page, "Email me a sign-in link") {
+		t.Errorf("the old address's session still opens the member's orders:\n%s", page)
+	}
+	if status, page := unused.useLink(t, link); status != http.StatusGone {
+		t.Errorf("the old address's unused link = %d, want 410:\n%s", status, page)
+	}
+	before := len(mailedLinks(t, sys, "mia@members.test"))
+	if status, _ := newBrowser(t, sys).askForLink(t, "mia@members.test", ""); status != http.StatusOK {
+		t.Errorf("asking for a link at the old address = %d", status)
+	}
+	waitHandled(t, sys, "mia@members.test")
+	if after := len(mailedLinks(t, sys, "mia@members.test")); after != before {
+		t.Errorf("the old address was mailed %d more links", after-before)
+	}
+	if _, page := signIn(t, sys, "mia.new@members.test", "").get(t, "/app/"); !strings.Contains(page, "Website redesign") {
+		t.Errorf("the new address does not open the member's orders:\n%s", page)
+	}
+}
+
 // checkSessionCookie: the session cookie is out of scripts' reach, not
 // sent with other sites' posts, for the pages only, and ends with the
 // session. (Secure is set when the public URL is https: TestCookiesAreSecureOverHTTPS.)

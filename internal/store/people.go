@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -77,3 +78,34 @@ func (s *Store) SuppliersByEmail(ctx context.Context, email string) ([]Supplier,
 
 // NormalizeEmail is an address as compared: trimmed, lower case.
 func NormalizeEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+
+// RebindPerson binds the member or customer p to another address, for ops:
+// a person whose address changed, or whose first order named a wrong one.
+// The person's open sessions and unused sign-in links end in the same
+// transaction, so whoever holds the old address acts as them no more. It
+// returns the address it replaced; ErrNotFound when p is bound to none (a
+// person is bound by their first order).
+func (s *Store) RebindPerson(ctx context.Context, p Person, email string) (old string, err error) {
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `SELECT email FROM people WHERE role = $1 AND subject = $2 FOR UPDATE`, p.Role, p.Subject).Scan(&old)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("store: %s %s: %w", p.Role, p.Subject, ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE people SET email = $3, bound_at = now() WHERE role = $1 AND subject = $2`,
+			p.Role, p.Subject, NormalizeEmail(email)); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE sessions SET ended_at = now() WHERE role = $1 AND subject = $2 AND ended_at IS NULL`, p.Role, p.Subject); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `UPDATE sign_in_links SET expires_at = now() WHERE role = $1 AND subject = $2 AND used_at IS NULL AND expires_at > now()`, p.Role, p.Subject)
+		return err
+	})
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return "", fmt.Errorf("store: rebind %s %s: %w", p.Role, p.Subject, err)
+	}
+	return old, err
+}
