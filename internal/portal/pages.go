@@ -316,8 +316,9 @@ func draftLink(orderID string, e workflows.Entry) string {
 }
 
 // actionForm is the form of one action allowed now, built from its
-// payload's fields: the top-level ones as inputs; a payload with lists or
-// objects (a draft's lines, a schedule) as one JSON field.
+// payload's fields: each value an input (an object's fields too, a list of
+// values as one input separated by commas); lists of objects (a draft's
+// lines, its schedule) in one JSON field.
 type actionForm struct {
 	Action, Label, Flow, RequestID string
 	URL, CSRF                      string // where it posts; the session's token
@@ -327,8 +328,9 @@ type actionForm struct {
 	// Hidden are fields the page fills in (a schedule entry's number).
 	Hidden []hiddenField
 	JSON   bool
-	// JSONValue is the JSON field's current value ("{}" when new).
-	JSONValue string
+	// JSONLabel names what the JSON field holds; JSONValue is its current
+	// value ("{}" when new).
+	JSONLabel, JSONValue string
 	// File is the PDF the person picks for the payload's document (the
 	// supplier's invoice): the page uploads it first and sends its id.
 	File   *formField
@@ -345,15 +347,20 @@ type hiddenField struct{ Name, Value string }
 func (f *actionForm) prefill(current map[string]any) {
 	for i := range f.Fields {
 		field := &f.Fields[i]
-		switch v := current[field.Name].(type) {
+		switch v := take(current, field.Name).(type) {
 		case string:
 			field.Value = v
 		case bool:
 			field.Checked = v
 		case float64:
 			field.Value = strconv.FormatFloat(v, 'f', -1, 64)
+		case []any:
+			var values []string
+			for _, item := range v {
+				values = append(values, fmt.Sprint(item))
+			}
+			field.Value = strings.Join(values, ", ")
 		}
-		delete(current, field.Name)
 	}
 	if f.JSON && len(current) > 0 {
 		if b, err := json.MarshalIndent(current, "", "  "); err == nil {
@@ -378,6 +385,26 @@ func editable(o workflows.OrderView) map[string]any {
 		return nil
 	}
 	return out
+}
+
+// take removes the value at path ("client.name": an object's field) from m
+// and returns it; an object left empty goes too.
+func take(m map[string]any, path string) any {
+	parent, name, nested := strings.Cut(path, ".")
+	if !nested {
+		v := m[parent]
+		delete(m, parent)
+		return v
+	}
+	inner, _ := m[parent].(map[string]any)
+	if inner == nil {
+		return nil
+	}
+	v := take(inner, name)
+	if len(inner) == 0 {
+		delete(m, parent)
+	}
+	return v
 }
 
 func (f actionForm) weight() int {
@@ -415,23 +442,34 @@ func newActionForm(flow, orderID, csrf string, a lifecycle.Action) actionForm {
 	if orderID != "" {
 		f.URL = Prefix + "/orders/" + url.PathEscape(orderID) + "/actions/" + url.PathEscape(string(a))
 	}
+	var inJSON []string
 	for _, field := range workflows.PayloadFieldsOf(flow, a) {
-		if strings.ContainsAny(field.Path, ".[") {
-			continue // inside a list or an object: the JSON field carries it
-		}
+		path := field.Path
 		kind, required := strings.CutSuffix(field.Kind, ", required")
-		if field.Path == documentField && kind == "object" {
+		label := capitalize(humanize(strings.ReplaceAll(path, ".", " ")))
+		switch {
+		case strings.Contains(path, "["):
+			// inside a list of objects: the JSON field carries it
+		case path == documentField && kind == "object":
 			f.File = &formField{Name: documentField, Label: "PDF file", Required: required}
-			continue
+		case strings.HasPrefix(path, documentField+"."):
+			// the uploaded file's record, which the API fills in
+		case kind == "object":
+			// its fields are inputs of their own
+		case kind == "list of strings":
+			f.Fields = append(f.Fields, formField{Name: path, Label: label, Type: listType, Hint: "One or more, separated by commas", Required: required})
+		case strings.HasPrefix(kind, "list of"):
+			f.JSON, inJSON = true, append(inJSON, humanize(strings.ReplaceAll(path, ".", " ")))
+		default:
+			f.Fields = append(f.Fields, formField{Name: path, Label: label, Type: inputType(kind), Hint: hint(kind), Required: required})
 		}
-		if kind == "object" || strings.HasPrefix(kind, "list of") {
-			f.JSON = true
-			continue
-		}
-		f.Fields = append(f.Fields, formField{Name: field.Path, Label: capitalize(humanize(field.Path)), Type: inputType(kind), Hint: hint(kind), Required: required})
 	}
+	f.JSONLabel = capitalize(strings.Join(inJSON, " and "))
 	return f
 }
+
+// listType is the type of an input that takes a list of values.
+const listType = "list"
 
 func inputType(kind string) string {
 	switch {
@@ -551,22 +589,45 @@ func formPayload(r *http.Request, f actionForm) (map[string]any, string) {
 		value := strings.TrimSpace(r.PostFormValue(field.Name))
 		switch {
 		case field.Type == "checkbox":
-			body[field.Name] = value == "on" || value == "true"
+			put(body, field.Name, value == "on" || value == "true")
 		case value == "":
 		case field.Type == "number":
 			n, err := strconv.Atoi(value)
 			if err != nil {
 				return nil, fmt.Sprintf("%s must be a whole number, not %q.", field.Label, value)
 			}
-			body[field.Name] = n
+			put(body, field.Name, n)
+		case field.Type == listType:
+			var values []string
+			for v := range strings.SplitSeq(value, ",") {
+				if v = strings.TrimSpace(v); v != "" {
+					values = append(values, v)
+				}
+			}
+			put(body, field.Name, values)
 		default:
-			body[field.Name] = value
+			put(body, field.Name, value)
 		}
 	}
 	if rid := r.PostFormValue("request_id"); rid != "" {
 		body["request_id"] = rid
 	}
 	return body, ""
+}
+
+// put sets the value at path ("client.name": an object's field) in m.
+func put(m map[string]any, path string, v any) {
+	parent, name, nested := strings.Cut(path, ".")
+	if !nested {
+		m[parent] = v
+		return
+	}
+	inner, ok := m[parent].(map[string]any)
+	if !ok {
+		inner = map[string]any{}
+		m[parent] = inner
+	}
+	put(inner, name, v)
 }
 
 func (p *Portal) document(w http.ResponseWriter, r *http.Request, v visit) {

@@ -96,7 +96,7 @@ func TestPagesActAsTheSignedInPersonOnly(t *testing.T) {
 		_, page := mia.get(t, "/app/orders/"+mine)
 		later := time.Now().UTC().AddDate(0, 0, 60).Format("2006-01-02")
 		form := url.Values{"csrf": {mia.csrf}, "flow": {"member"}, "request_id": {formValue(t, page, "duplicate", "request_id")},
-			"to_draft": {"on"}, "payload": {`{"schedule_dates": ["` + later + `"]}`}}
+			"to_draft": {"on"}, "schedule_dates": {later}}
 		mia.client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 		defer func() { mia.client.CheckRedirect = nil }()
 		resp, err := mia.client.PostForm(sys.URL+"/app/orders/"+mine+"/actions/duplicate", form)
