@@ -61,10 +61,13 @@ func (c *core) baseView(label, title string, total money.Amount, deadlines []Dea
 // with what viewer may do now, which only the workflow knows. An order the
 // viewer may not see is the empty view.
 func (c *core) forViewer(full OrderView, viewer Party) OrderView {
-	v, ok := full, true
-	if viewer.Principal.Role != lifecycle.System {
-		v, ok = Project(full, viewer.Principal)
+	if viewer.Principal.Role == lifecycle.System {
+		// The system's view is the read model's record, which holds no
+		// wait: whom the order waits for is read from the workflow.
+		full.AllowedActions = c.allowedFor(viewer)
+		return full
 	}
+	v, ok := Project(full, viewer.Principal)
 	if !ok {
 		return OrderView{}
 	}
@@ -132,9 +135,7 @@ func (c *core) allowedFor(viewer Party) []lifecycle.Action {
 // of the timeline's length (the API puts the table's timeline back when it
 // reads an order from Postgres).
 func RecordedView(v OrderView) json.RawMessage {
-	// Whom the order waits for is read from the workflow, like what each
-	// viewer may do; the record would only add bytes to every history.
-	v.Timeline, v.WaitingFor = nil, nil
+	v.Timeline = nil
 	b, err := json.Marshal(v)
 	if err != nil {
 		panic(fmt.Sprintf("order view is not JSON: %v", err)) // a code bug, caught by tests
