@@ -163,13 +163,23 @@ type scheduleRow struct {
 	Changes *actionForm
 }
 
+// takeDone is the action the last form did, which the page says once.
+func (p *Portal) takeDone(w http.ResponseWriter, r *http.Request) string {
+	c, err := r.Cookie(doneCookie)
+	if err != nil || c.Value == "" {
+		return ""
+	}
+	p.setCookie(w, doneCookie, "", Prefix, time.Time{})
+	return humanize(c.Value)
+}
+
 func (p *Portal) order(w http.ResponseWriter, r *http.Request, v visit) {
 	id := r.PathValue("id")
 	var o workflows.OrderView
 	if !p.read(w, r, v, "/v1/orders/"+url.PathEscape(id), &o) {
 		return
 	}
-	view := orderPageView{OrderView: o, Who: p.who(v), CSRF: v.sess.CSRF, Done: humanize(r.URL.Query().Get("done")),
+	view := orderPageView{OrderView: o, Who: p.who(v), CSRF: v.sess.CSRF, Done: p.takeDone(w, r),
 		TotalText: money.Format(o.Total, o.Currency), WaitingFor: p.waitingFor(o, v.sess.Who.Role), PayURL: payURL(o)}
 	view.Details, view.Lines = details(o)
 	for _, d := range o.Deadlines {
@@ -536,7 +546,11 @@ func (p *Portal) act(w http.ResponseWriter, r *http.Request, v visit) {
 	if loc, ok := strings.CutPrefix(a.header.Get("Location"), "/v1/orders/"); ok { // a duplicate opens the new order
 		target = loc
 	}
-	http.Redirect(w, r, Prefix+"/orders/"+url.PathEscape(target)+"?done="+url.QueryEscape(string(action)), http.StatusSeeOther)
+	// The page it opens says what was done, once: from a cookie of this
+	// site, not the URL, where a link from anyone could put words on it,
+	// and a reload repeats nothing.
+	p.setCookie(w, doneCookie, string(action), Prefix, time.Now().Add(time.Minute))
+	http.Redirect(w, r, Prefix+"/orders/"+url.PathEscape(target), http.StatusSeeOther)
 }
 
 // uploadDocument sends the PDF picked in the form's field, if any, to the

@@ -35,6 +35,8 @@ const (
 	// formCookie carries the CSRF token of the forms shown before a session
 	// exists (asking for a link, using one): the form must send it back.
 	formCookie = "orderflow_form"
+	// doneCookie names the action a form just did, for the page after it.
+	doneCookie = "orderflow_done"
 	// callTTL is how long the token of one in-process API call lives.
 	callTTL = 5 * time.Minute
 )

@@ -86,6 +86,12 @@ func TestPagesActAsTheSignedInPersonOnly(t *testing.T) {
 		if n := countTimeline(t, sys, mine, lifecycle.Submit); n != 1 {
 			t.Errorf("the timeline has %d submits, want 1", n)
 		}
+		// Said once: a reload says nothing, and no link can put words there.
+		for _, path := range []string{"/app/orders/" + mine, "/app/orders/" + mine + "?done=refund_sent_call_555-0100"} {
+			if _, page := mia.get(t, path); strings.Contains(page, "Done:") {
+				t.Errorf("GET %s says something was done:\n%s", path, page)
+			}
+		}
 	})
 
 	t.Run("a rejected order is duplicated with new dates on its page, which opens the copy", func(t *testing.T) {
