@@ -260,11 +260,15 @@ func (s *session) customerPath(t *testing.T) {
 
 func (s *session) marketplacePath(t *testing.T) {
 	purchasing := s.sys.Token(t, lifecycle.Purchasing, "p-1")
-	// One supplier of building goods in Brussels: every such order is offered to it.
-	s.api(t, "POST", "/v1/suppliers", purchasing, map[string]any{
-		"id": "sup-brico", "name": "Brico", "email": "orders@brico.example",
-		"categories": []string{"building"}, "regions": []string{"BE-BRU"}, "rating": 80,
-	}, http.StatusCreated, nil)
+	// Two suppliers of building goods in Brussels: every such order is
+	// offered to both, in its first round.
+	for _, sup := range []map[string]any{
+		{"id": "sup-brico", "name": "Brico", "email": "orders@brico.example", "rating": 80},
+		{"id": "sup-beton", "name": "Beton", "email": "orders@beton.example", "rating": 70},
+	} {
+		sup["categories"], sup["regions"] = []string{"building"}, []string{"BE-BRU"}
+		s.api(t, "POST", "/v1/suppliers", purchasing, sup, http.StatusCreated, nil)
+	}
 	customer := s.sys.Token(t, lifecycle.Customer, "c-6")
 	o := s.createMarketplace(t, customer, "carlo@customers.test", "credit")
 	if o.Status != lifecycle.AwaitingCredit {
@@ -289,15 +293,8 @@ func (s *session) marketplacePath(t *testing.T) {
 	s.checkPage(t, fin, items)
 	s.screenshot(t, fin, "app-finance-approved.png")
 
-	// The supplier opens its live feed before the order is released.
-	sup := s.signIn(t, "orders@brico.example", "Brico", false)
-	if h1 := s.text(t, sup, "h1"); h1 != "Orders offered to you" {
-		t.Errorf("the supplier's home = %q", h1)
-	}
-	must(t, browser.Do(sup, chromedp.WaitVisible(chromedp.Search(`//p[@id="feed-status"][starts-with(., "Live")]`))))
-	if _, err := browser.Run(sup, chromedp.Evaluate[bool](`window.sameDocument = true`)); err != nil {
-		t.Fatal(err)
-	}
+	// The suppliers open their live feeds before the order is released.
+	sup, other := s.openFeed(t, "orders@brico.example", "Brico"), s.openFeed(t, "orders@beton.example", "Beton")
 
 	// Purchasing: the screening queue, the margin, Release.
 	pur := s.signIn(t, purchasingEmail, "Purchasing", false)
@@ -322,11 +319,9 @@ func (s *session) marketplacePath(t *testing.T) {
 
 	// The offer appears on the supplier's open feed, in place.
 	offer := fmt.Sprintf(`#offered li[data-order=%q]`, o.ID)
-	must(t, browser.Do(sup, chromedp.WaitVisible(chromedp.CSS(offer))))
-	same, err := browser.Run(sup, chromedp.Evaluate[bool](`window.sameDocument === true`))
-	must(t, err)
-	if !same {
-		t.Error("the feed page reloaded to show the offer")
+	for _, feed := range []context.Context{sup, other} {
+		must(t, browser.Do(feed, chromedp.WaitVisible(chromedp.CSS(offer))))
+		s.sameFeedPage(t, feed, "to show the offer")
 	}
 	if text := s.text(t, sup, offer); !strings.Contains(text, "pending") || !regexp.MustCompile(`answer by \w{3} \d{1,2} \w{3} \d{4}, \d\d:\d\d UTC`).MatchString(text) {
 		t.Errorf("the offer reads %q", text)
@@ -341,6 +336,10 @@ func (s *session) marketplacePath(t *testing.T) {
 	s.checkPage(t, sup, items)
 	s.screenshot(t, sup, "app-supplier-accepted.png")
 	s.waitStatus(t, o.ID, lifecycle.InProgress)
+
+	// Taken by Brico, the offer leaves Beton's open feed, in place.
+	must(t, browser.Do(other, chromedp.WaitNotPresent(chromedp.CSS(offer))))
+	s.sameFeedPage(t, other, "to take the offer away")
 
 	// The supplier uploads its invoice, a PDF, and marks the order
 	// delivered: both recorded, the order completes.
@@ -422,6 +421,31 @@ func (s *session) returnPath(t *testing.T, orderID string, pur, sup context.Cont
 	}
 	s.checkPage(t, cust, items)
 	s.screenshot(t, cust, "app-customer-returned.png")
+}
+
+// openFeed signs the supplier in, on its live feed, and marks the page, so
+// that sameFeedPage can tell it was updated in place, not reloaded.
+func (s *session) openFeed(t *testing.T, address, name string) context.Context {
+	t.Helper()
+	feed := s.signIn(t, address, name, false)
+	if h1 := s.text(t, feed, "h1"); h1 != "Orders offered to you" {
+		t.Errorf("%s's home = %q", name, h1)
+	}
+	must(t, browser.Do(feed, chromedp.WaitVisible(chromedp.Search(`//p[@id="feed-status"][starts-with(., "Live")]`))))
+	if _, err := browser.Run(feed, chromedp.Evaluate[bool](`window.sameDocument = true`)); err != nil {
+		t.Fatal(err)
+	}
+	return feed
+}
+
+// sameFeedPage: the feed page openFeed marked is still the same document.
+func (s *session) sameFeedPage(t *testing.T, feed context.Context, why string) {
+	t.Helper()
+	same, err := browser.Run(feed, chromedp.Evaluate[bool](`window.sameDocument === true`))
+	must(t, err)
+	if !same {
+		t.Error("the feed page reloaded " + why)
+	}
 }
 
 // items is what a marketplace order of createMarketplace is called.
