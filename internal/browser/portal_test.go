@@ -147,7 +147,7 @@ func (s *session) memberPath(t *testing.T) {
 	must(t, browser.Do(client, browser.AsPhone(), chromedp.WaitVisible(chromedp.CSS(`button.primary`)), chromedp.Click(chromedp.CSS(`button.primary`)),
 		chromedp.WaitVisible(chromedp.Search(`//h1[contains(., "confirmed")]`))))
 	s.waitStatus(t, o.ID, lifecycle.Active)
-	s.eventually(t, "the invoice draft of "+o.ID, func() bool {
+	testenv.Eventually(t, "the invoice draft of "+o.ID, func() bool {
 		v := s.call(t, "GET", "/v1/orders/"+o.ID, member, nil, http.StatusOK)
 		return v.Member != nil && len(v.Member.Schedule) == 1 && v.Member.Schedule[0].DraftDocument != ""
 	})
@@ -215,7 +215,7 @@ func (s *session) customerPath(t *testing.T) {
 
 	// The customer's page says what the order waits for and links the pay
 	// page, once the provider has made the link.
-	s.eventually(t, "the pay link of "+o.ID, func() bool {
+	testenv.Eventually(t, "the pay link of "+o.ID, func() bool {
 		v := s.call(t, "GET", "/v1/orders/"+o.ID, customer, nil, http.StatusOK)
 		return v.Marketplace.Payment != nil && v.Marketplace.Payment.URL != ""
 	})
@@ -516,7 +516,7 @@ var signInURL = regexp.MustCompile(`http://\S+/app/sign-in/[A-Za-z0-9_-]+(\?next
 func (s *session) signInLink(t *testing.T, address, as string, since time.Time) string {
 	t.Helper()
 	var link string
-	s.eventually(t, "a sign-in email to "+address, func() bool {
+	testenv.Eventually(t, "a sign-in email to "+address, func() bool {
 		mails, err := s.sys.Capture.ListCaptured(context.Background(), 100)
 		must(t, err)
 		for _, m := range mails { // newest first

@@ -39,7 +39,7 @@ type session struct {
 // new tab (the inbox's links do); it returns that tab.
 func (s *session) openEmailLink(t *testing.T, orderID, purpose, linkPath string) context.Context {
 	t.Helper()
-	s.eventually(t, purpose+" email of "+orderID, func() bool {
+	testenv.Eventually(t, purpose+" email of "+orderID, func() bool {
 		mails, err := s.sys.Capture.ListCaptured(context.Background(), 100)
 		must(t, err)
 		for _, m := range mails {
@@ -151,22 +151,10 @@ func (s *session) waitStatus(t *testing.T, id string, want lifecycle.Status) {
 	t.Helper()
 	ops := s.sys.Token(t, lifecycle.Ops, "o-1")
 	var got lifecycle.Status
-	s.eventually(t, fmt.Sprintf("%s reaches %s", id, want), func() bool {
+	testenv.Eventually(t, fmt.Sprintf("%s reaches %s", id, want), func() bool {
 		got = s.call(t, "GET", "/v1/orders/"+id, ops, nil, http.StatusOK).Status
 		return got == want
 	})
-}
-
-// eventually polls until cond holds; the bound only keeps a broken test from hanging.
-func (s *session) eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(90 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("never happened: %s", what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }
 
 func must(t *testing.T, err error) {

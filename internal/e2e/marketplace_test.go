@@ -13,7 +13,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/orderflow/orderflow/internal/sendgridtest"
 	"github.com/orderflow/orderflow/internal/store"
@@ -101,16 +100,10 @@ func (m *market) get(id, token string) workflows.OrderView {
 	return v
 }
 
-// eventually polls until cond holds; the bound only keeps a broken test from hanging.
+// eventually is testenv.Eventually for the market's test.
 func (m *market) eventually(what string, cond func() bool) {
 	m.t.Helper()
-	deadline := time.Now().Add(90 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			m.t.Fatalf("never happened: %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	testenv.Eventually(m.t, what, cond)
 }
 
 // waitStatus waits until the order (as ops see it) has status.

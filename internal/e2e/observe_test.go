@@ -127,7 +127,7 @@ func (d *deployment) start(t *testing.T, worker, api bool, tp *sdktrace.TracerPr
 	if api {
 		p.metricsURL, ready = d.apiURL+"/metrics", d.apiURL+"/readyz"
 	}
-	waitFor(t, ready+" answers 200", func() bool {
+	testenv.Eventually(t, ready+" answers 200", func() bool {
 		resp, err := http.Get(ready)
 		if err != nil {
 			return false
@@ -256,7 +256,7 @@ func TestAPIAndWorkerProcessesMeasureAndCorrelate(t *testing.T) {
 		`orderflow_emails_sent_total{purpose="supplier_offer"}`:                    3,
 	}
 	var workerMetrics map[string]float64
-	waitFor(t, "the worker's counters", func() bool {
+	testenv.Eventually(t, "the worker's counters", func() bool {
 		workerMetrics = scrape(t, worker.metricsURL)
 		return subset(wantWorker, workerMetrics) == ""
 	})
@@ -328,7 +328,7 @@ func TestOneProcessTracesARequestIntoItsActivities(t *testing.T) {
 
 	// The HTTP request's span, named after its route by the API.
 	var request tracetest.SpanStub
-	waitFor(t, "the approve request's span", func() bool {
+	testenv.Eventually(t, "the approve request's span", func() bool {
 		for _, s := range spans.GetSpans() {
 			if s.Name == "POST /v1/orders/:id/actions/:action" && hasAttr(s, "orderflow.request_id", "req-approve-1") {
 				request = s
@@ -351,7 +351,7 @@ func TestOneProcessTracesARequestIntoItsActivities(t *testing.T) {
 	}
 	var got map[string][]tracetest.SpanStub
 	want := []string{"UpdateWorkflow:approve_credit", "HandleUpdate:approve_credit", "StartActivity:RecordTransition", "RunActivity:RecordTransition", "RunActivity:SendEmail"}
-	waitFor(t, "the update's activities in the request's trace", func() bool {
+	testenv.Eventually(t, "the update's activities in the request's trace", func() bool {
 		got = inTrace()
 		for _, name := range want {
 			if len(got[name]) == 0 {
@@ -395,7 +395,7 @@ func TestOneProcessTracesARequestIntoItsActivities(t *testing.T) {
 		`orderflow_orders_created_total{flow="marketplace"}`:                 1,
 		`orderflow_transitions_total{flow="marketplace",status="screening"}`: 1,
 	}
-	waitFor(t, "the shared registry's counters", func() bool {
+	testenv.Eventually(t, "the shared registry's counters", func() bool {
 		m = scrape(t, p.metricsURL)
 		return subset(want2, m) == ""
 	})
@@ -483,17 +483,6 @@ func matches(line, want map[string]any) bool {
 		}
 	}
 	return true
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(90 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("never happened: %s", what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }
 
 func freeAddr(t *testing.T) string {

@@ -317,7 +317,7 @@ func createMemberOrder(t *testing.T, sys *testenv.System, member, email, title s
 
 func waitForPerson(t *testing.T, sys *testenv.System, email string) {
 	t.Helper()
-	eventually(t, email+" may sign in", func() bool {
+	testenv.Eventually(t, email+" may sign in", func() bool {
 		people, err := sys.Store.PeopleByEmail(context.Background(), email)
 		return err == nil && len(people) > 0
 	})
@@ -327,7 +327,7 @@ func waitForPerson(t *testing.T, sys *testenv.System, email string) {
 // for it handled: its links mailed, or found to be none.
 func waitHandled(t *testing.T, sys *testenv.System, email string) {
 	t.Helper()
-	eventually(t, "the sign-in requests of "+email+" handled", func() bool {
+	testenv.Eventually(t, "the sign-in requests of "+email+" handled", func() bool {
 		var asked, handled int
 		err := sys.Pool.QueryRow(context.Background(),
 			`SELECT count(*), count(handled_at) FROM sign_in_requests WHERE email = $1`, email).Scan(&asked, &handled)
@@ -417,7 +417,7 @@ func (b *browser) linkFor(t *testing.T, email, next string) string {
 		t.Fatalf("ask for a link: %d\n%s", status, page)
 	}
 	var links []string
-	eventually(t, "a new link mailed to "+email, func() bool {
+	testenv.Eventually(t, "a new link mailed to "+email, func() bool {
 		links = mailedLinks(t, b.sys, email)
 		return len(links) > before
 	})
@@ -514,15 +514,4 @@ func formValue(t *testing.T, page, action, name string) string {
 	}
 	form, _, _ = strings.Cut(form, "</form>")
 	return inputValue(t, form, name)
-}
-
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(90 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("never happened: %s", what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }
