@@ -104,13 +104,19 @@ func (s *session) memberPath(t *testing.T) {
 	if got, err := browser.Run(win, chromedp.Value(chromedp.CSS(`#edit-title`))); err != nil || got != "Website redesign" {
 		t.Errorf("the edit form's title = %q (%v), want the draft's", got, err)
 	}
+	// The draft's line is a row of inputs: its description changes, its
+	// amounts are kept; the blank row after it adds nothing.
+	if got, err := browser.Run(win, chromedp.Value(chromedp.CSS(`input[name="lines.0.description"]`))); err != nil || got != "Design and build" {
+		t.Errorf("the edit form's first line = %q (%v), want the draft's", got, err)
+	}
 	must(t, browser.Do(win, chromedp.SetValue(chromedp.CSS(`#edit-title`), "Website redesign and hosting"),
-		chromedp.Click(chromedp.CSS(`form[data-action="edit"] button`)), chromedp.WaitVisible(chromedp.Search(`//p[@class="done"][contains(., "edit")]`))))
+		chromedp.SetValue(chromedp.CSS(`input[name="lines.0.description"]`), "Design, build and launch"),
+		chromedp.Click(chromedp.CSS(`form[data-action="edit"] button[type=submit]`)), chromedp.WaitVisible(chromedp.Search(`//p[@class="done"][contains(., "edit")]`))))
 	if got := s.text(t, win, "h1"); got != "Website redesign and hosting" {
 		t.Errorf("after the edit, the heading = %q", got)
 	}
-	if lines := s.text(t, win, `ul[aria-label="Lines"]`); !strings.Contains(lines, "1 × Design and build") || !strings.Contains(lines, "€ 1,000.00") {
-		t.Errorf("after the edit, the lines = %q, want them kept", lines)
+	if lines := s.text(t, win, `ul[aria-label="Lines"]`); !strings.Contains(lines, "1 × Design, build and launch") || !strings.Contains(lines, "€ 1,000.00") || strings.Count(lines, "×") != 1 {
+		t.Errorf("after the edit, the lines = %q, want the one line renamed, its amounts kept", lines)
 	}
 
 	// Submit with the keyboard: Tab to the button (focus shows), Enter.

@@ -22,8 +22,8 @@ func fieldNames(f actionForm) []string {
 }
 
 // Every value of a payload is an input of its own, an object's fields
-// too; only lists of objects are left to the JSON field, which says what
-// it holds.
+// too, and a list of objects of values rows of them; only a list deeper
+// than that is left to the JSON field, which says what it holds.
 func TestFormsHaveAnInputPerValue(t *testing.T) {
 	edit := newActionForm(lifecycle.MemberFlow.Name, "ord_1", "csrf", lifecycle.Edit)
 	want := []string{"client.name:text", "client.company:text", "client.vat_number:text", "client.email:text", "title:text",
@@ -31,8 +31,14 @@ func TestFormsHaveAnInputPerValue(t *testing.T) {
 	if got := fieldNames(edit); !slices.Equal(got, want) {
 		t.Errorf("edit's inputs = %v, want %v", got, want)
 	}
-	if !edit.JSON || edit.JSONLabel != "Lines and schedule" {
-		t.Errorf("edit's JSON field: %v %q, want one for the lines and the schedule", edit.JSON, edit.JSONLabel)
+	if !edit.JSON || edit.JSONLabel != "Schedule" {
+		t.Errorf("edit's JSON field: %v %q, want one for the schedule (its entries hold lines)", edit.JSON, edit.JSONLabel)
+	}
+	lineColumns := []string{"description:text", "quantity:decimal", "unit_price:decimal", "vat_rate:decimal"}
+	for _, f := range []actionForm{edit, newActionForm(lifecycle.MemberFlow.Name, "ord_1", "csrf", lifecycle.ResolveChanges)} {
+		if len(f.Lists) != 1 || f.Lists[0].Name != "lines" || !slices.Equal(fieldNames(actionForm{Fields: f.Lists[0].Columns}), lineColumns) || len(f.Lists[0].Rows) != blankRows {
+			t.Errorf("%s's lists = %+v, want the lines as rows, one blank", f.Action, f.Lists)
+		}
 	}
 	if label := edit.Fields[0].Label; label != "Client name" {
 		t.Errorf("client.name is labelled %q", label)
@@ -68,11 +74,16 @@ func TestAFormStartsFromTheOrderAndSendsItBack(t *testing.T) {
 		t.Errorf("prefilled inputs = %v", values)
 	}
 	var rest map[string]any
-	if err := json.Unmarshal([]byte(edit.JSONValue), &rest); err != nil || len(rest) != 2 || rest["lines"] == nil || rest["schedule"] == nil {
-		t.Errorf("the JSON field holds %s, want the lines and the schedule only", edit.JSONValue)
+	if err := json.Unmarshal([]byte(edit.JSONValue), &rest); err != nil || len(rest) != 1 || rest["schedule"] == nil {
+		t.Errorf("the JSON field holds %s, want the schedule only", edit.JSONValue)
+	}
+	if rows := edit.Lists[0].Rows; len(rows) != 1+blankRows || rows[0][0].Name != "lines.0.description" || rows[0][0].Value != "Build" || rows[1][0].Value != "" {
+		t.Errorf("the lines' rows = %+v, want the line, then a blank row", rows)
 	}
 
 	form := url.Values{"client.name": {"Carla"}, "client.email": {"carla@client.test"}, "title": {"Website"},
+		"lines.0.description": {"Build"}, "lines.0.quantity": {"2"}, "lines.0.unit_price": {""}, "lines.0.vat_rate": {"21"},
+		"lines.1.description": {" "}, "lines.1.quantity": {""}, "lines.1.unit_price": {""}, "lines.1.vat_rate": {""},
 		"payload": {edit.JSONValue}, "request_id": {"r-1"}}
 	body, problem := formPayload(post(form), edit)
 	if problem != "" {
@@ -80,7 +91,8 @@ func TestAFormStartsFromTheOrderAndSendsItBack(t *testing.T) {
 	}
 	want := map[string]any{
 		"client": map[string]any{"name": "Carla", "email": "carla@client.test"}, "title": "Website",
-		"skip_client_confirmation": false, "lines": rest["lines"], "schedule": rest["schedule"], "request_id": "r-1",
+		"skip_client_confirmation": false, "schedule": rest["schedule"], "request_id": "r-1",
+		"lines": []map[string]any{{"description": "Build", "quantity": "2", "vat_rate": "21"}}, // the blank row is no line
 	}
 	if !reflect.DeepEqual(body, want) {
 		t.Errorf("body = %v\nwant %v", body, want)

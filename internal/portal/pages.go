@@ -327,14 +327,17 @@ func draftLink(orderID string, e workflows.Entry) string {
 
 // actionForm is the form of one action allowed now, built from its
 // payload's fields: each value an input (an object's fields too, a list of
-// values as one input separated by commas); lists of objects (a draft's
-// lines, its schedule) in one JSON field.
+// values as one input separated by commas), a list of objects of values (a
+// draft's lines) as rows of inputs; a list deeper than that (the schedule,
+// whose entries hold lines) in one JSON field.
 type actionForm struct {
 	Action, Label, Flow, RequestID string
 	URL, CSRF                      string // where it posts; the session's token
 	// ID prefixes the ids of the form's controls: unique on the page.
 	ID     string
 	Fields []formField
+	// Lists are the lists of objects of values, as rows of inputs.
+	Lists []formList
 	// Hidden are fields the page fills in (a schedule entry's number).
 	Hidden []hiddenField
 	JSON   bool
@@ -352,25 +355,95 @@ const documentField = "document"
 
 type hiddenField struct{ Name, Value string }
 
+// formList is a list of objects of values (a draft's lines): a row of
+// inputs per item, and one blank row to add an item (a form without
+// scripts cannot add rows: each save offers a new blank one). A row left
+// blank is no item.
+type formList struct {
+	Name, Label string
+	// Columns are the item's fields; Rows their values, row by row.
+	Columns []formField
+	Rows    [][]formField
+}
+
+// blankRows is how many empty rows a list offers for new items.
+const blankRows = 1
+
+// input is a field as the page writes it, with its control's id.
+type input struct {
+	ID string
+	formField
+}
+
+// Inputs are the form's fields with their controls' ids.
+func (f actionForm) Inputs() []input { return f.inputs(f.Fields) }
+
+func (f actionForm) inputs(fields []formField) []input {
+	out := make([]input, len(fields))
+	for i, field := range fields {
+		out[i] = input{f.ID + "-" + field.Name, field}
+	}
+	return out
+}
+
+// listView is a list as the page writes it: a group of inputs per row.
+type listView struct {
+	Label string
+	Rows  []rowView
+}
+
+type rowView struct {
+	Label  string
+	Inputs []input
+}
+
+// ListViews are the form's lists, row by row.
+func (f actionForm) ListViews() []listView {
+	var out []listView
+	for _, l := range f.Lists {
+		v := listView{Label: l.Label}
+		for i, row := range l.Rows {
+			label := fmt.Sprintf("%s, row %d", l.Label, i+1)
+			if i >= len(l.Rows)-blankRows {
+				label = l.Label + ", a new row (optional)"
+			}
+			v.Rows = append(v.Rows, rowView{label, f.inputs(row)})
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// fill makes the list's rows from items, then its blank rows; each input
+// is named "list.row.field".
+func (l *formList) fill(items []any) {
+	l.Rows = nil
+	for i := range len(items) + blankRows {
+		var item map[string]any
+		if i < len(items) {
+			item, _ = items[i].(map[string]any)
+		}
+		row := make([]formField, len(l.Columns))
+		for j, c := range l.Columns {
+			c.Value = valueText(item[c.Name])
+			c.Name = fmt.Sprintf("%s.%d.%s", l.Name, i, c.Name)
+			row[j] = c
+		}
+		l.Rows = append(l.Rows, row)
+	}
+}
+
 // prefill fills the form with current, the payload as the order says it
 // now: the inputs with their fields, the JSON field with the rest.
 func (f *actionForm) prefill(current map[string]any) {
 	for i := range f.Fields {
 		field := &f.Fields[i]
-		switch v := take(current, field.Name).(type) {
-		case string:
-			field.Value = v
-		case bool:
-			field.Checked = v
-		case float64:
-			field.Value = strconv.FormatFloat(v, 'f', -1, 64)
-		case []any:
-			var values []string
-			for _, item := range v {
-				values = append(values, fmt.Sprint(item))
-			}
-			field.Value = strings.Join(values, ", ")
-		}
+		v := take(current, field.Name)
+		field.Value, field.Checked = valueText(v), v == true
+	}
+	for i := range f.Lists {
+		items, _ := take(current, f.Lists[i].Name).([]any)
+		f.Lists[i].fill(items)
 	}
 	if f.JSON && len(current) > 0 {
 		if b, err := json.MarshalIndent(current, "", "  "); err == nil {
@@ -395,6 +468,24 @@ func editable(o workflows.OrderView) map[string]any {
 		return nil
 	}
 	return out
+}
+
+// valueText is a JSON value as an input shows it: a list of values
+// separated by commas, nothing for an object or a boolean (a checkbox).
+func valueText(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	case []any:
+		var values []string
+		for _, item := range v {
+			values = append(values, valueText(item))
+		}
+		return strings.Join(values, ", ")
+	}
+	return ""
 }
 
 // take removes the value at path ("client.name": an object's field) from m
@@ -453,13 +544,22 @@ func newActionForm(flow, orderID, csrf string, a lifecycle.Action) actionForm {
 		f.URL = Prefix + "/orders/" + url.PathEscape(orderID) + "/actions/" + url.PathEscape(string(a))
 	}
 	var inJSON []string
-	for _, field := range workflows.PayloadFieldsOf(flow, a) {
+	fields := workflows.PayloadFieldsOf(flow, a)
+	for _, field := range fields {
 		path := field.Path
 		kind, required := strings.CutSuffix(field.Kind, ", required")
 		label := capitalize(humanize(strings.ReplaceAll(path, ".", " ")))
 		switch {
 		case strings.Contains(path, "["):
-			// inside a list of objects: the JSON field carries it
+			// inside a list of objects: its rows or the JSON field carry it
+		case kind == "list of objects" && !strings.Contains(path, "."):
+			if columns, ok := valueColumns(fields, path); ok {
+				l := formList{Name: path, Label: label, Columns: columns}
+				l.fill(nil)
+				f.Lists = append(f.Lists, l)
+				continue
+			}
+			f.JSON, inJSON = true, append(inJSON, humanize(path))
 		case path == documentField && kind == "object":
 			f.File = &formField{Name: documentField, Label: "PDF file", Required: required}
 		case strings.HasPrefix(path, documentField+"."):
@@ -476,6 +576,24 @@ func newActionForm(flow, orderID, csrf string, a lifecycle.Action) actionForm {
 	}
 	f.JSONLabel = capitalize(strings.Join(inJSON, " and "))
 	return f
+}
+
+// valueColumns are the fields of the items of the list of objects at path,
+// when each is a value (no list or object inside): the columns of its rows.
+func valueColumns(fields []workflows.PayloadField, path string) ([]formField, bool) {
+	var columns []formField
+	for _, field := range fields {
+		name, ok := strings.CutPrefix(field.Path, path+"[].")
+		if !ok {
+			continue
+		}
+		kind, _ := strings.CutSuffix(field.Kind, ", required")
+		if strings.ContainsAny(name, ".[") || kind == "object" || strings.HasPrefix(kind, "list of") {
+			return nil, false
+		}
+		columns = append(columns, formField{Name: name, Label: capitalize(humanize(name)), Type: inputType(kind), Hint: hint(kind)})
+	}
+	return columns, len(columns) > 0
 }
 
 // listType is the type of an input that takes a list of values.
@@ -623,10 +741,48 @@ func formPayload(r *http.Request, f actionForm) (map[string]any, string) {
 			put(body, field.Name, value)
 		}
 	}
+	for _, l := range f.Lists {
+		items, problem := listItems(r, l)
+		if problem != "" {
+			return nil, problem
+		}
+		if len(items) > 0 {
+			body[l.Name] = items
+		}
+	}
 	if rid := r.PostFormValue("request_id"); rid != "" {
 		body["request_id"] = rid
 	}
 	return body, ""
+}
+
+// listItems are the items of the list's rows as sent, blank rows left out.
+func listItems(r *http.Request, l formList) ([]map[string]any, string) {
+	var items []map[string]any
+	for i := 0; ; i++ {
+		prefix := fmt.Sprintf("%s.%d.", l.Name, i)
+		if _, ok := r.PostForm[prefix+l.Columns[0].Name]; !ok {
+			return items, ""
+		}
+		item := map[string]any{}
+		for _, c := range l.Columns {
+			value := strings.TrimSpace(r.PostFormValue(prefix + c.Name))
+			switch {
+			case value == "":
+			case c.Type == "number":
+				n, err := strconv.Atoi(value)
+				if err != nil {
+					return nil, fmt.Sprintf("%s %d: %s must be a whole number, not %q.", l.Label, i+1, c.Label, value)
+				}
+				item[c.Name] = n
+			default:
+				item[c.Name] = value
+			}
+		}
+		if len(item) > 0 {
+			items = append(items, item)
+		}
+	}
 }
 
 // put sets the value at path ("client.name": an object's field) in m.
