@@ -548,7 +548,8 @@ func newActionForm(flow, orderID, csrf string, a lifecycle.Action) actionForm {
 	for _, field := range fields {
 		path := field.Path
 		kind, required := strings.CutSuffix(field.Kind, ", required")
-		label := capitalize(humanize(strings.ReplaceAll(path, ".", " ")))
+		name := humanize(strings.ReplaceAll(path, ".", " "))
+		label := capitalize(name)
 		switch {
 		case strings.Contains(path, "["):
 			// inside a list of objects: its rows or the JSON field carry it
@@ -559,7 +560,7 @@ func newActionForm(flow, orderID, csrf string, a lifecycle.Action) actionForm {
 				f.Lists = append(f.Lists, l)
 				continue
 			}
-			f.JSON, inJSON = true, append(inJSON, humanize(path))
+			f.JSON, inJSON = true, append(inJSON, name)
 		case path == documentField && kind == "object":
 			f.File = &formField{Name: documentField, Label: "PDF file", Required: required}
 		case strings.HasPrefix(path, documentField+"."):
@@ -569,7 +570,7 @@ func newActionForm(flow, orderID, csrf string, a lifecycle.Action) actionForm {
 		case kind == "list of strings":
 			f.Fields = append(f.Fields, formField{Name: path, Label: label, Type: listType, Hint: "One or more, separated by commas", Required: required})
 		case strings.HasPrefix(kind, "list of"):
-			f.JSON, inJSON = true, append(inJSON, humanize(strings.ReplaceAll(path, ".", " ")))
+			f.JSON, inJSON = true, append(inJSON, name)
 		default:
 			f.Fields = append(f.Fields, formField{Name: path, Label: label, Type: inputType(kind), Hint: hint(kind), Required: required})
 		}
@@ -718,27 +719,12 @@ func formPayload(r *http.Request, f actionForm) (map[string]any, string) {
 		}
 	}
 	for _, field := range f.Fields {
-		value := strings.TrimSpace(r.PostFormValue(field.Name))
-		switch {
-		case field.Type == "checkbox":
-			put(body, field.Name, value == "on" || value == "true")
-		case value == "":
-		case field.Type == "number":
-			n, err := strconv.Atoi(value)
-			if err != nil {
-				return nil, fmt.Sprintf("%s must be a whole number, not %q.", field.Label, value)
-			}
-			put(body, field.Name, n)
-		case field.Type == listType:
-			var values []string
-			for v := range strings.SplitSeq(value, ",") {
-				if v = strings.TrimSpace(v); v != "" {
-					values = append(values, v)
-				}
-			}
-			put(body, field.Name, values)
-		default:
-			put(body, field.Name, value)
+		v, ok, problem := field.parse(r.PostFormValue(field.Name))
+		if problem != "" {
+			return nil, problem
+		}
+		if ok {
+			put(body, field.Name, v)
 		}
 	}
 	for _, l := range f.Lists {
@@ -766,23 +752,46 @@ func listItems(r *http.Request, l formList) ([]map[string]any, string) {
 		}
 		item := map[string]any{}
 		for _, c := range l.Columns {
-			value := strings.TrimSpace(r.PostFormValue(prefix + c.Name))
-			switch {
-			case value == "":
-			case c.Type == "number":
-				n, err := strconv.Atoi(value)
-				if err != nil {
-					return nil, fmt.Sprintf("%s %d: %s must be a whole number, not %q.", l.Label, i+1, c.Label, value)
-				}
-				item[c.Name] = n
-			default:
-				item[c.Name] = value
+			v, ok, problem := c.parse(r.PostFormValue(prefix + c.Name))
+			if problem != "" {
+				return nil, fmt.Sprintf("%s, row %d: %s", l.Label, i+1, problem)
+			}
+			if ok && v != false { // an unticked box alone makes no item
+				item[c.Name] = v
 			}
 		}
 		if len(item) > 0 {
 			items = append(items, item)
 		}
 	}
+}
+
+// parse is the field's value as sent in the form, as the JSON body takes
+// it; false when the field says nothing (left empty), with a problem when
+// it cannot be read.
+func (field formField) parse(value string) (any, bool, string) {
+	value = strings.TrimSpace(value)
+	switch {
+	case field.Type == "checkbox":
+		return value == "on" || value == "true", true, ""
+	case value == "":
+		return nil, false, ""
+	case field.Type == "number":
+		n, err := strconv.Atoi(value)
+		if err != nil {
+			return nil, false, fmt.Sprintf("%s must be a whole number, not %q.", field.Label, value)
+		}
+		return n, true, ""
+	case field.Type == listType:
+		var values []string
+		for v := range strings.SplitSeq(value, ",") {
+			if v = strings.TrimSpace(v); v != "" {
+				values = append(values, v)
+			}
+		}
+		return values, true, ""
+	}
+	return value, true, ""
 }
 
 // put sets the value at path ("client.name": an object's field) in m.
