@@ -168,7 +168,7 @@ func TestTheViewSaysWhomTheOrderWaitsFor(t *testing.T) {
 	r.must(13*min, lifecycle.ApproveReturn, buyer, nil)
 	waitingAt(14*min, Waiting{Role: lifecycle.Supplier})
 	r.must(15*min, lifecycle.ConfirmResalable, supplierB, nil)
-	waitingAt(16*min) // returned: nobody
+	waitingAt(16 * min) // returned: nobody
 	r.execute(waitingOrder("prepaid"))
 }
 

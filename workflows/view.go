@@ -34,10 +34,10 @@ type OrderView struct {
 	AllowedActions []lifecycle.Action       `json:"allowed_actions"`
 	// WaitingFor is whom the order waits for now (none once it ended):
 	// the workflow's business, like AllowedActions.
-	WaitingFor     []Waiting                `json:"waiting_for,omitempty"`
-	NeedsAttention bool                     `json:"needs_attention"`
-	Attention      *Attention               `json:"attention,omitempty"`
-	Closed         bool                     `json:"closed"`
+	WaitingFor     []Waiting  `json:"waiting_for,omitempty"`
+	NeedsAttention bool       `json:"needs_attention"`
+	Attention      *Attention `json:"attention,omitempty"`
+	Closed         bool       `json:"closed"`
 
 	Marketplace *MarketplaceDetails `json:"marketplace,omitempty"`
 	Member      *MemberDetails      `json:"member,omitempty"`
