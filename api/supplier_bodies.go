@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/mail"
 	"regexp"
 	"slices"
 	"sort"
@@ -16,6 +15,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/orderflow/orderflow/internal/store"
+	"github.com/orderflow/orderflow/workflows"
 )
 
 // The request bodies of the supplier routes, read field by field.
@@ -32,7 +32,6 @@ var (
 
 const (
 	maxSupplierName    = 200
-	maxEmailLength     = 254
 	maxTagLength       = 64
 	maxTagsPerSupplier = 50
 )
@@ -194,8 +193,7 @@ func decodeSupplierEmail(raw json.RawMessage) (*string, error) {
 	if err != nil {
 		return nil, err
 	}
-	addr, err := mail.ParseAddress(s)
-	if err != nil || addr.Address != s || len(s) > maxEmailLength {
+	if !workflows.IsEmail(s) {
 		return nil, errors.New("must be a plain email address, e.g. orders@supplier.example")
 	}
 	return &s, nil

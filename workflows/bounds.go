@@ -129,8 +129,12 @@ func totalProblems(problems map[string]string, field string, lines []money.Line)
 
 // IsEmail accepts a bare address of printable ASCII (decision: addresses with
 // lookalike letters, direction overrides or spaces are refused rather than
-// mailed), as net/mail parses it.
+// mailed), as net/mail parses it, of at most 254 characters. Every address
+// orderflow takes (an order's, a supplier's, a sign-in's) is checked here.
 func IsEmail(s string) bool {
+	if len(s) > maxEmail {
+		return false
+	}
 	for _, r := range s {
 		if r <= ' ' || r > '~' {
 			return false

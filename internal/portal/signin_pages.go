@@ -8,13 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/mail"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/orderflow/orderflow/internal/email"
 	"github.com/orderflow/orderflow/internal/signin"
+	"github.com/orderflow/orderflow/workflows"
 )
 
 // Sign-in: GET /app/sign-in asks for an address; POST mails a link for
@@ -38,13 +38,12 @@ func (p *Portal) askForLinks(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	view := signInView{CSRF: p.formToken(w, r), Next: safeNext(r.PostFormValue("next")), Email: strings.TrimSpace(r.PostFormValue("email"))}
-	addr, err := mail.ParseAddress(view.Email)
-	if err != nil || addr.Name != "" || len(view.Email) > 254 {
+	if !workflows.IsEmail(view.Email) {
 		view.Problem = "Please enter one email address, like ann@example.com."
 		p.render(w, http.StatusUnprocessableEntity, signInPage, view)
 		return
 	}
-	request, err := p.SignIn.Request(r.Context(), addr.Address)
+	request, err := p.SignIn.Request(r.Context(), view.Email)
 	switch {
 	case errors.Is(err, signin.ErrTooManyLinks):
 		p.problem(w, http.StatusTooManyRequests, "Several links were asked for already",
@@ -60,8 +59,8 @@ func (p *Portal) askForLinks(w http.ResponseWriter, r *http.Request) {
 	// link does not come (SendGrid refused it, the process stopped) asks
 	// again; the log says why.
 	ctx := context.WithoutCancel(r.Context())
-	go p.mailLinks(ctx, request, addr.Address, view.Next)
-	p.render(w, http.StatusOK, linkSentPage, struct{ Email, Inbox string }{addr.Address, p.DevInbox})
+	go p.mailLinks(ctx, request, view.Email, view.Next)
+	p.render(w, http.StatusOK, linkSentPage, struct{ Email, Inbox string }{view.Email, p.DevInbox})
 }
 
 // mailLinks sends one email with a link for each identity of the address
