@@ -40,8 +40,8 @@ func TestFormsHaveAnInputPerValue(t *testing.T) {
 			t.Errorf("%s's lists = %+v, want the lines as rows, one blank", f.Action, f.Lists)
 		}
 	}
-	if label := edit.Fields[0].Label; label != "Client name" {
-		t.Errorf("client.name is labelled %q", label)
+	if name, vat := edit.Fields[0].Label, edit.Fields[2].Label; name != "Client name" || vat != "Client VAT number" {
+		t.Errorf("client.name and client.vat_number are labelled %q and %q", name, vat)
 	}
 
 	duplicate := newActionForm(lifecycle.MemberFlow.Name, "ord_1", "csrf", lifecycle.Duplicate)

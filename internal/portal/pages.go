@@ -549,7 +549,7 @@ func newActionForm(flow, orderID, csrf string, a lifecycle.Action) actionForm {
 		path := field.Path
 		kind, required := strings.CutSuffix(field.Kind, ", required")
 		name := humanize(strings.ReplaceAll(path, ".", " "))
-		label := capitalize(name)
+		label := fieldLabel(name)
 		switch {
 		case strings.Contains(path, "["):
 			// inside a list of objects: its rows or the JSON field carry it
@@ -592,7 +592,7 @@ func valueColumns(fields []workflows.PayloadField, path string) ([]formField, bo
 		if strings.ContainsAny(name, ".[") || kind == "object" || strings.HasPrefix(kind, "list of") {
 			return nil, false
 		}
-		columns = append(columns, formField{Name: name, Label: capitalize(humanize(name)), Type: inputType(kind), Hint: hint(kind)})
+		columns = append(columns, formField{Name: name, Label: fieldLabel(humanize(name)), Type: inputType(kind), Hint: hint(kind)})
 	}
 	return columns, len(columns) > 0
 }
@@ -624,6 +624,18 @@ func hint(kind string) string {
 		return ""
 	}
 	return capitalize(kind)
+}
+
+// fieldLabel is a field's name as a label: "client vat number" reads
+// "Client VAT number".
+func fieldLabel(name string) string {
+	words := strings.Fields(name)
+	for i, w := range words {
+		if w == "vat" || w == "id" || w == "url" {
+			words[i] = strings.ToUpper(w)
+		}
+	}
+	return capitalize(strings.Join(words, " "))
 }
 
 func capitalize(s string) string {
