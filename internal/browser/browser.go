@@ -111,6 +111,7 @@ func Run[T any](ctx context.Context, a chromedp.Action[T]) (T, error) {
 		if !staleNode(err) || ctx.Err() != nil {
 			return v, err
 		}
+		time.Sleep(10 * time.Millisecond) // let the new document settle, rather than ask at once
 	}
 }
 
