@@ -287,18 +287,17 @@ var keyReused = NewProblem(http.StatusUnprocessableEntity, "This Idempotency-Key
 // id (answered with the order as archived). It reports whether it answered.
 func (o orders) answerKeyUsedBefore(c *gin.Context, p auth.Principal, id, fingerprint string, info startInfo) bool {
 	ctx := c.Request.Context()
-	same, err := o.Store.ClaimCreateKey(ctx, id, fingerprint)
+	key, err := o.Store.ClaimCreateKey(ctx, id, fingerprint)
 	switch {
 	case err != nil:
 		_ = c.Error(err)
 		abortWith(c, http.StatusServiceUnavailable, "The order could not be started; the database did not answer. Retry with the same Idempotency-Key.")
 		return true
-	case !same:
+	case !key.SameBody:
 		abort(c, keyReused)
 		return true
-	}
-	if _, err := o.Store.GetOrder(ctx, id); err != nil {
-		return false // never recorded: the start makes it, or finds it starting
+	case !key.OrderRecorded:
+		return false // the start makes the order, or finds it starting
 	}
 	var notFound *serviceerror.NotFound
 	if _, err := o.Temporal.DescribeWorkflowExecution(ctx, id, ""); !errors.As(err, &notFound) {

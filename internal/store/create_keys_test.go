@@ -13,13 +13,20 @@ func TestTheFirstBodyOfACreateKeyStays(t *testing.T) {
 		fingerprint string
 		want        bool
 	}{{"body-a", true}, {"body-a", true}, {"body-b", false}, {"body-a", true}} {
-		same, err := s.ClaimCreateKey(ctx, "ord_1", c.fingerprint)
-		if err != nil || same != c.want {
-			t.Errorf("claim ord_1 with %s = %v, %v; want %v", c.fingerprint, same, err, c.want)
+		k, err := s.ClaimCreateKey(ctx, "ord_1", c.fingerprint)
+		if err != nil || k.SameBody != c.want || k.OrderRecorded {
+			t.Errorf("claim ord_1 with %s = %+v, %v; want same body %v, no order recorded", c.fingerprint, k, err, c.want)
 		}
 	}
-	if same, err := s.ClaimCreateKey(ctx, "ord_2", "body-b"); err != nil || !same {
-		t.Errorf("another order's key = %v, %v", same, err)
+	if k, err := s.ClaimCreateKey(ctx, "ord_2", "body-b"); err != nil || !k.SameBody {
+		t.Errorf("another order's key = %+v, %v", k, err)
+	}
+
+	// Once the read model has the order, the claim says so.
+	o, e := memberOrder("ord_1", 1, "draft")
+	mustNoErr(t, s.RecordTransition(ctx, o, e))
+	if k, err := s.ClaimCreateKey(ctx, "ord_1", "body-a"); err != nil || !k.SameBody || !k.OrderRecorded {
+		t.Errorf("claim of a recorded order = %+v, %v; want same body, order recorded", k, err)
 	}
 }
 
@@ -31,11 +38,11 @@ func TestRacingClaimsOfACreateKeyAgreeOnOneBody(t *testing.T) {
 	var wg sync.WaitGroup
 	for i, b := range bodies {
 		wg.Go(func() {
-			same, err := s.ClaimCreateKey(ctx, "ord_1", b)
+			k, err := s.ClaimCreateKey(ctx, "ord_1", b)
 			if err != nil {
 				t.Error(err)
 			}
-			won[i] = same
+			won[i] = k.SameBody
 		})
 	}
 	wg.Wait()
